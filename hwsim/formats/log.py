@@ -11,8 +11,10 @@ fmax = 2^(bits-1) - 1:
   log2_5      2     2^-14 .. 2^0                    1    2^-14
   logsqrt2_4  √2    2^-3, 2^-2.5, .. 2^0  (τ = 2)   1    2^-3
 
-``logsqrt2_4`` is PTQ4SAM's log quantizer with base 2^(1/τ), τ = 2. Its odd powers of √2 are
-irrational: ``decode`` returns them correctly rounded to float32, ``values()`` to float64.
+``logsqrt2_4`` takes PTQ4SAM's base 2^(1/τ) with τ = 2 (Lv et al., CVPR 2024). PTQ4SAM codes
+unsigned post-softmax values and rounds in the log domain (a_q = floor(-τ·log2(a/s)), clamped);
+these formats are signed and round in the linear domain (below), like the base-2 ones. Odd powers
+of √2 are irrational: ``decode`` returns them correctly rounded to float32, ``values()`` to float64.
 
 Rounding rule (encode): nearest magnitude in the LINEAR domain; a tie goes to the LARGER magnitude
 (zero counts as the smallest level, so a value exactly halfway between 0 and the smallest magnitude
