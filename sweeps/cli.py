@@ -1,7 +1,7 @@
 """The ``lowbit`` command line.
 
-Each subcommand is a module in ``sweeps.commands`` exposing ``HELP`` (one line),
-``configure(parser)`` (adds its arguments) and ``run(args) -> int`` (the exit code).
+Each subcommand is a module in ``sweeps.commands`` exposing ``configure(parser)`` (adds its
+arguments) and ``run(args) -> int`` (the exit code); its one-line help is in ``_HELP`` below.
 Modules are imported only when their command runs, so ``lowbit formats`` never loads torch.
 
 Exit codes: 0 ok, 1 the work failed (e.g. a verification mismatch), 2 bad usage. A

@@ -25,7 +25,8 @@ class Format:
       bits           code width in bits
       kind           one of "float", "int", "log", "binary", "ternary", "scale"
       max            largest finite value
-      lowest         most negative finite value (0 for unsigned formats)
+      lowest         smallest finite value: most negative, 0 for unsigned formats, 2^-127 for
+                     the sign-less, zero-less E8M0 scale
       min_normal     smallest positive normal value (smallest positive value where the
                      format has no subnormals)
       min_subnormal  smallest positive value

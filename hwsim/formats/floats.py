@@ -1,1 +1,330 @@
-"""(being written)"""
+"""Minifloat element formats (OCP OFP8 rev 1.0, OCP MX v1.0) and the MX shared scale E8M0.
+
+Every format below is named as in ml_dtypes and decodes every code to the same float32 bits as
+ml_dtypes (NaN codes decode to the quiet NaN 0x7FC00000 with the code's sign). A code holds
+sign | exponent | mantissa from the high bit down; the value of a code with exponent field E and
+mantissa field M is (-1)^S * 2^(E - bias) * (1 + M / 2^mbits) for E > 0 and
+(-1)^S * 2^(1 - bias) * (M / 2^mbits) for E = 0 (subnormals).
+
+float8_e4m3fn   S.EEEE.MMM  bias 7,  emax 8,  emin -6,  max 448 (0x7E),  min normal 2^-6,
+                min subnormal 2^-9. No infinities; NaN only S.1111.111 (0x7F, 0xFF).
+float8_e5m2     S.EEEEE.MM  bias 15, emax 15, emin -14, max 57344 (0x7B), min normal 2^-14,
+                min subnormal 2^-16. IEEE-like: inf S.11111.00 (0x7C, 0xFC);
+                NaN S.11111.{01,10,11}, written as 0x7E / 0xFE.
+float6_e3m2fn   S.EEE.MM    bias 3,  emax 4,  emin -2,  max 28 (0x1F),  min normal 2^-2,
+                min subnormal 2^-4. Every code is finite: no inf, no NaN.
+float6_e2m3fn   S.EE.MMM    bias 1,  emax 2,  emin 0,   max 7.5 (0x1F), min normal 1,
+                min subnormal 2^-3. Every code is finite: no inf, no NaN.
+float4_e2m1fn   S.EE.M      bias 1,  emax 2,  emin 0,   max 6 (0x7),    min normal 1,
+                min subnormal 2^-1. Every code is finite: no inf, no NaN.
+float8_e8m0fnu  EEEEEEEE    bias 127, unsigned exponent only: code E is 2^(E - 127);
+                min 2^-127 (0x00), max 2^127 (0xFE), NaN 0xFF; no zero, no sign, no inf.
+                Kind "scale": the shared scale of an MX block.
+
+Encoding (``encode(x, saturate)``), for float32 and float64 input alike; float64 is rounded
+once, directly to the target (never through float32 as ml_dtypes' ``astype`` does):
+
+* Sign-magnitude formats round to nearest, ties to even (the even code), at the precision of
+  the input's binade with an unbounded exponent range; *then* overflow is handled (OFP8 rule):
+  a result beyond max is an overflow, and so is ±inf.
+  - float8_e4m3fn: overflow -> ±max if ``saturate`` else NaN (0x7F / 0xFF).
+  - float8_e5m2:   overflow -> ±max if ``saturate`` else ±inf (0x7C / 0xFC).
+  - FP6 and FP4 have no code for inf or NaN: overflow and ±inf always saturate to ±max
+    (whatever ``saturate`` says, as ml_dtypes does), and a NaN input raises ValueError
+    naming ``x``.
+  NaN keeps its sign: E4M3 0x7F / 0xFF, E5M2 0x7E / 0xFE (ml_dtypes' codes). Values that
+  round to zero keep their sign (-tiny -> 0x80).
+* float8_e8m0fnu rounds a positive x to the nearest power of two in the linear domain with
+  ties (x = 1.5 * 2^e) going up, as ml_dtypes does; positive values below 2^-127 become 2^-127
+  (0x00). One knowing departure from ml_dtypes: float32 subnormals in (2^-127, 1.5 * 2^-127)
+  are nearest to 2^-127 and give 0x00, where ml_dtypes rounds them up to 2^-126 (0x01).
+  Overflow (a result above 2^127) and +inf give NaN (0xFF), or max (0xFE) if ``saturate``.
+  Zero (either sign), negative values and NaN have no code and give NaN (0xFF) in both modes.
+
+The hot paths are Numba kernels on the IEEE bit patterns (see ``_round_magnitude``). Decoding
+gathers from a per-format table of float32 bit patterns, itself built by a bit-pattern kernel:
+with at most 256 codes, a gather beats recomputing the fields per element. A plain-Python
+integer reference lives in ``hwsim.formats.reference.minifloat``.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from hwsim.formats.base import Format, register
+
+# Arrays shorter than this are encoded/decoded on one thread: one thread does 2^18 elements
+# in about 0.2 ms, and waking the thread pool costs tens of microseconds when the cores are
+# idle and whole scheduler slices (ms) when they are busy.
+_PARALLEL_MIN_SIZE = 1 << 18
+
+# The source IEEE formats, as (signed integer view dtype, mantissa bits, exponent bits, bias).
+_SOURCE_LAYOUT = {
+    np.dtype(np.float32): (np.int32, 23, 8, 127),
+    np.dtype(np.float64): (np.int64, 52, 11, 1023),
+}
+
+# Which codes are special, named by variant (not by boolean flags):
+#   "ieee"   all-ones exponent: mantissa 0 is ±inf, the rest NaN (float8_e5m2)
+#   "fn"     finite, only S.1...1.1...1 is NaN (float8_e4m3fn)
+#   "finite" every code is a finite number (FP6, FP4)
+_SPECIALS = ("ieee", "fn", "finite")
+
+_FLOAT32_QUIET_NAN = 0x7FC00000
+_FLOAT32_INF = 0x7F800000
+
+
+# -- encode kernels -----------------------------------------------------------------------------
+@njit(cache=True, inline="always")
+def _round_magnitude(a, smbits, sbias, mbits, emin):
+    """Magnitude code of |x| rounded to nearest even, before any overflow check.
+
+    ``a`` is |x|'s IEEE bit pattern (sign cleared) with ``smbits`` mantissa bits and bias
+    ``sbias``; the target has ``mbits`` mantissa bits and smallest normal exponent ``emin``.
+    The result may exceed the largest code (overflow, inf) and is meaningless for NaN.
+
+    Why it works: below 2^emin the target's spacing is fixed at 2^(emin - mbits), so the
+    significand is shifted further right by (emin - e). The rounded significand q counts
+    units of the target's spacing in the binade max(e, emin); adding (max(e, emin) - emin)
+    << mbits places it (q = 2^(mbits+1), a carry, lands on the next binade's first code).
+    """
+    sexp = a >> smbits
+    is_normal = min(sexp, 1)
+    sig = (a & ((1 << smbits) - 1)) | (is_normal << smbits)
+    e = max(sexp, 1) - sbias
+    # sig < 2^(smbits+1): any shift of smbits+2 or more rounds to 0, so cap it there to keep
+    # the shift amount inside the integer width.
+    shift = min(smbits - mbits + max(emin - e, 0), smbits + 2)
+    odd = (sig >> shift) & 1
+    q = (sig + (1 << (shift - 1)) - 1 + odd) >> shift
+    return ((max(e, emin) - emin) << mbits) + q
+
+
+@njit(cache=True, inline="always")
+def _encode_minifloat_one(v, smbits, sebits, sbias, mbits, emin, max_code, overflow_code,
+                          nan_code, sign_shift):
+    """One sign-magnitude minifloat code from the IEEE bits ``v`` (signed int view)."""
+    v = np.int64(v)
+    width = smbits + sebits + 1
+    sign = (v >> (width - 1)) & 1
+    a = v & ~(np.int64(-1) << (width - 1))
+    mag = _round_magnitude(a, smbits, sbias, mbits, emin)
+    mag = overflow_code if mag > max_code else mag
+    mag = nan_code if a > (((1 << sebits) - 1) << smbits) else mag
+    return (sign << sign_shift) | mag
+
+
+@njit(cache=True)
+def _encode_minifloat_serial(xbits, out, smbits, sebits, sbias, mbits, emin, max_code,
+                             overflow_code, nan_code, sign_shift):
+    for i in range(xbits.size):
+        out[i] = _encode_minifloat_one(xbits[i], smbits, sebits, sbias, mbits, emin, max_code,
+                                       overflow_code, nan_code, sign_shift)
+
+
+@njit(cache=True, parallel=True)
+def _encode_minifloat_parallel(xbits, out, smbits, sebits, sbias, mbits, emin, max_code,
+                               overflow_code, nan_code, sign_shift):
+    for i in prange(xbits.size):
+        out[i] = _encode_minifloat_one(xbits[i], smbits, sebits, sbias, mbits, emin, max_code,
+                                       overflow_code, nan_code, sign_shift)
+
+
+@njit(cache=True, inline="always")
+def _encode_e8m0_one(v, smbits, sebits, sbias, overflow_code):
+    """One float8_e8m0fnu code from the IEEE bits ``v`` (signed int view)."""
+    v = np.int64(v)
+    width = smbits + sebits + 1
+    a = v & ~(np.int64(-1) << (width - 1))
+    if (v >> (width - 1)) & 1 or a == 0 or a > (((1 << sebits) - 1) << smbits):
+        return 0xFF  # negative, zero, NaN: no code but NaN
+    sexp = a >> smbits
+    frac = a & ((1 << smbits) - 1)
+    e = sexp - sbias
+    if sexp == 0:  # subnormal input: normalise so that frac's top bit is the first after the point
+        e = 1 - sbias
+        while frac < (1 << smbits):
+            frac <<= 1
+            e -= 1
+        frac &= (1 << smbits) - 1
+    e += (frac >> (smbits - 1)) & 1  # fraction >= 1/2, i.e. x >= 1.5 * 2^e: round up
+    if e > 127:
+        return overflow_code
+    return max(e, -127) + 127
+
+
+@njit(cache=True)
+def _encode_e8m0_serial(xbits, out, smbits, sebits, sbias, overflow_code):
+    for i in range(xbits.size):
+        out[i] = _encode_e8m0_one(xbits[i], smbits, sebits, sbias, overflow_code)
+
+
+@njit(cache=True, parallel=True)
+def _encode_e8m0_parallel(xbits, out, smbits, sebits, sbias, overflow_code):
+    for i in prange(xbits.size):
+        out[i] = _encode_e8m0_one(xbits[i], smbits, sebits, sbias, overflow_code)
+
+
+# -- decode kernels -----------------------------------------------------------------------------
+@njit(cache=True)
+def _minifloat_float32_bits(code, ebits, mbits, bias, specials_ieee, specials_fn):
+    """float32 bit pattern of a sign-magnitude minifloat code (quiet NaN 0x7FC00000 for NaN)."""
+    sign = ((code >> (ebits + mbits)) & 1) << 31
+    exp = (code >> mbits) & ((1 << ebits) - 1)
+    mant = code & ((1 << mbits) - 1)
+    all_ones_exp = exp == (1 << ebits) - 1
+    if specials_ieee and all_ones_exp:
+        return sign | (_FLOAT32_INF if mant == 0 else _FLOAT32_QUIET_NAN)
+    if specials_fn and all_ones_exp and mant == (1 << mbits) - 1:
+        return sign | _FLOAT32_QUIET_NAN
+    if exp == 0 and mant == 0:
+        return sign
+    e = exp - bias
+    if exp == 0:  # subnormal: normalise; every one is a float32 normal for these formats
+        e = 1 - bias
+        while mant < (1 << mbits):
+            mant <<= 1
+            e -= 1
+        mant &= (1 << mbits) - 1
+    return sign | ((e + 127) << 23) | (mant << (23 - mbits))
+
+
+@njit(cache=True)
+def _minifloat_table(ebits, mbits, bias, specials_ieee, specials_fn):
+    table = np.empty(1 << (1 + ebits + mbits), dtype=np.uint32)
+    for code in range(table.size):
+        table[code] = _minifloat_float32_bits(code, ebits, mbits, bias, specials_ieee, specials_fn)
+    return table
+
+
+@njit(cache=True)
+def _e8m0_table():
+    table = np.empty(256, dtype=np.uint32)
+    table[0] = 1 << 22  # 2^-127 is a float32 subnormal: mantissa bit 22 alone
+    for code in range(1, 255):
+        table[code] = code << 23
+    table[255] = _FLOAT32_QUIET_NAN
+    return table
+
+
+@njit(cache=True)
+def _gather_serial(codes, table, out):
+    for i in range(codes.size):
+        out[i] = table[codes[i]]
+
+
+@njit(cache=True, parallel=True)
+def _gather_parallel(codes, table, out):
+    for i in prange(codes.size):
+        out[i] = table[codes[i]]
+
+
+# -- the formats --------------------------------------------------------------------------------
+def _source_bits(x: np.ndarray):
+    """x flattened as its signed-integer bit view, plus (mantissa bits, exponent bits, bias)."""
+    view_dtype, smbits, sebits, sbias = _SOURCE_LAYOUT[x.dtype]
+    return np.ascontiguousarray(x).reshape(-1).view(view_dtype), smbits, sebits, sbias
+
+
+class _TableDecoded(Format):
+    """A format whose decode gathers float32 bit patterns from a table indexed by code."""
+
+    _table: np.ndarray
+
+    def _decode(self, codes: np.ndarray) -> np.ndarray:
+        flat = np.ascontiguousarray(codes).reshape(-1)
+        out = np.empty(flat.size, dtype=np.uint32)
+        gather = _gather_parallel if flat.size >= _PARALLEL_MIN_SIZE else _gather_serial
+        gather(flat, self._table, out)
+        return out.view(np.float32).reshape(codes.shape)
+
+
+class Minifloat(_TableDecoded):
+    """A sign-magnitude binary float with ``ebits`` exponent and ``mbits`` mantissa bits.
+
+    Attributes beyond :class:`Format`: ``ebits``, ``mbits``, ``bias``, ``emax`` (unbiased
+    exponent of the largest normal), ``emin`` (unbiased exponent of the smallest normal,
+    1 - bias), ``specials`` (which codes are inf/NaN, see ``_SPECIALS``). Encoding and overflow
+    rules: see the module docstring.
+    """
+
+    def __init__(self, *, name: str, ebits: int, mbits: int, bias: int, specials: str):
+        if specials not in _SPECIALS:
+            raise ValueError(f"specials must be one of {_SPECIALS}, got {specials!r}")
+        self.ebits, self.mbits, self.bias, self.specials = ebits, mbits, bias, specials
+        self._table = _minifloat_table(ebits, mbits, bias, specials == "ieee", specials == "fn")
+        # The largest finite magnitude code: below the inf/NaN exponent for "ieee", one below
+        # the NaN code for "fn", the all-ones code for "finite".
+        all_ones = (1 << (ebits + mbits)) - 1
+        self._max_code = {"ieee": all_ones - (1 << mbits), "fn": all_ones - 1,
+                          "finite": all_ones}[specials]
+        self._sign_shift = ebits + mbits
+        self.emin = 1 - bias
+        self.emax = (self._max_code >> mbits) - bias
+        value = self._table.view(np.float32).astype(np.float64)
+        super().__init__(name=name, bits=1 + ebits + mbits, kind="float",
+                         max=value[self._max_code], lowest=-value[self._max_code],
+                         min_normal=value[1 << mbits], min_subnormal=value[1],
+                         has_inf=specials == "ieee", has_nan=specials != "finite")
+
+    def _overflow_code(self, saturate: bool) -> int:
+        if saturate or self.specials == "finite":
+            return self._max_code
+        # The code after max is inf for "ieee" (S.11111.00) and the NaN for "fn" (S.1111.111).
+        return self._max_code + 1
+
+    def _nan_code(self) -> int:
+        """The magnitude code written for NaN: ml_dtypes' E4M3 0x7F, E5M2 0x7E."""
+        if self.specials == "fn":
+            return (1 << (self.ebits + self.mbits)) - 1  # the only NaN
+        if self.specials == "ieee":  # the quiet NaN: all-ones exponent, top mantissa bit
+            return (((1 << self.ebits) - 1) << self.mbits) | (1 << (self.mbits - 1))
+        return self._max_code  # "finite": never written, NaN input raises before encoding
+
+    def _encode(self, x: np.ndarray, saturate: bool) -> np.ndarray:
+        if not self.has_nan and np.isnan(x).any():
+            raise ValueError(f"x must not contain NaN: {self.name} has no NaN code "
+                             f"(allowed: finite values and ±inf, which saturate to ±max)")
+        xbits, smbits, sebits, sbias = _source_bits(x)
+        out = np.empty(xbits.size, dtype=np.uint8)
+        kernel = (_encode_minifloat_parallel if xbits.size >= _PARALLEL_MIN_SIZE
+                  else _encode_minifloat_serial)
+        kernel(xbits, out, smbits, sebits, sbias, self.mbits, self.emin, self._max_code,
+               self._overflow_code(saturate), self._nan_code(), self._sign_shift)
+        return out.reshape(x.shape)
+
+
+class E8M0Scale(_TableDecoded):
+    """float8_e8m0fnu, the OCP MX shared scale: code E is 2^(E - 127), 0xFF is NaN.
+
+    Exposes ``ebits`` 8, ``mbits`` 0, ``bias`` 127, ``emax`` 127, ``emin`` -127. ``lowest``
+    is its smallest value 2^-127 (as ml_dtypes' finfo.min): it has neither zero nor negative
+    values. Encoding rules: see the module docstring.
+    """
+
+    ebits, mbits, bias, emax, emin = 8, 0, 127, 127, -127
+
+    def __init__(self):
+        self._table = _e8m0_table()
+        smallest = 2.0 ** self.emin
+        super().__init__(name="float8_e8m0fnu", bits=8, kind="scale", max=2.0 ** self.emax,
+                         lowest=smallest, min_normal=smallest, min_subnormal=smallest,
+                         has_inf=False, has_nan=True)
+
+    def _encode(self, x: np.ndarray, saturate: bool) -> np.ndarray:
+        xbits, smbits, sebits, sbias = _source_bits(x)
+        out = np.empty(xbits.size, dtype=np.uint8)
+        kernel = _encode_e8m0_parallel if xbits.size >= _PARALLEL_MIN_SIZE else _encode_e8m0_serial
+        kernel(xbits, out, smbits, sebits, sbias, 0xFE if saturate else 0xFF)
+        return out.reshape(x.shape)
+
+
+FLOAT8_E4M3FN = register(Minifloat(name="float8_e4m3fn", ebits=4, mbits=3, bias=7, specials="fn"))
+FLOAT8_E5M2 = register(Minifloat(name="float8_e5m2", ebits=5, mbits=2, bias=15, specials="ieee"))
+FLOAT6_E3M2FN = register(Minifloat(name="float6_e3m2fn", ebits=3, mbits=2, bias=3,
+                                   specials="finite"))
+FLOAT6_E2M3FN = register(Minifloat(name="float6_e2m3fn", ebits=2, mbits=3, bias=1,
+                                   specials="finite"))
+FLOAT4_E2M1FN = register(Minifloat(name="float4_e2m1fn", ebits=2, mbits=1, bias=1,
+                                   specials="finite"))
+FLOAT8_E8M0FNU = register(E8M0Scale())
