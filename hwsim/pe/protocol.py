@@ -33,6 +33,8 @@ Values. Activations are signed integers in act_bits. Weight codes are the raw bi
 weight format (intN two's complement of width w_bits, or a log2_b code). Accumulation is exact
 integer arithmetic wrapped to acc_bits two's complement (for ShiftAddPE the accumulator counts
 units of the smallest weight magnitude, so no product is ever rounded).
+Fp8MacPE is the one floating-point PE: its activations are FP8 codes too, and out_data is the
+float32 accumulator's bit pattern as an unsigned 32-bit value.
 """
 from __future__ import annotations
 

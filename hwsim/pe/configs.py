@@ -1,0 +1,143 @@
+"""One frozen, keyword-only config dataclass per processing element.
+
+The same object builds the hwsim model, the Amaranth component, the cocotb testbench and the cost
+entry, so every field is validated here, once, with an exact message naming the field and the
+allowed values. ``wgt_bits`` is the width of one lane of the ``in_wgt`` port (see
+:mod:`hwsim.pe.protocol`); ``runtime_w_bits`` says whether the PE has the ``in_wbits`` port.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+LANES = range(1, 257)
+ACT_BITS = range(2, 9)        # activations are signed integers (protocol); int1 is no use here
+ACC_BITS = range(2, 65)       # the models' int64 arithmetic wraps exactly up to 64 bits
+INT_W_BITS = range(1, 9)
+LUT_W_BITS = range(1, 5)      # in_wbits is 4 bits wide; a LUT PE holds at most 4 bit-planes
+BITS_PER_CYCLE = (1, 2)
+GROUP_SIZES = range(2, 9)     # 2^g table entries per group; g = 1 is no table at all
+LUT_TABLES = ("full", "symmetric")
+LOG_FORMATS = ("log2_3", "log2_4", "log2_5")
+FP8_FORMATS = ("float8_e4m3fn", "float8_e5m2")
+
+
+def _check_range(name: str, value, allowed: range) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value not in allowed:
+        raise ValueError(f"{name} must be an integer in {allowed.start}..{allowed.stop - 1}, "
+                         f"got {value!r}")
+
+
+def _check_choice(name: str, value, allowed: tuple) -> None:
+    if isinstance(value, bool) or value not in allowed:
+        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+
+
+def _check_common(config) -> None:
+    _check_range("lanes", config.lanes, LANES)
+    _check_range("act_bits", config.act_bits, ACT_BITS)
+    _check_range("acc_bits", config.acc_bits, ACC_BITS)
+
+
+@dataclass(frozen=True, kw_only=True)
+class IntMacPEConfig:
+    """Bit-parallel integer MAC: ``lanes`` multipliers of act_bits x w_bits and an adder tree.
+    ``signed`` selects the weight format: intN (two's complement) or uintN."""
+    runtime_w_bits: ClassVar[bool] = False   # has the in_wbits port
+    lanes: int = 16
+    act_bits: int = 8
+    w_bits: int = 8
+    acc_bits: int = 32
+    signed: bool = True
+
+    def __post_init__(self):
+        _check_common(self)
+        _check_range("w_bits", self.w_bits, INT_W_BITS)
+        if not isinstance(self.signed, bool):
+            raise ValueError(f"signed must be True or False, got {self.signed!r}")
+
+    @property
+    def wgt_bits(self) -> int:
+        return self.w_bits
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShiftAddPEConfig:
+    """Power-of-two weights: each lane shifts its activation and conditionally negates it."""
+    runtime_w_bits: ClassVar[bool] = False   # has the in_wbits port
+    lanes: int = 16
+    act_bits: int = 8
+    weight_format: str = "log2_4"
+    acc_bits: int = 32
+
+    def __post_init__(self):
+        _check_common(self)
+        _check_choice("weight_format", self.weight_format, LOG_FORMATS)
+
+    @property
+    def wgt_bits(self) -> int:
+        return int(self.weight_format.removeprefix("log2_"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class BitSerialPEConfig:
+    """Bit-serial weights: ``bits_per_cycle`` weight bits of every lane per cycle, LSB first,
+    precision chosen per beat (1 .. max_weight_bits)."""
+    runtime_w_bits: ClassVar[bool] = True   # has the in_wbits port
+    lanes: int = 16
+    act_bits: int = 8
+    max_weight_bits: int = 8
+    bits_per_cycle: int = 1
+    acc_bits: int = 32
+
+    def __post_init__(self):
+        _check_common(self)
+        _check_range("max_weight_bits", self.max_weight_bits, INT_W_BITS)
+        _check_choice("bits_per_cycle", self.bits_per_cycle, BITS_PER_CYCLE)
+
+    @property
+    def wgt_bits(self) -> int:
+        return self.max_weight_bits
+
+
+@dataclass(frozen=True, kw_only=True)
+class LutPEConfig:
+    """Table lookup: each group of ``group_size`` lanes builds a table of partial sums of its
+    activations ("full": 2^g entries, "symmetric": 2^(g-1)); one weight bit-plane per cycle
+    indexes it; precision chosen per beat (1 .. max_weight_bits)."""
+    runtime_w_bits: ClassVar[bool] = True   # has the in_wbits port
+    lanes: int = 16
+    group_size: int = 4
+    act_bits: int = 8
+    max_weight_bits: int = 4
+    acc_bits: int = 32
+    table: str = "full"
+
+    def __post_init__(self):
+        _check_common(self)
+        _check_range("group_size", self.group_size, GROUP_SIZES)
+        if self.lanes % self.group_size:
+            raise ValueError(f"lanes must be a multiple of group_size={self.group_size}, "
+                             f"got {self.lanes}")
+        _check_range("max_weight_bits", self.max_weight_bits, LUT_W_BITS)
+        _check_choice("table", self.table, LUT_TABLES)
+
+    @property
+    def wgt_bits(self) -> int:
+        return self.max_weight_bits
+
+
+@dataclass(frozen=True, kw_only=True)
+class Fp8MacPEConfig:
+    """FP8 baseline: ``lanes`` exact FP8 x FP8 multipliers (activations and weights both in
+    ``fmt``) feeding one float32 adder used lanes times per beat, lane 0 first."""
+    runtime_w_bits: ClassVar[bool] = False   # has the in_wbits port
+    act_bits: ClassVar[int] = 8     # in_act lanes carry FP8 codes
+    wgt_bits: ClassVar[int] = 8
+    acc_bits: ClassVar[int] = 32    # out_data carries the float32 accumulator's bit pattern
+    lanes: int = 16
+    fmt: str = "float8_e4m3fn"
+
+    def __post_init__(self):
+        _check_range("lanes", self.lanes, LANES)
+        _check_choice("fmt", self.fmt, FP8_FORMATS)

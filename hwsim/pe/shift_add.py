@@ -1,0 +1,29 @@
+"""``ShiftAddPE``: power-of-two weights, built from :func:`hwsim.units.log.log_dot`.
+
+Per beat, each lane shifts its signed act_bits activation left by f - 1 (f: the exponent field of
+its log2_b weight code) and negates it when the sign bit is set; the accumulator counts units of
+the smallest weight magnitude 2^-(fmax-1), so no product is ever rounded, and wraps to acc_bits
+two's complement. out_data is therefore the dot product times 2^(fmax-1).
+
+Cycles: occupancy c = 1 for every beat, so with ``offers`` o_i
+    accept[i] = max(o_i, accept[i-1] + 1),    out_valid for a last beat at accept[i] + 1.
+"""
+from __future__ import annotations
+
+from hwsim.pe.configs import ShiftAddPEConfig
+from hwsim.pe.model import PEModel
+from hwsim.pe.protocol import Beat, wrap
+from hwsim.units.log import log_dot
+
+
+class ShiftAddPE(PEModel):
+    config_class = ShiftAddPEConfig
+
+    def cycles(self, beat: Beat) -> int:
+        return 1
+
+    def accumulate(self, acc: int, beat: Beat) -> int:
+        c = self.config
+        lane_sum = log_dot(beat.act, beat.wgt, w_bits=c.wgt_bits, act_bits=c.act_bits,
+                           acc_bits=c.acc_bits, overflow="wrap")
+        return wrap(acc + lane_sum, c.acc_bits)

@@ -1,0 +1,31 @@
+"""BitSerialPE: lane sums are hwsim.units.bitserial's, occupancy its cycle count."""
+import numpy as np
+
+from hwsim.pe import BitSerialPE, BitSerialPEConfig, Beat
+from hwsim.pe.protocol import wrap
+from hwsim.pe.stimulus import random_beats
+from hwsim.units.bitserial import bitserial_dot
+
+SEED = 3003
+
+
+def test_each_beat_equals_the_bitserial_unit_in_value_and_cycles():
+    for k in (1, 2):
+        config = BitSerialPEConfig(lanes=16, act_bits=8, max_weight_bits=8, bits_per_cycle=k,
+                                   acc_bits=20)
+        model = BitSerialPE(config)
+        beats = random_beats(config, np.random.default_rng([SEED, k]), 300, last_probability=1.0)
+        for beat in beats:
+            value, cycles = bitserial_dot(beat.act, np.asarray(beat.wgt) % (1 << beat.w_bits),
+                                          w_bits=beat.w_bits, bits_per_cycle=k)
+            trace = model.run([beat])
+            assert trace.values == [wrap(value, 20)], f"seed {[SEED, k]}"
+            assert model.occupancy(beat) == cycles
+            assert trace.outputs[0][0] == cycles  # accepted at 0, out_valid at 0 + cycles - 1 + 1
+
+
+def test_weight_bits_above_w_bits_are_ignored():
+    model = BitSerialPE(BitSerialPEConfig(lanes=2, max_weight_bits=8))
+    # 0xF5 at w_bits 3 is 0b101 = -3; 0x0A at w_bits 3 is 0b010 = 2.
+    assert model.run([Beat(act=[7, 11], wgt=[0xF5, 0x0A], w_bits=3, last=True)]).values \
+        == [7 * -3 + 11 * 2]
