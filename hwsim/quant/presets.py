@@ -1,0 +1,67 @@
+"""Named schemes: the cost model and the sweeps enumerate these by name (the names are binding).
+
+Unless a description says otherwise: weight scales float16, activation scales float32,
+activations quantized per tensor and calibrated per call (min-max), weights min-max calibrated.
+"""
+from __future__ import annotations
+
+from hwsim.quant.scheme import Scheme
+
+# name -> (one-line description, scheme)
+_PRESETS = {
+    "fp16": ("W16A16 baseline: weights and activations rounded to float16, unscaled",
+             Scheme(weight="float16", act="float16")),
+    "int8": ("W8A8: int8 weights per output channel, int8 activations per tensor",
+             Scheme(weight="int8", act="int8", granularity="channel")),
+    "int4-pc": ("W4A8: int4 weights per output channel, int8 activations per tensor",
+                Scheme(weight="int4", act="int8", granularity="channel")),
+    "int4-g128": ("W4A8: int4 weights in groups of 128 along K, int8 activations per tensor",
+                  Scheme(weight="int4", act="int8", granularity="group", group_size=128)),
+    "int4-g128-a16": ("W4A16 weight-only: int4 weights in groups of 128, float16 activations",
+                      Scheme(weight="int4", act="float16", granularity="group", group_size=128)),
+    "int2-g64": ("W2A8: asymmetric 2-bit weights (uint2 codes, zero point) in groups of 64, "
+                 "int8 activations per tensor",
+                 Scheme(weight="int2", act="int8", granularity="group", group_size=64,
+                        symmetric=False)),
+    "fp8-e4m3": ("FP8 E4M3 weights per output channel and activations per tensor",
+                 Scheme(weight="float8_e4m3fn", act="float8_e4m3fn", granularity="channel")),
+    "fp8-e5m2": ("FP8 E5M2 weights per output channel and activations per tensor",
+                 Scheme(weight="float8_e5m2", act="float8_e5m2", granularity="channel")),
+    "mxfp8": ("MXFP8: E4M3 weights and activations in MX blocks of 32 with E8M0 scales",
+              Scheme(weight="float8_e4m3fn", act="float8_e4m3fn", granularity="mx",
+                     act_granularity="mx")),
+    "mxfp6": ("MXFP6: E2M3 weights and activations in MX blocks of 32 with E8M0 scales",
+              Scheme(weight="float6_e2m3fn", act="float6_e2m3fn", granularity="mx",
+                     act_granularity="mx")),
+    "mxfp4": ("MXFP4: E2M1 weights and activations in MX blocks of 32 with E8M0 scales",
+              Scheme(weight="float4_e2m1fn", act="float4_e2m1fn", granularity="mx",
+                     act_granularity="mx")),
+    "log2_4": ("4-bit power-of-two (log2_4) weights per output channel, int8 activations",
+               Scheme(weight="log2_4", act="int8", granularity="channel")),
+    "binary": ("binary weights (XNOR-Net, alpha = mean |w| per output channel), int8 activations",
+               Scheme(weight="binary", act="int8", granularity="channel")),
+    "ternary": ("ternary weights (TWN, delta = 0.7 mean |w|, per output channel), int8 "
+                "activations",
+                Scheme(weight="ternary", act="int8", granularity="channel")),
+}
+
+
+def preset_names() -> list[str]:
+    """Every preset name, in a stable order (baseline first, then by weight bits, roughly)."""
+    return list(_PRESETS)
+
+
+def preset(name) -> Scheme:
+    """The Scheme of preset ``name``; ValueError listing the presets otherwise."""
+    return _PRESETS[_checked(name)][1]
+
+
+def preset_description(name) -> str:
+    """The one-line description of preset ``name``."""
+    return _PRESETS[_checked(name)][0]
+
+
+def _checked(name) -> str:
+    if not isinstance(name, str) or name not in _PRESETS:
+        raise ValueError(f"name must be one of the presets {', '.join(_PRESETS)}; got {name!r}")
+    return name

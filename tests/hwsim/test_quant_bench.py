@@ -1,0 +1,24 @@
+"""hwsim.quant.bench: the benchmark runs end to end on a small weight and reports every preset."""
+import pytest
+
+from hwsim.quant import preset_names
+from hwsim.quant.bench import main
+
+
+def test_small_run_reports_every_preset_and_the_peer(capsys):
+    assert main(["--n", "128", "--repeats", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "weight 128x128 float32, seed 0, median of 1" in out
+    reported = {line.split()[0] for line in out.splitlines()[2:-1]}
+    assert reported == set(preset_names())
+    assert "peer torch.quantize_per_channel int8" in out and "x the time" in out
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--n", "100"], r"--n must be a positive multiple of 128"),
+    (["--n", "0"], r"--n must be a positive multiple of 128"),
+    (["--repeats", "0"], r"--repeats must be >= 1"),
+])
+def test_bad_arguments(argv, message):
+    with pytest.raises(ValueError, match=message):
+        main(argv)
