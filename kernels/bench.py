@@ -1,0 +1,499 @@
+"""Benchmark the low-bit kernels against torch peers on one CUDA GPU: ``python -m kernels.bench``.
+
+Shapes (K, N) in SHAPES (the LLaMA-7B linears) x M in M_VALUES. Every case is timed with CUDA
+events around each call, after ``warmup`` untimed calls, as the median of ``runs`` (>= 100)
+calls that rotate among enough input sets (activations, weights, outputs) that the L2 cache
+cannot serve a repeat: between two uses of one set, more than twice the L2 size of other data is
+touched. Peers in the same run: cuBLAS fp16 (torch.nn.functional.linear), torch's int4
+weight-only kernel (torch._weight_int4pack_mm), torch._int_mm (int8) and torch._scaled_mm (fp8),
+each where the build and shape allow it (otherwise its row says why not).
+
+Before timing, each (kernel, shape) is checked once against the host reference
+(kernels.reference) on a slice of the output; a failed check is recorded and makes the run
+exit 1. Results: a CSV of every case and a CSV of every goal cell (met or not) in the output
+folder (kernels/results/ by default; schema in kernels/results/README.md), and printed tables.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime
+import math
+import platform
+import subprocess
+import sys
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+
+import numpy as np
+
+SHAPES = ((4096, 4096), (4096, 11008), (11008, 4096))   # (K, N)
+M_VALUES = (1, 16, 128, 1024, 4096)
+MIN_RUNS = 100
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+CHECK_ROWS, CHECK_COLS = 16, 64          # output slice checked against the host reference
+COPY_BYTES = 1 << 30                     # device-to-device copy that measures the HBM ceiling
+
+
+@dataclass(frozen=True)
+class KernelSpec:
+    """One benchmarked kernel: ``family`` picks the builder; fmt / group_size its weights."""
+    name: str
+    family: str            # "fp16" | "weight_only" | "int4pack" | "int8" | "int_mm" | "fp8_scaled" | "a1w1" | "bitplane" | "lut"
+    fmt: str | None = None
+    group_size: int | None = None
+    max_m: int | None = None   # larger M is outside the kernel's target range: row says so
+    peer: bool = False         # a torch/cuBLAS peer, not one of ours
+
+
+KERNELS = {k.name: k for k in (
+    KernelSpec("cublas_fp16", "fp16", peer=True),
+    KernelSpec("torch_int4pack_g128", "int4pack", group_size=128, peer=True),
+    KernelSpec("torch_int_mm", "int_mm", peer=True),
+    KernelSpec("torch_scaled_mm_fp8", "fp8_scaled", peer=True),
+    KernelSpec("w8a16", "weight_only", "int8"),
+    KernelSpec("w4a16_g128", "weight_only", "int4", 128),
+    KernelSpec("w4a16_g128_zp", "weight_only", "uint4", 128),
+    KernelSpec("w4a16_g32", "weight_only", "int4", 32),
+    KernelSpec("w2a16_g128", "weight_only", "int2", 128),
+    KernelSpec("w1a16_g128", "weight_only", "binary", 128),
+    KernelSpec("fp8w_a16", "weight_only", "float8_e4m3fn"),
+    KernelSpec("w8a8", "int8"),
+    KernelSpec("a1w1", "a1w1"),
+    KernelSpec("bitplane_w4a8", "bitplane", "int4", max_m=128),
+    KernelSpec("lut_w4a8", "lut", "int4", max_m=128),
+)}
+
+
+@dataclass(frozen=True)
+class Goal:
+    """A goal cell: ``kernel`` at (K, N, M) reaches ``target`` in ``metric``:
+    "speedup" (cuBLAS fp16 time / kernel time), "copy_fraction" (weight bandwidth / measured
+    copy bandwidth) or "peer_ratio" (peer time / kernel time, peer = ``peer``)."""
+    name: str
+    kernel: str
+    metric: str
+    target: float
+    k: int
+    n: int
+    m: int
+    peer: str | None = None
+
+
+def goals() -> list[Goal]:
+    """Every goal cell of issue 5, on every shape it names (M = 1 / 16 goals on all three)."""
+    cells = []
+    for k, n in SHAPES:
+        cells += [Goal("W4A16 M=1 >= 4.5x cuBLAS fp16", "w4a16_g128", "speedup", 4.5, k, n, 1),
+                  Goal("W4A16 M=1 >= 80% of copy bandwidth", "w4a16_g128", "copy_fraction", 0.8, k, n, 1),
+                  Goal("W2A16 M=1 >= 7x cuBLAS fp16", "w2a16_g128", "speedup", 7.0, k, n, 1),
+                  Goal("W1A16 M=1 >= 10x cuBLAS fp16", "w1a16_g128", "speedup", 10.0, k, n, 1),
+                  Goal("W4A16 M=16 >= 3.5x cuBLAS fp16", "w4a16_g128", "speedup", 3.5, k, n, 16)]
+        cells += [Goal("W8A8 within 10% of torch._int_mm at M>=1024", "w8a8", "peer_ratio", 0.9, k, n, m,
+                       peer="torch_int_mm") for m in M_VALUES if m >= 1024]
+    cells.append(Goal("A1W1 M=N=K=4096 >= 3x cuBLAS fp16 ops/s", "a1w1", "speedup", 3.0, 4096, 4096, 4096))
+    return cells
+
+
+@dataclass
+class Row:
+    """One CSV row: a kernel at one shape (schema: kernels/results/README.md)."""
+    kernel: str
+    k: int
+    n: int
+    m: int
+    status: str                  # "ok", "skipped: ...", "unsupported: ...", "check failed: ..."
+    median_us: float = math.nan
+    p10_us: float = math.nan
+    p90_us: float = math.nan
+    runs: int = 0
+    rotation_sets: int = 0
+    ops: float = 0.0             # 2*M*N*K
+    tops: float = math.nan       # effective TFLOP/s (fp) or TOP/s (integer, binary)
+    weight_bytes: int = 0
+    weight_gbps: float = math.nan
+    speedup_vs_cublas_fp16: float = math.nan
+    check: str = ""
+
+
+def rotation_count(set_bytes: int, l2_bytes: int) -> int:
+    """Input sets to cycle through so that between two uses of a set more than 2 x L2 bytes of
+    other sets are touched (at least 2 sets)."""
+    if set_bytes <= 0 or l2_bytes <= 0:
+        raise ValueError(f"set_bytes and l2_bytes must be positive, got {set_bytes}, {l2_bytes}")
+    return max(2, 1 + math.ceil(2 * l2_bytes / set_bytes))
+
+
+def summarize(times_ms: list[float]) -> tuple[float, float, float]:
+    """(median, 10th, 90th percentile) in microseconds."""
+    us = np.asarray(times_ms, dtype=np.float64) * 1e3
+    return float(np.median(us)), float(np.percentile(us, 10)), float(np.percentile(us, 90))
+
+
+def add_derived(rows: list[Row]) -> None:
+    """Fill throughput, bandwidth and the speedup over cuBLAS fp16 at the same (K, N, M)."""
+    fp16 = {(r.k, r.n, r.m): r.median_us for r in rows if r.kernel == "cublas_fp16" and r.status == "ok"}
+    for r in rows:
+        if r.status != "ok":
+            continue
+        r.ops = 2.0 * r.m * r.n * r.k
+        r.tops = r.ops / (r.median_us * 1e-6) / 1e12
+        r.weight_gbps = r.weight_bytes / (r.median_us * 1e-6) / 1e9
+        base = fp16.get((r.k, r.n, r.m))
+        if base is not None:
+            r.speedup_vs_cublas_fp16 = base / r.median_us
+
+
+def evaluate_goals(rows: list[Row], copy_gbps: float) -> list[dict]:
+    """One record per goal cell: measured value, target, and "met" / "not met" / "not measured"."""
+    by_key = {(r.kernel, r.k, r.n, r.m): r for r in rows}
+    out = []
+    for goal in goals():
+        row = by_key.get((goal.kernel, goal.k, goal.n, goal.m))
+        value = math.nan
+        if row is not None and row.status == "ok":
+            if goal.metric == "speedup":
+                value = row.speedup_vs_cublas_fp16
+            elif goal.metric == "copy_fraction":
+                value = row.weight_gbps / copy_gbps if copy_gbps > 0 else math.nan
+            else:
+                peer = by_key.get((goal.peer, goal.k, goal.n, goal.m))
+                if peer is not None and peer.status == "ok":
+                    value = peer.median_us / row.median_us
+        verdict = "not measured" if math.isnan(value) else ("met" if value >= goal.target else "not met")
+        out.append({"goal": goal.name, "kernel": goal.kernel, "k": goal.k, "n": goal.n, "m": goal.m,
+                     "metric": goal.metric, "target": goal.target, "measured": value, "verdict": verdict})
+    return out
+
+
+def format_table(records: list[dict], columns: list[str]) -> str:
+    """A fixed-width text table of ``records`` (floats with 4 significant digits)."""
+    def cell(v):
+        return f"{v:.4g}" if isinstance(v, float) else str(v)
+    cells = [[cell(rec[c]) for c in columns] for rec in records]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) if cells else len(c) for i, c in enumerate(columns)]
+    lines = [columns] + cells
+    return "\n".join("  ".join(v.ljust(w) for v, w in zip(line, widths)).rstrip() for line in lines)
+
+
+ROW_COLUMNS = [f.name for f in fields(Row)]
+META_COLUMNS = ["device", "sm_count", "l2_bytes", "sm_clock_mhz", "mem_clock_mhz", "max_sm_clock_mhz",
+                "driver", "cuda_runtime", "torch", "torch_cuda", "cupy", "python", "copy_gbps", "timestamp_utc"]
+
+
+def write_csv(path: Path, records: list[dict], columns: list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns)
+        writer.writeheader()
+        for rec in records:
+            writer.writerow({c: rec.get(c, "") for c in columns})
+
+
+# -- everything below runs on the GPU -----------------------------------------------------------
+
+def _nvidia_smi(query: str) -> str:
+    """Read-only query of the first GPU; "" when nvidia-smi is missing or fails."""
+    try:
+        done = subprocess.run(["nvidia-smi", f"--query-gpu={query}", "--format=csv,noheader,nounits"],
+                              capture_output=True, text=True, timeout=20, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return done.stdout.strip().splitlines()[0] if done.stdout.strip() else ""
+
+
+def device_meta(cp, torch) -> dict:
+    props = cp.cuda.runtime.getDeviceProperties(cp.cuda.Device().id)
+    clocks = [v.strip() for v in _nvidia_smi("clocks.sm,clocks.mem,clocks.max.sm,driver_version").split(",")]
+    clocks += [""] * (4 - len(clocks))
+    name = props["name"]
+    return {"device": name.decode() if isinstance(name, bytes) else name,
+            "sm_count": props["multiProcessorCount"], "l2_bytes": props["l2CacheSize"],
+            "sm_clock_mhz": clocks[0], "mem_clock_mhz": clocks[1], "max_sm_clock_mhz": clocks[2],
+            "driver": clocks[3] or cp.cuda.runtime.driverGetVersion(),
+            "cuda_runtime": cp.cuda.runtime.runtimeGetVersion(), "torch": torch.__version__,
+            "torch_cuda": torch.version.cuda, "cupy": cp.__version__,
+            "timestamp_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "python": platform.python_version()}
+
+
+def time_calls(cp, calls, warmup: int, runs: int) -> list[float]:
+    """Per-call GPU times (ms) by CUDA events; call i uses input set i mod len(calls)."""
+    for i in range(max(warmup, len(calls))):
+        calls[i % len(calls)]()
+    cp.cuda.Device().synchronize()
+    events = [(cp.cuda.Event(), cp.cuda.Event()) for _ in range(runs)]
+    for i, (start, end) in enumerate(events):
+        start.record()
+        calls[i % len(calls)]()
+        end.record()
+    events[-1][1].synchronize()
+    return [cp.cuda.get_elapsed_time(start, end) for start, end in events]
+
+
+def measure_copy_gbps(cp, warmup: int, runs: int) -> float:
+    """HBM ceiling: device-to-device copy of COPY_BYTES, counting bytes read plus written."""
+    src = cp.random.randint(0, 255, COPY_BYTES, dtype=cp.uint8)
+    dst = cp.empty_like(src)
+    times = time_calls(cp, [lambda: cp.copyto(dst, src)], warmup, runs)
+    median_us = summarize(times)[0]
+    return 2 * COPY_BYTES / (median_us * 1e-6) / 1e9
+
+
+class Case:
+    """How to build input sets and call one (kernel, K, N, M), from fresh random device data."""
+
+    def __init__(self, cp, torch, spec: KernelSpec, k: int, n: int, m: int):
+        self.cp, self.torch, self.spec, self.k, self.n, self.m = cp, torch, spec, k, n, m
+
+    # Each builder returns (make_set() -> args, call(args) -> output, weight_bytes, set_bytes).
+    def builder(self):
+        return getattr(self, f"_build_{self.spec.family}")()
+
+    def _fp16_x(self):
+        cp = self.cp
+        return cp.random.standard_normal((self.m, self.k), dtype=cp.float32).astype(cp.float16)
+
+    def _build_fp16(self):
+        cp, torch, F = self.cp, self.torch, self.torch.nn.functional
+
+        def make():
+            w = (cp.random.standard_normal((self.n, self.k), dtype=cp.float32) * 0.02).astype(cp.float16)
+            return torch.from_dlpack(self._fp16_x()), torch.from_dlpack(w)
+        return make, lambda a: F.linear(a[0], a[1]), 2 * self.n * self.k, 2 * (self.m + self.n) * self.k
+
+    def _weight_only(self):
+        from kernels.weight_only import FORMATS, WeightOnlyLinear
+        cp, fmt = self.cp, self.spec.fmt
+        bits, has_zp = FORMATS[fmt]
+        group = self.spec.group_size or self.k
+        packed = cp.random.randint(0, 256, (self.n, self.k * bits // 8), dtype=cp.uint8)
+        if fmt == "float8_e4m3fn":  # no NaN codes: S.1111.111 -> S.1111.110
+            packed = cp.where((packed & 0x7F) == 0x7F, packed ^ 1, packed).astype(cp.uint8)
+        scales = (cp.random.uniform(0.5, 1.0, (self.n, self.k // group), dtype=cp.float32) / 64).astype(cp.float16)
+        zp = cp.random.randint(0, 1 << bits, scales.shape, dtype=cp.uint8) if has_zp else None
+        return WeightOnlyLinear(fmt=fmt, n=self.n, k=self.k, group_size=group, packed=packed, scales=scales,
+                                zero_points=zp)
+
+    def _build_weight_only(self):
+        from kernels.weight_only import linear, weight_bytes
+
+        def make():
+            return self._fp16_x(), self._weight_only()
+        w_bytes = weight_bytes(self.spec.fmt, self.n, self.k, self.spec.group_size or self.k)
+        return make, lambda a: linear(a[0], a[1]), w_bytes, w_bytes + 2 * self.m * self.k
+
+    def _build_int4pack(self):
+        cp, torch = self.cp, self.torch
+        group = self.spec.group_size
+
+        def make():
+            w = torch.from_dlpack(cp.random.randint(0, 256, (self.n, self.k // 2), dtype=cp.uint8))
+            packed = torch._convert_weight_to_int4pack(w, 8)
+            sz = torch.rand((self.k // group, self.n, 2), device="cuda", dtype=torch.bfloat16) / 64
+            return torch.from_dlpack(self._fp16_x()).to(torch.bfloat16), packed, sz
+        w_bytes = self.n * self.k // 2 + 4 * self.n * (self.k // group)
+        return (make, lambda a: torch._weight_int4pack_mm(a[0], a[1], group, a[2]), w_bytes,
+                w_bytes + 2 * self.m * self.k)
+
+    def _int8(self, rows):
+        return self.cp.random.randint(-128, 128, (rows, self.k), dtype=self.cp.int8)
+
+    def _build_int_mm(self):
+        torch = self.torch
+
+        def make():
+            return torch.from_dlpack(self._int8(self.m)), torch.from_dlpack(self._int8(self.n))
+        return make, lambda a: torch._int_mm(a[0], a[1].t()), self.n * self.k, (self.m + self.n) * self.k
+
+    def _build_int8(self):
+        from kernels.integer import int8_gemm
+
+        def make():
+            return self._int8(self.m), self._int8(self.n)
+        return make, lambda a: int8_gemm(a[0], a[1]), self.n * self.k, (self.m + self.n) * self.k
+
+    def _build_fp8_scaled(self):
+        torch = self.torch
+
+        def make():
+            x = torch.from_dlpack(self._fp16_x()).to(torch.float8_e4m3fn)
+            w = torch.randn(self.n, self.k, device="cuda").to(torch.float8_e4m3fn)
+            one = torch.ones((), device="cuda", dtype=torch.float32)
+            return x, w, one
+        return (make, lambda a: torch._scaled_mm(a[0], a[1].t(), a[2], a[2], out_dtype=torch.float16),
+                self.n * self.k, (self.m + self.n) * self.k)
+
+    def _build_a1w1(self):
+        from kernels.integer import a1w1_gemm, row_popcount
+        cp = self.cp
+
+        def make():
+            a = cp.random.randint(0, 256, (self.m, self.k // 8), dtype=cp.uint8)
+            b = cp.random.randint(0, 256, (self.n, self.k // 8), dtype=cp.uint8)
+            return a, b, row_popcount(b, self.k)   # weight popcounts: computed once per weight
+        return (make, lambda a: a1w1_gemm(a[0], a[1], self.k, b_popcount=a[2]), self.n * self.k // 8,
+                (self.m + self.n) * self.k // 8)
+
+    def _plane_weights(self):
+        from kernels.integer import BitPlaneWeights
+        planes = self.cp.random.randint(0, 256, (self.n * 4, self.k // 8), dtype=self.cp.uint8).view(self.cp.uint32)
+        return BitPlaneWeights(fmt="int4", n=self.n, k=self.k, n_planes=4, planes=planes)
+
+    def _build_planes(self, fn):
+        def make():
+            return self._int8(self.m), self._plane_weights()
+        return make, lambda a: fn(a[0], a[1]), self.n * self.k // 2, self.n * self.k // 2 + self.m * self.k
+
+    def _build_bitplane(self):
+        from kernels.integer import bitplane_gemm
+        return self._build_planes(bitplane_gemm)
+
+    def _build_lut(self):
+        from kernels.integer import lut_gemm
+        return self._build_planes(lut_gemm)
+
+
+def check_case(cp, spec: KernelSpec, args, out) -> str:
+    """Compare a slice of ``out`` with the host reference; "" for peers (not ours to check)."""
+    from kernels import reference
+    from kernels.weight_only import FP16_REL_TOL
+    if spec.peer:
+        return ""
+    rows, cols = min(CHECK_ROWS, args[0].shape[0]), CHECK_COLS
+    got = cp.asnumpy(out[:rows, :cols])
+    x = cp.asnumpy(args[0][:rows])
+    if spec.family == "weight_only":
+        w = args[1]
+        host = replace(w, n=min(cols, w.n), packed=cp.asnumpy(w.packed[:cols]), scales=cp.asnumpy(w.scales[:cols]),
+                       zero_points=None if w.zero_points is None else cp.asnumpy(w.zero_points[:cols]))
+        ref = reference.weight_only_reference(x, host)
+        err = float(np.linalg.norm(got.astype(np.float64) - ref) / np.linalg.norm(ref))
+        ok = bool(np.isfinite(got).all()) and err <= FP16_REL_TOL
+        return f"{'ok' if ok else 'FAILED'} rel_err={err:.2e} (tol {FP16_REL_TOL:g})"
+    if spec.family == "int8":
+        ref = reference.int_matmul_reference(x, cp.asnumpy(args[1][:cols]))
+    elif spec.family == "a1w1":
+        ref = reference.int_matmul_reference(reference.binary_values(x, x.shape[1] * 8),
+                                             reference.binary_values(cp.asnumpy(args[1][:cols]), x.shape[1] * 8))
+    else:
+        w = args[1]
+        host = replace(w, n=cols, planes=cp.asnumpy(w.planes[: cols * w.n_planes]))
+        ref = reference.int_matmul_reference(x, reference.bitplane_values(host))
+    ok = np.array_equal(got.astype(np.int64), ref)
+    return "ok bit-exact" if ok else f"FAILED {int(np.sum(got != ref))} of {got.size} differ"
+
+
+def run_case(cp, torch, spec: KernelSpec, k: int, n: int, m: int, warmup: int, runs: int, l2_bytes: int,
+             checked: set) -> Row:
+    if spec.max_m is not None and m > spec.max_m:
+        return Row(spec.name, k, n, m, f"skipped: M > {spec.max_m} is outside this kernel's target range")
+    try:
+        make, call, weight_bytes, set_bytes = Case(cp, torch, spec, k, n, m).builder()
+        sets = [make() for _ in range(rotation_count(set_bytes, l2_bytes))]
+        out = call(sets[0])
+    except Exception as exc:  # a peer this torch build or shape lacks; for ours, a failure
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return Row(spec.name, k, n, m, f"{'unsupported' if spec.peer else 'error'}: {reason[:160]}")
+    check = ""
+    if (spec.name, k, n) not in checked:   # once per kernel and shape, at its first M
+        checked.add((spec.name, k, n))
+        check = check_case(cp, spec, sets[0], out)
+    times = time_calls(cp, [lambda s=s: call(s) for s in sets], warmup, runs)
+    median, p10, p90 = summarize(times)
+    status = "check failed" if check.startswith("FAILED") else "ok"
+    n_sets = len(sets)
+    del sets, out
+    cp.get_default_memory_pool().free_all_blocks()
+    torch.cuda.empty_cache()
+    return Row(spec.name, k, n, m, status, median, p10, p90, runs, n_sets, weight_bytes=weight_bytes, check=check)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m kernels.bench", description=__doc__.splitlines()[0])
+    configure(parser)
+    return parser.parse_args(argv)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--kernels", nargs="+", default=list(KERNELS), metavar="NAME",
+                        help=f"kernels to run (default: all): {', '.join(KERNELS)}")
+    parser.add_argument("--m", nargs="+", type=int, default=list(M_VALUES), help="batch sizes M")
+    parser.add_argument("--shapes", nargs="+", default=[f"{k}x{n}" for k, n in SHAPES], metavar="KxN",
+                        help="weight shapes K x N")
+    parser.add_argument("--runs", type=int, default=MIN_RUNS, help=f"timed calls per case (>= {MIN_RUNS})")
+    parser.add_argument("--warmup", type=int, default=10, help="untimed calls per case")
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="folder for the CSV files")
+
+
+def validated(args: argparse.Namespace) -> argparse.Namespace:
+    """Check the arguments (ValueError naming the argument and the allowed values)."""
+    unknown = [k for k in args.kernels if k not in KERNELS]
+    if unknown:
+        raise ValueError(f"--kernels: unknown {unknown}; choose from {', '.join(KERNELS)}")
+    if any(m < 1 for m in args.m):
+        raise ValueError(f"--m values must be >= 1, got {args.m}")
+    shapes = []
+    for text in args.shapes:
+        parts = text.lower().split("x")
+        if len(parts) != 2 or not all(p.isdigit() and int(p) > 0 for p in parts):
+            raise ValueError(f"--shapes entries must look like 4096x11008 (K x N), got {text!r}")
+        shapes.append((int(parts[0]), int(parts[1])))
+    args.shapes = shapes
+    if args.runs < MIN_RUNS:
+        raise ValueError(f"--runs must be >= {MIN_RUNS} (the median of at least {MIN_RUNS} calls), got {args.runs}")
+    if args.warmup < 1:
+        raise ValueError(f"--warmup must be >= 1, got {args.warmup}")
+    return args
+
+
+def run(args: argparse.Namespace) -> int:
+    """The benchmark; returns 0, or 1 when a kernel check failed or no GPU is available."""
+    from kernels._device import KernelUnavailable, cupy_module
+    args = validated(args)
+    try:
+        cp = cupy_module()
+        import torch
+        if not torch.cuda.is_available():
+            raise KernelUnavailable(f"torch {torch.__version__} has no CUDA device (the peers need one)")
+    except (KernelUnavailable, ImportError) as exc:
+        print(f"the benchmark needs a CUDA GPU with CuPy and a CUDA build of torch: {exc}", file=sys.stderr)
+        return 1
+    copy_gbps = measure_copy_gbps(cp, args.warmup, args.runs)
+    meta = device_meta(cp, torch)   # clocks read right after the copy kept the GPU busy
+    meta["copy_gbps"] = round(copy_gbps, 1)
+    print(f"device {meta['device']}, SM clock {meta['sm_clock_mhz']} MHz, copy {copy_gbps:.0f} GB/s", flush=True)
+    names = ["cublas_fp16"] + [k for k in args.kernels if k != "cublas_fp16"]   # the baseline first
+    rows, checked = [], set()
+    for k, n in args.shapes:
+        for m in args.m:
+            for name in names:
+                row = run_case(cp, torch, KERNELS[name], k, n, m, args.warmup, args.runs, meta["l2_bytes"], checked)
+                rows.append(row)
+                print(f"{name:22s} K={k:<6d} N={n:<6d} M={m:<5d} {row.status:14.14s} {row.median_us:10.2f} us "
+                      f"{row.check}", flush=True)
+    add_derived(rows)
+    goal_records = evaluate_goals(rows, copy_gbps)
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    slug = "".join(c if c.isalnum() else "_" for c in meta["device"]).strip("_")
+    row_records = [{**asdict(r), **meta} for r in rows]
+    write_csv(args.out / f"bench_{slug}_{stamp}.csv", row_records, ROW_COLUMNS + META_COLUMNS)
+    write_csv(args.out / f"goals_{slug}_{stamp}.csv", [{**g, **meta} for g in goal_records],
+              list(goal_records[0]) + META_COLUMNS)
+    print(format_table(row_records, ["kernel", "k", "n", "m", "status", "median_us", "tops", "weight_gbps",
+                                     "speedup_vs_cublas_fp16", "check"]))
+    print(format_table(goal_records, ["goal", "k", "n", "m", "target", "measured", "verdict"]))
+    print(f"wrote {args.out}/bench_{slug}_{stamp}.csv and goals_{slug}_{stamp}.csv")
+    return 1 if any(r.status == "check failed" or r.status.startswith("error") for r in rows) else 0
+
+
+def main(argv=None) -> int:
+    try:
+        return run(parse_args(argv))
+    except ValueError as exc:
+        print(f"python -m kernels.bench: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

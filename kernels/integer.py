@@ -1,0 +1,207 @@
+"""Integer and binary GEMMs on the GPU, exact int32 results (kernels/cuda/int_gemm.cu,
+kernels/cuda/lut_gemm.cu). Every result equals the exact integer product, the contract of
+``hwsim.units.integer.int_dot`` (acc_bits=32) and ``hwsim.units.binary.xnor_dot``.
+
+    int8_gemm(a, b)               a int8 [M, K], b int8 [N, K] -> int32 a @ b^T
+                                  (tensor cores, s8 mma; K a multiple of 16)
+    a1w1_gemm(a, b, k)            binary codes (0 -> +1, 1 -> -1) packed along K with
+                                  hwsim.quant.pack: uint8 [M, k/8], [N, k/8] -> int32 dot
+                                  products; method "mma" (b1 tensor cores, AND-popc) or "popc"
+                                  (CUDA cores, XOR-popc); "auto" takes popc for M < 16
+    bitplane_gemm(x, w)           int8 x [M, K] times 1..4-bit weights in bit-planes,
+                                  bit-serial on the b1 tensor cores
+    lut_gemm(x, w)                the same product, T-MAC style: per group of 4 activations a
+                                  16-entry table in shared memory, indexed by weight bit-planes
+
+Weights for the last two: ``bitplane_weights(codes, fmt=...)`` with fmt "binary" (w = 1 - 2 code)
+or "int2", "int3", "int4" (two's complement codes, as hwsim.quant produces). For bitplane_gemm,
+int3 is stored sign-extended in 4 planes (its tile needs 1, 2 or 4 planes).
+
+Shapes: any M, N >= 1. K: a multiple of 16 (int8_gemm) or of 128 (the binary and bit-plane
+kernels: 16-byte rows of bits). Sums must fit int32: K <= MAX_K.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from kernels._device import cupy_module, kernel
+
+MAX_K = 1 << 17          # |sum| <= K * 128 * 128 < 2^31 for int8 x int8
+BITPLANE_FORMATS = {"binary": 1, "int2": 2, "int3": 3, "int4": 4}   # name -> bits
+METHODS = ("auto", "mma", "popc")
+TILE = 128               # BM = BN in int_gemm.cu
+LUT_THREADS = 256        # weight rows per LUT block
+
+
+def _check_k(k: int, multiple: int) -> int:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
+        raise ValueError(f"k must be a positive int, got {k!r}")
+    if k % multiple:
+        raise ValueError(f"k must be a multiple of {multiple}, got {k}")
+    if k > MAX_K:
+        raise ValueError(f"k must be <= {MAX_K} so that int32 sums cannot overflow, got {k}")
+    return int(k)
+
+
+def _check_matrix(arr, name: str, dtype_name: str, cols: int | None = None) -> tuple[int, int]:
+    """A C-contiguous 2-d array of ``dtype_name`` with >= 1 row (and ``cols`` columns)."""
+    shape = getattr(arr, "shape", None)
+    if shape is None or len(shape) != 2 or shape[0] < 1 or (cols is not None and shape[1] != cols):
+        want = f"[rows, {cols}]" if cols is not None else "2-d"
+        raise ValueError(f"{name} must be a {want} array with rows >= 1, got shape {shape}")
+    if str(getattr(arr, "dtype", None)) != dtype_name:
+        raise ValueError(f"{name} must have dtype {dtype_name}, got {getattr(arr, 'dtype', None)}")
+    if not arr.flags.c_contiguous:
+        raise ValueError(f"{name} must be C-contiguous")
+    return int(shape[0]), int(shape[1])
+
+
+def _output(cp, out, m: int, n: int):
+    if out is None:
+        return cp.empty((m, n), dtype=cp.int32)
+    if out.shape != (m, n) or out.dtype != cp.int32 or not out.flags.c_contiguous:
+        raise ValueError(f"out must be a C-contiguous int32 array of shape {(m, n)}")
+    return out
+
+
+def _tile_grid(rows_a: int, rows_b: int) -> tuple[int, int]:
+    return (-(-rows_b // TILE), -(-rows_a // TILE))
+
+
+def int8_gemm(a, b, out=None):
+    """int32 [M, N] = a @ b^T for int8 a [M, K], b [N, K] on the GPU (exact)."""
+    m, k = _check_matrix(a, "a", "int8")
+    n, _ = _check_matrix(b, "b", "int8", k)
+    _check_k(k, 16)
+    cp = cupy_module()
+    out = _output(cp, out, m, n)
+    kernel("int_gemm.cu", "int8_gemm")(_tile_grid(m, n), (256,), (a, b, out, np.int32(m), np.int32(n), np.int32(k)))
+    return out
+
+
+def row_popcount(bits, k: int):
+    """int32 [rows]: set bits of each row of a packed bit matrix uint8 [rows, k/8] (device)."""
+    rows, _ = _check_matrix(bits, "bits", "uint8", k // 8)
+    cp = cupy_module()
+    out = cp.empty(rows, dtype=cp.int32)
+    kernel("int_gemm.cu", "row_popcount")((-(-rows // 8),), (256,), (bits, out, np.int32(rows), np.int32(k)))
+    return out
+
+
+def a1w1_gemm(a, b, k: int, *, method: str = "auto", b_popcount=None, out=None):
+    """int32 [M, N] dot products of packed binary codes a [M, k/8], b [N, k/8] (uint8, device).
+
+    ``b_popcount`` (int32 [N], from :func:`row_popcount`) may be computed once per weight
+    matrix; the mma method needs it and computes it when it is None.
+    """
+    k = _check_k(k, 128)
+    m, _ = _check_matrix(a, "a", "uint8", k // 8)
+    n, _ = _check_matrix(b, "b", "uint8", k // 8)
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    cp = cupy_module()
+    out = _output(cp, out, m, n)
+    if method == "popc" or (method == "auto" and m < 16):
+        grid = (-(-n // 8), -(-m // 8))
+        kernel("int_gemm.cu", "a1w1_gemm_popc")(grid, (256,), (a, b, out, np.int32(m), np.int32(n), np.int32(k)))
+        return out
+    pop_b = row_popcount(b, k) if b_popcount is None else b_popcount
+    if pop_b.shape != (n,) or pop_b.dtype != cp.int32:
+        raise ValueError(f"b_popcount must be an int32 array of shape {(n,)}")
+    pop_a = row_popcount(a, k)
+    kernel("int_gemm.cu", "a1w1_gemm_mma")(_tile_grid(m, n), (256,),
+                                           (a, b, pop_a, pop_b, out, np.int32(m), np.int32(n), np.int32(k)))
+    return out
+
+
+@dataclass(frozen=True)
+class BitPlaneWeights:
+    """Weight bit-planes: planes[n * P + p, w] (uint32) bit i = bit p of the code of w[n, 32w+i]."""
+    fmt: str
+    n: int
+    k: int
+    n_planes: int        # P: the format's bits, or 4 for int3 stored for bitplane_gemm
+    planes: object       # uint32 [n * P, k / 32], numpy or cupy
+
+    @property
+    def bits(self) -> int:
+        return BITPLANE_FORMATS[self.fmt]
+
+    def to_device(self) -> "BitPlaneWeights":
+        return replace(self, planes=cupy_module().asarray(self.planes))
+
+
+def bitplane_weights(codes, *, fmt: str, n_planes: int | None = None) -> BitPlaneWeights:
+    """Bit-planes of unpacked weight codes uint8 [N, K] (host). ``n_planes`` >= the format's
+    bits; extra planes repeat the sign bit (two's complement sign extension)."""
+    from hwsim.quant import pack
+
+    if fmt not in BITPLANE_FORMATS:
+        raise ValueError(f"fmt must be one of {tuple(BITPLANE_FORMATS)}, got {fmt!r}")
+    bits = BITPLANE_FORMATS[fmt]
+    planes_wanted = bits if n_planes is None else n_planes
+    if fmt == "binary" and planes_wanted != 1:
+        raise ValueError(f"n_planes must be 1 for binary weights, got {n_planes!r}")
+    if not bits <= planes_wanted <= 4:
+        raise ValueError(f"n_planes must be in {bits}..4 for {fmt}, got {n_planes!r}")
+    if not isinstance(codes, np.ndarray) or codes.ndim != 2 or codes.dtype != np.uint8:
+        raise ValueError(f"codes must be a 2-d uint8 numpy array [N, K], got "
+                         f"{getattr(codes, 'dtype', type(codes).__name__)} {getattr(codes, 'shape', '')}")
+    n, k = codes.shape
+    _check_k(k, 128)
+    if n < 1:
+        raise ValueError("codes must have at least one row (N >= 1)")
+    if codes.max() >= 1 << bits:
+        raise ValueError(f"codes must be in 0..{(1 << bits) - 1} for {fmt}, got max {codes.max()}")
+    sign = (codes >> (bits - 1)) & 1
+    plane_bits = [(codes >> p) & 1 if p < bits else sign for p in range(planes_wanted)]
+    stacked = np.stack(plane_bits, axis=1).astype(np.uint8)          # [N, P, K]
+    words = pack(stacked, 1, axis=-1).view("<u4")                    # [N, P, K/32]
+    return BitPlaneWeights(fmt=fmt, n=n, k=k, n_planes=planes_wanted,
+                           planes=np.ascontiguousarray(words.reshape(n * planes_wanted, k // 32)))
+
+
+def _plane_operands(x, w: BitPlaneWeights):
+    """(cupy, M) after checking x against w and that w is on the device."""
+    m, _ = _check_matrix(x, "x", "int8", w.k)
+    cp = cupy_module()
+    if not isinstance(w.planes, cp.ndarray):
+        raise ValueError("w must be on the device: call w.to_device() once")
+    return cp, m
+
+
+def activation_bitplanes(x):
+    """(planes uint32 [M*8, K/32], row sums int32 [M]) of int8 x [M, K] on the device."""
+    m, k = _check_matrix(x, "x", "int8")
+    _check_k(k, 128)
+    cp = cupy_module()
+    planes = cp.empty((m * 8, k // 32), dtype=cp.uint32)
+    xsum = cp.zeros(m, dtype=cp.int32)
+    kernel("int_gemm.cu", "int8_bitplanes")((-(-(k // 32) // 128), m), (128,), (x, planes, xsum, np.int32(m), np.int32(k)))
+    return planes, xsum
+
+
+def bitplane_gemm(x, w: BitPlaneWeights, out=None):
+    """int32 [M, N] = x @ w^T, bit-serial over activation and weight bit-planes (b1 mma)."""
+    cp, m = _plane_operands(x, w)
+    if w.n_planes not in (1, 2, 4):
+        raise ValueError(f"bitplane_gemm needs 1, 2 or 4 weight planes (build int3 weights with "
+                         f"n_planes=4), got {w.n_planes}")
+    out = _output(cp, out, m, w.n)
+    planes, xsum = activation_bitplanes(x)
+    kernel("int_gemm.cu", f"bitplane_gemm_p{w.n_planes}")(
+        _tile_grid(m * 8, w.n * w.n_planes), (256,), (planes, w.planes, xsum, out, np.int32(m), np.int32(w.n), np.int32(w.k)))
+    return out
+
+
+def lut_gemm(x, w: BitPlaneWeights, out=None):
+    """int32 [M, N] = x @ w^T through activation lookup tables indexed by weight bit-planes."""
+    cp, m = _plane_operands(x, w)
+    out = _output(cp, out, m, w.n)
+    lm = 1 if m == 1 else 8   # activation rows per table block
+    grid = (-(-w.n // LUT_THREADS), -(-m // lm))
+    kernel("lut_gemm.cu", f"lut_gemm_p{w.n_planes}_lm{lm}")(
+        grid, (LUT_THREADS,), (x, w.planes, out, np.int32(m), np.int32(w.n), np.int32(w.k)))
+    return out

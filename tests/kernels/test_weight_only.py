@@ -1,0 +1,164 @@
+"""kernels.weight_only: argument checks (CPU, never touching CuPy) and the GPU kernels against
+the float64 reference (skipped, with the reason, without CuPy or a CUDA device)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hwsim.quant import QuantSpec, pack, quantize
+from kernels import KernelUnavailable, gpu_unavailable_reason, reference
+from kernels.weight_only import (FORMATS, FP16_REL_TOL, check_group_size, from_qtensor, linear,
+                                 weight_only_linear)
+
+
+def _linear_args(fmt="int4", n=8, k=256, group=128):
+    bits, has_zp = FORMATS[fmt]
+    packed = np.zeros((n, k * bits // 8), np.uint8)
+    scales = np.ones((n, k // group), np.float32)
+    zp = np.zeros((n, k // group), np.uint8) if has_zp else None
+    return packed, scales, zp
+
+
+# -- argument checks (CPU) ------------------------------------------------------------------------
+def test_valid_arguments_build_host_weights():
+    w = weight_only_linear(*_linear_args(), fmt="int4", k=256, group_size=128)
+    assert (w.n, w.k, w.group_size, w.bits) == (8, 256, 128, 4)
+    assert w.scales.dtype == np.float16
+    assert w.weight_bytes == 8 * 128 + 2 * 16
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    (dict(fmt="int5"), "fmt must be one of"),
+    (dict(k=200), "k must be a multiple of 32"),
+    (dict(k=0), "k must be a positive int"),
+    (dict(fmt="int2", k=384, group_size=96), "group_size >= 64 must be a multiple of 64"),
+    (dict(group_size=100), "group_size must divide k=256"),
+    (dict(group_size=2), "group_size must be an int >= 4"),
+])
+def test_bad_arguments_name_the_argument(kwargs, message):
+    args = dict(fmt="int4", k=256, group_size=128) | kwargs
+    with pytest.raises(ValueError, match=message):
+        weight_only_linear(*_linear_args(), **args)
+
+
+def test_group_below_vector_must_be_power_of_two():
+    assert check_group_size(32, 256, 1) == 32          # binary: 128 elements per vector
+    with pytest.raises(ValueError, match="power of two"):
+        check_group_size(48, 384, 1)
+
+
+def test_array_checks():
+    packed, scales, zp = _linear_args("uint4")
+    with pytest.raises(ValueError, match="packed must have shape"):
+        weight_only_linear(packed[:, :-1], scales, zp, fmt="uint4", k=256, group_size=128)
+    with pytest.raises(ValueError, match="packed must have dtype uint8"):
+        weight_only_linear(packed.astype(np.int8), scales, zp, fmt="uint4", k=256, group_size=128)
+    with pytest.raises(ValueError, match="scales must have shape"):
+        weight_only_linear(packed, scales[:, :1], zp, fmt="uint4", k=256, group_size=128)
+    with pytest.raises(ValueError, match="zero_points are required"):
+        weight_only_linear(packed, scales, None, fmt="uint4", k=256, group_size=128)
+    with pytest.raises(ValueError, match="zero_points must be in 0..15"):
+        weight_only_linear(packed, scales, zp + 16, fmt="uint4", k=256, group_size=128)
+    with pytest.raises(ValueError, match="zero_points must be None"):
+        weight_only_linear(packed, scales, zp, fmt="int4", k=256, group_size=128)
+    with pytest.raises(ValueError, match="exactly representable in float16"):
+        weight_only_linear(packed, scales + np.float32(1e-6), zp, fmt="uint4", k=256, group_size=128)
+    with pytest.raises(ValueError, match="exactly representable in float16"):
+        weight_only_linear(packed, scales * np.float32(1e6), zp, fmt="uint4", k=256, group_size=128)
+
+
+def test_fp8_nan_codes_are_rejected():
+    packed, scales, _ = _linear_args("float8_e4m3fn", group=256)
+    packed[3, 7] = 0xFF
+    with pytest.raises(ValueError, match="NaN codes"):
+        weight_only_linear(packed, scales, fmt="float8_e4m3fn", k=256, group_size=None)
+
+
+def test_from_qtensor_packs_along_k(rng):
+    q = quantize(rng.standard_normal((8, 256)), QuantSpec("int4", "group", 64, "float16", symmetric=False), axis=1)
+    w = from_qtensor(q)
+    assert (w.fmt, w.group_size) == ("uint4", 64)
+    np.testing.assert_array_equal(w.packed, pack(q.codes, 4, axis=1))
+    np.testing.assert_array_equal(w.zero_points, q.zero_points)
+
+
+def test_activation_checks_come_before_cupy():
+    w = weight_only_linear(*_linear_args(), fmt="int4", k=256, group_size=128)
+    with pytest.raises(ValueError, match=r"x must be a 2-d array \[M, 256\]"):
+        linear(np.zeros((4, 128), np.float16), w)
+    with pytest.raises(ValueError, match="x must have dtype float16"):
+        linear(np.zeros((4, 256), np.float32), w)
+
+
+@pytest.mark.skipif(gpu_unavailable_reason() is None, reason="a GPU is present: this checks the no-GPU error")
+def test_without_gpu_the_error_names_what_is_missing():
+    w = weight_only_linear(*_linear_args(), fmt="int4", k=256, group_size=128)
+    with pytest.raises(KernelUnavailable, match="CuPy|CUDA"):
+        linear(np.zeros((4, 256), np.float16), w)
+
+
+# -- GPU ------------------------------------------------------------------------------------------
+GPU_SPECS = {
+    "int8": QuantSpec("int8", "channel", scale_format="float16"),
+    "uint8": QuantSpec("int8", "group", 64, "float16", symmetric=False),
+    "int4": QuantSpec("int4", "group", 128, "float16"),
+    "int4-g32": QuantSpec("int4", "group", 32, "float16"),
+    "uint4": QuantSpec("int4", "group", 64, "float16", symmetric=False),
+    "int2": QuantSpec("int2", "group", 64, "float16"),
+    "uint2": QuantSpec("int2", "group", 32, "float16", symmetric=False),
+    "binary-g32": QuantSpec("binary", "group", 32, "float16"),
+    "binary-g128": QuantSpec("binary", "group", 128, "float16"),
+    "float8_e4m3fn": QuantSpec("float8_e4m3fn", "group", 128, "float16"),
+}
+# (M, N, K): GEMV, small batches, M past one 64-row tile, N not a multiple of 8 or 16, K not a
+# multiple of the 4-vector chunk, K shorter than one chunk per warp.
+SHAPES = [(1, 64, 512), (1, 37, 1152), (5, 70, 640), (16, 128, 1024), (33, 21, 384), (128, 48, 2176), (130, 9, 256)]
+
+
+def _poisoned(cp, m, n):
+    return cp.full((m, n), cp.nan, dtype=cp.float16)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name", list(GPU_SPECS))
+@pytest.mark.parametrize("m,n,k", SHAPES)
+def test_linear_matches_float64_reference(gpu, rng, name, m, n, k):
+    cp = gpu
+    q = quantize(rng.standard_normal((n, k)) * 0.05, GPU_SPECS[name], axis=1)
+    w = from_qtensor(q)
+    x = rng.standard_normal((m, k)).astype(np.float16)
+    out = _poisoned(cp, m, n)
+    got = linear(cp.asarray(x), w.to_device(), out=out)
+    assert got is out
+    got = cp.asnumpy(got).astype(np.float64)
+    assert np.isfinite(got).all(), "some outputs were not written (NaN poison left)"
+    ref = reference.weight_only_reference(x, w)
+    err = np.linalg.norm(got - ref) / np.linalg.norm(ref)
+    assert err <= FP16_REL_TOL, f"{name} M={m} N={n} K={k}: relative error {err:.3e} > {FP16_REL_TOL}"
+    # Tighter: with the kernel's own fp16 weights the only error left is fp32 summation and
+    # the final fp16 rounding (about 2^-12 relative).
+    ref16 = x.astype(np.float64) @ reference.kernel_weights_fp16(w).astype(np.float64).T
+    err16 = np.linalg.norm(got - ref16) / np.linalg.norm(ref16)
+    assert err16 <= 1e-3, f"{name} M={m} N={n} K={k}: error vs fp16 weights {err16:.3e}"
+
+
+@pytest.mark.gpu
+def test_linear_rejects_host_weights_and_bad_out(gpu, rng):
+    cp = gpu
+    w = weight_only_linear(*_linear_args(), fmt="int4", k=256, group_size=128)
+    x = cp.asarray(rng.standard_normal((2, 256)).astype(np.float16))
+    with pytest.raises(ValueError, match="to_device"):
+        linear(x, w)
+    with pytest.raises(ValueError, match="out must be"):
+        linear(x, w.to_device(), out=cp.empty((2, 8), cp.float32))
+
+
+def test_launch_constants_match_the_cuda_source():
+    import re
+
+    from kernels import weight_only
+    from kernels._device import CUDA_DIR
+    text = (CUDA_DIR / "wq_gemm.cu").read_text()
+    defines = {name: int(value) for name, value in re.findall(r"#define (\w+) (\d+)", text)}
+    assert defines["KW"] == weight_only.WARPS_PER_BLOCK
+    assert defines["NT"] * 8 == weight_only.ROWS_PER_BLOCK
