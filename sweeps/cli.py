@@ -6,12 +6,13 @@ Modules are imported only when their command runs, so ``lowbit formats`` never l
 
 Exit codes: 0 ok, 1 the work failed (e.g. a verification mismatch), 2 bad usage. A
 ``ValueError`` escaping a command is bad input by contract (it names the argument), so it
-is reported on one line with exit code 2.
+is reported on one line with exit code 2; set LOWBIT_TRACEBACK=1 to see the traceback instead.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 # name on the command line -> module in sweeps.commands
@@ -78,7 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(module.run(args) or 0)
     except ValueError as exc:
-        print(f"lowbit {args.command}: error: {exc}", file=sys.stderr)
+        if os.environ.get("LOWBIT_TRACEBACK"):
+            raise
+        print(f"lowbit {args.command}: error: {exc} (LOWBIT_TRACEBACK=1 shows where)",
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"lowbit {args.command}: interrupted", file=sys.stderr)

@@ -1,0 +1,39 @@
+"""``lowbit rtl export NAME [--param k=v ...] --out DIR``: write a design's Verilog.
+
+NAME is a design of :mod:`rtl.registry`; each ``--param`` sets one field of its config (the
+rest keep their defaults). The file is ``DIR/lowbit_NAME.v`` and is byte-for-byte the same for
+the same design and config.
+"""
+from __future__ import annotations
+
+
+def configure(parser) -> None:
+    sub = parser.add_subparsers(dest="rtl_command", metavar="ACTION", required=True)
+    export = sub.add_parser("export", help="write a design's Verilog",
+                            description="write a design's Verilog (deterministic)")
+    export.add_argument("name", metavar="NAME", help="design name (see rtl.registry)")
+    export.add_argument("--param", action="append", default=[], metavar="K=V",
+                        help="set config field K to V (repeatable)")
+    export.add_argument("--out", required=True, metavar="DIR", help="output directory")
+
+
+def parse_params(items: list[str]) -> dict:
+    """["k=v", ...] -> {k: v}; ValueError naming --param for anything else."""
+    params = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--param must be K=V, got {item!r}")
+        params[key] = value
+    return params
+
+
+def run(args) -> int:
+    from rtl import registry
+    from rtl.export import write_verilog
+
+    design = registry.get(args.name)
+    config = design.parse_params(parse_params(args.param))
+    path = write_verilog(design.name, config, args.out)
+    print(path)
+    return 0

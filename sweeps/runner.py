@@ -1,0 +1,259 @@
+"""Run a sweep's pending points on an executor and append each result to the store.
+
+One code path for every backend: the runner takes any ``concurrent.futures.Executor``. Locally
+that is a ``ProcessPoolExecutor`` (one process per core); on Dask it is the executor of a
+``distributed.Client`` (``Client.get_executor``), connected to a scheduler address or to a
+``LocalCluster`` this module starts. Workers only evaluate and return a record; the parent
+process alone writes the store (see sweeps.store for why that makes it loss-free).
+
+Failures: an evaluator exception other than the module's ``NotApplicable`` is reported with
+its point and the sweep goes on (the point is not stored, so a rerun retries it); a local
+worker that dies breaks the process pool, so the runner stops and reports it (finished points
+are kept). Ctrl-C cancels what has not started, keeps what finished, and re-raises.
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, Executor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+
+from sweeps import grid
+from sweeps.config import SweepConfig, evaluator_module, split_evaluator
+from sweeps.store import Store
+
+
+@dataclass
+class Outcome:
+    """What one run did: points it stored, points that failed (label, message), and whether
+    it stopped early because the executor broke."""
+    total: int = 0
+    already_done: int = 0
+    stored: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    broken: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and self.broken is None
+
+
+def evaluate(evaluator: str, key: str, point: dict) -> dict:
+    """Run on a worker: evaluate one point and return its store record.
+
+    The record holds only JSON types (numpy scalars become Python numbers), so what the
+    parent stores is exactly what a rerun reads back."""
+    module_name, function = split_evaluator(evaluator, "evaluator")
+    module = importlib.import_module(module_name)
+    not_applicable = getattr(module, "NotApplicable", None)
+    start = time.perf_counter()
+    try:
+        metrics = getattr(module, function)(dict(point))
+        status = "ok"
+    except Exception as exc:
+        if not_applicable is None or not isinstance(exc, not_applicable):
+            raise
+        metrics, status = {"reason": str(exc)}, "not_applicable"
+    if not isinstance(metrics, dict):
+        raise TypeError(f"evaluator {evaluator} returned {type(metrics).__name__}, not a dict")
+    return {"key": key, "status": status, "point": point,
+            "metrics": {name: _json_value(name, value) for name, value in metrics.items()},
+            "seconds": round(time.perf_counter() - start, 6)}
+
+
+def _json_value(name: str, value):
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if hasattr(value, "item") and getattr(value, "shape", None) == ():
+        return value.item()  # numpy scalar
+    if isinstance(value, (list, tuple)):
+        return [_json_value(name, v) for v in value]
+    raise TypeError(f"metric {name!r} is a {type(value).__name__}; metrics must be numbers, "
+                    f"strings, booleans or lists of them")
+
+
+def pending_points(config: SweepConfig, store: Store) -> tuple[list[tuple[str, dict]], int]:
+    """(the (key, point) pairs not yet in the store, in grid order; number already done)."""
+    applies = getattr(evaluator_module(config.evaluator), "applies", None)
+    points, _ = grid.expand(config, applies)
+    keyed = [(grid.point_key(config.evaluator, point), point) for point in points]
+    todo = [(key, point) for key, point in keyed if key not in store.records]
+    return todo, len(keyed) - len(todo)
+
+
+def run(config: SweepConfig, store: Store, executor: Executor, *, limit: int | None = None,
+        stream=sys.stderr) -> Outcome:
+    """Evaluate every pending point (at most ``limit``) and store each result as it lands.
+
+    Points that share a scheme and a workload share the evaluator's most expensive step (the
+    real-model fidelity of that scheme, cached by the evaluator), so the first pending point of
+    each such group goes out first and the rest of the group only once it has finished: no two
+    workers compute the same fidelity at once."""
+    todo, done = pending_points(config, store)
+    if limit is not None:
+        todo = todo[:limit]
+    outcome = Outcome(total=len(todo), already_done=done)
+    print(f"sweep {config.name}: {done} points already in {store.path}, "
+          f"{len(todo)} to evaluate", file=stream)
+    batch = _Batch(config.evaluator, executor, store, Progress(len(todo), stream), outcome)
+    try:
+        batch.run(todo)
+    except KeyboardInterrupt:
+        batch.cancel()
+        print(f"sweep {config.name}: interrupted; {outcome.stored} points finished in this run "
+              f"are in {store.path}; run again to resume", file=stream)
+        raise
+    return outcome
+
+
+def _group(point: dict) -> tuple:
+    return point["scheme"], point["workload"]
+
+
+class _Batch:
+    """One run's futures: leaders submitted up front, the rest of a group when its leader ends."""
+
+    def __init__(self, evaluator, executor, store, progress, outcome):
+        self.evaluator, self.executor, self.store = evaluator, executor, store
+        self.progress, self.outcome = progress, outcome
+        self.futures: dict = {}   # future -> point
+        self.held: dict = {}      # group -> [(key, point)] waiting for the group's leader
+
+    def run(self, todo) -> None:
+        leaders = []
+        for key, point in todo:
+            if _group(point) in self.held:
+                self.held[_group(point)].append((key, point))
+            else:
+                self.held[_group(point)] = []
+                leaders.append((key, point))
+        waiting = self.submit(leaders)
+        while waiting:
+            finished, waiting = wait(waiting, return_when=FIRST_COMPLETED)
+            for future in finished:
+                waiting |= self.finish(future)
+            if self.outcome.broken:
+                # Every point still queued fails the same way: stop here, not once per point.
+                return
+
+    def submit(self, batch) -> set:
+        submitted = set()
+        for key, point in batch:
+            future = self.executor.submit(evaluate, self.evaluator, key, point)
+            self.futures[future] = point
+            submitted.add(future)
+        return submitted
+
+    def finish(self, future) -> set:
+        """Store or report one finished point; return the futures of the points it released."""
+        point = self.futures[future]
+        label = grid.describe(point)
+        try:
+            record = future.result()
+        except BrokenProcessPool as exc:
+            self.outcome.broken = f"a worker process died while evaluating ({exc})"
+            return set()
+        except Exception as exc:
+            self.outcome.failures.append((label, f"{type(exc).__name__}: {exc}"))
+            self.progress.line(label, f"FAILED: {type(exc).__name__}: {exc}")
+        else:
+            self.store.append(record)
+            self.outcome.stored += 1
+            status = "ok" if record["status"] == "ok" else "not applicable"
+            self.progress.line(label, f"{status} ({record['seconds']:.2f} s)")
+        return self.submit(self.held.pop(_group(point), []))
+
+    def cancel(self) -> None:
+        for future in self.futures:
+            future.cancel()
+
+
+class Progress:
+    """A text progress bar with ETA on ``stream``: one line per finished point, so it reads
+    the same in a terminal and in a CI log. ETA = mean time per finished point x remaining."""
+
+    WIDTH = 24
+
+    def __init__(self, total: int, stream, clock=time.monotonic):
+        self.total, self.stream, self.clock = total, stream, clock
+        self.start = clock()
+        self.done = 0
+
+    def line(self, label: str, status: str) -> None:
+        self.done += 1
+        elapsed = self.clock() - self.start
+        eta = elapsed / self.done * (self.total - self.done)
+        filled = self.WIDTH * self.done // max(self.total, 1)
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        width = len(str(self.total))
+        percent = 100 * self.done // max(self.total, 1)
+        print(f"[{bar}] {self.done:{width}d}/{self.total} {percent:3d}% elapsed {_clock(elapsed)}"
+              f" eta {_clock(eta)}  {label}: {status}", file=self.stream, flush=True)
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+@contextlib.contextmanager
+def local_executor(processes: int | None = None):
+    """A process pool with one process per core (or ``processes``), each single-threaded."""
+    from concurrent.futures import ProcessPoolExecutor
+    import multiprocessing
+
+    _one_thread_per_worker()
+    # spawn, not fork: the parent may hold torch/numba thread pools that a fork would copy
+    # in a locked state.
+    context = multiprocessing.get_context("spawn")
+    executor = ProcessPoolExecutor(max_workers=processes or _cores(), mp_context=context)
+    try:
+        yield executor
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+SCHEDULER_TIMEOUT = "10s"
+
+
+@contextlib.contextmanager
+def dask_executor(scheduler: str | None = None, workers: int | None = None):
+    """An executor on a Dask cluster: the scheduler at ``scheduler`` (tcp://HOST:PORT), or a
+    LocalCluster of ``workers`` single-threaded worker processes started here."""
+    from distributed import Client, LocalCluster
+
+    with contextlib.ExitStack() as stack:
+        if scheduler is not None:
+            try:
+                client = stack.enter_context(Client(scheduler, timeout=SCHEDULER_TIMEOUT))
+            except OSError as exc:
+                raise ConnectionError(f"cannot reach the Dask scheduler at {scheduler} "
+                                      f"within {SCHEDULER_TIMEOUT}: {exc}") from None
+        else:
+            _one_thread_per_worker()
+            cluster = stack.enter_context(LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True,
+                dashboard_address=None))
+            client = stack.enter_context(Client(cluster))
+        # pure=False: every submission is its own task, never merged with an equal-looking one
+        executor = client.get_executor(pure=False)
+        try:
+            yield executor
+        finally:
+            executor.shutdown(wait=False)
+
+
+def _one_thread_per_worker() -> None:
+    # N worker processes on N cores: BLAS/OpenMP/Numba inside each must not start N threads of
+    # their own. Children inherit the environment; an explicit user setting wins.
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                 "NUMBA_NUM_THREADS"):
+        os.environ.setdefault(name, "1")
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0))

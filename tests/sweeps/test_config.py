@@ -1,0 +1,153 @@
+"""sweeps.config: loading, and validation errors naming the key, the value and what is allowed."""
+from __future__ import annotations
+
+import pytest
+
+from sweeps import config
+
+GOOD = """
+name = "t"
+evaluator = "sweep_double:evaluate_point"
+[axes]
+schemes = ["int8", "binary"]
+pes = ["int_mac", "lut"]
+lanes = [8, 16]
+arrays = [64]
+workloads = ["minilm-l6"]
+"""
+
+
+@pytest.fixture
+def write(tmp_path, double_env):
+    def write(text: str):
+        path = tmp_path / "c.toml"
+        path.write_text(text)
+        return path
+    return write
+
+
+def load_error(write, text: str) -> str:
+    with pytest.raises(ValueError) as info:
+        config.load(str(write(text)))
+    return str(info.value)
+
+
+def test_good_config_loads_with_defaults(write):
+    loaded = config.load(str(write(GOOD)))
+    assert loaded.name == "t"
+    assert loaded.evaluator == "sweep_double:evaluate_point"
+    assert loaded.axes == {"schemes": ("int8", "binary"), "pes": ("int_mac", "lut"),
+                           "lanes": (8, 16), "arrays": (64,), "workloads": ("minilm-l6",)}
+    assert loaded.report == config.ReportSettings(min_fidelity=0.99, baseline=("int8", "int_mac"))
+
+
+def test_name_defaults_to_file_stem(write):
+    assert config.load(str(write(GOOD.replace('name = "t"\n', "")))).name == "c"
+
+
+def test_optional_axes_and_report(write):
+    text = GOOD + "group_sizes = [32, 128]\nbatches = [1, 8]\nseq_lens = [64]\n" \
+        "[report]\nmin_fidelity = 0.9\nbaseline = {scheme = \"int8\", pe = \"lut\"}\n"
+    loaded = config.load(str(write(text)))
+    assert loaded.axes["group_sizes"] == (32, 128)
+    assert loaded.axes["batches"] == (1, 8) and loaded.axes["seq_lens"] == (64,)
+    assert loaded.report == config.ReportSettings(min_fidelity=0.9, baseline=("int8", "lut"))
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ('name = "t"', 'name = "t"\nspeed = 3', "unknown key 'speed'; allowed keys in the top level"),
+    ("lanes = [8, 16]", "lanes = [8, 16]\nlane = [4]",
+     "unknown key 'axes.lane'; allowed keys in [axes]: schemes"),
+    ("[axes]", "[report]\nfidelity = 1\n[axes]",
+     "unknown key 'report.fidelity'; allowed keys in [report]"),
+])
+def test_unknown_keys_are_named(write, old, new, expected):
+    message = load_error(write, GOOD.replace(old, new))
+    assert expected in message
+    assert "c.toml" in message
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("lanes = [8, 16]", "lanes = [8, -16]", "axes.lanes[1] must be a positive integer, got -16"),
+    ("lanes = [8, 16]", "lanes = [8, 0]", "axes.lanes[1] must be a positive integer, got 0"),
+    ("lanes = [8, 16]", "lanes = [true]", "axes.lanes[0] must be a positive integer, got True"),
+    ("arrays = [64]", "arrays = [6.5]", "axes.arrays[0] must be a positive integer, got 6.5"),
+    ("arrays = [64]", "arrays = [[8, 8]]", "axes.arrays[0] must be a positive integer"),
+    ("arrays = [64]", "arrays = 64", "axes.arrays must be a non-empty list, got 64"),
+    ("arrays = [64]", "arrays = []", "axes.arrays must be a non-empty list, got []"),
+    ("lanes = [8, 16]", "lanes = [8, 8]", "axes.lanes lists 8 twice"),
+    ("arrays = [64]", "", "missing axis axes.arrays"),
+    ('name = "t"', "name = 3", "name must be a string, got 3"),
+    ('name = "t"', 'name = "../up"', "name must be letters, digits, '_', '-' or '.' (not first), "
+                                     "got '../up'"),
+    ('evaluator = "sweep_double:evaluate_point"', 'evaluator = "sweep_double"',
+     "evaluator must be 'module:function', got 'sweep_double'"),
+    ("[axes]", "[report]\nmin_fidelity = \"high\"\n[axes]",
+     "report.min_fidelity must be a number or a table {metric = number}, got 'high'"),
+    ("[axes]", "[report]\nbaseline = {scheme = \"int8\"}\n[axes]", "report.baseline must be"),
+    ("[axes]", "[report]\nmin_fidelity = {cosine = \"x\"}\n[axes]",
+     "report.min_fidelity.cosine must be a number or a table {metric = number}, got 'x'"),
+    ("[axes]", "[report]\nmin_fidelity = {}\n[axes]",
+     "report.min_fidelity must not be an empty table"),
+])
+def test_bad_values_are_named(write, old, new, expected):
+    assert expected in load_error(write, GOOD.replace(old, new))
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ('"binary"]', '"int3"]', "axes.schemes[1]: unknown scheme 'int3'; allowed: int8, int4-pc"),
+    ('"lut"]', '"systolic"]', "axes.pes[1]: unknown PE kind 'systolic'; allowed: int_mac, lut"),
+    ('["minilm-l6"]', '["gpt5"]', "axes.workloads[0]: unknown workload 'gpt5'; allowed: minilm-l6"),
+])
+def test_unknown_names_are_rejected_by_name(write, old, new, expected):
+    assert expected in load_error(write, GOOD.replace(old, new))
+
+
+def test_per_metric_fidelity_bars(write):
+    text = GOOD + "[report]\nmin_fidelity = {cosine = 0.98, top1 = 0.9}\n"
+    loaded = config.load(str(write(text)))
+    assert loaded.report.bar("cosine") == 0.98 and loaded.report.bar("top1") == 0.9
+    assert loaded.report.bar("f1") is None
+    assert loaded.report.describe() == "cosine >= 0.98, top1 >= 0.9"
+    assert config.ReportSettings().bar("anything") == 0.99
+
+
+def test_missing_axes_table(write):
+    assert "missing table [axes]" in load_error(write, 'name = "x"\n')
+
+
+def test_invalid_toml(write):
+    assert "not valid TOML" in load_error(write, "axes = [\n")
+
+
+def test_unknown_builtin_name_lists_the_builtins():
+    with pytest.raises(ValueError, match=r"--config: 'nope' is neither a file nor a built-in "
+                                         r"config; built-in configs: .*default.*tiny"):
+        config.load("nope")
+
+
+def test_missing_toml_file(tmp_path):
+    with pytest.raises(ValueError, match="--config: no such file"):
+        config.load(str(tmp_path / "absent.toml"))
+
+
+def test_missing_evaluator_module_is_an_import_error(write):
+    with pytest.raises(ImportError):
+        config.load(str(write(GOOD.replace("sweep_double:", "no_such_module_xyz:"))))
+
+
+def test_evaluator_without_the_function(write):
+    with pytest.raises(ImportError, match="sweep_double has no function nope"):
+        config.load(str(write(GOOD.replace("sweep_double:evaluate_point", "sweep_double:nope"))))
+
+
+def test_builtin_names_resolve_to_files():
+    assert {"default", "tiny"} <= set(config.config_names())
+    assert config.resolve("default") == config.CONFIG_DIR / "default.toml"
+
+
+def test_evaluator_module_must_define_pareto_front(write, monkeypatch):
+    import sweep_double
+    monkeypatch.delattr(sweep_double, "pareto_front")
+    with pytest.raises(ImportError, match="sweep_double has no function pareto_front"):
+        config.load(str(write(GOOD)))

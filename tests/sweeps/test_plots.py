@@ -1,0 +1,102 @@
+"""sweeps.plots: PNGs that open, and a GPU plot only when recorded GPU results exist."""
+from __future__ import annotations
+
+import csv
+import math
+
+
+from sweeps import plots
+from sweeps.config import ReportSettings
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def row(scheme, pe, fidelity, energy, latency, area, workload="w"):
+    return dict(scheme=scheme, pe=pe, lanes=16, array=64, workload=workload, fidelity=fidelity,
+                fidelity_metric="cosine", energy_j=energy, latency_s=latency, area_m2=area,
+                edp_js=energy * latency, macs=1_000_000)
+
+
+GROUPS = {
+    "w": [row("int8", "int_mac", 0.9995, 8e-6, 2e-3, 4e-7),
+          row("int4-pc", "lut", 0.99, 2e-6, 1e-3, 1e-7),
+          row("binary", "lut", 1.0, 1e-7, 1e-3, math.nan)],
+    "v, batch=8": [row("int8", "int_mac", 0.97, 8e-6, 2e-3, 4e-7, workload="v")],
+}
+
+
+def test_pareto_plots_are_pngs_named_by_context(tmp_path):
+    calls = []
+
+    def front(rows, objectives):
+        calls.append((len(rows), dict(objectives)))
+        return rows[:1]
+
+    names = plots.pareto_plots(GROUPS, front, ReportSettings(min_fidelity={"cosine": 0.99}),
+                               tmp_path)
+    assert names == ["pareto_w.png", "pareto_v_batch_8.png"]
+    for name in names:
+        data = (tmp_path / name).read_bytes()
+        assert data.startswith(PNG_MAGIC) and len(data) > 10_000
+    # group "w" has a NaN area, so its front is taken without area
+    assert calls == [(3, {"fidelity": "max", "energy_j": "min", "latency_s": "min"}),
+                     (1, {"fidelity": "max", "energy_j": "min", "latency_s": "min",
+                          "area_m2": "min"})]
+
+
+def test_a_metric_missing_everywhere_gets_an_explaining_panel(tmp_path):
+    rows = [dict(r, area_m2=math.nan, area_note="no synthesis data") for r in GROUPS["w"]]
+    names = plots.pareto_plots({"w": rows}, lambda rows, objectives: rows, ReportSettings(),
+                               tmp_path)
+    assert (tmp_path / names[0]).read_bytes().startswith(PNG_MAGIC)
+
+
+def test_no_gpu_results_says_so(tmp_path):
+    name, note = plots.gpu_plot(GROUPS, tmp_path, results_dir=tmp_path / "absent")
+    assert name is None
+    assert note.startswith("no GPU results in") and "lowbit bench" in note
+
+
+def test_default_results_dir_is_kernels_results():
+    assert plots.gpu_results_dir().parts[-2:] == ("kernels", "results")
+
+
+def write_bench(path, rows, columns=("kernel", "k", "n", "m", "status", "median_us", "tops")):
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        for record in rows:
+            writer.writerow({c: record.get(c, "") for c in columns})
+
+
+def test_gpu_plot_from_recorded_results(tmp_path):
+    results = tmp_path / "results"
+    results.mkdir()
+    write_bench(results / "bench_h100_20260101T000000Z.csv", [
+        dict(kernel="w8a8", k=4096, n=4096, m=128, status="ok", tops="400.5"),
+        dict(kernel="torch_int_mm", k=4096, n=4096, m=128, status="ok", tops="500"),
+        dict(kernel="w8a8", k=4096, n=4096, m=1, status="ok", tops="9000"),  # other M: ignored
+        dict(kernel="lut_w4a8", k=4096, n=4096, m=128, status="skipped: M", tops="nan"),
+        dict(kernel="a1w1", k=4096, n=4096, m=128, status="ok", tops="900"),  # no preset
+    ])
+    measured, notes = plots._gpu_throughput(sorted(results.glob("bench_*.csv")))
+    assert measured == {"int8": 500e12} and notes == []
+    name, note = plots.gpu_plot(GROUPS, tmp_path, results_dir=results)
+    assert name == "gpu_vs_sim.png"
+    assert "1 scheme(s) (int8)" in note
+    assert (tmp_path / name).read_bytes().startswith(PNG_MAGIC)
+
+
+def test_gpu_results_without_the_columns(tmp_path):
+    results = tmp_path / "results"
+    results.mkdir()
+    write_bench(results / "bench_x.csv", [dict(kernel="w8a8")], columns=("kernel", "time"))
+    name, note = plots.gpu_plot(GROUPS, tmp_path, results_dir=results)
+    assert name is None
+    assert "bench_x.csv lacks column(s) m, status, tops" in note
+
+
+def test_simulated_throughput_is_the_fastest_design_per_scheme():
+    rates = plots._simulated_throughput(GROUPS)
+    assert rates["w"]["int8"] == 2e6 / 2e-3
+    assert rates["w"]["int4-pc"] == 2e6 / 1e-3

@@ -1,0 +1,147 @@
+"""sweeps.runner: every point evaluated once and stored, on the local pool and on Dask alike."""
+from __future__ import annotations
+
+import io
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from sweeps import config, grid, report, runner
+from sweeps.store import Store
+
+
+@pytest.fixture
+def sweep(double_config):
+    return config.load(str(double_config))
+
+
+def expected_records(sweep) -> dict:
+    """Serial reference: the double evaluated directly, in this process."""
+    import sweep_double
+    points, _ = grid.expand(sweep, sweep_double.applies)
+    out = {}
+    for point in points:
+        try:
+            out[grid.point_key(sweep.evaluator, point)] = ("ok", sweep_double.evaluate_point(point))
+        except sweep_double.NotApplicable as exc:
+            out[grid.point_key(sweep.evaluator, point)] = ("not_applicable", {"reason": str(exc)})
+    return out
+
+
+def table_bytes(sweep, store_path, tmp_path, name) -> bytes:
+    import sweep_double
+    from sweeps.store import read
+    points, _ = grid.expand(sweep, sweep_double.applies)
+    path = tmp_path / name
+    report.write_table(report.table_rows(sweep, read(store_path), points), path)
+    return path.read_bytes()
+
+
+def test_local_pool_and_dask_store_the_same_results(sweep, tmp_path):
+    expected = expected_records(sweep)
+    with Store(tmp_path / "local.jsonl") as store, runner.local_executor(2) as executor:
+        outcome = runner.run(sweep, store, executor, stream=io.StringIO())
+        assert outcome.ok and outcome.stored == len(expected) == 60
+        local = {key: (r["status"], r["metrics"]) for key, r in store.records.items()}
+    assert local == expected
+    assert sum(status == "not_applicable" for status, _ in local.values()) == 8
+
+    with Store(tmp_path / "dask.jsonl") as store, runner.dask_executor(workers=2) as executor:
+        outcome = runner.run(sweep, store, executor, stream=io.StringIO())
+        assert outcome.ok and outcome.stored == 60
+    local_table = table_bytes(sweep, tmp_path / "local.jsonl", tmp_path, "local.csv")
+    assert local_table == table_bytes(sweep, tmp_path / "dask.jsonl", tmp_path, "dask.csv")
+    assert local_table.count(b"\n") == 1 + 52
+
+
+def test_rerun_skips_finished_points_and_limit_caps_a_run(sweep, tmp_path):
+    stream = io.StringIO()
+    with Store(tmp_path / "p.jsonl") as store, ThreadPoolExecutor(2) as executor:
+        first = runner.run(sweep, store, executor, limit=7, stream=stream)
+        assert (first.total, first.stored, first.already_done) == (7, 7, 0)
+        second = runner.run(sweep, store, executor, stream=stream)
+        assert (second.total, second.already_done) == (53, 7)
+        third = runner.run(sweep, store, executor, stream=stream)
+        assert (third.total, third.stored, third.already_done) == (0, 0, 60)
+    assert "sweep double: 60 points already in" in stream.getvalue()
+    assert (tmp_path / "p.jsonl").read_bytes().count(b"\n") == 60
+
+
+def test_failures_are_reported_not_stored_and_retried(sweep, tmp_path, monkeypatch):
+    monkeypatch.setenv("SWEEP_DOUBLE_FAIL", "binary")
+    stream = io.StringIO()
+    with Store(tmp_path / "p.jsonl") as store, ThreadPoolExecutor(2) as executor:
+        outcome = runner.run(sweep, store, executor, stream=stream)
+        assert not outcome.ok
+        assert len(outcome.failures) == outcome.total - outcome.stored == 16
+        assert all("RuntimeError: injected failure for binary" in m for _, m in outcome.failures)
+        assert all("scheme=binary" in label for label, _ in outcome.failures)
+        monkeypatch.delenv("SWEEP_DOUBLE_FAIL")
+        retry = runner.run(sweep, store, executor, stream=stream)
+        assert retry.ok and retry.total == retry.stored == 16
+    assert "FAILED: RuntimeError" in stream.getvalue()
+
+
+def test_evaluate_makes_metrics_plain_json(double_env, monkeypatch):
+    import sweep_double
+    point = dict(scheme="int8", pe="lut", lanes=8, array=4, workload="minilm-l6")
+    monkeypatch.setattr(sweep_double, "evaluate_point",
+                        lambda p: {"x": np.float32(0.5), "n": np.int64(3), "v": [np.int8(1)]})
+    record = runner.evaluate("sweep_double:evaluate_point", "k", point)
+    assert record["metrics"] == {"x": 0.5, "n": 3, "v": [1]}
+    assert type(record["metrics"]["n"]) is int and record["status"] == "ok"
+    monkeypatch.setattr(sweep_double, "evaluate_point", lambda p: {"bad": object()})
+    with pytest.raises(TypeError, match="metric 'bad' is a object"):
+        runner.evaluate("sweep_double:evaluate_point", "k", point)
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_progress_lines_carry_bar_count_and_eta():
+    stream, clock = io.StringIO(), FakeClock()
+    progress = runner.Progress(4, stream, clock=clock)
+    clock.now += 30
+    progress.line("scheme=int8", "ok (1.00 s)")
+    clock.now += 3600
+    progress.line("scheme=binary", "ok (2.00 s)")
+    first, second = stream.getvalue().splitlines()
+    assert first == ("[######------------------] 1/4  25% elapsed 0:00:30 eta 0:01:30  "
+                     "scheme=int8: ok (1.00 s)")
+    assert second.startswith("[############------------] 2/4  50% elapsed 1:00:30 eta 1:00:30")
+
+
+class RecordingExecutor(ThreadPoolExecutor):
+    """A thread pool that records the order points were submitted in, and which had finished
+    at each submission."""
+
+    def __init__(self):
+        super().__init__(2)
+        self.order, self.finished_before = [], []
+        self.futures = []
+
+    def submit(self, fn, evaluator, key, point):
+        self.order.append(point)
+        self.finished_before.append({id(f) for f in self.futures if f.done()})
+        future = super().submit(fn, evaluator, key, point)
+        self.futures.append(future)
+        return future
+
+
+def test_one_point_per_scheme_and_workload_goes_first(sweep, tmp_path):
+    executor = RecordingExecutor()
+    with Store(tmp_path / "p.jsonl") as store, executor:
+        assert runner.run(sweep, store, executor, stream=io.StringIO()).ok
+    groups = [(p["scheme"], p["workload"]) for p in executor.order]
+    leaders = list(dict.fromkeys(groups))
+    assert groups[:len(leaders)] == leaders and len(leaders) == 5 * 2
+    for i, group in enumerate(groups[len(leaders):], start=len(leaders)):
+        leader = executor.futures[groups.index(group)]
+        assert id(leader) in executor.finished_before[i]  # held back until its leader ended
+    assert len(executor.order) == 60
