@@ -59,11 +59,20 @@ class Format:
         return 1 << self.bits
 
     def encode(self, x, saturate: bool = False) -> np.ndarray:
-        """Round float32/float64 values to codes (see the family's docstring for the rules)."""
-        return self._encode(as_float_array(x, "x"), bool(saturate))
+        """Round float32/float64 values to codes (see the family's docstring for the rules).
+
+        A format without a NaN code refuses NaN input rather than invent a value for it."""
+        if not isinstance(saturate, (bool, np.bool_)):
+            raise ValueError(f"saturate must be True or False, got {saturate!r}")
+        x = as_float_array(x, "x")
+        if not self.has_nan and np.isnan(x).any():
+            raise ValueError(f"x must not contain NaN: {self.name} has no NaN code "
+                             f"(allowed: finite values and ±inf)")
+        return self._encode(x, bool(saturate))
 
     def decode(self, codes) -> np.ndarray:
-        """Codes to values as float32 (every code of every registered format fits float32)."""
+        """Codes to values: float32, or float64 for a format whose values float32 cannot hold
+        (logsqrt2_4's irrational half-powers)."""
         return self._decode(self.check_codes(codes, "codes"))
 
     def values(self) -> np.ndarray:
@@ -95,7 +104,10 @@ class Format:
 def as_float_array(x, argname: str) -> np.ndarray:
     """x as a float32 or float64 ndarray; Python numbers and lists become float64."""
     if not isinstance(x, np.ndarray):
-        x = np.asarray(x, dtype=np.float64)
+        try:
+            x = np.asarray(x, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{argname} must be float32 or float64 values: {exc}") from None
     if x.dtype not in (np.float32, np.float64):
         raise ValueError(f"{argname} must be a float32 or float64 array, got dtype {x.dtype}")
     return x

@@ -18,18 +18,12 @@ import numpy as np
 from hwsim.formats.base import Format, register
 
 
-def _reject_nan(x: np.ndarray, name: str) -> None:
-    if np.isnan(x).any():
-        raise ValueError(f"x contains NaN, which {name} cannot encode (it has no NaN code)")
-
-
 class BinaryFormat(Format):
     def __init__(self):
         super().__init__(name="binary", bits=1, kind="binary", max=1, lowest=-1,
                          min_normal=1, min_subnormal=1, has_inf=False, has_nan=False)
 
     def _encode(self, x: np.ndarray, saturate: bool) -> np.ndarray:
-        _reject_nan(x, self.name)
         return (x < 0).astype(np.uint8)
 
     def _decode(self, codes: np.ndarray) -> np.ndarray:
@@ -48,7 +42,6 @@ class TernaryFormat(Format):
                          min_normal=1, min_subnormal=1, has_inf=False, has_nan=False)
 
     def _encode(self, x: np.ndarray, saturate: bool) -> np.ndarray:
-        _reject_nan(x, self.name)
         codes = np.zeros(x.shape, dtype=np.uint8)
         codes[x > self.threshold] = 0b01
         codes[x < -self.threshold] = 0b11

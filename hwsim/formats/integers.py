@@ -8,7 +8,7 @@ Encoding
 Encode rounds to the nearest integer, ties to even, then saturates to the format's range. The
 ``saturate`` flag is accepted for a uniform API, but integer formats always saturate: they have
 no inf or NaN code to overflow into, so ±inf saturates to the range ends too. NaN has no code:
-it raises ValueError naming ``x``.
+``Format.encode`` rejects it with a ValueError naming ``x``.
 
 ``min_normal`` and ``min_subnormal`` are 1, the step between neighbouring values.
 """
@@ -45,8 +45,6 @@ class IntegerFormat(Format):
                          has_inf=False, has_nan=False)
 
     def _encode(self, x: np.ndarray, saturate: bool) -> np.ndarray:
-        if np.isnan(x).any():
-            raise ValueError(f"x contains NaN, which {self.name} cannot encode (it has no NaN code)")
         codes = _encode_kernel(x.ravel(), self.lowest, self.max, self.n_codes - 1)
         return codes.reshape(x.shape)
 

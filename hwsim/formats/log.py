@@ -14,7 +14,8 @@ fmax = 2^(bits-1) - 1:
 ``logsqrt2_4`` takes PTQ4SAM's base 2^(1/τ) with τ = 2 (Lv et al., CVPR 2024). PTQ4SAM codes
 unsigned post-softmax values and rounds in the log domain (a_q = floor(-τ·log2(a/s)), clamped);
 these formats are signed and round in the linear domain (below), like the base-2 ones. Odd powers
-of √2 are irrational: ``decode`` returns them correctly rounded to float32, ``values()`` to float64.
+of √2 are irrational: float32 cannot hold them, so ``logsqrt2_4`` decodes to float64 (correctly rounded);
+the base-2 formats decode to float32, which holds their values exactly.
 
 Rounding rule (encode): nearest magnitude in the LINEAR domain; a tie goes to the LARGER magnitude
 (zero counts as the smallest level, so a value exactly halfway between 0 and the smallest magnitude
@@ -97,23 +98,16 @@ class LogFormat(Format):
                          has_inf=False, has_nan=False)
 
     def _encode(self, x: np.ndarray, saturate: bool) -> np.ndarray:
-        if np.isnan(x).any():
-            raise ValueError(f"x contains NaN, which {self.name} cannot encode (it has no NaN code)")
         codes = _encode_kernel(x.ravel(), self.thresholds, np.uint8(1 << (self.bits - 1)))
         return codes.reshape(x.shape)
 
     def _decode(self, codes: np.ndarray) -> np.ndarray:
-        return self._values64(codes).astype(np.float32)
-
-    def values(self) -> np.ndarray:
-        # float64 here, not the float32 decode: odd powers of √2 differ after float32 rounding.
-        return self._values64(np.arange(self.n_codes))
-
-    def _values64(self, codes: np.ndarray) -> np.ndarray:
         field = codes & self.field_max
         negative = (codes >> (self.bits - 1)).astype(bool) & (field > 0)
         magnitude = np.concatenate(([0.0], self._magnitudes))[field]
-        return np.where(negative, -magnitude, magnitude)
+        values = np.where(negative, -magnitude, magnitude)
+        # float32 holds every power of two here but not the irrational half-powers of √2
+        return values if self.half_steps else values.astype(np.float32)
 
 
 register(LogFormat("log2_3", 3, half_steps=False))

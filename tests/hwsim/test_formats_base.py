@@ -40,3 +40,19 @@ def test_wrong_dtypes_are_rejected():
         fmt.decode(np.array([0.5]))
     with pytest.raises(ValueError, match=r"codes must hold int4 codes in 0..15, got values in 0..16"):
         fmt.decode(np.array([0, 16]))
+
+
+def test_saturate_must_be_a_bool():
+    with pytest.raises(ValueError, match="saturate must be True or False, got 'no'"):
+        formats.get("float8_e4m3fn").encode(np.array([1e9]), saturate="no")
+
+
+def test_non_numeric_x_names_the_argument():
+    with pytest.raises(ValueError, match="x must be float32 or float64 values"):
+        formats.get("int4").encode(["a"])
+
+
+@pytest.mark.parametrize("name", [n for n in sorted(EXPECTED) if not formats.get(n).has_nan])
+def test_formats_without_nan_refuse_nan(name):
+    with pytest.raises(ValueError, match=f"x must not contain NaN: {name} has no NaN code"):
+        formats.get(name).encode(np.array([0.0, np.nan]))

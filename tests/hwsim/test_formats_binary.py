@@ -7,23 +7,30 @@ from hwsim.formats.binary import TernaryFormat
 from hwsim.formats.reference.binary import (decode_binary, decode_ternary, encode_binary,
                                             encode_ternary)
 
-SPECIALS = np.array([0.0, -0.0, 1.0, -1.0, 0.5, -0.5, np.nextafter(0.5, 1), -np.nextafter(0.5, 1),
-                     1e-45, -1e-45, 3.0, -3.0, np.inf, -np.inf])
+def specials(dtype) -> np.ndarray:
+    """Signed zeros, ±1, the ternary threshold 0.5 and its neighbours in ``dtype``, tiny, ±inf."""
+    half = dtype(0.5)
+    near_half = [np.nextafter(half, dtype(1)), np.nextafter(half, dtype(0))]
+    tiny = np.nextafter(dtype(0), dtype(1))
+    base = np.array([0.0, 1.0, 0.5, *near_half, tiny, 3.0, np.inf], dtype=dtype)
+    return np.concatenate([base, -base])
 
 
 def test_binary_codes_and_values():
     fmt = formats.get("binary")
     assert fmt.values().tolist() == [decode_binary(0), decode_binary(1)] == [1, -1]
-    assert fmt.encode(SPECIALS).tolist() == [encode_binary(v) for v in SPECIALS]
+    for dtype in (np.float32, np.float64):
+        x = specials(dtype)
+        assert fmt.encode(x).tolist() == [encode_binary(float(v)) for v in x]
     assert fmt.encode(np.array([0.0, -0.0])).tolist() == [0, 0]  # sign(0) = +1
 
 
 @pytest.mark.parametrize("threshold", [0.5, 0.0, 0.7, 2.0])
 def test_ternary_encode_matches_reference(threshold):
     fmt = formats.get("ternary") if threshold == 0.5 else TernaryFormat(threshold, name="t")
-    x = np.concatenate([SPECIALS, np.random.default_rng(1).normal(0, 1, 5000)])
+    random = np.random.default_rng(1).normal(0, 1, 5000)
     for dtype in (np.float32, np.float64):
-        xs = x.astype(dtype)
+        xs = np.concatenate([specials(dtype), random.astype(dtype)])
         assert fmt.encode(xs).tolist() == [encode_ternary(float(v), threshold) for v in xs]
 
 

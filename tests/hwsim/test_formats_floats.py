@@ -181,6 +181,22 @@ def test_encode_random_float32_like_ml_dtypes(name):
     assert_codes_equal(ours[keep], ml[keep], x[keep], f"{name} encode(saturate=False) vs ml_dtypes")
 
 
+@pytest.mark.parametrize("name", MINIFLOATS)
+def test_encode_random_float32_saturating_like_ml_dtypes_plus_ocp_overflow(name):
+    """saturate=True on the same million inputs: ml_dtypes' code, except that a finite or
+    infinite input whose code came out inf or NaN (overflow) becomes ±max (OCP OFP8 SAT)."""
+    fmt = formats.get(name)
+    x = without_nan_if_needed(name, random_float32(fmt, 1 << 20))
+    x = np.concatenate([x, np.array([np.inf, -np.inf, 1e30, -1e30], np.float32)])
+    ml = ml_dtypes_codes(name, x)
+    values = fmt.values()
+    overflowed = ~np.isnan(x) & ~np.isfinite(values[ml])
+    max_code, neg_max_code = np.flatnonzero(values == fmt.max)[0], np.flatnonzero(values == -fmt.max)[0]
+    expected = np.where(overflowed, np.where(np.signbit(x), neg_max_code, max_code), ml)
+    assert_codes_equal(fmt.encode(x, saturate=True), expected, x,
+                       f"{name} encode(saturate=True) vs ml_dtypes + OCP overflow")
+
+
 def test_e8m0_quirk_interval_is_nearest_to_min():
     # The one place float8_e8m0fnu departs from ml_dtypes: exact math says 2^-127 (code 0).
     x = np.array([1.0001, 1.25, 1.4999], dtype=np.float64) * 2.0 ** -127

@@ -11,12 +11,14 @@ INT_FORMATS = [(f"{'' if signed else 'u'}int{bits}", bits, signed)
 ML_DTYPES_INTS = ["int1", "int2", "int4", "uint1", "uint2", "uint4"]
 
 
-def structured_inputs(fmt) -> np.ndarray:
-    """Every integer in range and beyond, the ties between them and ±1 ulp around each tie."""
-    integers = np.arange(fmt.lowest - 3, fmt.max + 4, dtype=np.float64)
-    ties = integers + 0.5
-    around = [np.nextafter(ties, np.inf), np.nextafter(ties, -np.inf)]
-    specials = [0.0, -0.0, np.inf, -np.inf, 1e30, -1e30, 5e-324, -5e-324, 0.49999997, -0.49999997]
+def structured_inputs(fmt, dtype) -> np.ndarray:
+    """Every integer in range and beyond, the ties between them and ±1 ulp (of ``dtype``)
+    around each tie."""
+    integers = np.arange(fmt.lowest - 3, fmt.max + 4).astype(dtype)
+    ties = integers + dtype(0.5)
+    around = [np.nextafter(ties, dtype(np.inf)), np.nextafter(ties, dtype(-np.inf))]
+    tiny = np.nextafter(dtype(0), dtype(1))
+    specials = np.array([0.0, -0.0, np.inf, -np.inf, 1e30, -1e30, tiny, -tiny], dtype=dtype)
     return np.concatenate([integers, ties, *around, specials])
 
 
@@ -47,13 +49,28 @@ def test_decode_every_code_matches_ml_dtypes(name):
 def test_encode_matches_reference(name, bits, signed, dtype):
     fmt = formats.get(name)
     seed = bits * 2 + signed
-    x = np.concatenate([structured_inputs(fmt), random_inputs(seed, 2000)]).astype(dtype)
+    x = np.concatenate([structured_inputs(fmt, dtype), random_inputs(seed, 2000).astype(dtype)])
     expected = [encode_int(float(v), bits, signed) for v in x]
     got = fmt.encode(x)
     assert got.dtype == np.uint8
     bad = np.flatnonzero(got != np.array(expected))
     assert bad.size == 0, (f"{name} seed {seed}: x={x[bad[0]]!r} expected {expected[bad[0]]:#x} "
                            f"got {got[bad[0]]:#x}")
+
+
+@pytest.mark.parametrize("name,bits,signed", [f for f in INT_FORMATS if f[1] in (2, 4, 8)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_encode_a_million_random_like_python_round(name, bits, signed, dtype):
+    """Python's round() of a float is exact round-half-to-even: an independent oracle fast
+    enough for a million inputs."""
+    fmt = formats.get(name)
+    seed = 100 + bits * 2 + signed
+    x = random_inputs(seed, 350_000).astype(dtype)
+    assert x.size >= 1_000_000
+    lowest, highest, mask = int(fmt.lowest), int(fmt.max), fmt.n_codes - 1
+    expected = np.array([min(max(round(v), lowest), highest) & mask for v in x.tolist()])
+    bad = np.flatnonzero(fmt.encode(x) != expected)
+    assert bad.size == 0, f"{name} seed {seed}: x={x[bad[0]]!r} expected {expected[bad[0]]:#x}"
 
 
 def test_float64_is_rounded_once_not_through_float32():
@@ -79,5 +96,5 @@ def test_encode_keeps_shape_and_ignores_saturate_flag():
 
 
 def test_nan_is_rejected():
-    with pytest.raises(ValueError, match="x contains NaN.*int4"):
+    with pytest.raises(ValueError, match="x must not contain NaN: int4"):
         formats.get("int4").encode(np.array([1.0, np.nan]))

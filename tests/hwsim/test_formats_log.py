@@ -31,8 +31,10 @@ def test_decode_every_code_matches_reference(name, bits, half):
     fmt = formats.get(name)
     expected = [decode_log(code, bits, half) for code in range(1 << bits)]
     assert fmt.values().tolist() == expected
-    np.testing.assert_array_equal(fmt.decode(np.arange(1 << bits)),
-                                  np.array(expected, dtype=np.float32))
+    decoded = fmt.decode(np.arange(1 << bits))
+    # float64 where float32 cannot hold the values (the irrational half-powers of √2)
+    assert decoded.dtype == (np.float64 if half else np.float32)
+    np.testing.assert_array_equal(decoded, np.array(expected, dtype=decoded.dtype))
 
 
 @pytest.mark.parametrize("name,bits,half", LOG_FORMATS)
@@ -46,6 +48,31 @@ def test_encode_matches_reference(name, bits, half, dtype):
     got = fmt.encode(x)
     bad = np.flatnonzero(got != expected)
     assert bad.size == 0, f"{name}: x={x[bad[0]]!r} expected {expected[bad[0]]:#x} got {got[bad[0]]:#x}"
+
+
+def frexp_oracle(fmt, x: np.ndarray) -> np.ndarray:
+    """Base-2 log codes by a route independent of the thresholds: |x| = m·2^e with m in
+    [0.5, 1) lies between 2^(e-1) and 2^e, whose midpoint is 0.75·2^e (ties go up)."""
+    field_max = fmt.field_max
+    magnitude = np.abs(x.astype(np.float64))
+    m, e = np.frexp(magnitude)
+    nearest_exponent = np.where(m >= 0.75, e, e - 1)
+    below_smallest = magnitude < 2.0 ** (1 - field_max)
+    field = np.where(below_smallest, magnitude >= 2.0 ** -field_max,
+                     np.minimum(nearest_exponent + field_max, field_max)).astype(np.int64)
+    negative = (x < 0) & (field > 0)
+    return field | (negative.astype(np.int64) << (fmt.bits - 1))
+
+
+@pytest.mark.parametrize("name", ["log2_3", "log2_4", "log2_5"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_encode_a_million_random_like_frexp_oracle(name, dtype):
+    fmt = formats.get(name)
+    rng = np.random.default_rng(7 + fmt.bits)
+    x = (rng.uniform(-1, 1, 1 << 20) * 2.0 ** rng.uniform(-20, 3, 1 << 20)).astype(dtype)
+    expected = frexp_oracle(fmt, x)
+    bad = np.flatnonzero(fmt.encode(x) != expected)
+    assert bad.size == 0, f"{name}: x={x[bad[0]]!r} expected {expected[bad[0]]:#x}"
 
 
 def test_ties_go_to_the_larger_magnitude():
@@ -70,5 +97,5 @@ def test_logsqrt2_steps_are_half_powers_of_two():
 
 
 def test_nan_is_rejected():
-    with pytest.raises(ValueError, match="x contains NaN.*log2_4"):
+    with pytest.raises(ValueError, match="x must not contain NaN: log2_4"):
         formats.get("log2_4").encode(np.array([np.nan]))
