@@ -1,0 +1,103 @@
+"""Silicon area of a PE from the RTL synthesis results (rtl/data/synth.json, written by
+``lowbit synth``: yosys ``stat -tech cmos`` transistor estimates per design and config).
+
+Conversion (stated): area = transistors * AREA_PER_TRANSISTOR_M2 at 45 nm, the node of the
+Horowitz energies (models.cost.energy). The per-transistor area is the Nangate 45 nm Open Cell
+Library's NAND2_X1 (FreePDK45; NangateOpenCellLibrary_typical.lib, ``area : 0.798`` µm²), a
+4-transistor cell: 0.1995 µm² per transistor, i.e. one gate equivalent per 4 transistors. This
+is standard-cell logic area at 100 % utilization, without routing overhead or SRAM.
+
+A PE kind maps to the rtl.registry designs int_mac_pe, lut_pe, shift_add_pe, bit_serial_pe
+with the same config (every field equal). fp8_mac has no PE design, so it is composed from the
+synthesized units: one fp8_mac (a multiplier, the float32 adder and the accumulator; fmt_a =
+fmt_b = the PE's fmt) plus lanes - 1 fp8_mul multipliers (fmt, saturate=False) — an upper
+bound for those multipliers, since fp8_mul also rounds its product to FP8.
+A config absent from the synthesis data is interpolated only in ``lanes``, linearly between the
+two nearest synthesized lane counts of a config equal in every other field (a PE's logic is
+per-lane datapaths plus a shared tail, so it grows about linearly in lanes); anything else
+(another field, or lanes outside the synthesized range) is not extrapolated: its area is NaN
+with the reason.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from pathlib import Path
+
+NAND2_X1_AREA_M2 = 0.798e-12
+NAND2_TRANSISTORS = 4
+AREA_PER_TRANSISTOR_M2 = NAND2_X1_AREA_M2 / NAND2_TRANSISTORS
+SOURCE = "Nangate 45nm Open Cell Library (FreePDK45), NAND2_X1 0.798 um^2"
+
+SYNTH_PATH = Path(__file__).resolve().parents[2] / "rtl" / "data" / "synth.json"
+# PE kind -> rtl.registry design name
+PE_DESIGNS = {"int_mac": "int_mac_pe", "lut": "lut_pe", "shift_add": "shift_add_pe",
+              "bit_serial": "bit_serial_pe"}
+
+
+def transistors_to_m2(transistors: float) -> float:
+    """Area in m² of ``transistors`` transistors of standard-cell logic at 45 nm."""
+    if not transistors >= 0:
+        raise ValueError(f"transistors must be >= 0, got {transistors!r}")
+    return transistors * AREA_PER_TRANSISTOR_M2
+
+
+def load_records(path: str | Path | None = None) -> list[dict]:
+    """The synthesis results flattened to records {"design", "config", "transistors"}, from the
+    document rtl.synth writes: {"tool", "designs": {design: [{"config", "cmos":
+    {"transistors"}, ...}, ...]}} (flip-flops are legalized to $_DFF_P_ before ``stat -tech
+    cmos``, so the transistor count includes them)."""
+    path = Path(path) if path is not None else SYNTH_PATH
+    document = json.loads(path.read_text(encoding="utf-8"))
+    return [{"design": design, "config": entry["config"],
+             "transistors": entry["cmos"]["transistors"]}
+            for design, entries in document["designs"].items() for entry in entries]
+
+
+def find_transistors(records: list[dict], design: str, config: dict) -> float | None:
+    for record in records:
+        if record["design"] == design and record["config"] == config:
+            return float(record["transistors"])
+    return None
+
+
+def pe_area(mapping, lanes: int, path: str | Path | None = None) -> tuple[float, str]:
+    """(area in m² of one PE running ``mapping`` with ``lanes`` lanes, note). The note names
+    the source records, or why the area is NaN."""
+    from models.cost.cycles import pe_model
+    config = pe_model(mapping, lanes).config
+    try:
+        records = load_records(path)
+    except FileNotFoundError:
+        return math.nan, f"no synthesis data ({path or SYNTH_PATH} missing: run `lowbit synth`)"
+    if mapping.pe in PE_DESIGNS:
+        design, wanted = PE_DESIGNS[mapping.pe], dataclasses.asdict(config)
+        transistors = find_transistors(records, design, wanted)
+        if transistors is not None:
+            return transistors_to_m2(transistors), f"synth {design}"
+        return _interpolated_in_lanes(records, design, wanted)
+    mac = find_transistors(records, "fp8_mac", {"fmt_a": config.fmt, "fmt_b": config.fmt})
+    mul = find_transistors(records, "fp8_mul", {"fmt": config.fmt, "saturate": False})
+    if mac is None or mul is None:
+        return math.nan, f"no synthesis record for fp8_mac/fp8_mul fmt={config.fmt}"
+    return transistors_to_m2(mac + (lanes - 1) * mul), "synth fp8_mac + (lanes-1) fp8_mul"
+
+
+def _interpolated_in_lanes(records: list[dict], design: str, wanted: dict) -> tuple[float, str]:
+    """Linear interpolation in lanes between the nearest synthesized lane counts below and
+    above ``wanted["lanes"]`` among configs equal to ``wanted`` in every other field."""
+    others = {key: value for key, value in wanted.items() if key != "lanes"}
+    by_lanes = {r["config"]["lanes"]: r["transistors"] for r in records
+                if r["design"] == design
+                and {k: v for k, v in r["config"].items() if k != "lanes"} == others}
+    lanes = wanted["lanes"]
+    below = [n for n in by_lanes if n < lanes]
+    above = [n for n in by_lanes if n > lanes]
+    if not below or not above:
+        return math.nan, (f"no synthesis record for {design} {wanted} (lanes synthesized for "
+                          f"these fields: {sorted(by_lanes) or 'none'}; not extrapolated)")
+    low, high = max(below), min(above)
+    t = (lanes - low) / (high - low)
+    transistors = by_lanes[low] + t * (by_lanes[high] - by_lanes[low])
+    return transistors_to_m2(transistors), f"synth {design}, interpolated lanes {low}..{high}"

@@ -1,0 +1,168 @@
+"""Which processing element runs which scheme, and how many cycles a GEMM takes on an array of
+them, from the hwsim PE cycle models (hwsim.pe).
+
+Mapping a scheme onto a PE. A PE consumes codes of its *native* formats: the integer PEs
+(int_mac, bit_serial, lut) take two's-complement intN weights and intN activations, shift_add
+takes log2_3/4/5 weights and intN activations, fp8_mac takes float8_e4m3fn or float8_e5m2 for
+both operands. A scheme runs on a PE when every value of its weight (activation) format is a value
+of some native format; the narrowest such native format is used and the codes are re-encoded
+losslessly (e.g. binary ±1 -> int2, float4_e2m1fn -> float8_e4m3fn, the uint2 codes of an
+asymmetric int2 scheme -> int3). No XNOR PE is among the PE kinds, so binary weights pay for
+2-bit integer weights here. An asymmetric scheme's zero-point correction (z * sum of the
+activations, once per dot product) runs outside the PE and is not counted.
+
+Mapping a GEMM onto the array. Each PE computes one dot product at a time over beats of
+``lanes`` elements; ``array`` PEs work on different outputs concurrently. Scales are applied
+outside the PE, so the PE's dot product runs over one scale group: K for per-tensor and
+per-channel weights, ``group_size`` for grouped weights, 32 for MX. A GEMM of M x K x N is
+M * N * (K / dot_len) dot products of ceil(dot_len / lanes) beats each, issued in
+ceil(dots / array) rounds. Dot products stream back to back (a beat may follow a last beat at
+once, protocol.py), so one round of a dot product takes the sum of its beats' occupancies and the
+whole GEMM takes rounds * beats * occupancy cycles plus the output latency of the final beat.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from hwsim import formats
+from hwsim.pe import protocol
+
+PE_KINDS = ("int_mac", "lut", "shift_add", "bit_serial", "fp8_mac")
+ACC_BITS = 32                 # integer accumulator width of every integer PE
+LUT_GROUP = 4                 # T-MAC activation group size g of the LUT PE
+LUT_MAX_WEIGHT_BITS = 4
+BIT_SERIAL_MAX_WEIGHT_BITS = 8
+BIT_SERIAL_BITS_PER_CYCLE = 1
+
+_INT_FORMATS = tuple(f"int{bits}" for bits in range(1, 9))
+_NATIVE_WEIGHTS = {
+    "int_mac": _INT_FORMATS,
+    "bit_serial": _INT_FORMATS,
+    "lut": _INT_FORMATS[:LUT_MAX_WEIGHT_BITS],
+    "shift_add": ("log2_3", "log2_4", "log2_5"),
+    "fp8_mac": ("float8_e4m3fn", "float8_e5m2"),
+}
+
+
+class NotApplicable(Exception):
+    """This scheme's codes cannot run on this PE kind."""
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A scheme mapped onto a PE kind: the native formats its codes are re-encoded to."""
+    pe: str
+    weight_format: str
+    act_format: str
+
+    @property
+    def w_bits(self) -> int:
+        return formats.get(self.weight_format).bits
+
+    @property
+    def act_bits(self) -> int:
+        return formats.get(self.act_format).bits
+
+
+def _value_set(name: str) -> set[float]:
+    values = formats.get(name).values()
+    return set(values[~np.isnan(values)].tolist())
+
+
+def _narrowest_native(name: str, natives: tuple[str, ...]) -> str | None:
+    """The first native format (narrowest first) holding every value of format ``name``."""
+    if name not in formats.names():  # an IEEE activation format such as float16: no PE takes it
+        return None
+    values = _value_set(name)
+    for native in natives:
+        if values <= _value_set(native):
+            return native
+    return None
+
+
+def _code_format(spec) -> str:
+    """The format of the codes a spec produces: uintN for asymmetric intN (a zero point is
+    subtracted outside the PE), the IEEE name for unscaled IEEE specs."""
+    return spec.format if spec.is_ieee else spec.element_format.name
+
+
+def check_pe(pe: str) -> None:
+    if pe not in PE_KINDS:
+        raise ValueError(f"pe must be one of {', '.join(PE_KINDS)}, got {pe!r}")
+
+
+def map_scheme(pe: str, scheme) -> Mapping:
+    """The native formats ``scheme`` (a hwsim.quant Scheme) uses on PE kind ``pe``;
+    NotApplicable when its weights or activations fit no native format of that PE."""
+    check_pe(pe)
+    weight_name, act_name = _code_format(scheme.weight_spec), _code_format(scheme.act_spec)
+    weight = _narrowest_native(weight_name, _NATIVE_WEIGHTS[pe])
+    if pe == "fp8_mac":
+        # One format for both operands: the activation must fit the weight's native format.
+        act = weight if weight and _narrowest_native(act_name, (weight,)) else None
+    else:
+        act = _narrowest_native(act_name, _INT_FORMATS)
+    if weight is None or act is None:
+        raise NotApplicable(f"scheme {scheme.label} (weights {weight_name}, activations "
+                            f"{act_name}) does not run on the {pe} PE")
+    return Mapping(pe, weight, act)
+
+
+def dot_length(spec, K: int) -> int:
+    """Elements per dot product the PE computes before a scale is applied, for weights
+    quantized by ``spec`` (a hwsim.quant QuantSpec)."""
+    if spec.granularity in ("group", "mx"):
+        return spec.group_size
+    return K
+
+
+def pe_model(mapping: Mapping, lanes: int):
+    """The hwsim PE model (with its config) that runs ``mapping`` with ``lanes`` lanes."""
+    from hwsim import pe as hwpe
+    if mapping.pe == "int_mac":
+        config = hwpe.IntMacPEConfig(lanes=lanes, act_bits=mapping.act_bits,
+                                     w_bits=mapping.w_bits, acc_bits=ACC_BITS)
+        return hwpe.IntMacPE(config)
+    if mapping.pe == "bit_serial":
+        config = hwpe.BitSerialPEConfig(lanes=lanes, act_bits=mapping.act_bits,
+                                        max_weight_bits=BIT_SERIAL_MAX_WEIGHT_BITS,
+                                        bits_per_cycle=BIT_SERIAL_BITS_PER_CYCLE,
+                                        acc_bits=ACC_BITS)
+        return hwpe.BitSerialPE(config)
+    if mapping.pe == "lut":
+        config = hwpe.LutPEConfig(lanes=lanes, group_size=LUT_GROUP, act_bits=mapping.act_bits,
+                                  max_weight_bits=LUT_MAX_WEIGHT_BITS, acc_bits=ACC_BITS)
+        return hwpe.LutPE(config)
+    if mapping.pe == "shift_add":
+        config = hwpe.ShiftAddPEConfig(lanes=lanes, act_bits=mapping.act_bits,
+                                       weight_format=mapping.weight_format, acc_bits=ACC_BITS)
+        return hwpe.ShiftAddPE(config)
+    config = hwpe.Fp8MacPEConfig(lanes=lanes, fmt=mapping.weight_format)
+    return hwpe.Fp8MacPE(config)
+
+
+def beat_occupancy(mapping: Mapping, lanes: int) -> int:
+    """Cycles per beat, asked of the hwsim PE model."""
+    model = pe_model(mapping, lanes)
+    w_bits = mapping.w_bits if model.config.runtime_w_bits else None
+    beat = protocol.Beat(act=np.zeros(lanes, dtype=np.int64), wgt=np.zeros(lanes, dtype=np.uint8),
+                         last=True, w_bits=w_bits)
+    return int(model.occupancy(beat))
+
+
+def dot_cycles(beats: int, occupancy: int) -> int:
+    """Cycles a stream of ``beats`` beats of equal occupancy keeps a PE busy (protocol.py)."""
+    accepts = protocol.accept_cycles([occupancy] * beats)
+    return accepts[-1] + occupancy
+
+
+def gemm_cycles(M: int, K: int, N: int, dot_len: int, lanes: int, array: int,
+                occupancy: int) -> int:
+    """Cycles of one M x K x N GEMM on ``array`` PEs (see the module docstring)."""
+    dots = M * N * math.ceil(K / dot_len)
+    rounds = math.ceil(dots / array)
+    per_dot = dot_cycles(math.ceil(dot_len / lanes), occupancy)
+    return rounds * per_dot + protocol.LATENCY

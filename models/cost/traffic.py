@@ -1,0 +1,46 @@
+"""Memory traffic of quantized weights: bits per weight including scales and zero points.
+
+For a weight matrix W[N, K] quantized along K (hwsim.quant's axis), one scale is stored per
+*scale group*: the whole tensor ("tensor"), one row of K ("channel"), ``group_size`` elements
+("group") or an OCP MX block of 32 ("mx"). Stored bits per weight:
+
+    bits = element_bits + (scale_bits + zero_point_bits) / elements_per_scale
+
+with scale_bits the width of the scheme's scale format (float16/bfloat16 16, float32 32,
+float8_e8m0fnu 8) and zero_point_bits = element_bits for asymmetric schemes (a zero point lies in
+0..2^N-1, so it packs into N bits) and 0 for symmetric ones. Example: int4, group 128, fp16
+scales, symmetric: 4 + 16/128 = 4.125 bits.
+"""
+from __future__ import annotations
+
+from models.workloads import Gemm
+
+SCALE_BITS = {"float16": 16, "bfloat16": 16, "float32": 32, "float8_e8m0fnu": 8}
+
+
+def elements_per_scale(granularity: str, group_size: int | None, K: int, N: int) -> int:
+    """How many weights of a W[N, K] share one scale."""
+    if granularity == "tensor":
+        return N * K
+    if granularity == "channel":
+        return K
+    if granularity in ("group", "mx"):
+        return group_size
+    raise ValueError(f"granularity must be one of tensor, channel, group, mx, got {granularity!r}")
+
+
+def bits_per_weight(spec, K: int, N: int) -> float:
+    """Stored bits per weight of a W[N, K] quantized by ``spec`` (a hwsim.quant QuantSpec)."""
+    if spec.is_ieee:  # unscaled IEEE weights: just the element
+        return float(spec.bits)
+    if spec.scale_format not in SCALE_BITS:
+        raise ValueError(f"scale_format must be one of {', '.join(SCALE_BITS)}, "
+                         f"got {spec.scale_format!r}")
+    zero_point_bits = 0 if spec.symmetric else spec.bits
+    shared = elements_per_scale(spec.granularity, spec.group_size, K, N)
+    return spec.bits + (SCALE_BITS[spec.scale_format] + zero_point_bits) / shared
+
+
+def weight_bits(spec, gemms: list[Gemm]) -> float:
+    """Total stored bits of every weight of a workload."""
+    return sum(bits_per_weight(spec, g.K, g.N) * g.K * g.N * g.count for g in gemms)

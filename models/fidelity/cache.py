@@ -1,0 +1,100 @@
+"""Fidelity results cached by (model, scheme) in one JSON file, so sweeps compute each once.
+
+Location: ``path`` argument, else ``$LOWBIT_CACHE_DIR/fidelity.json``, else
+``~/.cache/lowbit/fidelity.json``. The key is ``"<model>|<scheme label>|<scheme digest>"``: the
+label keeps the file readable, the digest (SHA-256 of the scheme's repr, every field) keeps two
+schemes with one label apart. Each entry stores the model's full result dict plus a fingerprint
+of what produced it (a version number and, for MiniLM, the sentences); a stale fingerprint is
+recomputed. Writers in parallel processes take an exclusive lock on ``<file>.lock`` and replace
+the file atomically, so concurrent sweeps never lose or tear an entry.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+# Bump when a model's evaluation changes, so cached results are recomputed.
+VERSION = 1
+# model -> (metric reported as "fidelity", result key holding it)
+MODELS = {"minilm": ("cosine", "mean_cosine"), "digits_cnn": ("top1", "top1")}
+
+
+def default_path() -> Path:
+    base = os.environ.get("LOWBIT_CACHE_DIR") or Path.home() / ".cache" / "lowbit"
+    return Path(base) / "fidelity.json"
+
+
+def key(model: str, scheme) -> str:
+    digest = hashlib.sha256(repr(scheme).encode()).hexdigest()[:12]
+    return f"{model}|{scheme.label}|{digest}"
+
+
+def _check_model(model: str) -> None:
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
+
+
+def fingerprint(model: str) -> str:
+    text = f"v{VERSION}"
+    if model == "minilm":
+        from models.fidelity import minilm
+        text += "|" + hashlib.sha256(minilm.SENTENCES_PATH.read_bytes()).hexdigest()[:16]
+    return text
+
+
+def compute(model: str, scheme) -> dict:
+    """Run the model's evaluation (no cache)."""
+    _check_model(model)
+    if model == "minilm":
+        from models.fidelity import minilm
+        return minilm.evaluate(scheme)
+    from models.fidelity import digits_cnn
+    return digits_cnn.evaluate(scheme)
+
+
+def result(model: str, scheme, path: str | Path | None = None) -> dict:
+    """The cached result dict of (model, scheme), computed and stored on a miss."""
+    _check_model(model)
+    path = Path(path) if path is not None else default_path()
+    entry_key, stamp = key(model, scheme), fingerprint(model)
+    entry = _read(path).get(entry_key)
+    if entry is not None and entry.get("fingerprint") == stamp:
+        return entry["result"]
+    computed = compute(model, scheme)
+    _store(path, entry_key, {"fingerprint": stamp, "result": computed})
+    return computed
+
+
+def fidelity(model: str, scheme, path: str | Path | None = None) -> tuple[float, str]:
+    """(fidelity value, metric name) of (model, scheme): MiniLM mean cosine or CNN top-1."""
+    _check_model(model)
+    metric, field = MODELS[model]
+    return float(result(model, scheme, path)[field]), metric
+
+
+def _read(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"fidelity cache {path} is not valid JSON ({exc}); delete it to "
+                         f"recompute") from None
+
+
+def _store(path: Path, entry_key: str, entry: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{path}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # read-modify-write under the lock: no lost entries
+        data = _read(path)
+        data[entry_key] = entry
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".fidelity-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(data, out, indent=1, sort_keys=True)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)

@@ -1,0 +1,110 @@
+"""Linear and convolution layers whose weights and input activations pass through hwsim.quant.
+
+Every GEMM ``y = x @ W.T + b`` of a wrapped layer is computed as
+``dequantize(quantize(x, act_spec)) @ dequantize(qweight).T + b`` in float32, where ``qweight``
+is the hwsim QTensor of the weight (codes + scales + zero points) and ``quantize``/``dequantize``
+are hwsim.quant's: the values used are decoded from the real element codes at every forward
+pass, so changing a code in ``layer.qweight.codes`` changes the output.
+
+Both operands are quantized along K (the reduction axis, hwsim.quant's ``axis=-1``). When a
+scale group (``group_size``, or 32 for MX) does not divide K, K is zero-padded to the next
+multiple for both operands, as a hardware array pads a short final group; padded zeros add
+nothing to the dot product. Convolutions run as their im2col GEMM (torch ``unfold``), the same
+GEMM ``models.workloads`` counts, so activations are grouped along C_in * kh * kw.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def _padded_k(spec, K: int) -> int:
+    block = spec.group_size if spec.granularity in ("group", "mx") else None
+    return K if block is None else -(-K // block) * block
+
+
+def _pad(x: np.ndarray, width: int) -> np.ndarray:
+    if x.shape[-1] == width:
+        return x
+    return np.pad(x, [(0, 0)] * (x.ndim - 1) + [(0, width - x.shape[-1])])
+
+
+def quantize_dequantize(x: np.ndarray, spec) -> np.ndarray:
+    """x[..., K] through hwsim quantize -> dequantize along K (padded; see module doc)."""
+    from hwsim import quant
+    K = x.shape[-1]
+    padded = _pad(np.ascontiguousarray(x, dtype=np.float32), _padded_k(spec, K))
+    return np.asarray(quant.dequantize(quant.quantize(padded, spec, axis=-1)))[..., :K]
+
+
+class QuantGemm(nn.Module):
+    """A GEMM with a quantized weight W[N, K] (hwsim QTensor) and quantized input activations."""
+
+    def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None, scheme):
+        super().__init__()
+        from hwsim import quant
+        self.scheme = scheme
+        self.K = weight.shape[1]
+        w = weight.detach().to(torch.float32).numpy()
+        self.qweight = quant.quantize(_pad(w, _padded_k(scheme.weight_spec, self.K)),
+                                      scheme.weight_spec, axis=-1)
+        self.bias = None if bias is None else bias.detach().to(torch.float32).clone()
+
+    def dequantized_weight(self) -> torch.Tensor:
+        from hwsim import quant
+        w = np.asarray(quant.dequantize(self.qweight), dtype=np.float32)[:, :self.K]
+        return torch.from_numpy(np.ascontiguousarray(w))
+
+    def gemm(self, x2d: torch.Tensor) -> torch.Tensor:
+        x_hat = quantize_dequantize(x2d.detach().to(torch.float32).numpy(), self.scheme.act_spec)
+        return F.linear(torch.from_numpy(np.ascontiguousarray(x_hat)), self.dequantized_weight(),
+                        self.bias)
+
+
+class QuantLinear(QuantGemm):
+    """Drop-in for ``nn.Linear`` (any leading dimensions)."""
+
+    def __init__(self, linear: nn.Linear, scheme):
+        super().__init__(linear.weight, linear.bias, scheme)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.gemm(x.reshape(-1, x.shape[-1]))
+        return y.reshape(*x.shape[:-1], y.shape[-1])
+
+
+class QuantConv2d(QuantGemm):
+    """Drop-in for an ``nn.Conv2d`` (groups=1, dilation 1) computed as its im2col GEMM."""
+
+    def __init__(self, conv: nn.Conv2d, scheme):
+        if conv.groups != 1 or conv.dilation != (1, 1) or isinstance(conv.padding, str):
+            raise ValueError("conv must have groups=1, dilation 1 and numeric padding")
+        super().__init__(conv.weight.reshape(conv.out_channels, -1), conv.bias, scheme)
+        self.kernel_size, self.stride, self.padding = conv.kernel_size, conv.stride, conv.padding
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        batch, _, height, width = x.shape
+        cols = F.unfold(x, self.kernel_size, padding=self.padding, stride=self.stride)
+        out_h = (height + 2 * self.padding[0] - self.kernel_size[0]) // self.stride[0] + 1
+        out_w = (width + 2 * self.padding[1] - self.kernel_size[1]) // self.stride[1] + 1
+        y = self.gemm(cols.transpose(1, 2).reshape(-1, cols.shape[1]))  # [B * L, N]
+        return y.reshape(batch, out_h * out_w, -1).transpose(1, 2).reshape(batch, -1, out_h, out_w)
+
+
+def quantize_model(model: nn.Module, scheme) -> nn.Module:
+    """Replace every nn.Linear and nn.Conv2d of ``model`` in place by its quantized version;
+    returns ``model``."""
+    for name, child in list(model.named_children()):
+        if isinstance(child, nn.Linear):
+            setattr(model, name, QuantLinear(child, scheme))
+        elif isinstance(child, nn.Conv2d):
+            setattr(model, name, QuantConv2d(child, scheme))
+        else:
+            quantize_model(child, scheme)
+    return model
+
+
+def quantized_layers(model: nn.Module) -> list[QuantGemm]:
+    """The quantized layers of a model, in module order."""
+    return [m for m in model.modules() if isinstance(m, QuantGemm)]

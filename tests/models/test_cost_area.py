@@ -1,0 +1,76 @@
+import dataclasses
+import json
+import math
+
+import pytest
+
+from hwsim import quant
+
+from models.cost import area, cycles
+
+
+def test_per_transistor_area():
+    assert area.AREA_PER_TRANSISTOR_M2 == pytest.approx(0.1995e-12)
+    assert area.transistors_to_m2(4) == pytest.approx(0.798e-12)   # one NAND2_X1
+    assert area.transistors_to_m2(10_000) == pytest.approx(1.995e-9)
+    with pytest.raises(ValueError, match="transistors must be >= 0"):
+        area.transistors_to_m2(-1)
+
+
+def _synth_file(tmp_path, records):
+    """A synthesis document in rtl.synth's layout holding ``records``' transistor counts."""
+    designs = {}
+    for record in records:
+        designs.setdefault(record["design"], []).append(
+            {"config": record["config"], "label": "test", "cmos": {"transistors":
+                                                                    record["transistors"]}})
+    path = tmp_path / "synth.json"
+    path.write_text(json.dumps({"tool": "test fixture", "designs": designs}))
+    return path
+
+
+def test_pe_area_from_a_synthesis_record(tmp_path):
+    mapping = cycles.map_scheme("lut", quant.preset("int4-g128"))
+    config = dataclasses.asdict(cycles.pe_model(mapping, 16).config)
+    path = _synth_file(tmp_path, [
+        {"design": "lut_pe", "config": dict(config, lanes=4), "transistors": 1000},
+        {"design": "lut_pe", "config": config, "transistors": 4000},
+    ])
+    value, note = area.pe_area(mapping, 16, path)
+    assert value == pytest.approx(4000 * 0.1995e-12) and note == "synth lut_pe"
+    value, note = area.pe_area(mapping, 8, path)       # between lanes 4 and 16: interpolated
+    assert value == pytest.approx((1000 + (8 - 4) / (16 - 4) * 3000) * 0.1995e-12)
+    assert note == "synth lut_pe, interpolated lanes 4..16"
+    value, note = area.pe_area(mapping, 32, path)      # beyond the data: not extrapolated
+    assert math.isnan(value) and "no synthesis record for lut_pe" in note
+    assert "lanes synthesized for these fields: [4, 16]; not extrapolated" in note
+    other = cycles.map_scheme("lut", quant.preset("ternary"))   # same config: 2-bit weights
+    assert area.pe_area(other, 16, path)[0] == pytest.approx(4000 * 0.1995e-12)
+
+
+def test_fp8_mac_area_is_composed_from_units(tmp_path):
+    mapping = cycles.map_scheme("fp8_mac", quant.preset("fp8-e5m2"))
+    path = _synth_file(tmp_path, [
+        {"design": "fp8_mac", "config": {"fmt_a": "float8_e5m2", "fmt_b": "float8_e5m2"},
+         "transistors": 3000},
+        {"design": "fp8_mul", "config": {"fmt": "float8_e5m2", "saturate": False},
+         "transistors": 800},
+    ])
+    value, _ = area.pe_area(mapping, 4, path)
+    assert value == pytest.approx((3000 + 3 * 800) * 0.1995e-12)
+
+
+def test_missing_synthesis_file(tmp_path):
+    mapping = cycles.map_scheme("int_mac", quant.preset("int8"))
+    value, note = area.pe_area(mapping, 16, tmp_path / "absent.json")
+    assert math.isnan(value) and "run `lowbit synth`" in note
+
+
+def test_committed_synthesis_data_is_read():
+    if not area.SYNTH_PATH.exists():
+        pytest.skip("rtl/data/synth.json is not committed yet (the RTL engineer's `lowbit synth`)")
+    records = area.load_records()
+    assert records and all(r["transistors"] > 0 for r in records)
+    mapping = cycles.map_scheme("int_mac", quant.preset("int8"))
+    value, note = area.pe_area(mapping, 16)
+    assert value > 0 and note == "synth int_mac_pe"

@@ -1,0 +1,117 @@
+import math
+
+import numpy as np
+import pytest
+
+from hwsim import pe as hwpe
+from hwsim import quant
+
+from models.cost import cycles
+
+SEED = 20261123
+
+
+# preset -> {pe: (native weight format, native activation format)} for every PE it runs on
+EXPECTED_MAPPINGS = {
+    "fp16": {},
+    "int4-g128-a16": {},
+    "int8": {"int_mac": ("int8", "int8"), "bit_serial": ("int8", "int8")},
+    "int4-pc": {p: ("int4", "int8") for p in ("int_mac", "lut", "bit_serial")},
+    "int4-g128": {p: ("int4", "int8") for p in ("int_mac", "lut", "bit_serial")},
+    # asymmetric: uint2 codes 0..3 need a 3-bit two's-complement weight
+    "int2-g64": {p: ("int3", "int8") for p in ("int_mac", "lut", "bit_serial")},
+    "fp8-e4m3": {"fp8_mac": ("float8_e4m3fn", "float8_e4m3fn")},
+    "fp8-e5m2": {"fp8_mac": ("float8_e5m2", "float8_e5m2")},
+    "mxfp8": {"fp8_mac": ("float8_e4m3fn", "float8_e4m3fn")},
+    "mxfp6": {"fp8_mac": ("float8_e4m3fn", "float8_e4m3fn")},   # e2m3 values lie in e4m3
+    "mxfp4": {"fp8_mac": ("float8_e4m3fn", "float8_e4m3fn")},   # e2m1 values lie in e4m3
+    "log2_4": {"shift_add": ("log2_4", "int8")},
+    # ±1 (and 0) are int2 values and log2_3 values (its largest magnitude is 1)
+    "binary": {**{p: ("int2", "int8") for p in ("int_mac", "lut", "bit_serial")},
+               "shift_add": ("log2_3", "int8")},
+    "ternary": {**{p: ("int2", "int8") for p in ("int_mac", "lut", "bit_serial")},
+                "shift_add": ("log2_3", "int8")},
+}
+
+
+def test_every_preset_is_listed():
+    assert set(EXPECTED_MAPPINGS) == set(quant.preset_names())
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_MAPPINGS))
+def test_scheme_mapping(name):
+    scheme = quant.preset(name)
+    for pe in cycles.PE_KINDS:
+        expected = EXPECTED_MAPPINGS[name].get(pe)
+        if expected is None:
+            with pytest.raises(cycles.NotApplicable, match=f"does not run on the {pe} PE"):
+                cycles.map_scheme(pe, scheme)
+        else:
+            mapping = cycles.map_scheme(pe, scheme)
+            assert (mapping.weight_format, mapping.act_format) == expected
+
+
+@pytest.mark.parametrize("pe, name, lanes, occupancy", [
+    ("int_mac", "int4-g128", 16, 1),
+    ("bit_serial", "int4-g128", 16, 4),   # ceil(4 / 1 bit per cycle)
+    ("bit_serial", "int8", 16, 8),
+    ("bit_serial", "int2-g64", 4, 3),
+    ("lut", "int4-pc", 16, 4),            # one bit-plane a cycle
+    ("lut", "ternary", 8, 2),
+    ("shift_add", "log2_4", 16, 1),
+    ("fp8_mac", "mxfp4", 16, 1),
+])
+def test_occupancy_comes_from_the_hwsim_model(pe, name, lanes, occupancy):
+    assert cycles.beat_occupancy(cycles.map_scheme(pe, quant.preset(name)), lanes) == occupancy
+
+
+def test_dot_length():
+    assert cycles.dot_length(quant.preset("int4-g128").weight_spec, 4096) == 128
+    assert cycles.dot_length(quant.preset("mxfp8").weight_spec, 4096) == 32
+    assert cycles.dot_length(quant.preset("int8").weight_spec, 4096) == 4096
+
+
+def test_gemm_cycles_by_hand():
+    # M=2, K=64, N=3: 6 dot products of 64 -> 4 beats of 16 lanes at 4 cycles each = 16 cycles;
+    # 4 PEs take them in ceil(6/4) = 2 rounds: 32 cycles, + 1 output latency.
+    assert cycles.gemm_cycles(2, 64, 3, 64, 16, 4, 4) == 33
+    # grouped: dot length 16 -> 4 partial dots per output, one beat each at 1 cycle
+    assert cycles.gemm_cycles(1, 64, 2, 16, 16, 1, 1) == 8 + 1
+
+
+def _simulated_gemm_cycles(model, M, K, N, lanes, array, w_bits, rng):
+    """Cycles until the last output of a GEMM dealt round-robin to ``array`` copies of a
+    hwsim PE model, by running every PE's beat stream (back to back)."""
+    dots = M * N
+    finish = 0
+    for p in range(array):
+        beats = []
+        for _ in range(len(range(p, dots, array))):
+            for b in range(math.ceil(K / lanes)):
+                beats.append(hwpe.Beat(act=rng.integers(-128, 128, lanes),
+                                       wgt=rng.integers(0, 1 << model.config.wgt_bits, lanes)
+                                       .astype(np.uint8),
+                                       last=b == math.ceil(K / lanes) - 1, w_bits=w_bits))
+        if beats:
+            finish = max(finish, model.run(beats).outputs[-1][0] + 1)
+    return finish
+
+
+@pytest.mark.parametrize("pe, name, lanes, array", [
+    ("bit_serial", "int4-pc", 4, 3), ("lut", "int2-g64", 8, 2), ("int_mac", "int8", 4, 5),
+    ("shift_add", "log2_4", 4, 2),
+])
+def test_gemm_cycles_equal_a_hwsim_pe_run(pe, name, lanes, array):
+    rng = np.random.default_rng(SEED)
+    mapping = cycles.map_scheme(pe, quant.preset(name))
+    model = cycles.pe_model(mapping, lanes)
+    w_bits = mapping.w_bits if model.config.runtime_w_bits else None
+    M, K, N = 2, 24, 5
+    expected = _simulated_gemm_cycles(model, M, K, N, lanes, array, w_bits, rng)
+    occupancy = cycles.beat_occupancy(mapping, lanes)
+    assert cycles.gemm_cycles(M, K, N, K, lanes, array, occupancy) == expected, f"seed {SEED}"
+
+
+def test_bad_pe():
+    with pytest.raises(ValueError, match="pe must be one of int_mac, lut"):
+        cycles.map_scheme("systolic", quant.preset("int8"))

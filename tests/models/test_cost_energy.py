@@ -1,0 +1,68 @@
+import math
+
+import pytest
+
+from models.cost import energy
+
+PJ = 1e-12
+
+
+def test_published_points_are_reproduced():
+    assert energy.int_add(8) == pytest.approx(0.03 * PJ, rel=1e-12)
+    assert energy.int_add(32) == pytest.approx(0.1 * PJ, rel=1e-12)
+    assert energy.int_mult(8, 8) == pytest.approx(0.2 * PJ, rel=1e-12)
+    assert energy.fp_mult(11) == pytest.approx(1.1 * PJ, rel=1e-12)
+    assert energy.fp_mult(24) == pytest.approx(3.7 * PJ, rel=1e-12)
+    assert energy.fp32_add() == pytest.approx(0.9 * PJ, rel=1e-12)
+    assert energy.sram_read_per_bit(8 * 1024) * 64 == pytest.approx(10 * PJ, rel=1e-12)
+    assert energy.sram_read_per_bit(32 * 1024) * 64 == pytest.approx(20 * PJ, rel=1e-12)
+    assert energy.sram_read_per_bit(1024 * 1024) * 64 == pytest.approx(100 * PJ, rel=1e-12)
+    assert energy.dram_per_bit() * 64 == pytest.approx(1950 * PJ, rel=1e-12)
+
+
+def test_scaling_rules_by_hand():
+    assert energy.int_add(4) == pytest.approx(0.015 * PJ)           # 0.03 * 4/8
+    assert energy.int_add(20) == pytest.approx(0.065 * PJ)          # halfway 8 -> 32
+    assert energy.int_mult(8, 4) == pytest.approx(0.1 * PJ)         # 0.2 * 32/64
+    assert energy.int_mult(1, 1) == pytest.approx(0.2 / 64 * PJ)
+    assert energy.FP_MULT_EXPONENT == pytest.approx(math.log(3.7 / 1.1) / math.log(24 / 11))
+    assert energy.fp_mult(4) == pytest.approx(1.1 * (4 / 11) ** energy.FP_MULT_EXPONENT * PJ)
+
+
+def test_multiplier_rule_checked_against_the_32_bit_point():
+    # The a*b rule anchored at 8x8 predicts 3.2 pJ for 32x32; Horowitz measured 3.1 pJ.
+    predicted = energy.int_mult(32, 32) / PJ
+    assert predicted == pytest.approx(3.2)
+    assert abs(predicted - energy.HOROWITZ_45NM_PJ[("int_mult", 32)]) / 3.1 < 0.035
+
+
+def test_mac_energy_per_pe_by_hand():
+    add32, add12 = 0.1 * PJ, (0.03 + 0.07 * 4 / 24) * PJ
+    assert energy.mac_energy("int_mac", 8, 4, 32) == pytest.approx(0.1 * PJ + add32)
+    # bit-serial, 4-bit weights, 1 bit a cycle: 4 x (8x1 partial product + 32-bit add)
+    assert energy.mac_energy("bit_serial", 8, 4, 32) == pytest.approx(4 * (0.2 / 8 * PJ + add32))
+    # LUT g=4: 11 table adds of 12 bits shared by 4 lanes + 4 planes x one 32-bit add
+    assert energy.mac_energy("lut", 8, 4, 32, lut_group=4) == \
+        pytest.approx((11 * add12 + 4 * add32) / 4)
+    assert energy.mac_energy("shift_add", 8, 4, 32, shift_bits=13) == \
+        pytest.approx((0.03 + 0.07 * 5 / 24) * PJ + add32)
+    assert energy.mac_energy("fp8_mac", 8, 8, 32, significand_bits=4) == \
+        pytest.approx(energy.fp_mult(4) + 0.9 * PJ)
+
+
+def test_rescale_energy():
+    assert energy.rescale_energy("group") == pytest.approx((3.7 + 0.9) * PJ)
+    assert energy.rescale_energy("mx") == pytest.approx((0.03 + 0.9) * PJ)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: energy.int_add(33), "bits must be an integer in 1..32"),
+    (lambda: energy.int_add(0), "bits must be an integer in 1..32"),
+    (lambda: energy.int_mult(8, 64), "b_bits must be an integer in 1..32"),
+    (lambda: energy.fp_mult(53), "significand_bits must be an integer in 2..24"),
+    (lambda: energy.sram_read_per_bit(64 * 1024), "buffer_bytes must be one of 8192, 32768"),
+    (lambda: energy.mac_energy("systolic", 8, 8, 32), "pe must be one of int_mac"),
+])
+def test_outside_the_data_is_refused(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

@@ -1,0 +1,35 @@
+import pytest
+
+from hwsim import quant
+
+from models import workloads
+from models.cost import traffic
+
+
+@pytest.mark.parametrize("scheme, K, N, expected", [
+    (quant.preset("int4-g128"), 4096, 11008, 4 + 16 / 128),           # the example
+    (quant.preset("int4-pc"), 4096, 11008, 4 + 16 / 4096),            # one fp16 scale per row
+    (quant.preset("int8"), 768, 768, 8 + 16 / 768),
+    (quant.preset("int2-g64"), 4096, 4096, 2 + (16 + 2) / 64),        # + a 2-bit zero point
+    (quant.preset("mxfp4"), 4096, 4096, 4 + 8 / 32),                  # E8M0 per 32
+    (quant.preset("mxfp6"), 4096, 4096, 6 + 8 / 32),
+    (quant.preset("binary"), 512, 1000, 1 + 16 / 512),
+    (quant.Scheme(weight="int8", act="int8", granularity="tensor"), 64, 32, 8 + 16 / 2048),
+    (quant.Scheme(weight="int4", act="int8", granularity="group", group_size=32,
+                  scale_format="float32"), 64, 32, 4 + 32 / 32),
+    (quant.preset("fp16"), 64, 32, 16.0),
+])
+def test_bits_per_weight_by_hand(scheme, K, N, expected):
+    assert traffic.bits_per_weight(scheme.weight_spec, K, N) == pytest.approx(expected, rel=1e-15)
+
+
+def test_weight_bits_of_a_workload():
+    gemms = workloads.get("minilm-l6")
+    spec = quant.preset("int4-g128").weight_spec
+    assert traffic.weight_bits(spec, gemms) == pytest.approx(
+        workloads.weight_count(gemms) * 4.125, rel=1e-15)
+
+
+def test_bad_granularity():
+    with pytest.raises(ValueError, match="granularity must be one of tensor, channel"):
+        traffic.elements_per_scale("row", None, 8, 8)

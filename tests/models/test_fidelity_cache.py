@@ -1,0 +1,68 @@
+import json
+
+import pytest
+
+from hwsim import quant
+
+from models.fidelity import cache
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """Count the evaluations the cache asks for (the real computation still runs)."""
+    made = []
+    real = cache.compute
+
+    def counting(model, scheme):
+        made.append((model, scheme.label))
+        return real(model, scheme)
+
+    monkeypatch.setattr(cache, "compute", counting)
+    return made
+
+
+def test_miss_computes_then_hit_reads(tmp_path, calls):
+    path = tmp_path / "fid.json"
+    scheme = quant.preset("int8")
+    value, metric = cache.fidelity("digits_cnn", scheme, path)
+    again = cache.fidelity("digits_cnn", scheme, path)
+    assert again == (value, metric) and metric == "top1"
+    assert calls == [("digits_cnn", scheme.label)]
+    stored = json.loads(path.read_text())
+    assert list(stored) == [cache.key("digits_cnn", scheme)]
+    assert stored[cache.key("digits_cnn", scheme)]["result"]["top1"] == value
+
+
+def test_entries_accumulate_and_stale_ones_are_recomputed(tmp_path, calls):
+    path = tmp_path / "fid.json"
+    a, b = quant.preset("int8"), quant.preset("binary")
+    cache.result("digits_cnn", a, path)
+    cache.result("digits_cnn", b, path)
+    assert len(json.loads(path.read_text())) == 2
+    data = json.loads(path.read_text())
+    data[cache.key("digits_cnn", a)]["fingerprint"] = "v0"
+    path.write_text(json.dumps(data))
+    cache.result("digits_cnn", a, path)
+    assert calls == [("digits_cnn", a.label), ("digits_cnn", b.label), ("digits_cnn", a.label)]
+
+
+def test_default_location_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("LOWBIT_CACHE_DIR", str(tmp_path))
+    assert cache.default_path() == tmp_path / "fidelity.json"
+    monkeypatch.delenv("LOWBIT_CACHE_DIR")
+    assert cache.default_path().parts[-3:] == (".cache", "lowbit", "fidelity.json")
+
+
+def test_schemes_sharing_a_label_get_different_keys():
+    a = quant.Scheme(weight="int4", act="int8", calibration="minmax")
+    b = quant.Scheme(weight="int4", act="int8", calibration="mse")
+    assert cache.key("minilm", a) != cache.key("minilm", b)
+
+
+def test_bad_input(tmp_path):
+    with pytest.raises(ValueError, match="model must be one of minilm, digits_cnn"):
+        cache.fidelity("gpt", quant.preset("int8"), tmp_path / "f.json")
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    with pytest.raises(ValueError, match="is not valid JSON"):
+        cache.result("digits_cnn", quant.preset("int8"), broken)

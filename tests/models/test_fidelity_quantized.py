@@ -1,0 +1,87 @@
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from hwsim import formats, quant
+
+from models.fidelity import quantized
+
+SEED = 1234
+
+
+def _layer(in_features, out_features, seed=SEED):
+    torch.manual_seed(seed)
+    return nn.Linear(in_features, out_features)
+
+
+def _by_hand(q) -> np.ndarray:
+    """Dequantize a symmetric QTensor by decoding its codes with the element format."""
+    values = formats.get(q.spec.format).decode(q.codes).astype(np.float64)
+    scales = np.repeat(q.scales, q.codes.shape[-1] // q.scales.shape[-1], axis=-1)
+    return values * scales
+
+
+def test_linear_uses_the_decoded_codes():
+    scheme = quant.preset("int8")
+    layer = _layer(64, 8)
+    x = torch.randn(5, 64, generator=torch.Generator().manual_seed(SEED))
+    qlayer = quantized.QuantLinear(layer, scheme)
+    w_hat = _by_hand(qlayer.qweight)
+    x_q = quant.quantize(x.numpy(), scheme.act_spec, axis=-1)
+    x_hat = _by_hand(x_q)
+    expected = x_hat @ w_hat.T + layer.bias.detach().numpy().astype(np.float64)
+    got = qlayer(x).detach().numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)   # float32 GEMM vs float64
+    assert not np.allclose(got, layer(x).detach().numpy(), rtol=0, atol=1e-7)  # really quantized
+
+
+def test_corrupting_one_code_changes_the_output():
+    layer = _layer(32, 4)
+    qlayer = quantized.QuantLinear(layer, quant.preset("int4-pc"))
+    x = torch.ones(1, 32)
+    before = qlayer(x).detach().numpy().copy()
+    qlayer.qweight.codes[2, 7] ^= 0b0100   # flip one bit of one int4 code
+    after = qlayer(x).detach().numpy()
+    changed = np.flatnonzero(before != after)
+    assert changed.tolist() == [2]         # exactly the output row of that weight
+
+
+def test_short_groups_are_zero_padded():
+    # K = 9 with groups of 128 and MX blocks of 32: padded, and the padding adds nothing.
+    layer = _layer(9, 3)
+    x = torch.randn(4, 9, generator=torch.Generator().manual_seed(SEED))
+    for name in ("int4-g128", "mxfp4"):
+        scheme = quant.preset(name)
+        qlayer = quantized.QuantLinear(layer, scheme)
+        assert qlayer.qweight.codes.shape[1] == scheme.weight_spec.group_size
+        padded_w = np.pad(layer.weight.detach().numpy(), [(0, 0), (0, qlayer.qweight.codes.shape[1] - 9)])
+        w_hat = quant.dequantize(quant.quantize(padded_w, scheme.weight_spec, axis=-1))[:, :9]
+        np.testing.assert_array_equal(qlayer.dequantized_weight().numpy(), w_hat)
+        assert qlayer(x).shape == (4, 3)
+
+
+def test_conv_is_its_im2col_gemm():
+    torch.manual_seed(SEED)
+    conv = nn.Conv2d(3, 5, 3, padding=1, stride=2)
+    x = torch.randn(2, 3, 9, 9)
+    scheme = quant.Scheme(weight="int8", act="float32", granularity="channel")
+    qconv = quantized.QuantConv2d(conv, scheme)
+    w_hat = qconv.dequantized_weight().reshape(conv.weight.shape)
+    expected = F.conv2d(x, w_hat, conv.bias, stride=2, padding=1)
+    torch.testing.assert_close(qconv(x), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_quantize_model_replaces_every_gemm():
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Sequential(nn.Flatten(),
+                                                                       nn.Linear(2, 3)))
+    quantized.quantize_model(model, quant.preset("int8"))
+    assert [type(m).__name__ for m in quantized.quantized_layers(model)] == \
+        ["QuantConv2d", "QuantLinear"]
+    assert model(torch.randn(1, 1, 3, 3)).shape == (1, 3)
+
+
+def test_conv_with_groups_is_refused():
+    with pytest.raises(ValueError, match="conv must have groups=1"):
+        quantized.QuantConv2d(nn.Conv2d(4, 4, 3, groups=2), quant.preset("int8"))
