@@ -9,21 +9,21 @@ numpy-vectorized code}; each module's ``cases(n, seed)`` returns its cases of ab
 
 Method: one thread (``numba.set_num_threads(1)``; numpy's elementwise code is single-threaded),
 one warm-up call of each side that also compiles the kernel and checks that both sides return
-the same result bit for bit, then the median of ``repeats`` timed calls. Prints MACs/s of both
-sides and their ratio; exits 1 if any case's two results differ.
+the same result bit for bit, then the median of ``repeats`` timed calls. Prints, for both sides,
+MACs/s and dot products/s (the dot products a call computes are the elements of its result; n/dot
+is their length), and the ratio; exits 1 if any case's two results differ.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
 import pkgutil
-import statistics
 import sys
-import time
 
 import numba
 import numpy as np
 
+from hwsim.bench.timing import median_seconds
 from hwsim.units import binary, bitserial, integer, log, lut
 
 INT_LENGTH = 256        # elements per integer / log / LUT / bit-serial dot product
@@ -50,10 +50,15 @@ def numpy_int_dot_saturate(a, b, acc_bits: int) -> np.ndarray:
     return acc
 
 
-def numpy_log_dot(act, codes, w_bits: int) -> np.ndarray:
-    field = (codes & ((1 << (w_bits - 1)) - 1)).astype(np.int64)
-    shifted = np.where(field == 0, 0, act.astype(np.int64) << np.maximum(field - 1, 0))
-    return np.where(codes >> (w_bits - 1), -shifted, shifted).sum(-1)
+def log_weight_table(weight_format: str) -> np.ndarray:
+    """Every code's signed multiplier in units of 2^-U (from the plain-Python reference)."""
+    n_codes = 1 << log.check_weight_format(weight_format).bits
+    return np.array([log.log_weight_units(c, weight_format) for c in range(n_codes)], np.int64)
+
+
+def numpy_log_dot(act, codes, table: np.ndarray) -> np.ndarray:
+    """The natural numpy form: gather each code's multiplier, multiply, sum."""
+    return (act.astype(np.int64) * table[codes]).sum(-1)
 
 
 def numpy_xnor_dot(a_words, b_words, n: int) -> np.ndarray:
@@ -105,10 +110,12 @@ def cases(n: int, seed: int) -> list[dict]:
               lambda a=int4[0], b=int4[1]: integer.int_dot(a, b, a_bits=4, b_bits=4, acc_bits=12,
                                                            overflow="saturate"),
               lambda a=int4[0], b=int4[1]: numpy_int_dot_saturate(a, b, 12)),
-        _case("log_dot int8 x log2_4", int8[0],
-              lambda a=int8[0], c=codes4: log.log_dot(a, c, w_bits=4),
-              lambda a=int8[0], c=codes4: numpy_log_dot(a, c, 4)),
     ]
+    for name in ("log2_4", "logsqrt2_4"):
+        out.append(_case(f"log_dot int8 x {name}", int8[0],
+                         lambda a=int8[0], c=codes4, f=name: log.log_dot(a, c, weight_format=f),
+                         lambda a=int8[0], c=codes4, t=log_weight_table(name):
+                         numpy_log_dot(a, c, t)))
     for table in ("full", "symmetric"):
         out.append(_case(f"lut_dot int8 x int4, g=4, {table}", int8[0],
                          lambda a=int8[0], c=codes4, t=table: lut.lut_dot(a, c, w_bits=4, table=t),
@@ -162,15 +169,6 @@ def all_cases(n: int, seed: int) -> list[dict]:
     return cases(n, seed) + collected
 
 
-def median_seconds(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def same_result(a, b) -> bool:
     """Bit-for-bit equality of two results (arrays or scalars; float results compared as bytes)."""
     a, b = np.asarray(a), np.asarray(b)
@@ -178,31 +176,51 @@ def same_result(a, b) -> bool:
         b.astype(a.dtype).tobytes()
 
 
-def run(n: int, seed: int, repeats: int, out=sys.stdout) -> int:
+def dots_per_call(result) -> int:
+    """Dot products one call computes: every unit returns one value per dot product (for
+    binary_weight_sums one per group, each the dot product of a group of activations)."""
+    return np.asarray(result).size
+
+
+def run_cases(case_list: list[dict], repeats: int, out=None) -> int:
+    """Time ``case_list`` by the module's method and print one line per case to ``out``
+    (default stdout); return 1 if any case's two sides differ, else 0."""
+    out = out or sys.stdout
     numba.set_num_threads(1)
-    print(f"{'unit':44s} {'numba MAC/s':>12s} {'numpy MAC/s':>12s} {'ratio':>7s}  same result",
-          file=out)
+    print(f"{'unit':44s} {'n/dot':>6s} {'numba MAC/s':>12s} {'numba dot/s':>12s} "
+          f"{'numpy MAC/s':>12s} {'numpy dot/s':>12s} {'ratio':>7s}  same result", file=out)
     failed = False
-    for case in all_cases(n, seed):
-        same = same_result(case["numba"](), case["numpy"]())  # warm-up; compiles the kernel
-        t_numba = median_seconds(case["numba"], repeats)
-        t_numpy = median_seconds(case["numpy"], repeats)
-        print(f"{case['unit']:44s} {case['macs'] / t_numba:12.3e} "
-              f"{case['macs'] / t_numpy:12.3e} {t_numpy / t_numba:7.1f}  {same}", file=out)
+    for case in case_list:
+        result = case["numba"]()  # warm-up: compiles the kernel
+        same = same_result(result, case["numpy"]())
+        dots = dots_per_call(result)
+        t_numba = median_seconds(case["numba"], repeats, warmups=0)
+        t_numpy = median_seconds(case["numpy"], repeats, warmups=0)
+        print(f"{case['unit']:44s} {case['macs'] // dots:6d} "
+              f"{case['macs'] / t_numba:12.3e} {dots / t_numba:12.3e} "
+              f"{case['macs'] / t_numpy:12.3e} {dots / t_numpy:12.3e} "
+              f"{t_numpy / t_numba:7.1f}  {same}", file=out)
         failed |= not same
     return 1 if failed else 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m hwsim.bench.units",
-                                     description=__doc__.splitlines()[0])
+def run(n: int, seed: int, repeats: int, out=None) -> int:
+    """Time every case (this module's and every units_*.py module's); see :func:`run_cases`."""
+    return run_cases(all_cases(n, seed), repeats, out)
+
+
+def main(argv: list[str] | None = None, *, prog: str = "python -m hwsim.bench.units",
+         collect=all_cases) -> int:
+    """The command line; ``collect(n, seed)`` returns the cases to time (a units_*.py module
+    passes its own ``cases`` to time those alone)."""
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1 << 22, help="MACs per call (default 2^22)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=7, help="timed calls per side (median)")
     args = parser.parse_args(argv)
     if args.n < 1 or args.repeats < 1:
         parser.error("--n and --repeats must be positive")
-    return run(args.n, args.seed, args.repeats)
+    return run_cases(collect(args.n, args.seed), args.repeats)
 
 
 if __name__ == "__main__":

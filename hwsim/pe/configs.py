@@ -18,7 +18,7 @@ LUT_W_BITS = range(1, 5)      # in_wbits is 4 bits wide; a LUT PE holds at most 
 BITS_PER_CYCLE = (1, 2)
 GROUP_SIZES = range(2, 9)     # 2^g table entries per group; g = 1 is no table at all
 LUT_TABLES = ("full", "symmetric")
-LOG_FORMATS = ("log2_3", "log2_4", "log2_5")
+LOG_FORMATS = ("log2_3", "log2_4", "log2_5")   # ShiftAddPE's: the base-2 log formats only
 FP8_FORMATS = ("float8_e4m3fn", "float8_e5m2")
 
 
@@ -63,7 +63,11 @@ class IntMacPEConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class ShiftAddPEConfig:
-    """Power-of-two weights: each lane shifts its activation and conditionally negates it."""
+    """Power-of-two weights: each lane shifts its activation and conditionally negates it.
+
+    log2-only (``weight_format`` in ``LOG_FORMATS``): the unit :mod:`hwsim.units.log` also has
+    ``logsqrt2_4``, whose odd powers of √2 need a constant shift-add multiplier (act * 181) per
+    lane that this PE, its RTL and its cost entry do not have."""
     runtime_w_bits: ClassVar[bool] = False   # has the in_wbits port
     lanes: int = 16
     act_bits: int = 8
@@ -72,7 +76,10 @@ class ShiftAddPEConfig:
 
     def __post_init__(self):
         _check_common(self)
-        _check_choice("weight_format", self.weight_format, LOG_FORMATS)
+        if self.weight_format not in LOG_FORMATS:
+            raise ValueError(f"weight_format must be one of {LOG_FORMATS} (ShiftAddPE is "
+                             f"log2-only: logsqrt2_4 needs a √2 multiplier per lane), "
+                             f"got {self.weight_format!r}")
 
     @property
     def wgt_bits(self) -> int:

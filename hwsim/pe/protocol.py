@@ -42,6 +42,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+# The protocol's accumulator wrap is the units' one, re-exported under its long-standing public
+# name hwsim.pe.protocol.wrap (the PE models and their users import it from here).
+from hwsim.units.integer import wrap  # noqa: F401
+
 LATENCY = 1
 
 
@@ -79,10 +83,3 @@ def accept_cycles(occupancies, offers=None) -> list[int]:
 def output_cycle(accept: int, occupancy: int) -> int:
     """Cycle at which out_valid rises for a last beat transferred at ``accept``."""
     return accept + occupancy - 1 + LATENCY
-
-
-def wrap(value: int, bits: int) -> int:
-    """Python integer wrapped to ``bits``-bit two's complement."""
-    mask = (1 << bits) - 1
-    value &= mask
-    return value - (1 << bits) if value >> (bits - 1) else value

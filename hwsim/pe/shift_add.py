@@ -3,7 +3,8 @@
 Per beat, each lane shifts its signed act_bits activation left by f - 1 (f: the exponent field of
 its log2_b weight code) and negates it when the sign bit is set; the accumulator counts units of
 the smallest weight magnitude 2^-(fmax-1), so no product is ever rounded, and wraps to acc_bits
-two's complement. out_data is therefore the dot product times 2^(fmax-1).
+two's complement. out_data is therefore the dot product times 2^(fmax-1). log2_b only (see
+:class:`~hwsim.pe.configs.ShiftAddPEConfig`): logsqrt2_4 is a unit, not a PE, so far.
 
 Cycles: occupancy c = 1 for every beat, so with ``offers`` o_i
     accept[i] = max(o_i, accept[i-1] + 1),    out_valid for a last beat at accept[i] + 1.
@@ -24,6 +25,6 @@ class ShiftAddPE(PEModel):
 
     def accumulate(self, acc: int, beat: Beat) -> int:
         c = self.config
-        lane_sum = log_dot(beat.act, beat.wgt, w_bits=c.wgt_bits, act_bits=c.act_bits,
-                           acc_bits=c.acc_bits, overflow="wrap")
+        lane_sum = log_dot(beat.act, beat.wgt, weight_format=c.weight_format,
+                           act_bits=c.act_bits, acc_bits=c.acc_bits, overflow="wrap")
         return wrap(acc + lane_sum, c.acc_bits)

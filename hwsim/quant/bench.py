@@ -10,24 +10,13 @@ runs after one warm-up run (which also loads the Numba kernels).
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 import warnings
 
 import numpy as np
 
+from hwsim.bench.timing import median_seconds
 from hwsim.quant.presets import preset, preset_names
 from hwsim.quant.qtensor import dequantize, quantize
-
-
-def median_seconds(fn, repeats: int) -> float:
-    fn()  # warm-up: JIT caches, page faults
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def preset_times(w: np.ndarray, repeats: int) -> list[tuple[str, float, float]]:
@@ -65,10 +54,10 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     if args.n < 128 or args.n % 128:
-        raise ValueError(f"--n must be a positive multiple of 128 (the largest preset group), "
-                         f"got {args.n}")
+        parser.error(f"--n must be a positive multiple of 128 (the largest preset group), "
+                     f"got {args.n}")
     if args.repeats < 1:
-        raise ValueError(f"--repeats must be >= 1, got {args.repeats}")
+        parser.error(f"--repeats must be >= 1, got {args.repeats}")
     w = np.random.default_rng(args.seed).standard_normal((args.n, args.n)).astype(np.float32)
     rows = preset_times(w, args.repeats)
     peer = torch_int8_per_channel_seconds(w, args.repeats)

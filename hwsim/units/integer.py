@@ -20,9 +20,10 @@ Contract (``int_mac`` and ``int_dot``)
                product of every row: a Python int for 1-D inputs, an int64 array of shape (...)
                otherwise. Exact int64 sums are valid for n < 2^46 (|product| <= 2^16).
 
-The helpers ``int_range``, ``check_int_values``, ``check_int_codes``, ``decode_int_codes``,
-``check_acc_bits``, ``check_overflow``, ``acc_limits``, ``wrap_int64`` and ``saturating_add`` are
-the shared validation and accumulator arithmetic of every unit in :mod:`hwsim.units`.
+The helpers ``check_bits``, ``check_flag``, ``int_range``, ``check_int_values``,
+``check_int_codes``, ``decode_int_codes``, ``check_acc_bits``, ``check_overflow``, ``acc_limits``,
+``wrap``, ``wrap_int64`` and ``saturating_add`` are the shared validation and accumulator
+arithmetic of every unit in :mod:`hwsim.units`.
 """
 from __future__ import annotations
 
@@ -42,6 +43,14 @@ def check_bits(bits, argname: str, allowed=OPERAND_BITS) -> int:
         raise ValueError(f"{argname} must be an integer in {allowed.start}..{allowed.stop - 1}, "
                          f"got {bits!r}")
     return int(bits)
+
+
+def check_flag(value, argname: str) -> bool:
+    """``value`` as a bool; ValueError naming ``argname`` unless it is True or False (a truthy
+    string such as "yes" or an int 1 would otherwise silently pick a signedness)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{argname} must be True or False, got {value!r}")
+    return bool(value)
 
 
 def int_range(bits: int, signed: bool) -> tuple[int, int]:
@@ -137,7 +146,14 @@ def unrows(out: np.ndarray, batch_shape: tuple):
     return int(out[0]) if batch_shape == () else out.reshape(batch_shape)
 
 
-# -- accumulator arithmetic shared by every kernel ----------------------------------------------
+# -- accumulator arithmetic shared by every kernel and PE model ---------------------------------
+def wrap(value: int, bits: int) -> int:
+    """Python integer wrapped to ``bits``-bit two's complement, by arithmetic on Python ints.
+    (The PE models' accumulator wrap, also importable as :func:`hwsim.pe.protocol.wrap`.)"""
+    value %= 1 << bits
+    return value - (1 << bits) if value >= 1 << (bits - 1) else value
+
+
 @njit(cache=True)
 def wrap_int64(x, bits):
     """int64 ``x`` wrapped to ``bits``-bit two's complement (1 <= bits <= 64)."""
@@ -190,6 +206,7 @@ def int_dot(a, b, *, a_bits: int, b_bits: int, a_signed: bool = True, b_signed: 
             acc_bits: int = 32, overflow: str = "wrap"):
     """Dot product of the last axis of ``a`` and ``b`` (see the module contract)."""
     a_bits, b_bits = check_bits(a_bits, "a_bits"), check_bits(b_bits, "b_bits")
+    a_signed, b_signed = check_flag(a_signed, "a_signed"), check_flag(b_signed, "b_signed")
     acc_bits = check_acc_bits(acc_bits)
     overflow = check_overflow(overflow, acc_bits)
     a = check_int_values(a, a_bits, a_signed, "a")
@@ -214,6 +231,7 @@ def int_mac(acc: int, a: int, b: int, *, a_bits: int, b_bits: int, a_signed: boo
     """One multiply-accumulate ``acc + a*b`` under the module contract; returns the new
     accumulator. ``acc`` must already be an ``acc_bits``-bit value."""
     a_bits, b_bits = check_bits(a_bits, "a_bits"), check_bits(b_bits, "b_bits")
+    a_signed, b_signed = check_flag(a_signed, "a_signed"), check_flag(b_signed, "b_signed")
     acc_bits = check_acc_bits(acc_bits)
     overflow = check_overflow(overflow, acc_bits)
     a_val = int(check_int_values([a], a_bits, a_signed, "a")[0])
@@ -229,19 +247,13 @@ def int_mac(acc: int, a: int, b: int, *, a_bits: int, b_bits: int, a_signed: boo
 
 
 # -- plain-Python references --------------------------------------------------------------------
-def wrap_reference(value: int, bits: int) -> int:
-    """Python integer wrapped to ``bits``-bit two's complement, by arithmetic on Python ints."""
-    value %= 1 << bits
-    return value - (1 << bits) if value >= 1 << (bits - 1) else value
-
-
 def accumulate_reference(products, acc_bits: int, overflow: str, acc: int = 0) -> int:
     """Add Python-int products in order into an ``acc_bits`` accumulator under ``overflow``
     ("error" behaves like "wrap" here: the check is the caller's)."""
     lo, hi = acc_limits(acc_bits)
     for p in products:
         acc = min(max(acc + p, lo), hi) if overflow == "saturate" else acc + p
-    return acc if overflow == "saturate" else wrap_reference(acc, acc_bits)
+    return acc if overflow == "saturate" else wrap(acc, acc_bits)
 
 
 def int_dot_reference(a, b, *, acc_bits: int = 32, overflow: str = "wrap") -> int:

@@ -15,7 +15,11 @@ from hwsim.pe.configs import (BitSerialPEConfig, Fp8MacPEConfig, IntMacPEConfig,
     (IntMacPEConfig, dict(acc_bits=65), "acc_bits must be an integer in 2..64, got 65"),
     (IntMacPEConfig, dict(signed=1), "signed must be True or False, got 1"),
     (ShiftAddPEConfig, dict(weight_format="log2_6"),
-     "weight_format must be one of ('log2_3', 'log2_4', 'log2_5'), got 'log2_6'"),
+     "weight_format must be one of ('log2_3', 'log2_4', 'log2_5') (ShiftAddPE is log2-only: "
+     "logsqrt2_4 needs a √2 multiplier per lane), got 'log2_6'"),
+    (ShiftAddPEConfig, dict(weight_format="logsqrt2_4"),
+     "weight_format must be one of ('log2_3', 'log2_4', 'log2_5') (ShiftAddPE is log2-only: "
+     "logsqrt2_4 needs a √2 multiplier per lane), got 'logsqrt2_4'"),
     (ShiftAddPEConfig, dict(acc_bits=True), "acc_bits must be an integer in 2..64, got True"),
     (BitSerialPEConfig, dict(bits_per_cycle=4), "bits_per_cycle must be one of (1, 2), got 4"),
     (BitSerialPEConfig, dict(max_weight_bits=0),

@@ -14,7 +14,8 @@ def test_each_beat_equals_the_log_unit():
                                   acc_bits=28)
         beats = random_beats(config, np.random.default_rng([SEED, w_bits]), 200,
                              last_probability=1.0)
-        expected = [log_dot(b.act, b.wgt, w_bits=w_bits, acc_bits=28) for b in beats]
+        expected = [log_dot(b.act, b.wgt, weight_format=f"log2_{w_bits}", acc_bits=28)
+                    for b in beats]
         assert ShiftAddPE(config).run(beats).values == expected, f"seed {[SEED, w_bits]}"
 
 

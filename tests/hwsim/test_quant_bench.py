@@ -15,10 +15,15 @@ def test_small_run_reports_every_preset_and_the_peer(capsys):
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["--n", "100"], r"--n must be a positive multiple of 128"),
-    (["--n", "0"], r"--n must be a positive multiple of 128"),
-    (["--repeats", "0"], r"--repeats must be >= 1"),
+    (["--n", "100"], "--n must be a positive multiple of 128 (the largest preset group), got 100"),
+    (["--n", "0"], "--n must be a positive multiple of 128 (the largest preset group), got 0"),
+    (["--repeats", "0"], "--repeats must be >= 1, got 0"),
 ])
-def test_bad_arguments(argv, message):
-    with pytest.raises(ValueError, match=message):
+def test_bad_arguments_are_usage_errors(argv, message, capsys):
+    """argparse's parser.error: exit status 2 and the message on stderr, after the usage line."""
+    with pytest.raises(SystemExit) as info:
         main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: python -m hwsim.quant.bench")
+    assert err.rstrip().endswith(f"python -m hwsim.quant.bench: error: {message}")

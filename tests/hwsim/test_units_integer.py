@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from hwsim.units.integer import (int_dot, int_dot_reference, int_mac, int_mac_reference,
-                                 int_range, wrap_reference)
+                                 int_range, wrap)
 
 SEED = 20261123
 
@@ -62,7 +62,7 @@ def test_random_dots_vs_reference(overflow, acc_bits):
         assert got[i] == expected, f"seed {SEED} row {i}: expected {expected}, got {got[i]}"
     if overflow == "wrap":
         exact = (a * b).sum(-1)
-        assert got.tolist() == [wrap_reference(int(v), acc_bits) for v in exact]
+        assert got.tolist() == [wrap(int(v), acc_bits) for v in exact]
 
 
 def test_saturation_is_applied_after_every_addition_in_order():
@@ -126,6 +126,23 @@ def test_bad_input_raises_naming_the_argument(kwargs, match):
     args = dict(a_bits=4, b_bits=4) | kwargs
     with pytest.raises(ValueError, match=match):
         int_dot(**args)
+
+
+@pytest.mark.parametrize("flag", ["a_signed", "b_signed"])
+@pytest.mark.parametrize("value", ["yes", 1, 0, None, "False"])
+def test_signedness_must_be_a_bool(flag, value):
+    """A truthy or falsy non-bool would silently pick a signedness: both entry points refuse."""
+    message = rf"{flag} must be True or False, got {value!r}"
+    with pytest.raises(ValueError, match=message):
+        int_dot([1], [1], a_bits=4, b_bits=4, **{flag: value})
+    with pytest.raises(ValueError, match=message):
+        int_mac(0, 1, 1, a_bits=4, b_bits=4, **{flag: value})
+    # numpy booleans are booleans
+    assert int_dot([3], [-1], a_bits=4, b_bits=4, **{flag: np.bool_(True)}) == -3
+
+
+def test_wrap_python_integers():
+    assert [wrap(v, 4) for v in (-9, -8, 7, 8, 15, 16, 1 << 70)] == [7, -8, 7, -8, -1, 0, 0]
 
 
 def test_bad_scalar_mac_input():
