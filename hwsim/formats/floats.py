@@ -51,12 +51,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from hwsim.formats.base import Format, register
+from hwsim.formats.base import PARALLEL_MIN_SIZE, Format, register
 
-# Arrays shorter than this are encoded/decoded on one thread: one thread does 2^18 elements
-# in about 0.2 ms, and waking the thread pool costs tens of microseconds when the cores are
-# idle and whole scheduler slices (ms) when they are busy.
-_PARALLEL_MIN_SIZE = 1 << 18
 
 # The source IEEE formats, as (signed integer view dtype, mantissa bits, exponent bits, bias).
 _SOURCE_LAYOUT = {
@@ -234,7 +230,7 @@ class _TableDecoded(Format):
     def _decode(self, codes: np.ndarray) -> np.ndarray:
         flat = np.ascontiguousarray(codes).reshape(-1)
         out = np.empty(flat.size, dtype=np.uint32)
-        gather = _gather_parallel if flat.size >= _PARALLEL_MIN_SIZE else _gather_serial
+        gather = _gather_parallel if flat.size >= PARALLEL_MIN_SIZE else _gather_serial
         gather(flat, self._table, out)
         return out.view(np.float32).reshape(codes.shape)
 
@@ -284,7 +280,7 @@ class Minifloat(_TableDecoded):
     def _encode(self, x: np.ndarray, saturate: bool) -> np.ndarray:
         xbits, smbits, sebits, sbias = _source_bits(x)
         out = np.empty(xbits.size, dtype=np.uint8)
-        kernel = (_encode_minifloat_parallel if xbits.size >= _PARALLEL_MIN_SIZE
+        kernel = (_encode_minifloat_parallel if xbits.size >= PARALLEL_MIN_SIZE
                   else _encode_minifloat_serial)
         kernel(xbits, out, smbits, sebits, sbias, self.mbits, self.emin, self._max_code,
                self._overflow_code(saturate), self._nan_code(), self._sign_shift)
@@ -311,7 +307,7 @@ class E8M0Scale(_TableDecoded):
     def _encode(self, x: np.ndarray, saturate: bool) -> np.ndarray:
         xbits, smbits, sebits, sbias = _source_bits(x)
         out = np.empty(xbits.size, dtype=np.uint8)
-        kernel = _encode_e8m0_parallel if xbits.size >= _PARALLEL_MIN_SIZE else _encode_e8m0_serial
+        kernel = _encode_e8m0_parallel if xbits.size >= PARALLEL_MIN_SIZE else _encode_e8m0_serial
         kernel(xbits, out, smbits, sebits, sbias, 0xFE if saturate else 0xFF)
         return out.reshape(x.shape)
 

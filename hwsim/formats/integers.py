@@ -17,17 +17,29 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from hwsim.formats.base import Format, register
+from hwsim.formats.base import PARALLEL_MIN_SIZE, Format, register
+
+
+@numba.njit(cache=True)
+def _encode_one(value, lowest, highest, mask):
+    # np.rint is exact round-half-to-even in the input's own precision, so a float64 input is
+    # rounded once, directly; clipping after rounding saturates.
+    return np.uint8(np.int64(min(max(np.rint(value), lowest), highest)) & mask)
+
+
+@numba.njit(cache=True)
+def _encode_serial(x, lowest, highest, mask):
+    out = np.empty(x.size, dtype=np.uint8)
+    for i in range(x.size):
+        out[i] = _encode_one(x[i], lowest, highest, mask)
+    return out
 
 
 @numba.njit(cache=True, parallel=True)
-def _encode_kernel(x, lowest, highest, mask):
+def _encode_parallel(x, lowest, highest, mask):
     out = np.empty(x.size, dtype=np.uint8)
     for i in numba.prange(x.size):
-        # np.rint is exact round-half-to-even in the input's own precision, so a float64 input is
-        # rounded once, directly; clipping after rounding saturates.
-        value = min(max(np.rint(x[i]), lowest), highest)
-        out[i] = np.int64(value) & mask
+        out[i] = _encode_one(x[i], lowest, highest, mask)
     return out
 
 
@@ -45,7 +57,8 @@ class IntegerFormat(Format):
                          has_inf=False, has_nan=False)
 
     def _encode(self, x: np.ndarray, saturate: bool) -> np.ndarray:
-        codes = _encode_kernel(x.ravel(), self.lowest, self.max, self.n_codes - 1)
+        kernel = _encode_parallel if x.size >= PARALLEL_MIN_SIZE else _encode_serial
+        codes = kernel(x.ravel(), self.lowest, self.max, self.n_codes - 1)
         return codes.reshape(x.shape)
 
     def _decode(self, codes: np.ndarray) -> np.ndarray:

@@ -34,7 +34,7 @@ from fractions import Fraction
 import numba
 import numpy as np
 
-from hwsim.formats.base import Format, register
+from hwsim.formats.base import PARALLEL_MIN_SIZE, Format, register
 
 
 def _ge_a_plus_b_sqrt2(t: Fraction, a: Fraction, b: Fraction) -> bool:
@@ -63,17 +63,29 @@ def _magnitude(exponent2: int, half_steps: bool) -> tuple[Fraction, Fraction]:
     return (Fraction(0), Fraction(2) ** whole) if odd else (Fraction(2) ** whole, Fraction(0))
 
 
+@numba.njit(cache=True)
+def _encode_one(value, thresholds, sign_bit):
+    # Level = how many thresholds |x| reaches; inf reaches all of them and saturates.
+    level = np.searchsorted(thresholds, abs(np.float64(value)), side="right")
+    code = np.uint8(level)
+    if level > 0 and value < 0:
+        code |= sign_bit
+    return code
+
+
+@numba.njit(cache=True)
+def _encode_serial(x, thresholds, sign_bit):
+    out = np.empty(x.size, dtype=np.uint8)
+    for i in range(x.size):
+        out[i] = _encode_one(x[i], thresholds, sign_bit)
+    return out
+
+
 @numba.njit(cache=True, parallel=True)
-def _encode_kernel(x, thresholds, sign_bit):
+def _encode_parallel(x, thresholds, sign_bit):
     out = np.empty(x.size, dtype=np.uint8)
     for i in numba.prange(x.size):
-        magnitude = abs(np.float64(x[i]))
-        # Level = how many thresholds |x| reaches; inf reaches all of them and saturates.
-        level = np.searchsorted(thresholds, magnitude, side="right")
-        code = np.uint8(level)
-        if level > 0 and x[i] < 0:
-            code |= sign_bit
-        out[i] = code
+        out[i] = _encode_one(x[i], thresholds, sign_bit)
     return out
 
 
@@ -98,7 +110,8 @@ class LogFormat(Format):
                          has_inf=False, has_nan=False)
 
     def _encode(self, x: np.ndarray, saturate: bool) -> np.ndarray:
-        codes = _encode_kernel(x.ravel(), self.thresholds, np.uint8(1 << (self.bits - 1)))
+        kernel = _encode_parallel if x.size >= PARALLEL_MIN_SIZE else _encode_serial
+        codes = kernel(x.ravel(), self.thresholds, np.uint8(1 << (self.bits - 1)))
         return codes.reshape(x.shape)
 
     def _decode(self, codes: np.ndarray) -> np.ndarray:

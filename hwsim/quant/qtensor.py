@@ -15,8 +15,10 @@ QTensor fields (the contract the GPU kernels and RTL code against):
   shape        x's shape
   axis         the reduction axis, normalized to 0 .. ndim - 1
 
-x_hat = float32((decode(code) - z) * s), with the product exact before its one rounding. How each
-format family gets its scales: ``scaling`` (symmetric, asymmetric, MX), ``sign_quant`` (binary,
+x_hat = float32((decode(code) - z) * s), the product formed in float64 and converted once to
+float32; it is exact before that conversion for every format but logsqrt2_4, whose float64 level
+times s is rounded in float64 first (``scaling`` says why). How each format family gets its
+scales: ``scaling`` (symmetric, asymmetric, MX; all-zero groups), ``sign_quant`` (binary,
 ternary), ``calibrate`` (clipping ranges).
 """
 from __future__ import annotations
@@ -73,7 +75,7 @@ def quantize(x, spec: QuantSpec, axis=-1) -> QTensor:
 
 
 def dequantize(q: QTensor) -> np.ndarray:
-    """float32 x_hat = (decode(code) - z) * s, rounded once (see the module docstring)."""
+    """float32 x_hat = (decode(code) - z) * s, converted once to float32 (module docstring)."""
     if not isinstance(q, QTensor):
         raise ValueError(f"q must be a QTensor, got {type(q).__name__}")
     if q.spec.is_ieee:

@@ -23,10 +23,17 @@ SCALE_FORMATS = ieee.IEEE_FORMATS + (MX_SCALE_FORMAT,)
 E8M0_MIN_EXP = -127
 E8M0_MAX_EXP = 127
 
-# The scale of a group whose values are all zero: every code of a format with a zero is then 0,
-# and 1.0 is exact in every scale format and safe to divide by on any hardware (a tiny scale
-# could flush to zero on a GPU). binary has no zero: a zero group dequantizes to +1.0 there.
+# The scale of an all-zero group for an element format with a zero code: every code is then 0,
+# so x_hat = 0 whatever the scale, and 1.0 is exact in every scale format and safe to divide by on
+# any hardware (a tiny scale could flush to zero on a GPU). binary has no zero code: see
+# ``scaling.zero_group_scale``, which gives it SMALLEST_SCALE instead.
 ZERO_GROUP_SCALE = 1.0
+
+# The smallest positive value of each scale format: for the IEEE formats their smallest
+# subnormal, 2^(1 - bias - mantissa bits) (float16: 1 - 15 - 10; bfloat16: 1 - 127 - 7;
+# float32: 1 - 127 - 23); for float8_e8m0fnu 2^-127 (OCP MX v1.0, code 0x00).
+SMALLEST_SCALE = {"float16": 2.0 ** -24, "bfloat16": 2.0 ** -133, "float32": 2.0 ** -149,
+                  MX_SCALE_FORMAT: 2.0 ** E8M0_MIN_EXP}
 
 
 def check_scale_format(name, argname: str) -> str:

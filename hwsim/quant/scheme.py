@@ -32,10 +32,11 @@ _FORMAT_TAGS = {"binary": "bin", "ternary": "tern", "float16": "16", "bfloat16":
 _GRANULARITY_TAGS = {"tensor": "", "channel": "c", "mx": "mx"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Scheme:
     """Weight and activation quantization; validated on construction (ValueError naming the
-    field and its allowed values). Field meanings: see ``QuantSpec``."""
+    field and its allowed values). Field meanings: see ``QuantSpec``. Keyword-only: a positional
+    call raises TypeError (DESIGN.md: no positional config lists)."""
     weight: str
     act: str
     granularity: str = "channel"

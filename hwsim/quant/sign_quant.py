@@ -10,7 +10,9 @@ ternary  TWN (Li et al., "Ternary Weight Networks", 2016): threshold delta = 0.7
          move an element across the threshold.
 
 alpha is rounded up to the spec's scale format like every scale. An all-zero group gets
-alpha = ``scales.ZERO_GROUP_SCALE`` (1.0): ternary codes it as zeros (x_hat = 0), binary as +1.
+alpha = ``scaling.zero_group_scale(spec)``: ternary codes it as zeros with alpha 1.0 (x_hat = 0);
+binary, which has no zero, codes it as +1 with alpha = the scale format's smallest positive value
+(2^-24 for float16 scales), so x_hat = +alpha is off by that much instead of by 1.
 Statistics are accumulated in float64.
 """
 from __future__ import annotations

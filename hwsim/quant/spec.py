@@ -31,9 +31,10 @@ def element_format_names() -> tuple[str, ...]:
     return tuple(signed) + ieee.IEEE_FORMATS
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class QuantSpec:
-    """How to quantize one tensor.
+    """How to quantize one tensor. Keyword-only, e.g. ``QuantSpec(format="int4",
+    granularity="group", group_size=128)``; a positional call raises TypeError.
 
     format       element format name (``element_format_names()``); an IEEE name ("float16",
                  "bfloat16", "float32") means: round once to it, no scale (granularity,

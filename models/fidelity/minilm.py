@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 SENTENCES_PATH = Path(__file__).resolve().parent / "data" / "sentences.txt"
-BATCH_SIZE = 32  # fixed: per-tensor activation scales are taken over a batch
+BATCH_SIZE = 32  # fixed: a per-tensor activation scale (FP8 presets) is taken over a batch
 
 _MODEL = None
 _REFERENCE: dict[tuple[str, ...], np.ndarray] = {}

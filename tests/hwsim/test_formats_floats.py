@@ -327,7 +327,7 @@ def test_float64_subnormals_and_tiny_values_round_to_signed_zero():
 @pytest.mark.parametrize("name", NAMES)
 def test_parallel_path_equals_serial_path(name):
     fmt = formats.get(name)
-    x = without_nan_if_needed(name, random_float32(fmt, floats._PARALLEL_MIN_SIZE * 2))
+    x = without_nan_if_needed(name, random_float32(fmt, floats.PARALLEL_MIN_SIZE * 2))
     whole = fmt.encode(x)  # one call over the threshold: the parallel kernel
     pieces = np.concatenate([fmt.encode(part) for part in np.array_split(x, 64)])
     assert_codes_equal(whole, pieces, x, f"{name} parallel vs serial encode")

@@ -1,5 +1,7 @@
 """hwsim.quant.calibrate: minmax, percentile and MSE clipping, per group, against by-hand
-references that loop over the groups one at a time."""
+references that loop over the groups one at a time. The hypothesis test of the s/2 error bound
+inside the percentile and MSE clip ranges lives in test_quant_qtensor.py, next to the minmax one
+whose strategy it shares."""
 import numpy as np
 import pytest
 
@@ -27,7 +29,8 @@ def test_mse_ratio_grid_is_as_documented():
 @pytest.mark.parametrize("fmt", ["int4", "float8_e4m3fn"])
 def test_minmax_scale_is_amax_over_max_rounded_up(fmt):
     x = heavy_tailed((6, 64))
-    q = quantize(x, QuantSpec(fmt, granularity="group", group_size=16, scale_format="float16"))
+    spec = QuantSpec(format=fmt, granularity="group", group_size=16, scale_format="float16")
+    q = quantize(x, spec)
     amax = np.abs(groups_of(x, 16)).max(axis=-1).astype(np.float64)
     np.testing.assert_array_equal(q.scales, round_up(amax / formats.get(fmt).max, "float16"))
 
@@ -35,7 +38,7 @@ def test_minmax_scale_is_amax_over_max_rounded_up(fmt):
 @pytest.mark.parametrize("percentile", [99.0, 90.0, 100.0])
 def test_percentile_symmetric(percentile):
     x = heavy_tailed((6, 64))
-    spec = QuantSpec("int8", granularity="group", group_size=32, calibration="percentile",
+    spec = QuantSpec(format="int8", granularity="group", group_size=32, calibration="percentile",
                      percentile=percentile)
     q = quantize(x, spec)
     clips = [[np.percentile(np.abs(g).astype(np.float64), percentile) for g in row]
@@ -52,7 +55,8 @@ def test_percentile_symmetric(percentile):
 
 def test_percentile_asymmetric():
     x = heavy_tailed((4, 64)) + 1.0
-    spec = QuantSpec("int4", granularity="channel", symmetric=False, calibration="percentile",
+    spec = QuantSpec(format="int4", granularity="channel", symmetric=False,
+                     calibration="percentile",
                      percentile=95.0)
     q = quantize(x, spec)
     for row, s, z in zip(x, q.scales[:, 0], q.zero_points[:, 0]):
@@ -79,7 +83,7 @@ def reference_mse_scale(group, fmt_name, scale_format):
 @pytest.mark.parametrize("fmt", ["int2", "int4", "float4_e2m1fn"])
 def test_mse_symmetric_matches_a_per_group_search(fmt):
     x = heavy_tailed((4, 64))
-    spec = QuantSpec(fmt, granularity="group", group_size=32, scale_format="bfloat16",
+    spec = QuantSpec(format=fmt, granularity="group", group_size=32, scale_format="bfloat16",
                      calibration="mse")
     q = quantize(x, spec)
     expected = [[reference_mse_scale(g, fmt, "bfloat16") for g in row] for row in groups_of(x, 32)]
@@ -92,7 +96,7 @@ def test_mse_never_worse_than_minmax_and_usually_better(symmetric):
     base = dict(granularity="group", group_size=64, symmetric=symmetric)
     errors = {}
     for calibration in ("minmax", "mse"):
-        q = quantize(x, QuantSpec("int3", calibration=calibration, **base))
+        q = quantize(x, QuantSpec(format="int3", calibration=calibration, **base))
         errors[calibration] = np.square(dequantize(q).astype(np.float64) - x).reshape(
             32, 2, 64).sum(axis=-1)
     # float32 rounding of x_hat aside, the per-group error can only go down
@@ -118,7 +122,8 @@ def reference_mse_asymmetric(row):
 
 def test_mse_asymmetric_matches_a_per_row_search():
     x = heavy_tailed((3, 64)) + 2.0
-    q = quantize(x, QuantSpec("int4", granularity="channel", symmetric=False, calibration="mse"))
+    spec = QuantSpec(format="int4", granularity="channel", symmetric=False, calibration="mse")
+    q = quantize(x, spec)
     expected = [reference_mse_asymmetric(row) for row in x]
     assert q.scales[:, 0].astype(np.float64).tolist() == [s for s, _ in expected]
     assert q.zero_points[:, 0].tolist() == [z for _, z in expected]
@@ -129,7 +134,7 @@ def test_all_zero_groups_get_scale_one_with_every_calibrator():
     x[1] = np.linspace(-1, 1, 16)
     for calibration in ("minmax", "percentile", "mse"):
         for symmetric in (True, False):
-            q = quantize(x, QuantSpec("int4", granularity="channel", symmetric=symmetric,
+            q = quantize(x, QuantSpec(format="int4", granularity="channel", symmetric=symmetric,
                                       calibration=calibration))
             assert q.scales[0, 0] == 1.0
             assert (dequantize(q)[0] == 0).all()

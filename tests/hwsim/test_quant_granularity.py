@@ -8,12 +8,12 @@ SHAPE = (3, 64, 5)
 
 
 @pytest.mark.parametrize("spec,axis,scales_shape", [
-    (QuantSpec("int8"), 1, (1, 1, 1)),
-    (QuantSpec("int8", granularity="channel"), 1, (3, 1, 5)),
-    (QuantSpec("int8", granularity="channel"), -1, (3, 64, 1)),
-    (QuantSpec("int8", granularity="group", group_size=16), 1, (3, 4, 5)),
-    (QuantSpec("int8", granularity="group", group_size=1), 0, (3, 64, 5)),
-    (QuantSpec("float8_e4m3fn", granularity="mx"), -2, (3, 2, 5)),
+    (QuantSpec(format="int8"), 1, (1, 1, 1)),
+    (QuantSpec(format="int8", granularity="channel"), 1, (3, 1, 5)),
+    (QuantSpec(format="int8", granularity="channel"), -1, (3, 64, 1)),
+    (QuantSpec(format="int8", granularity="group", group_size=16), 1, (3, 4, 5)),
+    (QuantSpec(format="int8", granularity="group", group_size=1), 0, (3, 64, 5)),
+    (QuantSpec(format="float8_e4m3fn", granularity="mx"), -2, (3, 2, 5)),
 ])
 def test_scales_shape(spec, axis, scales_shape):
     assert grouping(SHAPE, spec, axis).scales_shape == scales_shape
@@ -23,7 +23,7 @@ def test_scales_shape(spec, axis, scales_shape):
 @pytest.mark.parametrize("granularity", ["tensor", "channel", "group"])
 def test_groups_are_consecutive_runs_along_the_axis(axis, granularity):
     shape = (4, 6, 2)
-    spec = QuantSpec("int8", granularity=granularity,
+    spec = QuantSpec(format="int8", granularity=granularity,
                      group_size=2 if granularity == "group" else None)
     layout = grouping(shape, spec, axis)
     x = np.arange(np.prod(shape)).reshape(shape)
@@ -41,21 +41,21 @@ def test_groups_are_consecutive_runs_along_the_axis(axis, granularity):
 
 
 def test_group_must_divide_axis():
-    spec = QuantSpec("int4", granularity="group", group_size=128)
+    spec = QuantSpec(format="int4", granularity="group", group_size=128)
     with pytest.raises(ValueError, match=r"group_size 128 \(group\) must divide the length 96 of "
                                          r"axis 1 of x \(shape \(4, 96\)\)"):
         grouping((4, 96), spec, -1)
     with pytest.raises(ValueError, match=r"group_size 32 \(mx\) must divide the length 48"):
-        grouping((48,), QuantSpec("float4_e2m1fn", granularity="mx"), 0)
+        grouping((48,), QuantSpec(format="float4_e2m1fn", granularity="mx"), 0)
 
 
 @pytest.mark.parametrize("axis", [2, -3, 1.0, None, True])
 def test_bad_axis(axis):
     with pytest.raises(ValueError, match=r"axis must be an int in -2..1 for a 2-d array"):
-        grouping((4, 8), QuantSpec("int8"), axis)
+        grouping((4, 8), QuantSpec(format="int8"), axis)
 
 
 @pytest.mark.parametrize("shape", [(), (0, 4), (4, 0)])
 def test_empty_shapes_rejected(shape):
     with pytest.raises(ValueError, match="shape must have at least 1 dimension and no zero-length"):
-        grouping(shape, QuantSpec("int8", granularity="channel"), 0)
+        grouping(shape, QuantSpec(format="int8", granularity="channel"), 0)

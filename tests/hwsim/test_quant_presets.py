@@ -13,18 +13,18 @@ def test_required_names_present():
 
 
 @pytest.mark.parametrize("name,weight,act,granularity,group_size,label", [
-    ("int8", "int8", "int8", "channel", None, "w8c-a8"),
-    ("int4-pc", "int4", "int8", "channel", None, "w4c-a8"),
-    ("int4-g128", "int4", "int8", "group", 128, "w4g128-a8"),
-    ("int2-g64", "int2", "int8", "group", 64, "w2g64z-a8"),
+    ("int8", "int8", "int8", "channel", None, "w8c-a8c"),
+    ("int4-pc", "int4", "int8", "channel", None, "w4c-a8c"),
+    ("int4-g128", "int4", "int8", "group", 128, "w4g128-a8c"),
+    ("int2-g64", "int2", "int8", "group", 64, "w2g64z-a8c"),
     ("fp8-e4m3", "float8_e4m3fn", "float8_e4m3fn", "channel", None, "we4m3c-ae4m3"),
     ("fp8-e5m2", "float8_e5m2", "float8_e5m2", "channel", None, "we5m2c-ae5m2"),
     ("mxfp8", "float8_e4m3fn", "float8_e4m3fn", "mx", 32, "we4m3mx-ae4m3mx"),
     ("mxfp6", "float6_e2m3fn", "float6_e2m3fn", "mx", 32, "we2m3mx-ae2m3mx"),
     ("mxfp4", "float4_e2m1fn", "float4_e2m1fn", "mx", 32, "we2m1mx-ae2m1mx"),
-    ("log2_4", "log2_4", "int8", "channel", None, "wlog2_4c-a8"),
-    ("binary", "binary", "int8", "channel", None, "wbinc-a8"),
-    ("ternary", "ternary", "int8", "channel", None, "wternc-a8"),
+    ("log2_4", "log2_4", "int8", "channel", None, "wlog2_4c-a8c"),
+    ("binary", "binary", "int8", "channel", None, "wbinc-a8c"),
+    ("ternary", "ternary", "int8", "channel", None, "wternc-a8c"),
     ("int4-g128-a16", "int4", "float16", "group", 128, "w4g128-a16"),
     ("fp16", "float16", "float16", "tensor", None, "w16-a16"),
 ])
@@ -35,7 +35,9 @@ def test_preset_schemes(name, weight, act, granularity, group_size, label):
         (weight, act, granularity, group_size, label)
     if name.startswith("mx"):
         assert scheme.act_granularity == "mx" and scheme.scale_format == "float8_e8m0fnu"
-    elif act.startswith("int") or act.startswith("float8"):
+    elif act.startswith("int"):
+        assert scheme.act_granularity == "channel"  # per token: one scale per row along K
+    elif act.startswith("float8"):
         assert scheme.act_granularity == "tensor"
 
 

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from hwsim import formats
-from hwsim.quant import QTensor, QuantSpec, SCALE_FORMATS, dequantize, quantize
+from hwsim.quant import MSE_CLIP_RATIOS, QTensor, QuantSpec, SCALE_FORMATS, calibrate, \
+    dequantize, grouping, quantize
 from hwsim.quant.scales import representable
 
 INT_FORMATS = [f"int{n}" for n in range(2, 9)]
@@ -28,7 +29,7 @@ def by_hand(q):
 
 
 @st.composite
-def tensors_and_specs(draw, formats_, symmetric=True):
+def tensors_and_specs(draw, formats_, symmetric=True, calibration="minmax"):
     rows = draw(st.integers(1, 4))
     group = draw(st.sampled_from([1, 2, 4, 8]))
     cols = group * draw(st.integers(1, 4))
@@ -37,10 +38,11 @@ def tensors_and_specs(draw, formats_, symmetric=True):
     elements = st.floats(-1e4, 1e4, width=32) | st.sampled_from([0.0, 1e-40])
     x = draw(hnp.arrays(np.float32, shape, elements=elements))
     granularity = draw(st.sampled_from(GRANULARITIES))
-    spec = QuantSpec(draw(st.sampled_from(formats_)), granularity=granularity,
+    spec = QuantSpec(format=draw(st.sampled_from(formats_)), granularity=granularity,
                      group_size=group if granularity == "group" else None,
                      scale_format=draw(st.sampled_from(SCALE_FORMATS)),
-                     symmetric=symmetric)
+                     symmetric=symmetric, calibration=calibration,
+                     percentile=draw(st.floats(50, 100)))
     return x, spec, axis
 
 
@@ -84,6 +86,65 @@ def test_asymmetric_int_error_at_most_half_a_scale(case):
     assert_within_half_scale(x, exact, s)
 
 
+def calibrated_range(xg, spec):
+    """Per group (lo, hi) the calibrator chose, checked against its documented rule: percentile
+    clips at numpy's percentiles, mse at one ratio of MSE_CLIP_RATIOS times the minmax range."""
+    x = xg.astype(np.float64)
+    if spec.symmetric:
+        hi = calibrate.symmetric_clip(xg, spec)
+        lo = -hi
+        lo_0, hi_0 = -np.abs(x).max(axis=-1), np.abs(x).max(axis=-1)
+        if spec.calibration == "percentile":
+            np.testing.assert_array_equal(hi, np.percentile(np.abs(x), spec.percentile, axis=-1))
+    else:
+        lo, hi = calibrate.asymmetric_range(xg, spec)
+        lo_0, hi_0 = np.minimum(x.min(axis=-1), 0), np.maximum(x.max(axis=-1), 0)
+        if spec.calibration == "percentile":
+            np.testing.assert_array_equal(
+                lo, np.minimum(np.percentile(x, 100 - spec.percentile, axis=-1), 0))
+            np.testing.assert_array_equal(
+                hi, np.maximum(np.percentile(x, spec.percentile, axis=-1), 0))
+    if spec.calibration == "mse":
+        ratios = np.array(MSE_CLIP_RATIOS)[:, None, None]
+        assert ((lo == ratios * lo_0) & (hi == ratios * hi_0)).any(axis=0).all()
+    return lo, hi
+
+
+@pytest.mark.parametrize("symmetric", [True, False])
+@pytest.mark.parametrize("calibration", ["percentile", "mse"])
+@settings(max_examples=50, deadline=None)  # mse quantizes each example 42 times
+@given(data=st.data())
+def test_clipping_calibrators_keep_the_error_within_half_a_scale_inside_the_clip(
+        calibration, symmetric, data):
+    """Elements inside the calibrated range [lo, hi] of their group are off by at most s/2;
+    those outside saturate (percentile and mse clip on purpose)."""
+    x, spec, axis = data.draw(tensors_and_specs(INT_FORMATS, symmetric, calibration))
+    q = quantize(x, spec, axis=axis)
+    exact, s = check_contract(x, q)
+    layout = grouping(x.shape, spec, axis)
+    xg = layout.to_groups(x)
+    lo, hi = calibrated_range(xg, spec)
+    inside = layout.from_groups((xg >= lo[..., None]) & (xg <= hi[..., None]))
+    assert_within_half_scale(x[inside], exact[inside], s[inside])
+
+
+@pytest.mark.parametrize("scale_format", SCALE_FORMATS)
+def test_logsqrt2_dequantize_converts_the_float64_product_once(scale_format):
+    """x_hat = float32(values()[code] * s) from the float64 level: never from a level rounded to
+    float32 first (that differs for the odd powers of √2 unless s is a power of two)."""
+    seed = 8
+    x = np.random.default_rng(seed).standard_normal((16, 64)) * 3
+    spec = QuantSpec(format="logsqrt2_4", granularity="group", group_size=16,
+                     scale_format=scale_format)
+    q = quantize(x, spec)
+    levels = formats.get("logsqrt2_4").values()[q.codes]
+    s = np.repeat(q.scales.astype(np.float64), 16, axis=-1)
+    expected = (levels * s).astype(np.float32)
+    np.testing.assert_array_equal(dequantize(q), expected, err_msg=f"seed {seed}")
+    through_float32 = (levels.astype(np.float32).astype(np.float64) * s).astype(np.float32)
+    assert (through_float32 != expected).any() == (scale_format != "float8_e8m0fnu")
+
+
 FLOAT_AND_LOG = ["float8_e4m3fn", "float8_e5m2", "float6_e3m2fn", "float6_e2m3fn",
                  "float4_e2m1fn", "log2_3", "log2_4", "log2_5"]
 
@@ -110,7 +171,8 @@ def test_float_and_log_codes_are_the_nearest_grid_point(case):
 def test_codes_are_the_format_encode_of_x_over_s(fmt):
     seed = 3
     x = np.random.default_rng(seed).standard_normal((8, 64)).astype(np.float32)
-    q = quantize(x, QuantSpec(fmt, granularity="group", group_size=16, scale_format="float16"))
+    spec = QuantSpec(format=fmt, granularity="group", group_size=16, scale_format="float16")
+    q = quantize(x, spec)
     _, s = by_hand(q)
     expected = formats.get(fmt).encode(x.astype(np.float64) / s, saturate=True)
     np.testing.assert_array_equal(q.codes, expected, err_msg=f"seed {seed}")
@@ -120,7 +182,7 @@ def test_codes_are_the_format_encode_of_x_over_s(fmt):
 
 def test_symmetric_int_hand_example():
     x = np.array([[0.7, -0.35, 0.1, 0.0], [0.0, 0.0, 0.0, 0.0]], np.float32)
-    q = quantize(x, QuantSpec("int4", granularity="channel", scale_format="float16"))
+    q = quantize(x, QuantSpec(format="int4", granularity="channel", scale_format="float16"))
     # 0.7 / 7 = 0.1 -> float16 up 0.0999755859375 is below, so 0.10003662109375
     assert q.scales.tolist() == [[0.10003662109375], [1.0]]
     # 0.7/s = 6.998 -> 7; -0.35/s = -3.4987 -> -3 (0xD); 0.1/s = 0.9996 -> 1
@@ -129,19 +191,19 @@ def test_symmetric_int_hand_example():
 
 def test_float64_input_quantizes_like_the_same_float32_values():
     x = np.random.default_rng(1).standard_normal((4, 32)).astype(np.float32)
-    spec = QuantSpec("int8", granularity="group", group_size=8)
+    spec = QuantSpec(format="int8", granularity="group", group_size=8)
     a, b = quantize(x, spec), quantize(x.astype(np.float64), spec)
     np.testing.assert_array_equal(a.codes, b.codes)
     np.testing.assert_array_equal(a.scales, b.scales)
 
 
 def test_lists_are_accepted_as_float64():
-    q = quantize([[1.0, -2.0]], QuantSpec("int8"))
+    q = quantize([[1.0, -2.0]], QuantSpec(format="int8"))
     assert q.shape == (1, 2) and q.scales.shape == (1, 1)
 
 
 def test_tensor_granularity_has_one_scale_of_all_ones_shape():
-    q = quantize(np.ones((2, 3, 4), np.float32), QuantSpec("int8"), axis=1)
+    q = quantize(np.ones((2, 3, 4), np.float32), QuantSpec(format="int8"), axis=1)
     assert q.scales.shape == (1, 1, 1) and q.axis == 1
 
 
@@ -150,7 +212,7 @@ def test_tensor_granularity_has_one_scale_of_all_ones_shape():
                                         ("float32", np.float32)])
 def test_ieee_spec_rounds_once_without_scale(name, dtype):
     x = (np.random.default_rng(6).standard_normal((5, 7)) * 100).astype(np.float32)
-    q = quantize(x, QuantSpec(name))
+    q = quantize(x, QuantSpec(format=name))
     bits = np.uint32 if name == "float32" else np.uint16
     np.testing.assert_array_equal(q.codes, x.astype(dtype).view(bits))
     assert q.scales.tolist() == [[1.0]] and q.zero_points is None
@@ -159,7 +221,7 @@ def test_ieee_spec_rounds_once_without_scale(name, dtype):
 
 def test_ieee_overflow_raises():
     with pytest.raises(ValueError, match=r"x has values beyond the largest float16 value"):
-        quantize(np.array([7e4], np.float32), QuantSpec("float16"))
+        quantize(np.array([7e4], np.float32), QuantSpec(format="float16"))
 
 
 @pytest.mark.parametrize("x,message", [
@@ -171,7 +233,7 @@ def test_ieee_overflow_raises():
 ])
 def test_bad_x(x, message):
     with pytest.raises(ValueError, match=message):
-        quantize(x, QuantSpec("int8"))
+        quantize(x, QuantSpec(format="int8"))
 
 
 def test_bad_spec_and_axis():
@@ -179,15 +241,16 @@ def test_bad_spec_and_axis():
                                          r"got str"):
         quantize(np.ones(4, np.float32), "int8")
     with pytest.raises(ValueError, match=r"axis must be an int in -1..0"):
-        quantize(np.ones(4, np.float32), QuantSpec("int8"), axis=1)
+        quantize(np.ones(4, np.float32), QuantSpec(format="int8"), axis=1)
     with pytest.raises(ValueError, match=r"group_size 3 \(group\) must divide the length 4"):
-        quantize(np.ones(4, np.float32), QuantSpec("int8", granularity="group", group_size=3))
+        quantize(np.ones(4, np.float32),
+                 QuantSpec(format="int8", granularity="group", group_size=3))
     with pytest.raises(ValueError, match=r"q must be a QTensor, got ndarray"):
         dequantize(np.ones(4))
 
 
 def valid_parts():
-    spec = QuantSpec("int4", granularity="group", group_size=2, scale_format="float16",
+    spec = QuantSpec(format="int4", granularity="group", group_size=2, scale_format="float16",
                      symmetric=False)
     q = quantize(np.arange(8, dtype=np.float32).reshape(2, 4), spec)
     return dict(codes=q.codes, scales=q.scales, zero_points=q.zero_points, spec=spec,
@@ -222,10 +285,10 @@ def test_qtensor_validation(change, message):
 
 
 def test_qtensor_symmetric_rejects_zero_points_and_ieee_rejects_other_scales():
-    q = quantize(np.ones((2, 4), np.float32), QuantSpec("int8"))
+    q = quantize(np.ones((2, 4), np.float32), QuantSpec(format="int8"))
     with pytest.raises(ValueError, match="zero_points must be None for a symmetric spec"):
         QTensor(q.codes, q.scales, np.zeros((1, 1), np.uint8), q.spec, q.shape)
-    h = quantize(np.ones(3, np.float32), QuantSpec("float16"))
+    h = quantize(np.ones(3, np.float32), QuantSpec(format="float16"))
     with pytest.raises(ValueError, match=r"scales must be 1.0 for the unscaled format float16"):
         QTensor(h.codes, np.full((1,), 2.0, np.float32), None, h.spec, h.shape)
     with pytest.raises(ValueError, match=r"codes must have dtype uint16 for float16, got uint32"):

@@ -56,6 +56,17 @@ def test_zero_group_scale_is_one():
     assert scales.ZERO_GROUP_SCALE == 1.0
 
 
+@pytest.mark.parametrize("scale_format", scales.SCALE_FORMATS)
+def test_smallest_scale_is_the_smallest_positive_value(scale_format):
+    smallest = scales.SMALLEST_SCALE[scale_format]
+    assert scales.representable(np.array([smallest], np.float32), scale_format).all()
+    # Rounding the tiniest positive float64 up lands on it, and nothing positive lies below it.
+    tiniest = np.array([np.finfo(np.float64).smallest_subnormal])
+    assert scales.round_up(tiniest, scale_format).tolist() == [smallest]
+    below = np.float32(smallest) / np.float32(2)  # 0 for float32, else a float32 below
+    assert not scales.representable(np.array([below], np.float32), scale_format).any()
+
+
 def test_check_scale_format():
     assert scales.check_scale_format("bfloat16", "scale_format") == "bfloat16"
     with pytest.raises(ValueError, match=r"scale_format must be one of \('float16', 'bfloat16', "

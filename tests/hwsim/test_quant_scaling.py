@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from hwsim import formats
-from hwsim.quant import QuantSpec, SCALE_FORMATS, dequantize, quantize
-from hwsim.quant.scaling import asymmetric_scales, mx_scales, symmetric_scales
+from hwsim.quant import QuantSpec, SCALE_FORMATS, dequantize, element_format_names, ieee, \
+    quantize, scales
+from hwsim.quant.scaling import asymmetric_scales, mx_scales, symmetric_scales, zero_group_scale
 
 
 def mx_block(amax, size=32):
@@ -37,20 +38,20 @@ MX_EXAMPLES = [
 
 @pytest.mark.parametrize("fmt,amax,scale", MX_EXAMPLES)
 def test_mx_scale_hand_examples(fmt, amax, scale):
-    q = quantize(mx_block(amax), QuantSpec(fmt, granularity="mx"), axis=0)
+    q = quantize(mx_block(amax), QuantSpec(format=fmt, granularity="mx"), axis=0)
     assert q.scales.tolist() == [scale]
     assert q.spec.scale_format == "float8_e8m0fnu"
 
 
 def test_mx_elements_are_x_over_scale_encoded_saturating():
     x = np.array([0.0, 1.0, -3.0, 2.5, 0.1] + [0.0] * 27, np.float32)
-    q = quantize(x, QuantSpec("float4_e2m1fn", granularity="mx"), axis=0)
+    q = quantize(x, QuantSpec(format="float4_e2m1fn", granularity="mx"), axis=0)
     # amax 3 -> scale 2^(1-2) = 0.5; x/s = 0, 2, -6, 5 (tie -> 4, even), 0.2 (-> 0)
     assert q.scales.tolist() == [0.5]
     assert q.codes[:5].tolist() == [0b0000, 0b0100, 0b1111, 0b0110, 0b0000]
     assert dequantize(q)[:5].tolist() == [0.0, 1.0, -3.0, 2.0, 0.0]
     # e4m3: amax 511 -> scale 1, 511 saturates to 448 rather than becoming NaN
-    q = quantize(mx_block(511.0), QuantSpec("float8_e4m3fn", granularity="mx"), axis=0)
+    q = quantize(mx_block(511.0), QuantSpec(format="float8_e4m3fn", granularity="mx"), axis=0)
     assert dequantize(q)[3] == -448.0
 
 
@@ -61,7 +62,7 @@ def test_mx_scales_follow_the_rule_on_random_blocks(fmt):
     rng = np.random.default_rng(seed)
     x = (rng.standard_normal((16, 8 * 32)) * np.exp2(rng.integers(-60, 60, (16, 1)))).astype(
         np.float32)
-    q = quantize(x, QuantSpec(fmt, granularity="mx"), axis=-1)
+    q = quantize(x, QuantSpec(format=fmt, granularity="mx"), axis=-1)
     emax = math.floor(math.log2(formats.get(fmt).max))
     amax = np.abs(x.reshape(16, 8, 32)).max(axis=-1)
     expected = [[2.0 ** max(math.floor(math.log2(a)) - emax, -127) for a in row] for row in amax]
@@ -74,13 +75,13 @@ def test_mx_scales_follow_the_rule_on_random_blocks(fmt):
 def test_mx_zero_block_gets_scale_one():
     x = np.zeros(64, np.float32)
     x[40] = 1.0
-    q = quantize(x, QuantSpec("float8_e4m3fn", granularity="mx"), axis=0)
+    q = quantize(x, QuantSpec(format="float8_e4m3fn", granularity="mx"), axis=0)
     assert q.scales.tolist() == [1.0, 2.0 ** -8]
     assert (q.codes[:32] == 0).all()
 
 
 def test_mx_scale_beyond_e8m0_raises():
-    spec = QuantSpec("int2", granularity="mx")  # emax 0: amax 2^200 needs 2^200
+    spec = QuantSpec(format="int2", granularity="mx")  # emax 0: amax 2^200 needs 2^200
     with pytest.raises(ValueError, match="beyond the largest float8_e8m0fnu value"):
         mx_scales(np.array([[2.0 ** 200]]), spec)
 
@@ -93,7 +94,7 @@ def test_symmetric_scale_is_the_smallest_covering_value(fmt, scale_format):
     seed = 5
     rng = np.random.default_rng(seed)
     clip = np.exp2(rng.uniform(-10, 10, 4000)).reshape(40, 100)  # float64, as percentile gives
-    spec = QuantSpec(fmt, granularity="channel", scale_format=scale_format)
+    spec = QuantSpec(format=fmt, granularity="channel", scale_format=scale_format)
     top = formats.get(fmt).max
     s = symmetric_scales(clip, spec).astype(np.float64)
     assert (s * top >= clip).all(), f"seed {seed}"
@@ -113,14 +114,26 @@ def previous_value(s, scale_format):
 
 
 def test_zero_clip_gets_scale_one():
-    spec = QuantSpec("int4", granularity="channel", scale_format="float16")
+    spec = QuantSpec(format="int4", granularity="channel", scale_format="float16")
     assert symmetric_scales(np.array([[0.0], [7.0]]), spec).tolist() == [[1.0], [1.0]]
-    s, z = asymmetric_scales(np.array([0.0]), np.array([0.0]), QuantSpec("int4", symmetric=False))
+    s, z = asymmetric_scales(np.array([0.0]), np.array([0.0]),
+                             QuantSpec(format="int4", symmetric=False))
     assert (s.tolist(), z.tolist()) == ([1.0], [0])
 
 
+@pytest.mark.parametrize("scale_format", SCALE_FORMATS)
+def test_zero_group_scale_is_one_except_for_binary(scale_format):
+    # binary ({-1, +1}) is the one element format without a zero code.
+    for name in element_format_names():
+        if name in ieee.IEEE_FORMATS:
+            continue
+        spec = QuantSpec(format=name, scale_format=scale_format)
+        expected = scales.SMALLEST_SCALE[scale_format] if name == "binary" else 1.0
+        assert zero_group_scale(spec) == expected, name
+
+
 def test_asymmetric_hand_example():
-    spec = QuantSpec("int4", symmetric=False, scale_format="float16")
+    spec = QuantSpec(format="int4", symmetric=False, scale_format="float16")
     s, z = asymmetric_scales(np.array([-1.0, -2.0, 0.0]), np.array([3.0, 0.0, 1.5]), spec)
     # (3 - -1)/15 = 0.2666.. -> float16 up 0.2668457; z = rint(1/0.2668457) = rint(3.747) = 4
     # 2/15 -> 0.13342285, z = rint(14.99) = 15;  1.5/15 = 0.1 -> 0.10003662, z = 0
@@ -129,7 +142,7 @@ def test_asymmetric_hand_example():
 
 
 def test_scale_beyond_scale_format_raises():
-    spec = QuantSpec("int4", granularity="channel", scale_format="float16")
+    spec = QuantSpec(format="int4", granularity="channel", scale_format="float16")
     with pytest.raises(ValueError, match=r"x needs a scale of about 142857, beyond the largest "
                                          r"float16 value; use a wider scale_format"):
         quantize(np.array([[1e6, 0.0]], np.float32), spec)

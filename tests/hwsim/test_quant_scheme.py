@@ -11,9 +11,9 @@ from hwsim.quant import QuantSpec, Scheme, dequantize, quantize, quantize_act
 def test_issue_example():
     scheme = Scheme(weight="int4", act="float8_e4m3fn", granularity="group", group_size=128,
                     scale_format="float16", symmetric=True, calibration="minmax")
-    assert scheme.weight_spec == QuantSpec("int4", granularity="group", group_size=128,
+    assert scheme.weight_spec == QuantSpec(format="int4", granularity="group", group_size=128,
                                            scale_format="float16")
-    assert scheme.act_spec == QuantSpec("float8_e4m3fn", scale_format="float32")
+    assert scheme.act_spec == QuantSpec(format="float8_e4m3fn", scale_format="float32")
     w = np.random.default_rng(0).standard_normal((4, 256)).astype(np.float32)
     q = quantize(w, scheme.weight_spec, axis=-1)
     assert q.scales.shape == (4, 2)
@@ -43,6 +43,21 @@ def test_frozen_and_hashable():
         scheme.weight = "int4"
     assert scheme == Scheme(weight="int8", act="int8", scale_format="float16")
     assert len({scheme, Scheme(weight="int8", act="int8")}) == 1
+
+
+def test_fields_are_keyword_only():
+    with pytest.raises(TypeError, match="positional"):
+        Scheme("int4", "int8")
+    with pytest.raises(TypeError, match="positional"):
+        Scheme("int4", act="int8")
+
+
+def test_dataclasses_replace_revalidates():
+    # models.rank changes a preset's group size with dataclasses.replace
+    scheme = Scheme(weight="int4", act="int8", granularity="group", group_size=128)
+    assert dataclasses.replace(scheme, group_size=64).label == "w4g64-a8"
+    with pytest.raises(ValueError, match="group_size must be a positive int"):
+        dataclasses.replace(scheme, group_size=0)
 
 
 @pytest.mark.parametrize("kwargs,label", [

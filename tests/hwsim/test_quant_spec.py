@@ -16,15 +16,15 @@ def test_element_formats_are_the_signed_ones_plus_ieee():
 
 
 def test_defaults_resolved():
-    spec = QuantSpec("int4")
+    spec = QuantSpec(format="int4")
     assert (spec.granularity, spec.group_size, spec.scale_format, spec.symmetric,
             spec.calibration, spec.percentile) == ("tensor", None, "float32", True, "minmax", 99.99)
-    mx = QuantSpec("float8_e4m3fn", granularity="mx")
+    mx = QuantSpec(format="float8_e4m3fn", granularity="mx")
     assert (mx.group_size, mx.scale_format) == (32, "float8_e8m0fnu")
 
 
 def test_ieee_spec_is_unscaled_whatever_was_asked():
-    spec = QuantSpec("bfloat16", granularity="group", group_size=64, scale_format="float16",
+    spec = QuantSpec(format="bfloat16", granularity="group", group_size=64, scale_format="float16",
                      calibration="mse")
     assert (spec.granularity, spec.group_size, spec.scale_format, spec.calibration) == \
         ("tensor", None, "float32", "minmax")
@@ -34,14 +34,23 @@ def test_ieee_spec_is_unscaled_whatever_was_asked():
 
 
 def test_element_format_of_asymmetric_int_is_uint():
-    assert QuantSpec("int3", symmetric=False).element_format.name == "uint3"
-    assert QuantSpec("int3").element_format.name == "int3"
-    assert QuantSpec("int3", symmetric=False).bits == 3
+    assert QuantSpec(format="int3", symmetric=False).element_format.name == "uint3"
+    assert QuantSpec(format="int3").element_format.name == "int3"
+    assert QuantSpec(format="int3", symmetric=False).bits == 3
 
 
 def test_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
-        QuantSpec("int8").format = "int4"
+        QuantSpec(format="int8").format = "int4"
+
+
+def test_fields_are_keyword_only():
+    with pytest.raises(TypeError, match="positional"):
+        QuantSpec("int4")
+    with pytest.raises(TypeError, match="positional"):
+        QuantSpec("int4", "group", 64, "float16")
+    spec = QuantSpec(format="int4", granularity="group", group_size=64)
+    assert dataclasses.replace(spec, group_size=32).group_size == 32
 
 
 @pytest.mark.parametrize("kwargs,message", [

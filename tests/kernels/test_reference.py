@@ -17,16 +17,16 @@ from kernels.integer import BITPLANE_FORMATS, bitplane_weights
 from kernels.weight_only import FORMATS, from_qtensor, weight_only_linear
 
 WEIGHT_SPECS = [
-    QuantSpec("int8", "channel", scale_format="float16"),
-    QuantSpec("int8", "group", 128, "float16", symmetric=False),
-    QuantSpec("int4", "group", 32, "float16"),
-    QuantSpec("int4", "group", 64, "float16", symmetric=False),
-    QuantSpec("int4", "group", 128, "float16"),
-    QuantSpec("int2", "group", 64, "float16"),
-    QuantSpec("int2", "group", 32, "float16", symmetric=False),
-    QuantSpec("binary", "group", 32, "float16"),
-    QuantSpec("binary", "group", 128, "float16"),
-    QuantSpec("float8_e4m3fn", "channel", scale_format="float16"),
+    QuantSpec(format="int8", granularity="channel", scale_format="float16"),
+    QuantSpec(format="int8", granularity="group", group_size=128, scale_format="float16", symmetric=False),
+    QuantSpec(format="int4", granularity="group", group_size=32, scale_format="float16"),
+    QuantSpec(format="int4", granularity="group", group_size=64, scale_format="float16", symmetric=False),
+    QuantSpec(format="int4", granularity="group", group_size=128, scale_format="float16"),
+    QuantSpec(format="int2", granularity="group", group_size=64, scale_format="float16"),
+    QuantSpec(format="int2", granularity="group", group_size=32, scale_format="float16", symmetric=False),
+    QuantSpec(format="binary", granularity="group", group_size=32, scale_format="float16"),
+    QuantSpec(format="binary", granularity="group", group_size=128, scale_format="float16"),
+    QuantSpec(format="float8_e4m3fn", granularity="channel", scale_format="float16"),
 ]
 
 

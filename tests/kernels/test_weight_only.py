@@ -75,7 +75,8 @@ def test_fp8_nan_codes_are_rejected():
 
 
 def test_from_qtensor_packs_along_k(rng):
-    q = quantize(rng.standard_normal((8, 256)), QuantSpec("int4", "group", 64, "float16", symmetric=False), axis=1)
+    spec = QuantSpec(format="int4", granularity="group", group_size=64, scale_format="float16", symmetric=False)
+    q = quantize(rng.standard_normal((8, 256)), spec, axis=1)
     w = from_qtensor(q)
     assert (w.fmt, w.group_size) == ("uint4", 64)
     np.testing.assert_array_equal(w.packed, pack(q.codes, 4, axis=1))
@@ -99,16 +100,16 @@ def test_without_gpu_the_error_names_what_is_missing():
 
 # -- GPU ------------------------------------------------------------------------------------------
 GPU_SPECS = {
-    "int8": QuantSpec("int8", "channel", scale_format="float16"),
-    "uint8": QuantSpec("int8", "group", 64, "float16", symmetric=False),
-    "int4": QuantSpec("int4", "group", 128, "float16"),
-    "int4-g32": QuantSpec("int4", "group", 32, "float16"),
-    "uint4": QuantSpec("int4", "group", 64, "float16", symmetric=False),
-    "int2": QuantSpec("int2", "group", 64, "float16"),
-    "uint2": QuantSpec("int2", "group", 32, "float16", symmetric=False),
-    "binary-g32": QuantSpec("binary", "group", 32, "float16"),
-    "binary-g128": QuantSpec("binary", "group", 128, "float16"),
-    "float8_e4m3fn": QuantSpec("float8_e4m3fn", "group", 128, "float16"),
+    "int8": QuantSpec(format="int8", granularity="channel", scale_format="float16"),
+    "uint8": QuantSpec(format="int8", granularity="group", group_size=64, scale_format="float16", symmetric=False),
+    "int4": QuantSpec(format="int4", granularity="group", group_size=128, scale_format="float16"),
+    "int4-g32": QuantSpec(format="int4", granularity="group", group_size=32, scale_format="float16"),
+    "uint4": QuantSpec(format="int4", granularity="group", group_size=64, scale_format="float16", symmetric=False),
+    "int2": QuantSpec(format="int2", granularity="group", group_size=64, scale_format="float16"),
+    "uint2": QuantSpec(format="int2", granularity="group", group_size=32, scale_format="float16", symmetric=False),
+    "binary-g32": QuantSpec(format="binary", granularity="group", group_size=32, scale_format="float16"),
+    "binary-g128": QuantSpec(format="binary", granularity="group", group_size=128, scale_format="float16"),
+    "float8_e4m3fn": QuantSpec(format="float8_e4m3fn", granularity="group", group_size=128, scale_format="float16"),
 }
 # (M, N, K): GEMV, small batches, M past one 64-row tile, N not a multiple of 8 or 16, K not a
 # multiple of the 4-vector chunk, K shorter than one chunk per warp.
