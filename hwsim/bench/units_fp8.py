@@ -3,7 +3,8 @@
 ``cases(n, seed)`` returns one dict per unit, {"unit", "macs", "numba", "numpy"}: "numba" and
 "numpy" are zero-argument callables returning the same uint32 float32 bit patterns, "macs" the
 multiply-accumulates one call performs. The runner :mod:`hwsim.bench.units` times them all;
-``python -m hwsim.bench.units_fp8 [n]`` times these cases alone.
+``python -m hwsim.bench.units_fp8 [--n N] [--seed S] [--repeats R]`` times these cases alone,
+with the same runner.
 
 The numpy baselines are vectorized across the dot products of a batch (numpy has no sequential
 float32 reduction along a row: ``np.sum`` is pairwise, so it would not give the same bits).
@@ -100,21 +101,6 @@ def cases(n: int, seed: int) -> list[dict]:
     return out
 
 
-def main(argv: list[str]) -> int:
-    """Time these cases alone with the runner's method (median of repeats, one thread)."""
-    from hwsim.bench.units import median_seconds, same_result
-    n = int(argv[0]) if argv else 1 << 22
-    print(f"{'unit':44s} {'numba MAC/s':>12s} {'numpy MAC/s':>12s} {'ratio':>6s}  same bits")
-    failed = False
-    for case in cases(n, seed=0):
-        same = same_result(case["numba"](), case["numpy"]())   # also warms up (compiles)
-        t_numba = median_seconds(case["numba"], 7)
-        t_numpy = median_seconds(case["numpy"], 3)
-        print(f"{case['unit']:44s} {case['macs'] / t_numba:12.3e} {case['macs'] / t_numpy:12.3e} "
-              f"{t_numpy / t_numba:6.1f}  {same}")
-        failed |= not same
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    from hwsim.bench.units import main
+    sys.exit(main(prog="python -m hwsim.bench.units_fp8", collect=cases))

@@ -16,9 +16,11 @@ so every value is an integer significand (4 bits for E4M3, 3 for E5M2) times a p
 
 Common rules of every function here
   - Codes are integers (any integer dtype, or Python ints) in 0..255; arrays broadcast.
+  - Operand and result formats are independent: E4M3 x E5M2 is allowed everywhere, and the
+    rounded units (fp8_mul, fp8_add) take the result format ``fmt_out`` separately.
   - A NaN result is always the canonical code 0x7F (E4M3), 0x7E (E5M2), 0x7FC00000 (float32),
     including an E4M3 overflow of either sign: NaN signs and payloads are not propagated.
-    Apart from NaN signs, fp8_mul(a, b) == formats.get(fmt).encode(exact product, saturate)
+    Apart from NaN signs, fp8_mul(a, b) == formats.get(fmt_out).encode(exact product, saturate)
     and fp8_add(a, b) == encode(exact sum, saturate) for every pair (hwsim.formats keeps signs).
   - Rounding to FP8 is RNE to the format's precision with an unbounded exponent (subnormals kept),
     *then* overflow handling (OCP OFP8): a result whose rounded magnitude exceeds max, or an
@@ -37,6 +39,7 @@ import math
 import numpy as np
 from numba import njit
 
+from hwsim import formats
 from hwsim.formats.base import as_float_array
 
 # Decoding table, one row per element format, indexed by the format id (the row number).
@@ -62,6 +65,7 @@ FINITE, INF, NAN = 0, 1, 2
 F32_NAN = 0x7FC00000
 F32_INF = 0x7F800000
 F32_MBITS, F32_EMIN = 23, -126
+F32_MAX = 3.4028234663852886e38
 
 
 def format_id(name, argname: str, allowed=FP8_FORMATS) -> int:
@@ -69,19 +73,6 @@ def format_id(name, argname: str, allowed=FP8_FORMATS) -> int:
     if name not in allowed:
         raise ValueError(f"{argname} must be one of {', '.join(allowed)}; got {name!r}")
     return ELEMENT_FORMATS.index(name)
-
-
-def check_codes(codes, fid: int, argname: str) -> np.ndarray:
-    """Integer codes of element format ``fid`` as a uint8 array; ValueError naming ``argname``."""
-    codes = np.asarray(codes)
-    name = ELEMENT_FORMATS[fid]
-    if codes.dtype.kind not in "ui":
-        raise ValueError(f"{argname} must be integer {name} codes, got dtype {codes.dtype}")
-    top = (1 << int(_TABLE[fid, _BITS])) - 1
-    if codes.size and (codes.min() < 0 or codes.max() > top):
-        raise ValueError(f"{argname} must hold {name} codes in 0..{top}, "
-                         f"got values in {codes.min()}..{codes.max()}")
-    return codes.astype(np.uint8, copy=False)
 
 
 def float32_bits(values: np.ndarray, batch: tuple) -> np.ndarray:
@@ -113,6 +104,27 @@ def check_acc(acc, batch_shape: tuple, argname: str = "acc") -> np.ndarray:
     except ValueError:
         raise ValueError(f"{argname} must broadcast to the batch shape {batch_shape}, "
                          f"got shape {acc.shape}") from None
+
+
+def check_dot_operands(a_codes, b_codes, fmt_a, fmt_b, acc, allowed: tuple) -> tuple:
+    """Validated operands of a dot-product unit (fp8_mac, mx.mx_dot).
+
+    ``fmt_a`` and ``fmt_b`` must be in ``allowed``; a_codes and b_codes codes of them with one
+    shape (..., n). Returns (fa, fb, a, b, acc32, batch): the format ids, the codes as uint8
+    arrays of shape (rows, n) with rows = prod(batch), ``acc`` as a C-contiguous float32 array
+    of rows (see :func:`check_acc`), and batch = (...).
+    """
+    fa = format_id(fmt_a, "fmt_a", allowed)
+    fb = format_id(fmt_b, "fmt_b", allowed)
+    a = formats.get(fmt_a).check_codes(a_codes, "a_codes")
+    b = formats.get(fmt_b).check_codes(b_codes, "b_codes")
+    if a.ndim == 0 or a.shape != b.shape:
+        raise ValueError(f"a_codes and b_codes must have the same shape (..., n), got "
+                         f"{a.shape} and {b.shape}")
+    batch = a.shape[:-1]
+    acc32 = check_acc(acc, batch).reshape(-1)
+    rows = (acc32.size, a.shape[-1])       # explicit: reshape(-1, 0) is ambiguous for n = 0
+    return fa, fb, a.reshape(rows), b.reshape(rows), acc32, batch
 
 
 # -- scalar kernels: the bit-level contract ---------------------------------------------------
@@ -200,6 +212,32 @@ def _encode(neg, m, k, f, saturate):
 
 
 @njit(cache=True)
+def _dyadic_to_f32(neg, mh, ml, k):
+    """float32 RNE of (-1)^neg * (mh * 2^32 + ml) * 2^k, overflow to inf; +0.0 for zero."""
+    if mh == 0 and ml == 0:
+        return np.float32(0.0)
+    r, q = round_rne(mh, ml, k, F32_MBITS, F32_EMIN)
+    value = math.ldexp(r, q)                # exact: r < 2^24, q >= -149 (inf if q is huge)
+    if value > F32_MAX:
+        value = np.inf
+    return np.float32(-value if neg else value)
+
+
+@njit(cache=True)
+def dyadic_to_float32(neg, mh, ml, k):
+    """float32 of (-1)^neg[i] * (mh[i] * 2^32 + ml[i]) * 2^k[i] for each i, rounded once (RNE,
+    float32 subnormals kept, overflow to +-inf); an exact zero is +0.0 whatever neg[i] is.
+
+    neg (bool), mh, ml, k (int64): 1-D arrays of one length, 0 <= ml < 2^32, 0 <= mh < 2^53.
+    Returns a 1-D float32 array. (The MX unit rounds its exact block sums with it.)
+    """
+    out = np.empty(neg.size, np.float32)
+    for i in range(neg.size):
+        out[i] = _dyadic_to_f32(neg[i], mh[i], ml[i], k[i])
+    return out
+
+
+@njit(cache=True)
 def mul_exact_bits(a, b, fa, fb):
     """float32 bits of the exact product of code a (format id fa) and code b (format id fb),
     any element formats (products of FP6/FP4 values are exact in float32 too); see
@@ -221,35 +259,37 @@ def mul_exact_bits(a, b, fa, fb):
 
 
 @njit(cache=True)
-def mul_code(a, b, f, saturate):
-    """Code of a * b rounded to FP8 format id f (0: E4M3, 1: E5M2); see :func:`fp8_mul`."""
-    ca, na, sa, ka = _decode(a, f)
-    cb, nb, sb, kb = _decode(b, f)
+def mul_code(a, b, fa, fb, fo, saturate):
+    """Code of a * b (a of format id fa, b of fb) rounded to FP8 format id fo (0: E4M3,
+    1: E5M2); see :func:`fp8_mul`."""
+    ca, na, sa, ka = _decode(a, fa)
+    cb, nb, sb, kb = _decode(b, fb)
     neg = na ^ nb
     if ca == NAN or cb == NAN or (ca == INF and cb == FINITE and sb == 0) \
             or (cb == INF and ca == FINITE and sa == 0):
-        return _TABLE[f, _NAN_OUT]
+        return _TABLE[fo, _NAN_OUT]
     if ca == INF or cb == INF:
-        return _beyond_max(neg << (_TABLE[f, _BITS] - 1), f, saturate)
-    return _encode(neg, sa * sb, ka + kb, f, saturate)
+        return _beyond_max(neg << (_TABLE[fo, _BITS] - 1), fo, saturate)
+    return _encode(neg, sa * sb, ka + kb, fo, saturate)
 
 
 @njit(cache=True)
-def add_code(a, b, f, saturate):
-    """Code of a + b rounded to FP8 format id f (0: E4M3, 1: E5M2); see :func:`fp8_add`."""
-    ca, na, sa, ka = _decode(a, f)
-    cb, nb, sb, kb = _decode(b, f)
+def add_code(a, b, fa, fb, fo, saturate):
+    """Code of a + b (a of format id fa, b of fb) rounded to FP8 format id fo (0: E4M3,
+    1: E5M2); see :func:`fp8_add`."""
+    ca, na, sa, ka = _decode(a, fa)
+    cb, nb, sb, kb = _decode(b, fb)
     if ca == NAN or cb == NAN or (ca == INF and cb == INF and na != nb):
-        return _TABLE[f, _NAN_OUT]
+        return _TABLE[fo, _NAN_OUT]
     if ca == INF or cb == INF:
         neg = na if ca == INF else nb
-        return _beyond_max(neg << (_TABLE[f, _BITS] - 1), f, saturate)
+        return _beyond_max(neg << (_TABLE[fo, _BITS] - 1), fo, saturate)
     k = min(ka, kb)
-    # Exact sum in units of 2^k: at most 3 + 29 bits for E5M2 (k spans -16..13).
+    # Exact sum in units of 2^k: at most 3 + 29 bits (E5M2's k spans -16..13, E4M3's -9..5).
     s = (-sa if na else sa) * (1 << (ka - k)) + (-sb if nb else sb) * (1 << (kb - k))
     if s == 0:                      # RNE: an exact zero sum is +0 unless both are -0
-        return (na & nb) << (_TABLE[f, _BITS] - 1)
-    return _encode(1 if s < 0 else 0, abs(s), k, f, saturate)
+        return (na & nb) << (_TABLE[fo, _BITS] - 1)
+    return _encode(1 if s < 0 else 0, abs(s), k, fo, saturate)
 
 
 @njit(cache=True)
@@ -285,11 +325,12 @@ def _exact_table(fa, fb):
 
 
 @njit(cache=True)
-def _rounded_table(add, f, saturate):
+def _rounded_table(add, fa, fb, fo, saturate):
     out = np.empty(1 << 16, np.uint8)
     for a in range(256):
         for b in range(256):
-            out[(a << 8) | b] = add_code(a, b, f, saturate) if add else mul_code(a, b, f, saturate)
+            out[(a << 8) | b] = add_code(a, b, fa, fb, fo, saturate) if add \
+                else mul_code(a, b, fa, fb, fo, saturate)
     return out
 
 
@@ -302,8 +343,8 @@ def exact_products(fa: int, fb: int) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=None)
-def _rounded(add: bool, f: int, saturate: bool) -> np.ndarray:
-    table = _rounded_table(add, f, saturate)
+def _rounded(add: bool, fa: int, fb: int, fo: int, saturate: bool) -> np.ndarray:
+    table = _rounded_table(add, fa, fb, fo, saturate)
     table.flags.writeable = False
     return table
 
@@ -314,10 +355,18 @@ def _check_saturate(saturate) -> bool:
     return bool(saturate)
 
 
+def _rounded_formats(fmt, fmt_b, fmt_out) -> tuple:
+    """Format ids (fa, fb, fo) of a rounded unit; fmt_b and fmt_out default to fmt."""
+    fa = format_id(fmt, "fmt")
+    fb = fa if fmt_b is None else format_id(fmt_b, "fmt_b")
+    fo = fa if fmt_out is None else format_id(fmt_out, "fmt_out")
+    return fa, fb, fo
+
+
 def _pair_index(a, b, fa, fb):
     """(a << 8) | b for validated, broadcast code arrays a and b."""
-    a = check_codes(a, fa, "a").astype(np.intp)
-    b = check_codes(b, fb, "b")
+    a = formats.get(ELEMENT_FORMATS[fa]).check_codes(a, "a").astype(np.intp)
+    b = formats.get(ELEMENT_FORMATS[fb]).check_codes(b, "b")
     try:
         return (a << 8) | b
     except ValueError:
@@ -350,31 +399,41 @@ def fp8_mul_exact(a, b, fmt_a: str, fmt_b: str) -> np.ndarray:
     return exact_products(fa, fb).view(np.uint32)[_pair_index(a, b, fa, fb)]
 
 
-def fp8_mul(a, b, fmt: str, saturate: bool) -> np.ndarray:
-    """``a * b`` for codes of one FP8 format ``fmt``, rounded once to ``fmt``; uint8 codes.
+def fp8_mul(a, b, fmt: str, saturate: bool, *, fmt_b: str | None = None,
+            fmt_out: str | None = None) -> np.ndarray:
+    """``a * b`` rounded once to an FP8 format; uint8 codes of the broadcast shape.
 
-    The exact product (see :func:`fp8_mul_exact`) is rounded RNE to ``fmt`` and then given the
-    overflow rule of the module docstring (``saturate``). Specials: NaN in -> NaN out, inf * 0 ->
-    NaN, inf * x -> inf with sign XOR (E5M2; saturate=True turns it into +-max like any
-    overflow). Zero products and products that underflow to zero are zeros with sign XOR.
-    Equivalently: fp8_mul(a, b) == OFP8 conversion of fp8_mul_exact(a, b) to ``fmt``.
+    Formats: ``a`` holds ``fmt`` codes, ``b`` holds ``fmt_b`` codes and the result is in
+    ``fmt_out``; each is float8_e4m3fn or float8_e5m2, and fmt_b and fmt_out default to ``fmt``
+    (so ``fp8_mul(a, b, fmt, saturate)`` is the single-format unit). The exact product (see
+    :func:`fp8_mul_exact`) is rounded RNE to ``fmt_out`` and then given the overflow rule of the
+    module docstring (``saturate``). Specials: NaN in -> NaN out (fmt_out's canonical NaN),
+    inf * 0 -> NaN, inf * nonzero (an E5M2 operand's inf) -> inf with sign XOR, which the
+    overflow rule then maps like any overflow (+-max when saturating; NaN for an E4M3 result
+    and +-inf for E5M2 when not). Zero products and products that underflow to zero are zeros
+    with sign XOR.
+    Equivalently: fp8_mul(a, b) == OFP8 conversion of fp8_mul_exact(a, b, fmt, fmt_b) to fmt_out.
     """
-    f = format_id(fmt, "fmt")
-    return _rounded(False, f, _check_saturate(saturate))[_pair_index(a, b, f, f)]
+    fa, fb, fo = _rounded_formats(fmt, fmt_b, fmt_out)
+    return _rounded(False, fa, fb, fo, _check_saturate(saturate))[_pair_index(a, b, fa, fb)]
 
 
-def fp8_add(a, b, fmt: str, saturate: bool) -> np.ndarray:
-    """``a + b`` for codes of one FP8 format ``fmt``, rounded once to ``fmt``; uint8 codes.
+def fp8_add(a, b, fmt: str, saturate: bool, *, fmt_b: str | None = None,
+            fmt_out: str | None = None) -> np.ndarray:
+    """``a + b`` rounded once to an FP8 format; uint8 codes of the broadcast shape.
 
-    The sum is formed exactly (an integer in units of the smaller operand's last place: at most
-    33 bits for E5M2) and rounded RNE to ``fmt``, then the overflow rule of the module docstring
-    applies (``saturate``). Sign of an exact zero sum: +0, except (-0) + (-0) = -0 (IEEE RNE);
-    so x + (-x) = +0. A nonzero sum of two FP8 values is a multiple of the smallest subnormal,
-    so it never rounds to zero. Specials: NaN in -> NaN out; inf + (-inf) -> NaN; inf + finite
-    and inf + inf of equal sign -> that inf (E5M2; +-max when saturating).
+    Formats as in :func:`fp8_mul`: ``a`` in ``fmt``, ``b`` in ``fmt_b``, the result in
+    ``fmt_out`` (both default to ``fmt``). The sum is formed exactly (an integer in units of the
+    smaller operand's last place: at most 33 bits with sign) and rounded RNE to ``fmt_out``,
+    then the overflow rule of the module docstring applies (``saturate``). Sign of an exact zero
+    sum: +0, except (-0) + (-0) = -0 (IEEE RNE); so x + (-x) = +0. A nonzero sum that is too
+    small for ``fmt_out`` rounds to a zero of its own sign (possible only for an E5M2 operand
+    and an E4M3 result; a nonzero sum of two values of one format never rounds to zero).
+    Specials: NaN in -> NaN out; inf + (-inf) -> NaN; inf + finite and inf + inf of equal sign
+    -> that inf (+-max when saturating, NaN for an E4M3 result when not).
     """
-    f = format_id(fmt, "fmt")
-    return _rounded(True, f, _check_saturate(saturate))[_pair_index(a, b, f, f)]
+    fa, fb, fo = _rounded_formats(fmt, fmt_b, fmt_out)
+    return _rounded(True, fa, fb, fo, _check_saturate(saturate))[_pair_index(a, b, fa, fb)]
 
 
 @njit(cache=True)
@@ -426,16 +485,8 @@ def fp8_mac(a_codes, b_codes, fmt_a: str, fmt_b: str, acc=0.0) -> np.ndarray:
     subnormal range is representable), but not for a float64 accumulator rounded once at the
     end, which is a different contract.
     """
-    fa = format_id(fmt_a, "fmt_a")
-    fb = format_id(fmt_b, "fmt_b")
-    a = check_codes(a_codes, fa, "a_codes")
-    b = check_codes(b_codes, fb, "b_codes")
-    if a.ndim == 0 or a.shape != b.shape:
-        raise ValueError(f"a_codes and b_codes must have the same shape (..., n), got "
-                         f"{a.shape} and {b.shape}")
-    batch = a.shape[:-1]
-    acc32 = check_acc(acc, batch).reshape(-1)
-    out = np.empty(acc32.shape, np.float32)
-    rows = (acc32.size, a.shape[-1])       # explicit: reshape(-1, 0) is ambiguous for n = 0
-    _mac_rows(a.reshape(rows), b.reshape(rows), exact_products(fa, fb), acc32, out)
+    fa, fb, a, b, acc32, batch = check_dot_operands(a_codes, b_codes, fmt_a, fmt_b, acc,
+                                                    FP8_FORMATS)
+    out = np.empty_like(acc32)
+    _mac_rows(a, b, exact_products(fa, fb), acc32, out)
     return float32_bits(out, batch)

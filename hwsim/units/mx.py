@@ -31,125 +31,130 @@ import math
 import numpy as np
 from numba import njit
 
-# Numba's disk cache keys these kernels on this file only: after editing the fp8 kernels they
-# call (round_rne), delete hwsim/units/__pycache__ or the stale compiled callers are reused.
-from hwsim.units.fp8 import (ELEMENT_FORMATS, F32_EMIN, F32_MBITS, FINITE, NAN, check_acc,
-                             check_codes, decode_table, float32_bits, format_id, round_rne)
+from hwsim import formats
+from hwsim.units.fp8 import (ELEMENT_FORMATS, FINITE, NAN, check_dot_operands, decode_table,
+                             dyadic_to_float32, float32_bits)
+
+# The kernels here call no njit function of another module (fp8's are called from Python):
+# Numba's disk cache checks only the caller's own file for changes.
 
 BLOCK = 32
 E8M0_NAN = 0xFF
-F32_MAX = 3.4028234663852886e38
+# Block classes written by _exact_blocks.
+FINITE_BLOCK, NAN_BLOCK, POS_INF_BLOCK, NEG_INF_BLOCK = range(4)
 
 
 @njit(cache=True)
-def _dyadic_to_f32(neg, mh, ml, k):
-    """float32 RNE of (-1)^neg * (mh * 2^32 + ml) * 2^k, overflow to inf; +0.0 for zero."""
-    if mh == 0 and ml == 0:
-        return np.float32(0.0)
-    r, q = round_rne(mh, ml, k, F32_MBITS, F32_EMIN)
-    value = math.ldexp(r, q)                # exact: r < 2^24, q within float64's range
-    if value > F32_MAX:
-        value = np.inf
-    return np.float32(-value if neg else value)
+def _exact_blocks(a, b, ta, tb):
+    """Every block's exact sum of products, ignoring the scales (module docstring).
 
-
-@njit(cache=True)
-def _block_value(a, sa, b, sb, start, ta, tb, lsb):
-    """B_j of the block starting at ``start`` (module docstring), as float32.
-
-    ta = (cls, neg, fixed) and tb = (cls, neg, fixed_hi, fixed_lo) from :func:`_operand_tables`.
-    The exact block sum is kept as fixed_a * (fixed_hi * 2^16 + fixed_lo) summed in two int64
-    parts: |fixed| < 2^33 and both b parts < 2^16, so each part's 32 terms stay below 2^54.
+    a, b: (rows, n) codes. ta = (finite, nan, neg, fixed) and tb = (finite, nan, neg, fixed_hi,
+    fixed_lo), indexed by code, from :func:`_operand_tables`. Returns (cls, neg, hi, lo) of
+    shape (rows, n / 32): the block class and, for FINITE_BLOCK, the sum as (-1)^neg *
+    (hi * 2^32 + lo) units of 2^(lsb_a + lsb_b) (0 <= lo < 2^32). The products are summed as
+    fixed_a * (fixed_hi * 2^16 + fixed_lo) in two int64 parts: |fixed| < 2^33 and both b parts
+    are < 2^16, so each part's 32 terms stay below 2^54.
     """
-    cls_a, neg_a, fixed_a = ta
-    cls_b, neg_b, fixed_hi, fixed_lo = tb
-    high = 0                                # the exact sum is high * 2^16 + low
-    low = 0
-    nan = sa == E8M0_NAN or sb == E8M0_NAN
-    pos_inf = False
-    neg_inf = False
-    for i in range(start, start + BLOCK):
-        x = a[i]
-        y = b[i]
-        if cls_a[x] != FINITE or cls_b[y] != FINITE:
-            zero = (cls_a[x] == FINITE and fixed_a[x] == 0) or \
-                (cls_b[y] == FINITE and fixed_hi[y] == 0 and fixed_lo[y] == 0)
-            if cls_a[x] == NAN or cls_b[y] == NAN or zero:
-                nan = True
-            elif neg_a[x] ^ neg_b[y]:
-                neg_inf = True
-            else:
-                pos_inf = True
-            continue
-        high += fixed_a[x] * fixed_hi[y]
-        low += fixed_a[x] * fixed_lo[y]
-    if nan or (pos_inf and neg_inf):
-        return np.float32(np.nan)
-    if pos_inf or neg_inf:
-        return np.float32(-np.inf if neg_inf else np.inf)
-    hi = high >> 16                         # regroup as hi * 2^32 + lo with 0 <= lo < 2^32
-    lo = ((high & 0xFFFF) << 16) + low
-    hi += lo >> 32
-    lo &= 0xFFFFFFFF
-    neg = hi < 0
-    if neg:                                 # magnitude of hi * 2^32 + lo
-        hi, lo = (-hi, 0) if lo == 0 else (-hi - 1, (1 << 32) - lo)
-    return _dyadic_to_f32(neg, hi, lo, lsb + sa + sb - 254)
+    finite_a, nan_a, neg_a, fixed_a = ta
+    finite_b, nan_b, neg_b, fixed_hi, fixed_lo = tb
+    rows, blocks = a.shape[0], a.shape[1] // BLOCK
+    cls = np.full((rows, blocks), FINITE_BLOCK, np.int64)
+    neg = np.zeros((rows, blocks), np.bool_)
+    hi = np.zeros((rows, blocks), np.int64)
+    lo = np.zeros((rows, blocks), np.int64)
+    for r in range(rows):
+        for j in range(blocks):
+            high = 0                        # the exact sum is high * 2^16 + low
+            low = 0
+            nan = False
+            pos_inf = False
+            neg_inf = False
+            for i in range(BLOCK * j, BLOCK * j + BLOCK):
+                x = a[r, i]
+                y = b[r, i]
+                if not (finite_a[x] and finite_b[y]):
+                    zero = (finite_a[x] and fixed_a[x] == 0) or \
+                        (finite_b[y] and fixed_hi[y] == 0 and fixed_lo[y] == 0)
+                    if nan_a[x] or nan_b[y] or zero:
+                        nan = True
+                    elif neg_a[x] ^ neg_b[y]:
+                        neg_inf = True
+                    else:
+                        pos_inf = True
+                    continue
+                high += fixed_a[x] * fixed_hi[y]
+                low += fixed_a[x] * fixed_lo[y]
+            if nan or (pos_inf and neg_inf):
+                cls[r, j] = NAN_BLOCK
+                continue
+            if pos_inf or neg_inf:
+                cls[r, j] = NEG_INF_BLOCK if neg_inf else POS_INF_BLOCK
+                continue
+            h = high >> 16                  # regroup as h * 2^32 + l with 0 <= l < 2^32
+            l = ((high & 0xFFFF) << 16) + low
+            h += l >> 32
+            l &= 0xFFFFFFFF
+            if h < 0:                       # magnitude of h * 2^32 + l
+                neg[r, j] = True
+                h, l = (-h, 0) if l == 0 else (-h - 1, (1 << 32) - l)
+            hi[r, j] = h
+            lo[r, j] = l
+    return cls, neg, hi, lo
 
 
 @njit(cache=True)
-def _mx_rows(a, sa, b, sb, ta, tb, lsb, acc, out):
-    for r in range(a.shape[0]):
+def _accumulate_rows(cls, rounded, sa, sb, acc, out):
+    """out[r] = acc[r] + B_r0 + B_r1 + ... in index order, in float32, where B_rj is NaN for a
+    NaN scale (sa or sb 0xFF), else the special value of class cls[r, j], else rounded[r, j]
+    (the finite block sum already scaled and rounded to float32)."""
+    for r in range(cls.shape[0]):
         s = acc[r]
-        for j in range(sa.shape[1]):
-            s += _block_value(a[r], sa[r, j], b[r], sb[r, j], BLOCK * j, ta, tb, lsb)
+        for j in range(cls.shape[1]):
+            if sa[r, j] == E8M0_NAN or sb[r, j] == E8M0_NAN or cls[r, j] == NAN_BLOCK:
+                s += np.float32(np.nan)
+            elif cls[r, j] == POS_INF_BLOCK:
+                s += np.float32(np.inf)
+            elif cls[r, j] == NEG_INF_BLOCK:
+                s += np.float32(-np.inf)
+            else:
+                s += rounded[r, j]
         out[r] = s
 
 
 def _operand_tables(f: int) -> tuple:
-    """(cls, neg, fixed, lsb) of format f: fixed[code] is the signed finite value in units of
-    2^lsb, lsb the exponent of the smallest subnormal (|fixed| < 2^33 for E5M2)."""
+    """(finite, nan, neg, fixed, lsb) of format f, indexed by code: bool class and sign tables,
+    fixed[code] the signed finite value in units of 2^lsb (0 for NaN and inf), lsb the exponent
+    of the smallest subnormal (|fixed| < 2^33 for E5M2)."""
     cls, neg, sig, k = decode_table(f)
     lsb = int(k[0])
-    return cls, neg, np.where(neg == 1, -sig, sig) << (k - lsb), lsb
+    return cls == FINITE, cls == NAN, neg == 1, np.where(neg == 1, -sig, sig) << (k - lsb), lsb
 
 
-def _check_scales(scales, codes_shape: tuple, argname: str) -> np.ndarray:
-    scales = np.asarray(scales)
-    if scales.dtype.kind not in "ui":
-        raise ValueError(f"{argname} must be integer float8_e8m0fnu codes, got dtype "
-                         f"{scales.dtype}")
-    if scales.size and (scales.min() < 0 or scales.max() > 0xFF):
-        raise ValueError(f"{argname} must hold float8_e8m0fnu codes in 0..255, got values in "
-                         f"{scales.min()}..{scales.max()}")
-    want = codes_shape[:-1] + (codes_shape[-1] // BLOCK,)
-    if scales.shape != want:
-        raise ValueError(f"{argname} must have shape {want} (one scale per block of {BLOCK}), "
+def _check_scales(scales, shape: tuple, argname: str) -> np.ndarray:
+    """float8_e8m0fnu codes of ``shape`` (batch + (blocks,)) as int64 of (rows, blocks)."""
+    scales = formats.get("float8_e8m0fnu").check_codes(scales, argname)
+    if scales.shape != shape:
+        raise ValueError(f"{argname} must have shape {shape} (one scale per block of {BLOCK}), "
                          f"got {scales.shape}")
-    return scales.astype(np.int64)
+    return scales.astype(np.int64).reshape(math.prod(shape[:-1]), shape[-1])
 
 
 def mx_dot(a_codes, a_scales, b_codes, b_scales, fmt_a: str, fmt_b: str, acc=0.0) -> np.ndarray:
     """MX dot products; float32 bit patterns as uint32. The contract is the module docstring."""
-    fa = format_id(fmt_a, "fmt_a", ELEMENT_FORMATS)
-    fb = format_id(fmt_b, "fmt_b", ELEMENT_FORMATS)
-    a = check_codes(a_codes, fa, "a_codes")
-    b = check_codes(b_codes, fb, "b_codes")
-    if a.ndim == 0 or a.shape != b.shape:
-        raise ValueError(f"a_codes and b_codes must have the same shape (..., n), got "
-                         f"{a.shape} and {b.shape}")
-    if a.shape[-1] % BLOCK:
+    fa, fb, a, b, acc32, batch = check_dot_operands(a_codes, b_codes, fmt_a, fmt_b, acc,
+                                                    ELEMENT_FORMATS)
+    if a.shape[1] % BLOCK:
         raise ValueError(f"a_codes and b_codes must have a last dimension that is a multiple of "
-                         f"{BLOCK}, got {a.shape[-1]}")
-    sa = _check_scales(a_scales, a.shape, "a_scales")
-    sb = _check_scales(b_scales, b.shape, "b_scales")
-    batch = a.shape[:-1]
-    acc32 = check_acc(acc, batch).reshape(-1)
-    out = np.empty(acc32.shape, np.float32)
-    rows = (acc32.size, a.shape[-1])       # explicit: reshape(-1, 0) is ambiguous for n = 0
-    cls_a, neg_a, fixed_a, lsb_a = _operand_tables(fa)
-    cls_b, neg_b, fixed_b, lsb_b = _operand_tables(fb)
-    _mx_rows(a.reshape(rows), sa.reshape(acc32.size, -1), b.reshape(rows),
-             sb.reshape(acc32.size, -1), (cls_a, neg_a, fixed_a),
-             (cls_b, neg_b, fixed_b >> 16, fixed_b & 0xFFFF), lsb_a + lsb_b, acc32, out)
+                         f"{BLOCK}, got {a.shape[1]}")
+    scales_shape = batch + (a.shape[1] // BLOCK,)
+    sa = _check_scales(a_scales, scales_shape, "a_scales")
+    sb = _check_scales(b_scales, scales_shape, "b_scales")
+    finite_a, nan_a, neg_a, fixed_a, lsb_a = _operand_tables(fa)
+    finite_b, nan_b, neg_b, fixed_b, lsb_b = _operand_tables(fb)
+    cls, neg, hi, lo = _exact_blocks(a, b, (finite_a, nan_a, neg_a, fixed_a),
+                                     (finite_b, nan_b, neg_b, fixed_b >> 16, fixed_b & 0xFFFF))
+    exponent = lsb_a + lsb_b + sa + sb - 254
+    rounded = dyadic_to_float32(neg.ravel(), hi.ravel(), lo.ravel(), exponent.ravel())
+    out = np.empty_like(acc32)
+    _accumulate_rows(cls, rounded.reshape(cls.shape), sa, sb, acc32, out)
     return float32_bits(out, batch)

@@ -107,9 +107,9 @@ def _fp8_overflow(neg: int, fmt: str, saturate: bool) -> int:
     return FP8_NAN[fmt] if fmt == "float8_e4m3fn" else (neg << 7) | 0x7C
 
 
-def _check_fp8(fmt: str):
+def _check_fp8(fmt: str, argname: str):
     if fmt not in FP8_NAN:
-        raise ValueError(f"fmt must be one of {', '.join(FP8_NAN)}; got {fmt!r}")
+        raise ValueError(f"{argname} must be one of {', '.join(FP8_NAN)}; got {fmt!r}")
 
 
 def _product(x: Num, y: Num) -> Num:
@@ -159,8 +159,8 @@ def to_f32(x: Num) -> int:
 
 def fp8_mul_exact(a: int, b: int, fmt_a: str, fmt_b: str) -> int:
     """float32 bits of the exact product of FP8 codes a and b."""
-    _check_fp8(fmt_a)
-    _check_fp8(fmt_b)
+    _check_fp8(fmt_a, "fmt_a")
+    _check_fp8(fmt_b, "fmt_b")
     return to_f32(_product(decode(a, fmt_a), decode(b, fmt_b)))
 
 
@@ -172,16 +172,27 @@ def _fp8_result(x: Num, fmt: str, saturate: bool) -> int:
     return _fp8_code(x.neg, x.sig, x.exp, fmt, saturate)
 
 
-def fp8_mul(a: int, b: int, fmt: str, saturate: bool) -> int:
-    """Code of a * b rounded to fmt."""
-    _check_fp8(fmt)
-    return _fp8_result(_product(decode(a, fmt), decode(b, fmt)), fmt, saturate)
+def _rounded_formats(fmt: str, fmt_b, fmt_out) -> tuple[str, str, str]:
+    """(format of a, of b, of the result): fmt_b and fmt_out default to fmt."""
+    fmt_b = fmt if fmt_b is None else fmt_b
+    fmt_out = fmt if fmt_out is None else fmt_out
+    for name, arg in ((fmt, "fmt"), (fmt_b, "fmt_b"), (fmt_out, "fmt_out")):
+        _check_fp8(name, arg)
+    return fmt, fmt_b, fmt_out
 
 
-def fp8_add(a: int, b: int, fmt: str, saturate: bool) -> int:
-    """Code of a + b rounded to fmt."""
-    _check_fp8(fmt)
-    return _fp8_result(_exact_sum(decode(a, fmt), decode(b, fmt)), fmt, saturate)
+def fp8_mul(a: int, b: int, fmt: str, saturate: bool, *, fmt_b: str | None = None,
+            fmt_out: str | None = None) -> int:
+    """Code of a * b (a in fmt, b in fmt_b) rounded to fmt_out; both default to fmt."""
+    fmt_a, fmt_b, fmt_out = _rounded_formats(fmt, fmt_b, fmt_out)
+    return _fp8_result(_product(decode(a, fmt_a), decode(b, fmt_b)), fmt_out, saturate)
+
+
+def fp8_add(a: int, b: int, fmt: str, saturate: bool, *, fmt_b: str | None = None,
+            fmt_out: str | None = None) -> int:
+    """Code of a + b (a in fmt, b in fmt_b) rounded to fmt_out; both default to fmt."""
+    fmt_a, fmt_b, fmt_out = _rounded_formats(fmt, fmt_b, fmt_out)
+    return _fp8_result(_exact_sum(decode(a, fmt_a), decode(b, fmt_b)), fmt_out, saturate)
 
 
 def f32_add(acc_bits: int, x: Num) -> int:
@@ -191,8 +202,8 @@ def f32_add(acc_bits: int, x: Num) -> int:
 
 def fp8_mac(a_codes, b_codes, fmt_a: str, fmt_b: str, acc_bits: int = 0) -> int:
     """float32 bits of acc + sum of exact products, rounded to float32 after every addition."""
-    _check_fp8(fmt_a)
-    _check_fp8(fmt_b)
+    _check_fp8(fmt_a, "fmt_a")
+    _check_fp8(fmt_b, "fmt_b")
     if len(a_codes) != len(b_codes):
         raise ValueError(f"a_codes and b_codes must have equal lengths, got {len(a_codes)} "
                          f"and {len(b_codes)}")

@@ -2,14 +2,16 @@
 
 Every result is checked against (a) the plain-Python reference hwsim.units.reference_fp,
 (b) an oracle written here: exact ``Fraction`` arithmetic on values decoded by ml_dtypes,
-rounded by ``round_fraction`` below (Python's ``round`` of a Fraction is round-half-even),
+rounded by the ``round_fraction`` fixture (tests/hwsim/conftest.py),
 (c) ml_dtypes / torch float8 conversions where their semantics coincide with ours.
+The rounded units are tested for every (operand a, operand b, result) format triple.
 Random tests print their seed on failure; rerun one with
 ``python -m pytest tests/hwsim/test_units_fp8.py -k NAME``.
 """
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import struct
 from fractions import Fraction
@@ -26,35 +28,16 @@ from hwsim.units.fp8 import fp8_add, fp8_mac, fp8_mul, fp8_mul_exact
 
 FP8 = ("float8_e4m3fn", "float8_e5m2")
 FORMAT_PAIRS = [(fa, fb) for fa in FP8 for fb in FP8]
+FORMAT_TRIPLES = list(itertools.product(FP8, repeat=3))     # (fmt_a, fmt_b, fmt_out)
 CODES = np.arange(256)
 A, B = np.meshgrid(CODES, CODES, indexing="ij")       # every (a, b) pair, a major
 SEED = 20261123
 
-# (mantissa bits, smallest normal exponent, largest finite value), from OCP OFP8 rev 1.0 and
-# IEEE 754 binary32, written out here instead of read from the implementation.
-SPEC = {"float8_e4m3fn": (3, -6, Fraction(448)),
-        "float8_e5m2": (2, -14, Fraction(57344)),
-        "float32": (23, -126, (2 - Fraction(1, 2 ** 23)) * Fraction(2) ** 127)}
 CANONICAL_NAN = {"float8_e4m3fn": 0x7F, "float8_e5m2": 0x7E}
 NAN = ("nan", 0, None)
 
 
 # -- the oracle -------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
-def round_fraction(mag: Fraction, fmt: str):
-    """mag >= 0 rounded to nearest-even in ``fmt`` (subnormals, unbounded exponent), or None
-    when the rounded value exceeds the format's largest finite value."""
-    mbits, emin, largest = SPEC[fmt]
-    if mag == 0:
-        return mag
-    e = mag.numerator.bit_length() - mag.denominator.bit_length()   # floor(log2) or one more
-    if Fraction(2) ** e > mag:
-        e -= 1
-    ulp = Fraction(2) ** (max(e, emin) - mbits)
-    rounded = round(mag / ulp) * ulp
-    return None if rounded > largest else rounded
-
-
 @functools.lru_cache(maxsize=None)
 def decoded(fmt: str) -> list:
     """(kind, sign, magnitude) of every code, decoded by ml_dtypes."""
@@ -67,6 +50,12 @@ def decoded(fmt: str) -> list:
 def code_of(fmt: str) -> dict:
     """(sign, magnitude) -> code for every finite code, decoded by ml_dtypes."""
     return {(s, m): code for code, (kind, s, m) in enumerate(decoded(fmt)) if kind == "fin"}
+
+
+@functools.lru_cache(maxsize=None)
+def largest_finite(fmt: str) -> Fraction:
+    """The largest finite magnitude, decoded by ml_dtypes."""
+    return max(m for _, m in code_of(fmt))
 
 
 def exact_mul(x, y):
@@ -91,7 +80,7 @@ def exact_add(x, y):
     return ("fin", int(total < 0), abs(total))
 
 
-def fp8_code(x, fmt: str, saturate: bool) -> int:
+def fp8_code(x, fmt: str, saturate: bool, round_fraction) -> int:
     """The code an OFP8 unit must return for the exact result x."""
     if x[0] == "nan":
         return CANONICAL_NAN[fmt]
@@ -99,11 +88,11 @@ def fp8_code(x, fmt: str, saturate: bool) -> int:
     if mag is not None:
         return code_of(fmt)[(x[1], mag)]
     if saturate:
-        return code_of(fmt)[(x[1], SPEC[fmt][2])]
+        return code_of(fmt)[(x[1], largest_finite(fmt))]
     return CANONICAL_NAN[fmt] if fmt == "float8_e4m3fn" else (x[1] << 7) | 0x7C
 
 
-def f32_bits(x) -> int:
+def f32_bits(x, round_fraction) -> int:
     """float32 bits of an exactly representable (kind, sign, magnitude)."""
     if x[0] == "nan":
         return 0x7FC00000
@@ -122,7 +111,7 @@ def f32_value(bits: int):
     return ("fin", int(math.copysign(1, v) < 0), abs(Fraction(v)))
 
 
-def to_f32(x):
+def to_f32(x, round_fraction):
     """x rounded to float32: RNE, overflow to inf."""
     if x[0] != "fin":
         return x
@@ -130,11 +119,12 @@ def to_f32(x):
     return ("inf", x[1], None) if mag is None else ("fin", x[1], mag)
 
 
-def oracle_mac(a_codes, b_codes, fmt_a, fmt_b, acc_bits) -> int:
+def oracle_mac(a_codes, b_codes, fmt_a, fmt_b, acc_bits, round_fraction) -> int:
     acc = f32_value(acc_bits)
     for a, b in zip(a_codes, b_codes):
-        acc = to_f32(exact_add(acc, exact_mul(decoded(fmt_a)[a], decoded(fmt_b)[b])))
-    return f32_bits(acc)
+        acc = to_f32(exact_add(acc, exact_mul(decoded(fmt_a)[a], decoded(fmt_b)[b])),
+                     round_fraction)
+    return f32_bits(acc, round_fraction)
 
 
 # -- exhaustive: every pair ---------------------------------------------------------------------
@@ -145,9 +135,9 @@ def exact_results(op: str, fmt_a: str, fmt_b: str) -> list:
     return [combine(da[a], db[b]) for a, b in zip(A.ravel(), B.ravel())]
 
 
-def reference_table(fn, *args) -> np.ndarray:
-    return np.array([fn(a, b, *args) for a, b in zip(A.ravel().tolist(), B.ravel().tolist())]
-                    ).reshape(256, 256)
+def reference_table(fn, *args, **kwargs) -> np.ndarray:
+    return np.array([fn(a, b, *args, **kwargs)
+                     for a, b in zip(A.ravel().tolist(), B.ravel().tolist())]).reshape(256, 256)
 
 
 def assert_same(got, want, what: str):
@@ -157,26 +147,50 @@ def assert_same(got, want, what: str):
                            f"0x{int(got[tuple(bad[0])]):x}")
 
 
+def unit_name(op, fmt_a, fmt_b, fmt_out, saturate) -> str:
+    return f"fp8_{op} {fmt_a} x {fmt_b} -> {fmt_out} saturate={saturate}"
+
+
 @pytest.mark.parametrize("saturate", [False, True])
 @pytest.mark.parametrize("op", ["mul", "add"])
-@pytest.mark.parametrize("fmt", FP8)
-def test_rounded_ops_every_pair(fmt, op, saturate):
+@pytest.mark.parametrize("fmt_a, fmt_b, fmt_out", FORMAT_TRIPLES)
+def test_rounded_ops_every_pair(fmt_a, fmt_b, fmt_out, op, saturate, round_fraction):
     unit = fp8_mul if op == "mul" else fp8_add
-    got = unit(A, B, fmt, saturate)
+    got = unit(A, B, fmt_a, saturate, fmt_b=fmt_b, fmt_out=fmt_out)
     assert got.dtype == np.uint8 and got.shape == (256, 256)
-    ref = reference_table(getattr(reference_fp, f"fp8_{op}"), fmt, saturate)
-    assert_same(got, ref, f"fp8_{op} {fmt} saturate={saturate} vs reference_fp")
-    oracle = np.array([fp8_code(x, fmt, saturate) for x in exact_results(op, fmt, fmt)])
-    assert_same(got, oracle.reshape(256, 256), f"fp8_{op} {fmt} saturate={saturate} vs Fraction")
+    what = unit_name(op, fmt_a, fmt_b, fmt_out, saturate)
+    ref = reference_table(getattr(reference_fp, f"fp8_{op}"), fmt_a, saturate, fmt_b=fmt_b,
+                          fmt_out=fmt_out)
+    assert_same(got, ref, what + " vs reference_fp")
+    oracle = np.array([fp8_code(x, fmt_out, saturate, round_fraction)
+                       for x in exact_results(op, fmt_a, fmt_b)])
+    assert_same(got, oracle.reshape(256, 256), what + " vs Fraction")
 
 
-def _ml_dtypes_result(op, fmt, saturate):
-    """ml_dtypes' answer: the exact float64 result, cast to float32 and then to fmt (its cast
-    is non-saturating, so saturation is a clip first: clip then round == round then clip).
+@pytest.mark.parametrize("op", ["mul", "add"])
+def test_rounded_ops_formats_default_to_fmt(op):
+    """fmt_b and fmt_out each default to fmt (not to each other); positional calls unchanged."""
+    unit = fp8_mul if op == "mul" else fp8_add
+    for fmt, other in itertools.permutations(FP8):
+        for saturate in (False, True):
+            explicit = unit(A, B, fmt, saturate, fmt_b=fmt, fmt_out=fmt)
+            assert_same(unit(A, B, fmt, saturate), explicit, f"fp8_{op} {fmt} defaults")
+            assert_same(unit(A, B, fmt, saturate, fmt_b=other),
+                        unit(A, B, fmt, saturate, fmt_b=other, fmt_out=fmt),
+                        f"fp8_{op} {fmt} x {other}: fmt_out defaults to fmt")
+            assert_same(unit(A, B, fmt, saturate, fmt_out=other),
+                        unit(A, B, fmt, saturate, fmt_b=fmt, fmt_out=other),
+                        f"fp8_{op} {fmt} -> {other}: fmt_b defaults to fmt")
+
+
+def _ml_dtypes_result(op, fmt_a, fmt_b, fmt_out, saturate):
+    """ml_dtypes' answer: the exact float64 result, cast to float32 and then to fmt_out (its
+    cast is non-saturating, so saturation is a clip first: clip then round == round then clip).
     Also returns where that agrees with our contract: only where the float32 cast is exact,
     because ml_dtypes rounds float64 through float32 (double rounding)."""
-    dtype = getattr(ml_dtypes, fmt)
-    va, vb = (CODES.astype(np.uint8).view(dtype).astype(np.float64) for _ in range(2))
+    dtype = getattr(ml_dtypes, fmt_out)
+    va, vb = (CODES.astype(np.uint8).view(getattr(ml_dtypes, fmt)).astype(np.float64)
+              for fmt in (fmt_a, fmt_b))
     with np.errstate(invalid="ignore", over="ignore"):
         exact = np.multiply.outer(va, vb) if op == "mul" else np.add.outer(va, vb)
         if saturate:
@@ -189,65 +203,71 @@ def _ml_dtypes_result(op, fmt, saturate):
 
 @pytest.mark.parametrize("saturate", [False, True])
 @pytest.mark.parametrize("op", ["mul", "add"])
-@pytest.mark.parametrize("fmt", FP8)
-def test_rounded_ops_agree_with_ml_dtypes(fmt, op, saturate):
-    got = (fp8_mul if op == "mul" else fp8_add)(A, B, fmt, saturate)
-    want, comparable = _ml_dtypes_result(op, fmt, saturate)
-    dtype = getattr(ml_dtypes, fmt)
+@pytest.mark.parametrize("fmt_a, fmt_b, fmt_out", FORMAT_TRIPLES)
+def test_rounded_ops_agree_with_ml_dtypes(fmt_a, fmt_b, fmt_out, op, saturate):
+    got = (fp8_mul if op == "mul" else fp8_add)(A, B, fmt_a, saturate, fmt_b=fmt_b,
+                                                fmt_out=fmt_out)
+    want, comparable = _ml_dtypes_result(op, fmt_a, fmt_b, fmt_out, saturate)
+    dtype = getattr(ml_dtypes, fmt_out)
     both_nan = np.isnan(got.view(dtype).astype(np.float32)) & \
         np.isnan(want.view(dtype).astype(np.float32))   # ml_dtypes keeps NaN signs; we do not
     assert_same(np.where(both_nan | ~comparable, 0, got), np.where(both_nan | ~comparable, 0, want),
-                f"fp8_{op} {fmt} saturate={saturate} vs ml_dtypes")
-    # All products and all E4M3 sums are float32 values; only some E5M2 sums are not.
-    assert comparable.all() or (op, fmt) == ("add", "float8_e5m2")
+                unit_name(op, fmt_a, fmt_b, fmt_out, saturate) + " vs ml_dtypes")
+    # All products and all E4M3 + E4M3 sums are float32 values; only some sums with an E5M2
+    # operand are not (their exact values span up to 25 or 32 bits).
+    assert comparable.all() or (op == "add" and "float8_e5m2" in (fmt_a, fmt_b))
     assert comparable.mean() > 0.85
 
 
 @pytest.mark.parametrize("op", ["mul", "add"])
-@pytest.mark.parametrize("fmt, saturate", [("float8_e4m3fn", True), ("float8_e5m2", False)])
-def test_rounded_ops_agree_with_torch(fmt, op, saturate):
+@pytest.mark.parametrize("fmt_out, saturate", [("float8_e4m3fn", True), ("float8_e5m2", False)])
+@pytest.mark.parametrize("fmt_a, fmt_b", FORMAT_PAIRS)
+def test_rounded_ops_agree_with_torch(fmt_a, fmt_b, fmt_out, saturate, op):
     """torch's float32 -> float8_e4m3fn cast saturates (inf and overflow -> +-448) and its
     float8_e5m2 cast does not: those are the two modes torch shares with us. Compared where the
     exact result is a float32 (torch rounds float64 through float32 too)."""
-    _, comparable = _ml_dtypes_result(op, fmt, saturate)
-    dtype = getattr(torch, fmt)
-    va = torch.from_numpy(CODES.astype(np.uint8)).view(dtype).double()
-    exact = va[:, None] * va if op == "mul" else va[:, None] + va
-    want = exact.float().to(dtype).view(torch.uint8).numpy()
-    got = (fp8_mul if op == "mul" else fp8_add)(A, B, fmt, saturate)
-    nan = CODES.astype(np.uint8).view(getattr(ml_dtypes, fmt)).astype(np.float32)
+    _, comparable = _ml_dtypes_result(op, fmt_a, fmt_b, fmt_out, saturate)
+    va, vb = (torch.from_numpy(CODES.astype(np.uint8)).view(getattr(torch, fmt)).double()
+              for fmt in (fmt_a, fmt_b))
+    exact = va[:, None] * vb if op == "mul" else va[:, None] + vb
+    want = exact.float().to(getattr(torch, fmt_out)).view(torch.uint8).numpy()
+    got = (fp8_mul if op == "mul" else fp8_add)(A, B, fmt_a, saturate, fmt_b=fmt_b,
+                                                fmt_out=fmt_out)
+    nan = CODES.astype(np.uint8).view(getattr(ml_dtypes, fmt_out)).astype(np.float32)
     both_nan = np.isnan(nan[got]) & np.isnan(nan[want])
     skip = both_nan | ~comparable
-    assert_same(np.where(skip, 0, got), np.where(skip, 0, want), f"fp8_{op} {fmt} vs torch")
+    assert_same(np.where(skip, 0, got), np.where(skip, 0, want),
+                unit_name(op, fmt_a, fmt_b, fmt_out, saturate) + " vs torch")
 
 
 @pytest.mark.parametrize("saturate", [False, True])
-@pytest.mark.parametrize("fmt", FP8)
-def test_rounded_ops_equal_formats_encode_of_exact_result(fmt, saturate):
-    """The units and hwsim.formats share one OFP8 rounding: fp8_mul is the format's encode of
+@pytest.mark.parametrize("fmt_a, fmt_b, fmt_out", FORMAT_TRIPLES)
+def test_rounded_ops_equal_formats_encode_of_exact_result(fmt_a, fmt_b, fmt_out, saturate):
+    """The units and hwsim.formats share one OFP8 rounding: fp8_mul is fmt_out's encode of
     the exact float32 product, fp8_add its encode of the float64 sum (exact: <= 33 bits).
     NaN results are compared as NaN only: encode keeps NaN signs, the units do not."""
-    f = formats.get(fmt)
+    f = formats.get(fmt_out)
     with np.errstate(invalid="ignore"):
-        exact_sum = f.values()[A] + f.values()[B]
-    for op, unit, exact in (("mul", fp8_mul, fp8_mul_exact(A, B, fmt, fmt).view(np.float32)),
-                            ("add", fp8_add, exact_sum)):
-        got = unit(A, B, fmt, saturate)
+        exact_sum = formats.get(fmt_a).values()[A] + formats.get(fmt_b).values()[B]
+    exact_product = fp8_mul_exact(A, B, fmt_a, fmt_b).view(np.float32)
+    for op, unit, exact in (("mul", fp8_mul, exact_product), ("add", fp8_add, exact_sum)):
+        got = unit(A, B, fmt_a, saturate, fmt_b=fmt_b, fmt_out=fmt_out)
         want = f.encode(exact, saturate)
         nan = np.isnan(f.decode(want))
-        assert (np.isnan(f.decode(got)) == nan).all(), f"fp8_{op} {fmt}: NaN positions differ"
+        what = unit_name(op, fmt_a, fmt_b, fmt_out, saturate)
+        assert (np.isnan(f.decode(got)) == nan).all(), f"{what}: NaN positions differ"
         assert_same(np.where(nan, 0, got), np.where(nan, 0, want),
-                    f"fp8_{op} {fmt} saturate={saturate} vs hwsim.formats encode")
+                    what + " vs hwsim.formats encode")
 
 
 @pytest.mark.parametrize("fmt_a, fmt_b", FORMAT_PAIRS)
-def test_mul_exact_every_pair(fmt_a, fmt_b):
+def test_mul_exact_every_pair(fmt_a, fmt_b, round_fraction):
     got = fp8_mul_exact(A, B, fmt_a, fmt_b)
     assert got.dtype == np.uint32
     ref = reference_table(reference_fp.fp8_mul_exact, fmt_a, fmt_b)
     assert_same(got, ref, f"fp8_mul_exact {fmt_a} x {fmt_b} vs reference_fp")
     # f32_bits asserts that every product is a float32 value: the docstring's exactness claim.
-    oracle = np.array([f32_bits(x) for x in exact_results("mul", fmt_a, fmt_b)])
+    oracle = np.array([f32_bits(x, round_fraction) for x in exact_results("mul", fmt_a, fmt_b)])
     assert_same(got, oracle.reshape(256, 256), f"fp8_mul_exact {fmt_a} x {fmt_b} vs Fraction")
     # ml_dtypes and torch: the float32 product of the decoded values (exact, so no rounding).
     va = CODES.astype(np.uint8).view(getattr(ml_dtypes, fmt_a)).astype(np.float32)
@@ -288,6 +308,33 @@ def test_rounded_ops_hand_checked():
     assert fp8_mul_exact(0x7E, 0x7E, e4, e4) == 0x48440000   # 448^2 = 200704
 
 
+def test_mixed_rounded_ops_hand_checked():
+    """Mixed-format edges (E4M3 0x38 = 1.0, 0x7E = 448; E5M2 0x3C = 1.0, 0x7B = 57344)."""
+    e4, e5 = "float8_e4m3fn", "float8_e5m2"
+    # 448 * 57344 overflows E5M2: inf, or max when saturating.
+    assert fp8_mul(0x7E, 0x7B, e4, False, fmt_b=e5, fmt_out=e5) == 0x7C
+    assert fp8_mul(0x7E, 0xFB, e4, True, fmt_b=e5, fmt_out=e5) == 0xFB
+    # 448^2 = 200704 is an E4M3 x E4M3 product that only E5M2 could hold, and it cannot.
+    assert fp8_mul(0x7E, 0x7E, e4, False, fmt_out=e5) == 0x7C
+    # An E5M2 inf times E4M3 1.0 into E4M3: no inf there, so NaN, or -max when saturating.
+    assert fp8_mul(0x38, 0xFC, e4, False, fmt_b=e5) == 0x7F
+    assert fp8_mul(0x38, 0xFC, e4, True, fmt_b=e5) == 0xFE
+    # E5M2 values below E4M3's smallest subnormal 2^-9: 2^-10 is the tie with 0 (even: 0),
+    # 1.25 * 2^-10 rounds up, 2^-16 underflows to a zero that keeps its sign.
+    assert fp8_mul(0x38, 0x14, e4, False, fmt_b=e5) == 0x00
+    assert fp8_mul(0x38, 0x15, e4, False, fmt_b=e5) == 0x01
+    assert fp8_mul(0xB8, 0x01, e4, False, fmt_b=e5) == 0x80
+    assert fp8_mul(0x01, 0x01, e4, False, fmt_b=e5, fmt_out=e5) == 0x00   # 2^-25 -> +0
+    assert fp8_add(0x00, 0x81, e4, False, fmt_b=e5) == 0x80   # +0 + -2^-16 -> -0 in E4M3
+    # E4M3 448 + E5M2 16 (0x4C) = 464: in E4M3 the midpoint of 448 and 480 (even: 448); in
+    # E5M2 below 480, the midpoint of 448 (0x5F) and 512.
+    assert fp8_add(0x7E, 0x4C, e4, False, fmt_b=e5) == 0x7E
+    assert fp8_add(0x7E, 0x4C, e4, False, fmt_b=e5, fmt_out=e5) == 0x5F
+    assert fp8_add(0x3C, 0x38, e5, False, fmt_b=e4, fmt_out=e4) == 0x40   # 1 + 1 = 2
+    assert fp8_add(0x7C, 0x7E, e5, False, fmt_b=e4, fmt_out=e4) == 0x7F   # inf + 448 -> NaN
+    assert fp8_add(0x7C, 0x7E, e5, True, fmt_b=e4, fmt_out=e4) == 0x7E    # ... or max
+
+
 # -- MAC ----------------------------------------------------------------------------------------
 def _finite_codes(rng, fmt, shape, keep_special=0.1):
     """Uniform codes, each NaN/inf code kept with probability ``keep_special`` and otherwise
@@ -314,7 +361,7 @@ def _random_acc_bits(rng, rows):
 MAC_LENGTHS = (1, 2, 3, 8, 16, 31, 64)        # 4 format pairs x 7 lengths x 3572 rows = 100,016
 
 
-def test_mac_random_100k():
+def test_mac_random_100k(round_fraction):
     """100,016 seeded random dot products against the numpy baseline and the reference;
     the first 60 rows of each group also against the Fraction oracle."""
     rng = np.random.default_rng(SEED)
@@ -331,7 +378,7 @@ def test_mac_random_100k():
             ref = np.array([reference_fp.fp8_mac(x, y, fmt_a, fmt_b, c)
                             for x, y, c in zip(a.tolist(), b.tolist(), acc.tolist())])
             _assert_rows(got, ref, a, b, acc, what + " vs reference_fp")
-            oracle = np.array([oracle_mac(x, y, fmt_a, fmt_b, c)
+            oracle = np.array([oracle_mac(x, y, fmt_a, fmt_b, c, round_fraction)
                                for x, y, c in zip(a[:60].tolist(), b[:60].tolist(),
                                                   acc[:60].tolist())])
             _assert_rows(got[:60], oracle, a, b, acc, what + " vs Fraction")
@@ -384,12 +431,12 @@ MAC_CORNERS = [
 
 @pytest.mark.parametrize("name, a, b, fmt_a, fmt_b, acc_bits, expected", MAC_CORNERS,
                          ids=[c[0] for c in MAC_CORNERS])
-def test_mac_corner_cases(name, a, b, fmt_a, fmt_b, acc_bits, expected):
+def test_mac_corner_cases(name, a, b, fmt_a, fmt_b, acc_bits, expected, round_fraction):
     acc = np.uint32(acc_bits).view(np.float32)
     got = int(fp8_mac(np.array(a, dtype=np.uint8), np.array(b, dtype=np.uint8), fmt_a, fmt_b,
                       acc))
     assert got == reference_fp.fp8_mac(a, b, fmt_a, fmt_b, acc_bits), name
-    assert got == oracle_mac(a, b, fmt_a, fmt_b, acc_bits), name
+    assert got == oracle_mac(a, b, fmt_a, fmt_b, acc_bits, round_fraction), name
     if expected is not None:
         assert got == expected, f"{name}: want 0x{expected:08x}, got 0x{got:08x}"
 
@@ -429,16 +476,18 @@ BAD_INPUTS = [
     ("fmt_b", lambda: fp8_mul_exact(1, 2, E4, "float6_e3m2fn")),
     ("fmt", lambda: fp8_mul(1, 2, "int8", True)),
     ("fmt", lambda: fp8_add(1, 2, None, True)),
+    ("fmt_b", lambda: fp8_mul(1, 2, E4, True, fmt_b="float8_e4m3")),
+    ("fmt_out", lambda: fp8_add(1, 2, E4, True, fmt_b=E5, fmt_out="float16")),
     ("saturate", lambda: fp8_mul(1, 2, E4, "yes")),
     ("saturate", lambda: fp8_add(1, 2, E4, 1)),
     ("a must hold", lambda: fp8_mul(256, 2, E4, True)),
     ("b must hold", lambda: fp8_add(1, -1, E5, False)),
-    ("a must be integer", lambda: fp8_mul_exact(1.0, 2, E4, E4)),
+    ("a must be an integer array", lambda: fp8_mul_exact(1.0, 2, E4, E4)),
     ("broadcast", lambda: fp8_mul(np.zeros(3, int), np.zeros(4, int), E4, True)),
     ("same shape", lambda: fp8_mac(np.zeros(3, int), np.zeros(4, int), E4, E4)),
     ("same shape", lambda: fp8_mac(5, 5, E4, E4)),
     ("a_codes must hold", lambda: fp8_mac(np.array([300]), np.array([1]), E4, E4)),
-    ("b_codes must be integer", lambda: fp8_mac(np.array([1]), np.array([1.5]), E4, E4)),
+    ("b_codes must be an integer array", lambda: fp8_mac(np.array([1]), np.array([1.5]), E4, E4)),
     ("acc must hold float32", lambda: fp8_mac(np.array([1]), np.array([1]), E4, E4, acc=0.1)),
     ("acc must broadcast", lambda: fp8_mac(np.ones((2, 3), int), np.ones((2, 3), int), E4, E4,
                                            acc=np.zeros(3, np.float32))),
@@ -457,6 +506,8 @@ def test_bad_input_raises_value_error(match, call):
 def test_reference_rejects_bad_input():
     with pytest.raises(ValueError, match="fmt"):
         reference_fp.fp8_mul(1, 2, "float8_e4m3", True)
+    with pytest.raises(ValueError, match="fmt_out"):
+        reference_fp.fp8_add(1, 2, E4, True, fmt_out="int8")
     with pytest.raises(ValueError, match="a_codes and b_codes"):
         reference_fp.fp8_mac([1, 2], [1], E4, E4)
 

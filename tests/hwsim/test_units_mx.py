@@ -1,8 +1,8 @@
 """hwsim.units.mx: seeded random and corner-case MX dot products.
 
 Every result is checked against the plain-Python reference hwsim.units.reference_fp, an oracle
-written here (exact ``Fraction`` arithmetic on values decoded by ml_dtypes, rounded by
-``round_f32`` below: Python's ``round`` of a Fraction is round-half-even), and, for format
+written here (exact ``Fraction`` arithmetic on values decoded by ml_dtypes, rounded by the
+``round_fraction`` fixture of tests/hwsim/conftest.py), and, for format
 pairs whose block sums fit 53 bits, the numpy baseline of hwsim.bench.units_fp8. Random tests
 print their seed on failure; rerun one with
 ``python -m pytest tests/hwsim/test_units_mx.py -k NAME``.
@@ -12,38 +12,27 @@ from __future__ import annotations
 import functools
 import math
 import struct
+import types
 from fractions import Fraction
 
 import ml_dtypes
 import numpy as np
 import pytest
 
+from numba.core.registry import CPUDispatcher
+
 from hwsim.bench.units_fp8 import numpy_mx_dot
-from hwsim.units import reference_fp
+from hwsim.units import fp8, mx, reference_fp
 from hwsim.units.mx import mx_dot
 
 ELEMENTS = ("float8_e4m3fn", "float8_e5m2", "float6_e3m2fn", "float6_e2m3fn", "float4_e2m1fn")
 BITS = {"float8_e4m3fn": 8, "float8_e5m2": 8, "float6_e3m2fn": 6, "float6_e2m3fn": 6,
         "float4_e2m1fn": 4}
 SEED = 20261124
-F32_MAX = (2 - Fraction(1, 2 ** 23)) * Fraction(2) ** 127
 NAN_BITS = 0x7FC00000
 
 
 # -- the oracle -------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
-def round_f32(mag: Fraction):
-    """mag >= 0 rounded to nearest-even float32 (subnormals kept), None on overflow."""
-    if mag == 0:
-        return mag
-    e = mag.numerator.bit_length() - mag.denominator.bit_length()   # floor(log2) or one more
-    if Fraction(2) ** e > mag:
-        e -= 1
-    ulp = Fraction(2) ** (max(e, -126) - 23)
-    rounded = round(mag / ulp) * ulp
-    return None if rounded > F32_MAX else rounded
-
-
 @functools.lru_cache(maxsize=None)
 def element_values(fmt: str) -> list:
     """Every code's value decoded by ml_dtypes: a Fraction, or the float nan / +-inf."""
@@ -52,7 +41,7 @@ def element_values(fmt: str) -> list:
     return [float(v) if not np.isfinite(v) else Fraction(float(v)) for v in values]
 
 
-def block_oracle(a, sa, b, sb, fmt_a, fmt_b) -> float:
+def block_oracle(a, sa, b, sb, fmt_a, fmt_b, round_fraction) -> float:
     """The block value B_j as a Python float (float32-representable), computed from Fractions."""
     products = []
     for x, y in zip((element_values(fmt_a)[c] for c in a), (element_values(fmt_b)[c] for c in b)):
@@ -68,26 +57,27 @@ def block_oracle(a, sa, b, sb, fmt_a, fmt_b) -> float:
     exact = sum(products, Fraction(0)) * Fraction(2) ** (sa + sb - 254)
     if exact == 0:
         return 0.0                                      # an exact zero block is +0
-    mag = round_f32(abs(exact))
+    mag = round_fraction(abs(exact), "float32")
     return math.copysign(math.inf if mag is None else float(mag), exact)
 
 
-def add_f32(acc: float, x: float) -> float:
+def add_f32(acc: float, x: float, round_fraction) -> float:
     """float32 RNE of acc + x for float32-representable floats, from the exact sum."""
     if math.isnan(acc) or math.isnan(x) or math.isinf(acc) or math.isinf(x):
         return acc + x                                  # IEEE inf/NaN rules, exact
     total = Fraction(acc) + Fraction(x)
     if total == 0:                                      # -0 only for (-0) + (-0)
         return -0.0 if math.copysign(1, acc) < 0 and math.copysign(1, x) < 0 else 0.0
-    mag = round_f32(abs(total))
+    mag = round_fraction(abs(total), "float32")
     return math.copysign(math.inf if mag is None else float(mag), total)
 
 
-def oracle_dot(a, sa, b, sb, fmt_a, fmt_b, acc_bits=0) -> int:
+def oracle_dot(a, sa, b, sb, fmt_a, fmt_b, round_fraction, acc_bits=0) -> int:
     acc = struct.unpack(">f", struct.pack(">I", acc_bits))[0]
     for j in range(len(sa)):
         blk = slice(32 * j, 32 * j + 32)
-        acc = add_f32(acc, block_oracle(a[blk], sa[j], b[blk], sb[j], fmt_a, fmt_b))
+        block = block_oracle(a[blk], sa[j], b[blk], sb[j], fmt_a, fmt_b, round_fraction)
+        acc = add_f32(acc, block, round_fraction)
     return NAN_BITS if math.isnan(acc) else struct.unpack(">I", struct.pack(">f", acc))[0]
 
 
@@ -117,7 +107,7 @@ ORACLE_ROWS = 16
 
 
 @pytest.mark.parametrize("fmt_a", ELEMENTS)
-def test_mx_dot_random_100k(fmt_a):
+def test_mx_dot_random_100k(fmt_a, round_fraction):
     """100,050 seeded random MX dot products (20,010 per fmt_a) against the reference; the
     numpy baseline where it applies; the first rows of each group against the oracle."""
     rng = np.random.default_rng([SEED, ELEMENTS.index(fmt_a)])
@@ -132,7 +122,8 @@ def test_mx_dot_random_100k(fmt_a):
             rows = list(zip(a.tolist(), sa.tolist(), b.tolist(), sb.tolist()))
             ref = [reference_fp.mx_dot(x, s, y, t, fmt_a, fmt_b) for x, s, y, t in rows]
             _assert_rows(got, ref, rows, what + " vs reference_fp")
-            oracle = [oracle_dot(x, s, y, t, fmt_a, fmt_b) for x, s, y, t in rows[:ORACLE_ROWS]]
+            oracle = [oracle_dot(x, s, y, t, fmt_a, fmt_b, round_fraction)
+                      for x, s, y, t in rows[:ORACLE_ROWS]]
             _assert_rows(got[:ORACLE_ROWS], oracle, rows, what + " vs Fraction")
             if "float8_e5m2" not in (fmt_a, fmt_b):
                 _assert_rows(got, numpy_mx_dot(a, sa, b, sb, fmt_a, fmt_b), rows,
@@ -201,12 +192,12 @@ CORNERS = [
 
 @pytest.mark.parametrize("name, blocks, sa, sb, fmt_a, fmt_b, expected", CORNERS,
                          ids=[c[0] for c in CORNERS])
-def test_mx_dot_corner_cases(name, blocks, sa, sb, fmt_a, fmt_b, expected):
+def test_mx_dot_corner_cases(name, blocks, sa, sb, fmt_a, fmt_b, expected, round_fraction):
     a, b = _operands(blocks)
     got = int(mx_dot(np.array(a, np.uint8), np.array(sa, np.uint8), np.array(b, np.uint8),
                      np.array(sb, np.uint8), fmt_a, fmt_b))
     assert got == reference_fp.mx_dot(a, sa, b, sb, fmt_a, fmt_b), name
-    assert got == oracle_dot(a, sa, b, sb, fmt_a, fmt_b), name
+    assert got == oracle_dot(a, sa, b, sb, fmt_a, fmt_b, round_fraction), name
     if expected is not None:
         assert got == expected, f"{name}: want 0x{expected:08x}, got 0x{got:08x}"
 
@@ -235,12 +226,12 @@ BAD_INPUTS = [
      lambda: mx_dot(np.full(32, 16), S1, Z32, S1, E2M1, E4)),
     ("b_codes must hold float6_e3m2fn codes in 0..63",
      lambda: mx_dot(Z32, S1, np.full(32, 64), S1, E4, "float6_e3m2fn")),
-    ("a_codes must be integer", lambda: mx_dot(Z32.astype(float), S1, Z32, S1, E4, E4)),
+    ("a_codes must be an integer array", lambda: mx_dot(Z32.astype(float), S1, Z32, S1, E4, E4)),
     ("same shape", lambda: mx_dot(Z32, S1, np.zeros(64, int), S1, E4, E4)),
     ("multiple of 32", lambda: mx_dot(Z32[:31], S1, Z32[:31], S1, E4, E4)),
     ("a_scales must have shape", lambda: mx_dot(Z32, np.full(2, 127), Z32, S1, E4, E4)),
     ("b_scales must hold float8_e8m0fnu codes", lambda: mx_dot(Z32, S1, Z32, [256], E4, E4)),
-    ("b_scales must be integer", lambda: mx_dot(Z32, S1, Z32, [1.0], E4, E4)),
+    ("b_scales must be an integer array", lambda: mx_dot(Z32, S1, Z32, [1.0], E4, E4)),
     ("acc must hold float32", lambda: mx_dot(Z32, S1, Z32, S1, E4, E4, acc=1e-50)),
 ]
 
@@ -260,3 +251,26 @@ def test_reference_and_baseline_reject_bad_input():
     with pytest.raises(ValueError, match="float8_e5m2"):
         numpy_mx_dot(np.zeros((1, 32), int), np.zeros((1, 1), int), np.zeros((1, 32), int),
                      np.zeros((1, 1), int), E5, E4)
+
+
+def _called_kernels(kernel) -> list:
+    """The njit functions a kernel's code names: globals, and attributes of global modules."""
+    names = kernel.py_func.__code__.co_names
+    scope = kernel.py_func.__globals__
+    modules = [scope[n] for n in names if isinstance(scope.get(n), types.ModuleType)]
+    found = [scope.get(n) for n in names] + [getattr(m, n, None) for m in modules for n in names]
+    return [f for f in found if isinstance(f, CPUDispatcher)]
+
+
+def test_kernels_call_only_kernels_of_their_own_module():
+    """Numba's disk cache checks only a kernel's own source file for changes, so a kernel that
+    called another module's kernel could keep running stale compiled code after an update."""
+    for module in (fp8, mx):
+        own = [k for k in vars(module).values()
+               if isinstance(k, CPUDispatcher) and k.py_func.__module__ == module.__name__]
+        assert own, module.__name__
+        for kernel in own:
+            for callee in _called_kernels(kernel):
+                where = callee.py_func.__module__
+                assert where == module.__name__, \
+                    f"{module.__name__}.{kernel.__name__} calls {where}.{callee.__name__}"
