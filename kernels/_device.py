@@ -11,7 +11,7 @@ from pathlib import Path
 
 CUDA_DIR = Path(__file__).resolve().parent / "cuda"
 # Every kernel source; common.cuh is included by each of them.
-SOURCES = ("wq_gemm.cu", "int_gemm.cu", "lut_gemm.cu")
+SOURCES = ("wq_gemm.cu", "int_gemm.cu", "lut_gemm.cu", "hold.cu")
 # nvcc -gencode values the compile check builds for: Ampere, and Hopper's arch-specific target.
 NVCC_TARGETS = {"sm_80": "arch=compute_80,code=sm_80", "sm_90a": "arch=compute_90a,code=sm_90a"}
 CUPY_PACKAGE = "cupy-cuda13x"
@@ -21,8 +21,12 @@ class KernelUnavailable(RuntimeError):
     """The GPU kernels cannot run here: CuPy is not installed or no CUDA device is visible."""
 
 
+@functools.cache
 def cupy_module():
-    """The ``cupy`` module, after checking that a CUDA device is visible."""
+    """The ``cupy`` module, after checking that a CUDA device is visible.
+
+    Cached once it succeeds (a failure raises and is retried next call), so a kernel wrapper
+    pays no device query per launch."""
     try:
         import cupy
     except ImportError as exc:
@@ -66,11 +70,22 @@ def _raw_module(source: str):
     return cupy.RawModule(code=nvrtc_source(source), options=("-std=c++17",), backend="nvrtc")
 
 
+@functools.cache
 def kernel(source: str, name: str):
-    """The compiled ``extern "C"`` kernel ``name`` of ``kernels/cuda/<source>`` (cached)."""
+    """The compiled ``extern "C"`` kernel ``name`` of ``kernels/cuda/<source>``; cached per name,
+    so a launch costs one dictionary lookup instead of a module lookup and get_function."""
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
     return _raw_module(source).get_function(name)
+
+
+def device_array(cp, arr, name: str):
+    """``arr`` itself when it is a CuPy array; ValueError naming ``name`` otherwise (a numpy
+    array handed to a CuPy launch would fail with a TypeError, or be copied on every call)."""
+    if not isinstance(arr, cp.ndarray):
+        raise ValueError(f"{name} must be a cupy array on the device, got {type(arr).__module__}."
+                         f"{type(arr).__name__} (move it once with cupy.asarray)")
+    return arr
 
 
 def nvcc_command(source: str, target: str, output: Path) -> list[str]:

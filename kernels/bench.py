@@ -1,10 +1,13 @@
 """Benchmark the low-bit kernels against torch peers on one CUDA GPU: ``python -m kernels.bench``.
 
-Shapes (K, N) in SHAPES (the LLaMA-7B linears) x M in M_VALUES. Every case is timed with CUDA
-events around each call, after ``warmup`` untimed calls, as the median of ``runs`` (>= 100)
-calls that rotate among enough input sets (activations, weights, outputs) that the L2 cache
-cannot serve a repeat: between two uses of one set, more than twice the L2 size of other data is
-touched. Peers in the same run: cuBLAS fp16 (torch.nn.functional.linear), torch's int4
+Shapes (K, N) in SHAPES (the LLaMA-7B linears) x M in M_VALUES (the issue's grid plus M = 32,
+which reaches the MT = 2 weight-only kernels). Every case is timed in batches: a spin kernel
+holds the GPU while the host queues a start event, ``batch_calls`` calls back to back and an end
+event, so the batch runs with a full queue and a ~10 us kernel is timed, not Python's launch
+rate. The time per call is the median over ``runs`` (>= 100) batches of elapsed / batch_calls,
+after ``warmup`` untimed calls. Calls rotate among enough input sets (activations, weights,
+outputs) that the L2 cache cannot serve a repeat: between two uses of one set, more than twice
+the L2 size of other data is touched. Peers in the same run: cuBLAS fp16 (torch.nn.functional.linear), torch's int4
 weight-only kernel (torch._weight_int4pack_mm), torch._int_mm (int8) and torch._scaled_mm (fp8),
 each where the build and shape allow it (otherwise its row says why not).
 
@@ -18,18 +21,22 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime
+import itertools
 import math
 import platform
 import subprocess
 import sys
+import time
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
 
 SHAPES = ((4096, 4096), (4096, 11008), (11008, 4096))   # (K, N)
-M_VALUES = (1, 16, 128, 1024, 4096)
-MIN_RUNS = 100
+M_VALUES = (1, 16, 32, 128, 1024, 4096)
+MIN_RUNS = 100                           # timed batches per case
+BATCH_CALLS = 20                         # calls per timed batch (default)
+HOLD_MARGIN_NS = 50_000                  # extra spin beyond twice the host's enqueue time
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 CHECK_ROWS, CHECK_COLS = 16, 64          # output slice checked against the host reference
 COPY_BYTES = 1 << 30                     # device-to-device copy that measures the HBM ceiling
@@ -106,7 +113,8 @@ class Row:
     median_us: float = math.nan
     p10_us: float = math.nan
     p90_us: float = math.nan
-    runs: int = 0
+    runs: int = 0                # timed batches
+    batch_calls: int = 0         # calls per batch
     rotation_sets: int = 0
     ops: float = 0.0             # 2*M*N*K
     tops: float = math.nan       # effective TFLOP/s (fp) or TOP/s (integer, binary)
@@ -217,25 +225,58 @@ def device_meta(cp, torch) -> dict:
             "python": platform.python_version()}
 
 
-def time_calls(cp, calls, warmup: int, runs: int) -> list[float]:
-    """Per-call GPU times (ms) by CUDA events; call i uses input set i mod len(calls)."""
-    for i in range(max(warmup, len(calls))):
-        calls[i % len(calls)]()
+def hold_duration_ns(enqueue_seconds: float) -> int:
+    """How long the GPU must spin so the host can queue a whole batch before it starts: twice
+    the host time one batch took to enqueue, plus a margin."""
+    if not enqueue_seconds >= 0:
+        raise ValueError(f"enqueue_seconds must be >= 0, got {enqueue_seconds!r}")
+    return int(2 * enqueue_seconds * 1e9) + HOLD_MARGIN_NS
+
+
+def time_batches(cp, calls, hold, *, warmup: int, batches: int, batch_calls: int) -> list[float]:
+    """Per-call GPU times (ms), one per batch: CUDA-event time of ``batch_calls`` back-to-back
+    calls divided by ``batch_calls``. Call i, counted over the warm-up, one untimed batch that
+    measures the host's enqueue time, and the timed batches, uses input set i mod len(calls), so
+    no set repeats sooner than the rotation allows. ``hold(ns)`` enqueues a GPU spin of ns
+    nanoseconds; each timed batch is queued behind one, long enough (hold_duration_ns of the
+    measured enqueue) that the host's launch overhead is hidden."""
+    if batches < 1 or batch_calls < 1:
+        raise ValueError(f"batches and batch_calls must be >= 1, got {batches}, {batch_calls}")
+    rotation = itertools.cycle(calls)
+
+    def launch(count: int) -> None:
+        for _ in range(count):
+            next(rotation)()
+
+    launch(max(warmup, len(calls)))
     cp.cuda.Device().synchronize()
-    events = [(cp.cuda.Event(), cp.cuda.Event()) for _ in range(runs)]
-    for i, (start, end) in enumerate(events):
+    started = time.perf_counter()
+    launch(batch_calls)
+    hold_ns = hold_duration_ns(time.perf_counter() - started)
+    cp.cuda.Device().synchronize()
+    events = [(cp.cuda.Event(), cp.cuda.Event()) for _ in range(batches)]
+    for start, end in events:
+        hold(hold_ns)
         start.record()
-        calls[i % len(calls)]()
+        launch(batch_calls)
         end.record()
     events[-1][1].synchronize()
-    return [cp.cuda.get_elapsed_time(start, end) for start, end in events]
+    return [cp.cuda.get_elapsed_time(start, end) / batch_calls for start, end in events]
 
 
-def measure_copy_gbps(cp, warmup: int, runs: int) -> float:
+def gpu_hold(cp):
+    """hold(ns): enqueue kernels/cuda/hold.cu's spin on the current stream."""
+    from kernels._device import kernel
+    spin = kernel("hold.cu", "hold_ns")
+    return lambda ns: spin((1,), (1,), (cp.uint64(ns),))
+
+
+def measure_copy_gbps(cp, warmup: int, runs: int, batch_calls: int) -> float:
     """HBM ceiling: device-to-device copy of COPY_BYTES, counting bytes read plus written."""
     src = cp.random.randint(0, 255, COPY_BYTES, dtype=cp.uint8)
     dst = cp.empty_like(src)
-    times = time_calls(cp, [lambda: cp.copyto(dst, src)], warmup, runs)
+    times = time_batches(cp, [lambda: cp.copyto(dst, src)], gpu_hold(cp), warmup=warmup, batches=runs,
+                         batch_calls=batch_calls)
     median_us = summarize(times)[0]
     return 2 * COPY_BYTES / (median_us * 1e-6) / 1e9
 
@@ -384,7 +425,7 @@ def check_case(cp, spec: KernelSpec, args, out) -> str:
     return "ok bit-exact" if ok else f"FAILED {int(np.sum(got != ref))} of {got.size} differ"
 
 
-def run_case(cp, torch, spec: KernelSpec, k: int, n: int, m: int, warmup: int, runs: int, l2_bytes: int,
+def run_case(cp, torch, spec: KernelSpec, k: int, n: int, m: int, args: argparse.Namespace, l2_bytes: int,
              checked: set) -> Row:
     if spec.max_m is not None and m > spec.max_m:
         return Row(spec.name, k, n, m, f"skipped: M > {spec.max_m} is outside this kernel's target range")
@@ -399,14 +440,16 @@ def run_case(cp, torch, spec: KernelSpec, k: int, n: int, m: int, warmup: int, r
     if (spec.name, k, n) not in checked:   # once per kernel and shape, at its first M
         checked.add((spec.name, k, n))
         check = check_case(cp, spec, sets[0], out)
-    times = time_calls(cp, [lambda s=s: call(s) for s in sets], warmup, runs)
+    times = time_batches(cp, [lambda s=s: call(s) for s in sets], gpu_hold(cp), warmup=args.warmup,
+                         batches=args.runs, batch_calls=args.batch_calls)
     median, p10, p90 = summarize(times)
     status = "check failed" if check.startswith("FAILED") else "ok"
     n_sets = len(sets)
     del sets, out
     cp.get_default_memory_pool().free_all_blocks()
     torch.cuda.empty_cache()
-    return Row(spec.name, k, n, m, status, median, p10, p90, runs, n_sets, weight_bytes=weight_bytes, check=check)
+    return Row(spec.name, k, n, m, status, median, p10, p90, args.runs, args.batch_calls, n_sets,
+               weight_bytes=weight_bytes, check=check)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -421,7 +464,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--m", nargs="+", type=int, default=list(M_VALUES), help="batch sizes M")
     parser.add_argument("--shapes", nargs="+", default=[f"{k}x{n}" for k, n in SHAPES], metavar="KxN",
                         help="weight shapes K x N")
-    parser.add_argument("--runs", type=int, default=MIN_RUNS, help=f"timed calls per case (>= {MIN_RUNS})")
+    parser.add_argument("--runs", type=int, default=MIN_RUNS, help=f"timed batches per case (>= {MIN_RUNS})")
+    parser.add_argument("--batch-calls", type=int, default=BATCH_CALLS,
+                        help=f"back-to-back calls per timed batch (>= 1, default {BATCH_CALLS})")
     parser.add_argument("--warmup", type=int, default=10, help="untimed calls per case")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="folder for the CSV files")
 
@@ -441,7 +486,9 @@ def validated(args: argparse.Namespace) -> argparse.Namespace:
         shapes.append((int(parts[0]), int(parts[1])))
     args.shapes = shapes
     if args.runs < MIN_RUNS:
-        raise ValueError(f"--runs must be >= {MIN_RUNS} (the median of at least {MIN_RUNS} calls), got {args.runs}")
+        raise ValueError(f"--runs must be >= {MIN_RUNS} (the median of at least {MIN_RUNS} batches), got {args.runs}")
+    if args.batch_calls < 1:
+        raise ValueError(f"--batch-calls must be >= 1, got {args.batch_calls}")
     if args.warmup < 1:
         raise ValueError(f"--warmup must be >= 1, got {args.warmup}")
     return args
@@ -459,7 +506,7 @@ def run(args: argparse.Namespace) -> int:
     except (KernelUnavailable, ImportError) as exc:
         print(f"the benchmark needs a CUDA GPU with CuPy and a CUDA build of torch: {exc}", file=sys.stderr)
         return 1
-    copy_gbps = measure_copy_gbps(cp, args.warmup, args.runs)
+    copy_gbps = measure_copy_gbps(cp, args.warmup, args.runs, args.batch_calls)
     meta = device_meta(cp, torch)   # clocks read right after the copy kept the GPU busy
     meta["copy_gbps"] = round(copy_gbps, 1)
     print(f"device {meta['device']}, SM clock {meta['sm_clock_mhz']} MHz, copy {copy_gbps:.0f} GB/s", flush=True)
@@ -468,7 +515,7 @@ def run(args: argparse.Namespace) -> int:
     for k, n in args.shapes:
         for m in args.m:
             for name in names:
-                row = run_case(cp, torch, KERNELS[name], k, n, m, args.warmup, args.runs, meta["l2_bytes"], checked)
+                row = run_case(cp, torch, KERNELS[name], k, n, m, args, meta["l2_bytes"], checked)
                 rows.append(row)
                 print(f"{name:22s} K={k:<6d} N={n:<6d} M={m:<5d} {row.status:14.14s} {row.median_us:10.2f} us "
                       f"{row.check}", flush=True)

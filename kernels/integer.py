@@ -18,7 +18,8 @@ or "int2", "int3", "int4" (two's complement codes, as hwsim.quant produces). For
 int3 is stored sign-extended in 4 planes (its tile needs 1, 2 or 4 planes).
 
 Shapes: any M, N >= 1. K: a multiple of 16 (int8_gemm) or of 128 (the binary and bit-plane
-kernels: 16-byte rows of bits). Sums must fit int32: K <= MAX_K.
+kernels: 16-byte rows of bits). Sums must fit int32: K <= MAX_K. Every array a kernel reads
+must be a CuPy array (ValueError naming it otherwise).
 """
 from __future__ import annotations
 
@@ -26,23 +27,41 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from kernels._device import cupy_module, kernel
+from kernels._device import cupy_module, device_array, kernel
 
-MAX_K = 1 << 17          # |sum| <= K * 128 * 128 < 2^31 for int8 x int8
+# int8 x int8: |sum| <= K * 128 * 128 = K * 2^14, which must stay < 2^31, so K < 2^17
+# (K = 2^17 with every product (-128)(-128) would give exactly 2^31).
+MAX_K = (1 << 17) - 1
 BITPLANE_FORMATS = {"binary": 1, "int2": 2, "int3": 3, "int4": 4}   # name -> bits
 METHODS = ("auto", "mma", "popc")
 TILE = 128               # BM = BN in int_gemm.cu
 LUT_THREADS = 256        # weight rows per LUT block
 
 
+def check_positive_int(value, name: str) -> int:
+    """``value`` as an int, ValueError naming ``name`` unless it is a positive int (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return int(value)
+
+
 def _check_k(k: int, multiple: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
-        raise ValueError(f"k must be a positive int, got {k!r}")
+    k = check_positive_int(k, "k")
     if k % multiple:
         raise ValueError(f"k must be a multiple of {multiple}, got {k}")
     if k > MAX_K:
         raise ValueError(f"k must be <= {MAX_K} so that int32 sums cannot overflow, got {k}")
-    return int(k)
+    return k
+
+
+def _check_n_planes(fmt: str, n_planes) -> int:
+    """Planes stored for ``fmt``: its bits, or more (sign extension) up to 4; binary exactly 1."""
+    bits = BITPLANE_FORMATS[fmt]
+    if fmt == "binary" and n_planes != 1:
+        raise ValueError(f"n_planes must be 1 for binary weights, got {n_planes!r}")
+    if isinstance(n_planes, bool) or not isinstance(n_planes, (int, np.integer)) or not bits <= n_planes <= 4:
+        raise ValueError(f"n_planes must be an int in {bits}..4 for {fmt}, got {n_planes!r}")
+    return int(n_planes)
 
 
 def _check_matrix(arr, name: str, dtype_name: str, cols: int | None = None) -> tuple[int, int]:
@@ -61,6 +80,7 @@ def _check_matrix(arr, name: str, dtype_name: str, cols: int | None = None) -> t
 def _output(cp, out, m: int, n: int):
     if out is None:
         return cp.empty((m, n), dtype=cp.int32)
+    device_array(cp, out, "out")
     if out.shape != (m, n) or out.dtype != cp.int32 or not out.flags.c_contiguous:
         raise ValueError(f"out must be a C-contiguous int32 array of shape {(m, n)}")
     return out
@@ -76,6 +96,8 @@ def int8_gemm(a, b, out=None):
     n, _ = _check_matrix(b, "b", "int8", k)
     _check_k(k, 16)
     cp = cupy_module()
+    device_array(cp, a, "a")
+    device_array(cp, b, "b")
     out = _output(cp, out, m, n)
     kernel("int_gemm.cu", "int8_gemm")(_tile_grid(m, n), (256,), (a, b, out, np.int32(m), np.int32(n), np.int32(k)))
     return out
@@ -85,6 +107,7 @@ def row_popcount(bits, k: int):
     """int32 [rows]: set bits of each row of a packed bit matrix uint8 [rows, k/8] (device)."""
     rows, _ = _check_matrix(bits, "bits", "uint8", k // 8)
     cp = cupy_module()
+    device_array(cp, bits, "bits")
     out = cp.empty(rows, dtype=cp.int32)
     kernel("int_gemm.cu", "row_popcount")((-(-rows // 8),), (256,), (bits, out, np.int32(rows), np.int32(k)))
     return out
@@ -102,14 +125,16 @@ def a1w1_gemm(a, b, k: int, *, method: str = "auto", b_popcount=None, out=None):
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     cp = cupy_module()
+    device_array(cp, a, "a")
+    device_array(cp, b, "b")
     out = _output(cp, out, m, n)
     if method == "popc" or (method == "auto" and m < 16):
         grid = (-(-n // 8), -(-m // 8))
         kernel("int_gemm.cu", "a1w1_gemm_popc")(grid, (256,), (a, b, out, np.int32(m), np.int32(n), np.int32(k)))
         return out
     pop_b = row_popcount(b, k) if b_popcount is None else b_popcount
-    if pop_b.shape != (n,) or pop_b.dtype != cp.int32:
-        raise ValueError(f"b_popcount must be an int32 array of shape {(n,)}")
+    if not isinstance(pop_b, cp.ndarray) or pop_b.shape != (n,) or pop_b.dtype != cp.int32:
+        raise ValueError(f"b_popcount must be a cupy int32 array of shape {(n,)}")
     pop_a = row_popcount(a, k)
     kernel("int_gemm.cu", "a1w1_gemm_mma")(_tile_grid(m, n), (256,),
                                            (a, b, pop_a, pop_b, out, np.int32(m), np.int32(n), np.int32(k)))
@@ -124,6 +149,19 @@ class BitPlaneWeights:
     k: int
     n_planes: int        # P: the format's bits, or 4 for int3 stored for bitplane_gemm
     planes: object       # uint32 [n * P, k / 32], numpy or cupy
+
+    def __post_init__(self):
+        # The kernels index planes from n, k and n_planes alone: a mismatch would read out of
+        # bounds, so every instance (also one built directly, as the benchmark does) is checked.
+        if self.fmt not in BITPLANE_FORMATS:
+            raise ValueError(f"fmt must be one of {tuple(BITPLANE_FORMATS)}, got {self.fmt!r}")
+        check_positive_int(self.n, "n")
+        _check_k(self.k, 128)
+        _check_n_planes(self.fmt, self.n_planes)
+        _check_matrix(self.planes, "planes", "uint32", self.k // 32)
+        if self.planes.shape[0] != self.n * self.n_planes:
+            raise ValueError(f"planes must have shape {(self.n * self.n_planes, self.k // 32)} "
+                             f"(n * n_planes, k / 32), got {self.planes.shape}")
 
     @property
     def bits(self) -> int:
@@ -141,18 +179,14 @@ def bitplane_weights(codes, *, fmt: str, n_planes: int | None = None) -> BitPlan
     if fmt not in BITPLANE_FORMATS:
         raise ValueError(f"fmt must be one of {tuple(BITPLANE_FORMATS)}, got {fmt!r}")
     bits = BITPLANE_FORMATS[fmt]
-    planes_wanted = bits if n_planes is None else n_planes
-    if fmt == "binary" and planes_wanted != 1:
-        raise ValueError(f"n_planes must be 1 for binary weights, got {n_planes!r}")
-    if not bits <= planes_wanted <= 4:
-        raise ValueError(f"n_planes must be in {bits}..4 for {fmt}, got {n_planes!r}")
+    planes_wanted = _check_n_planes(fmt, bits if n_planes is None else n_planes)
     if not isinstance(codes, np.ndarray) or codes.ndim != 2 or codes.dtype != np.uint8:
         raise ValueError(f"codes must be a 2-d uint8 numpy array [N, K], got "
                          f"{getattr(codes, 'dtype', type(codes).__name__)} {getattr(codes, 'shape', '')}")
     n, k = codes.shape
-    _check_k(k, 128)
     if n < 1:
         raise ValueError("codes must have at least one row (N >= 1)")
+    _check_k(k, 128)
     if codes.max() >= 1 << bits:
         raise ValueError(f"codes must be in 0..{(1 << bits) - 1} for {fmt}, got max {codes.max()}")
     sign = (codes >> (bits - 1)) & 1
@@ -167,6 +201,7 @@ def _plane_operands(x, w: BitPlaneWeights):
     """(cupy, M) after checking x against w and that w is on the device."""
     m, _ = _check_matrix(x, "x", "int8", w.k)
     cp = cupy_module()
+    device_array(cp, x, "x")
     if not isinstance(w.planes, cp.ndarray):
         raise ValueError("w must be on the device: call w.to_device() once")
     return cp, m
@@ -177,6 +212,7 @@ def activation_bitplanes(x):
     m, k = _check_matrix(x, "x", "int8")
     _check_k(k, 128)
     cp = cupy_module()
+    device_array(cp, x, "x")
     planes = cp.empty((m * 8, k // 32), dtype=cp.uint32)
     xsum = cp.zeros(m, dtype=cp.int32)
     kernel("int_gemm.cu", "int8_bitplanes")((-(-(k // 32) // 128), m), (128,), (x, planes, xsum, np.int32(m), np.int32(k)))

@@ -61,26 +61,101 @@ def weight_only_reference(x: np.ndarray, w: WeightOnlyLinear) -> np.ndarray:
 def kernel_weights_fp16(w: WeightOnlyLinear) -> np.ndarray:
     """float16 [N, K]: the weights exactly as wq_gemm.cu's dequant_pair forms them.
 
-    int:    fp16 bits 0x6400 | (q ^ 2^(b-1)) is 1024 + q + 2^(b-1); minus (1024 + 2^(b-1)),
-            times s.  uint: 0x6400 | q minus (1024 + z), times s.  binary: s with its sign bit
-            flipped by the code.  e4m3: S.EEEE.MMM moved to fp16 S.0EEEE.MMM0000000, times 256,
-            times s. numpy's float16 arithmetic rounds once to nearest even, like the PTX.
+    int, uint: per 32-bit word (int codes XORed with int_offset first), per weight pair the
+            magic-number halves of integer_pair minus the pair_bias of the zero point (2^(b-1)
+            for int), times s (see integer_pairs_fp16).  binary: s with its sign bit flipped by
+            the code.  e4m3: S.EEEE.MMM moved to fp16 S.0EEEE.MMM0000000, times 256, times s.
+            numpy's float16 arithmetic rounds once to nearest even, like the PTX.
     """
-    codes = weight_codes(w).astype(np.uint16)
     s = _per_element(np.asarray(w.scales), w.group_size).astype(np.float16)
-    if w.fmt == "binary":
-        return (s.view(np.uint16) ^ (codes << 15)).view(np.float16)
-    if w.fmt == "float8_e4m3fn":
+    if w.fmt in ("binary", "float8_e4m3fn"):
+        codes = weight_codes(w).astype(np.uint16)
+        if w.fmt == "binary":
+            return (s.view(np.uint16) ^ (codes << 15)).view(np.float16)
         moved = (((codes & 0x80) << 8) | ((codes & 0x7F) << 7)).view(np.float16)
         return (moved * np.float16(256.0)) * s
     if FORMATS[w.fmt][1]:
-        bias = 0x6400 + _per_element(np.asarray(w.zero_points), w.group_size).astype(np.uint16)
+        zero = _per_element(np.asarray(w.zero_points), w.group_size).astype(np.uint32)
     else:
-        half_range = np.uint16(1 << (w.bits - 1))
-        codes = codes ^ half_range
-        bias = np.full(codes.shape, 0x6400 + half_range, dtype=np.uint16)
-    integer = (codes | np.uint16(0x6400)).view(np.float16) - bias.view(np.float16)
-    return integer * s
+        zero = np.full(s.shape, 1 << (w.bits - 1), dtype=np.uint32)
+    return integer_pairs_fp16(np.asarray(w.packed), w.bits, signed=not FORMATS[w.fmt][1], zero=zero) * s
+
+
+# -- host model of wq_gemm.cu's integer dequantization (names as in the CUDA source) ------------
+def prmt(a, b, selector: int) -> np.ndarray:
+    """PTX prmt.b32 (default mode): byte i of the result is byte (nibble i of selector) of the
+    8-byte value {b, a}; bytes 0-3 come from a, 4-7 from b."""
+    source = (np.asarray(b, dtype=np.uint64) << np.uint64(32)) | np.asarray(a, dtype=np.uint64)
+    out = np.zeros(np.shape(source), dtype=np.uint64)
+    for i in range(4):
+        byte = (selector >> (4 * i)) & 0xF
+        if byte > 7:
+            raise ValueError(f"selector nibble {i} is {byte:#x}: the sign-replicating mode is not modelled")
+        out |= ((source >> np.uint64(8 * byte)) & np.uint64(0xFF)) << np.uint64(8 * i)
+    return out.astype(np.uint32)
+
+
+def element_shift(bits: int, pos: int, half: int) -> int:
+    """Bit shift, within its byte, of the low (half 0) or high (half 1) element of the pair at
+    bit ``pos`` of a word (8-bit elements are whole bytes)."""
+    return 0 if bits == 8 else (pos & 7) + half * bits
+
+
+def magic_half(shift: int, value):
+    """fp16 bits of 2^(10 - shift) + value: the exponent whose ulp is 2^-shift over the value
+    in place at bit ``shift``."""
+    return ((25 - shift) << 10) | (np.asarray(value, dtype=np.uint32) << shift)
+
+
+def pair_bias(bits: int, pos: int, zero):
+    """fp16x2 bits {2^(10 - sh0) + z, 2^(10 - sh1) + z} for the pair at bit ``pos``."""
+    return magic_half(element_shift(bits, pos, 0), zero) | (magic_half(element_shift(bits, pos, 1), zero) << 16)
+
+
+def pair_mask(bits: int, pos: int) -> int:
+    field = (1 << bits) - 1
+    return (field << element_shift(bits, pos, 0)) | ((field << element_shift(bits, pos, 1)) << 16)
+
+
+def int_offset(bits: int) -> int:
+    """2^(bits-1) in every bits-wide field of a 32-bit word."""
+    return 0xFFFFFFFF // ((1 << bits) - 1) * (1 << (bits - 1))
+
+
+def bias_class(bits: int, pos: int) -> int:
+    """Which of the bias pairs load_group_params precomputes (at bit 4 * class) serves the pair at
+    bit ``pos``: 2-bit pairs sit at bit 0 or 4 of their byte, the others at 0."""
+    return (pos & 7) >> 2 if bits == 2 else 0
+
+
+def integer_pair(words: np.ndarray, bits: int, pos: int) -> np.ndarray:
+    """uint32 fp16x2 {2^(10 - sh0) + q0, 2^(10 - sh1) + q1} of the pair at bit ``pos``."""
+    byte = pos >> 3
+    if bits == 8:
+        return prmt(words, 0x64646464, byte | (4 << 4) | ((byte + 1) << 8) | (4 << 12))
+    return (prmt(words, 0, byte * 0x1111) & np.uint32(pair_mask(bits, pos))) | np.uint32(pair_bias(bits, pos, 0))
+
+
+def _halves(pairs: np.ndarray, half: int) -> np.ndarray:
+    return ((pairs >> np.uint32(16 * half)) & np.uint32(0xFFFF)).astype(np.uint16).view(np.float16)
+
+
+def integer_pairs_fp16(packed: np.ndarray, bits: int, *, signed: bool, zero: np.ndarray) -> np.ndarray:
+    """float16 [N, K] values q - z of packed 8/4/2-bit codes [N, K * bits / 8], formed as
+    wq_gemm.cu does: word XOR int_offset (signed codes), integer_pair minus pair_bias of the
+    per-element zero point ``zero`` (uint32 [N, K]; 2^(bits-1) for signed codes), per fp16 lane."""
+    words = np.ascontiguousarray(packed).view("<u4")                       # [N, K / per_word]
+    if signed:
+        words = words ^ np.uint32(int_offset(bits))
+    per_word = 32 // bits
+    out = np.empty((words.shape[0], words.shape[1] * per_word), dtype=np.float16)
+    for pos in range(0, 32, 2 * bits):
+        columns = np.arange(words.shape[1]) * per_word + pos // bits        # the pair's low element
+        h = integer_pair(words, bits, pos)
+        bias = pair_bias(bits, 4 * bias_class(bits, pos), zero[:, columns]).astype(np.uint32)
+        for half in (0, 1):
+            out[:, columns + half] = _halves(h, half) - _halves(bias, half)
+    return out
 
 
 def int_matmul_reference(a: np.ndarray, b: np.ndarray) -> np.ndarray:

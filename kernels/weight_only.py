@@ -25,7 +25,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from kernels._device import cupy_module, kernel
+from kernels._device import cupy_module, device_array, kernel
+from kernels.integer import check_positive_int
 
 # format name -> (bits, has zero points)
 FORMATS = {
@@ -53,6 +54,27 @@ class WeightOnlyLinear:
     packed: object        # uint8 [n, k * bits / 8]
     scales: object        # float16 [n, k / group_size]
     zero_points: object   # uint8 [n, k / group_size], or None for the symmetric formats
+
+    def __post_init__(self):
+        # The kernel indexes packed, scales and zero points from n, k and group_size alone: a
+        # mismatch would read out of bounds, so every instance (also one built directly, as
+        # the benchmark does, from host or device arrays) is checked. Value checks (zero point
+        # range, e4m3 NaN codes) need the data on the host: weight_only_linear does those.
+        bits, has_zp = FORMATS[check_format(self.fmt)]
+        check_positive_int(self.n, "n")
+        check_k(self.k, self.fmt)
+        if self.group_size is None:
+            raise ValueError(f"group_size must be an int (k={self.k} for one group per row), got None")
+        check_group_size(self.group_size, self.k, bits)
+        groups = (self.n, self.k // self.group_size)
+        _check_layout(self.packed, "packed", "uint8", (self.n, self.k * bits // 8))
+        _check_layout(self.scales, "scales", "float16", groups)
+        if has_zp:
+            if self.zero_points is None:
+                raise ValueError(f"zero_points are required for the asymmetric format {self.fmt}")
+            _check_layout(self.zero_points, "zero_points", "uint8", groups)
+        elif self.zero_points is not None:
+            raise ValueError(f"zero_points must be None for the symmetric format {self.fmt}")
 
     @property
     def bits(self) -> int:
@@ -84,6 +106,27 @@ def check_format(fmt) -> str:
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {tuple(FORMATS)}, got {fmt!r}")
     return fmt
+
+
+def check_k(k, fmt: str) -> int:
+    """k a positive multiple of the elements per 16-byte vector of ``fmt``."""
+    bits = FORMATS[fmt][0]
+    k = check_positive_int(k, "k")
+    e = vector_elements(bits)
+    if k % e:
+        raise ValueError(f"k must be a multiple of {e} for {fmt} (one 16-byte vector of "
+                         f"{bits}-bit codes), got {k}")
+    return k
+
+
+def _check_layout(arr, name: str, dtype_name: str, shape) -> None:
+    """A C-contiguous numpy or cupy array of ``dtype_name`` and ``shape`` (checked by attributes)."""
+    if getattr(arr, "shape", None) != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {getattr(arr, 'shape', type(arr).__name__)}")
+    if str(getattr(arr, "dtype", None)) != dtype_name:
+        raise ValueError(f"{name} must have dtype {dtype_name}, got {arr.dtype}")
+    if not arr.flags.c_contiguous:
+        raise ValueError(f"{name} must be C-contiguous")
 
 
 def check_group_size(group_size, k: int, bits: int) -> int:
@@ -132,12 +175,7 @@ def weight_only_linear(packed, scales, zero_points=None, *, fmt: str, k: int,
     """Validate host arrays in the ``hwsim.quant`` packed layout (ValueError naming the argument)."""
     fmt = check_format(fmt)
     bits, has_zp = FORMATS[fmt]
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
-        raise ValueError(f"k must be a positive int, got {k!r}")
-    e = vector_elements(bits)
-    if k % e:
-        raise ValueError(f"k must be a multiple of {e} for {fmt} (one 16-byte vector of "
-                         f"{bits}-bit codes), got {k}")
+    k = check_k(k, fmt)
     group_size = check_group_size(group_size, k, bits)
     if not isinstance(packed, np.ndarray) or packed.ndim != 2:
         raise ValueError(f"packed must be a 2-d numpy array [N, k*bits/8], got "
@@ -203,11 +241,12 @@ def linear(x, w: WeightOnlyLinear, out=None):
     """Y[M, N] float16 = x[M, K] @ dequant(w)^T on the GPU (w must be on the device)."""
     m = check_activations(x, w.k)
     cp = cupy_module()
+    device_array(cp, x, "x")
     if not isinstance(w.packed, cp.ndarray):
         raise ValueError("w must be on the device: call w.to_device() once")
     if out is None:
         out = cp.empty((m, w.n), dtype=cp.float16)
-    elif out.shape != (m, w.n) or out.dtype != cp.float16 or not out.flags.c_contiguous:
+    elif device_array(cp, out, "out").shape != (m, w.n) or out.dtype != cp.float16 or not out.flags.c_contiguous:
         raise ValueError(f"out must be a C-contiguous float16 array of shape {(m, w.n)}")
     mt = _m_tiles(m)
     e = vector_elements(w.bits)

@@ -22,6 +22,21 @@ __device__ __forceinline__ u32 hmul2(u32 a, u32 b) {
   return d;
 }
 
+// Byte permute: byte i of the result is byte (selector nibble i) of the 8-byte value {b, a}
+// (0-3 from a, 4-7 from b).
+__device__ __forceinline__ u32 prmt(u32 a, u32 b, u32 selector) {
+  u32 d;
+  asm("prmt.b32 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(selector));
+  return d;
+}
+
+// (a & b) | c in one LOP3 (truth table 0xF0 & 0xCC | 0xAA = 0xEA).
+__device__ __forceinline__ u32 and_or(u32 a, u32 b, u32 c) {
+  u32 d;
+  asm("lop3.b32 %0, %1, %2, %3, 0xEA;" : "=r"(d) : "r"(a), "r"(b), "r"(c));
+  return d;
+}
+
 __device__ __forceinline__ u16 f32_to_f16(float f) {
   u16 h;
   asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f));

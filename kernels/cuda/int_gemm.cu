@@ -116,10 +116,11 @@ __device__ __forceinline__ void mma_tile(const u8* __restrict__ A, const u8* __r
   }
 }
 
-extern "C" __global__ void __launch_bounds__(THREADS)
-    int8_gemm(const u8* __restrict__ A, const u8* __restrict__ B, int* __restrict__ C, int M, int N, int K) {
-  int acc[4][4][4], a0, b0;
-  mma_tile<OP_INT8>(A, B, M, N, K, acc, a0, b0);
+// Epilogue of int8_gemm and a1w1_gemm_mma: C[m, n] = value(m, n, sum) for every accumulator of
+// the warp's tile (origin a0, b0 from mma_tile) inside [0, M) x [0, N).
+template <typename Value>
+__device__ __forceinline__ void store_tile(const int (&acc)[4][4][4], int a0, int b0, int M, int N,
+                                           int* __restrict__ C, Value value) {
   const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
 #pragma unroll
   for (int i = 0; i < 4; ++i)
@@ -128,8 +129,15 @@ extern "C" __global__ void __launch_bounds__(THREADS)
 #pragma unroll
       for (int r = 0; r < 4; ++r) {
         const int m = a0 + i * 16 + g + 8 * (r >> 1), n = b0 + j * 8 + 2 * t + (r & 1);
-        if (m < M && n < N) C[(long)m * N + n] = acc[i][j][r];
+        if (m < M && n < N) C[(long)m * N + n] = value(m, n, acc[i][j][r]);
       }
+}
+
+extern "C" __global__ void __launch_bounds__(THREADS)
+    int8_gemm(const u8* __restrict__ A, const u8* __restrict__ B, int* __restrict__ C, int M, int N, int K) {
+  int acc[4][4][4], a0, b0;
+  mma_tile<OP_INT8>(A, B, M, N, K, acc, a0, b0);
+  store_tile(acc, a0, b0, M, N, C, [](int, int, int sum) { return sum; });
 }
 
 // K is the number of bits per row (a multiple of 128).
@@ -138,16 +146,8 @@ extern "C" __global__ void __launch_bounds__(THREADS)
                   const int* __restrict__ pop_b, int* __restrict__ C, int M, int N, int K) {
   int acc[4][4][4], a0, b0;
   mma_tile<OP_BINARY>(A, B, M, N, K / 8, acc, a0, b0);
-  const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
-#pragma unroll
-  for (int i = 0; i < 4; ++i)
-#pragma unroll
-    for (int j = 0; j < 4; ++j)
-#pragma unroll
-      for (int r = 0; r < 4; ++r) {
-        const int m = a0 + i * 16 + g + 8 * (r >> 1), n = b0 + j * 8 + 2 * t + (r & 1);
-        if (m < M && n < N) C[(long)m * N + n] = K - 2 * pop_a[m] - 2 * pop_b[n] + 4 * acc[i][j][r];
-      }
+  store_tile(acc, a0, b0, M, N, C,
+             [&](int m, int n, int and_popc) { return K - 2 * pop_a[m] - 2 * pop_b[n] + 4 * and_popc; });
 }
 
 // Bit-serial GEMM over P weight planes. Rows of A: M*8 planes; rows of B: N*P planes; K in bits.

@@ -33,46 +33,103 @@
 #define KW 8  // warps per block, splitting K
 #define NT 2  // 8-row weight tiles per block
 
+// Integer codes to fp16 by magic numbers. An element masked in place at bit shift sh
+// (sh + BITS <= 10) of a 16-bit half, under the fp16 exponent of 2^(10 - sh) (whose ulp is 2^-sh), reads as the
+// fp16 value 2^(10 - sh) + q, exactly. A weight pair is the two elements at bits
+// [pos, pos + 2*BITS) of a 32-bit word, low element -> low half. For BITS < 8 both elements lie
+// in byte pos/8: one PRMT copies that byte into both halves and one LOP3 keeps each element's
+// bits (shift (pos & 7) in the low half, (pos & 7) + BITS in the high half) under its exponent.
+// For BITS = 8 one PRMT places the two bytes under the exponent byte 0x64 (2^10, sh = 0).
+// The bias pair (the same magic with the zero point z in place of q) is subtracted exactly
+// (both halves lie in [2^(10-sh), 2^(11-sh)), so q - z is exact); two's complement codes are
+// first made offset binary by one XOR per word (int_offset) and use z = 2^(BITS-1).
+// The host model of all this is kernels.reference.kernel_weights_fp16.
+template <int BITS>
+__device__ __forceinline__ constexpr int element_shift(int pos, int half) {
+  return BITS == 8 ? 0 : (pos & 7) + half * BITS;
+}
+
+__device__ __forceinline__ constexpr u32 magic_half(int shift, u32 value) {
+  return ((25u - shift) << 10) | (value << shift);  // 25: the exponent field of 2^10
+}
+
+// fp16x2 of {2^(10 - sh0) + z, 2^(10 - sh1) + z} for the pair at bit pos (z = 0: the magic).
+template <int BITS>
+__device__ __forceinline__ constexpr u32 pair_bias(int pos, u32 z) {
+  return magic_half(element_shift<BITS>(pos, 0), z) | (magic_half(element_shift<BITS>(pos, 1), z) << 16);
+}
+
+template <int BITS>
+__device__ __forceinline__ constexpr u32 pair_mask(int pos) {
+  return (((1u << BITS) - 1u) << element_shift<BITS>(pos, 0)) |
+         ((((1u << BITS) - 1u) << element_shift<BITS>(pos, 1)) << 16);
+}
+
+// 2^(BITS-1) in every BITS-bit field: XOR turns two's complement codes into offset binary.
+template <int BITS>
+__device__ __forceinline__ constexpr u32 int_offset() {
+  return 0xffffffffu / ((1u << BITS) - 1u) * (1u << (BITS - 1));
+}
+
+// Distinct bias pairs per word: BITS = 2 pairs sit at bit 0 or 4 of their byte; others at 0.
+template <int BITS>
+__device__ __forceinline__ constexpr int bias_classes() {
+  return BITS == 2 ? 2 : 1;
+}
+
+template <int BITS>
+__device__ __forceinline__ constexpr int bias_class(int pos) {
+  return BITS == 2 ? (pos & 7) >> 2 : 0;
+}
+
+// fp16x2 {2^(10 - sh0) + q0, 2^(10 - sh1) + q1} of the pair at bit pos (compile-time) of word.
+template <int BITS>
+__device__ __forceinline__ u32 integer_pair(u32 word, int pos) {
+  const u32 byte = pos >> 3;
+  if (BITS == 8) return prmt(word, 0x64646464u, byte | (4u << 4) | ((byte + 1u) << 8) | (4u << 12));
+  return and_or(prmt(word, 0u, byte * 0x1111u), pair_mask<BITS>(pos), pair_bias<BITS>(pos, 0u));
+}
+
 // The two elements at bits [pos, pos+BITS) and [pos+BITS, pos+2*BITS) of word -> fp16x2 weights.
-// bias2: fp16x2 of (1024 + zero point) for the integer formats; scale2: fp16x2 of the scale.
+// Integer formats: word already XORed with int_offset for FMT_INT; bias2[bias_class(pos)] the
+// pair_bias of the zero point. scale2: fp16x2 of the scale.
 template <int BITS, int FMT>
-__device__ __forceinline__ u32 dequant_pair(u32 word, int pos, u32 bias2, u32 scale2) {
-  const u32 mask = (1u << BITS) - 1u;
-  u32 lo = (word >> pos) & mask;
-  u32 hi = (word >> (pos + BITS)) & mask;
-  if (FMT == FMT_BINARY) {
-    // Flipping the fp16 sign bit of alpha is exact: code 1 gives -alpha.
-    return scale2 ^ ((lo << 15) | (hi << 31));
-  } else if (FMT == FMT_FP8) {
-    // e4m3 S.EEEE.MMM placed in fp16 S.0EEEE.MMM0000000 is the value * 2^-8 (subnormals too);
-    // multiplying by 256 restores it exactly.
-    u32 h = ((lo & 0x80u) << 8) | ((lo & 0x7fu) << 7) | ((hi & 0x80u) << 24) | ((hi & 0x7fu) << 23);
-    return hmul2(hmul2(h, 0x5c005c00u), scale2);
+__device__ __forceinline__ u32 dequant_pair(u32 word, int pos, const u32 (&bias2)[bias_classes<BITS>()], u32 scale2) {
+  if constexpr (FMT == FMT_INT || FMT == FMT_UINT_ZP) {
+    return hmul2(hsub2(integer_pair<BITS>(word, pos), bias2[bias_class<BITS>(pos)]), scale2);
   } else {
-    if (FMT == FMT_INT) {  // two's complement -> offset binary, the offset sits in bias2
-      lo ^= 1u << (BITS - 1);
-      hi ^= 1u << (BITS - 1);
+    const u32 mask = (1u << BITS) - 1u;
+    const u32 lo = (word >> pos) & mask, hi = (word >> (pos + BITS)) & mask;
+    if constexpr (FMT == FMT_BINARY) {
+      // Flipping the fp16 sign bit of alpha is exact: code 1 gives -alpha.
+      return scale2 ^ ((lo << 15) | (hi << 31));
+    } else {
+      static_assert(FMT == FMT_FP8, "unknown weight format");
+      // e4m3 S.EEEE.MMM placed in fp16 S.0EEEE.MMM0000000 is the value * 2^-8 (subnormals
+      // too); multiplying by 256 restores it exactly.
+      u32 h = ((lo & 0x80u) << 8) | ((lo & 0x7fu) << 7) | ((hi & 0x80u) << 24) | ((hi & 0x7fu) << 23);
+      return hmul2(hmul2(h, 0x5c005c00u), scale2);
     }
-    // 0x6400 | q is the fp16 value 1024 + q, exact for q < 1024.
-    u32 h = lo | (hi << 16) | 0x64006400u;
-    return hmul2(hsub2(h, bias2), scale2);
   }
 }
 
 template <int BITS, int FMT>
 __device__ __forceinline__ void load_group_params(const u16* __restrict__ S, const u8* __restrict__ Z,
-                                                  bool valid, long idx, u32& scale2, u32& bias2) {
+                                                  bool valid, long idx, u32& scale2,
+                                                  u32 (&bias2)[bias_classes<BITS>()]) {
   if (!valid) {  // zero scale: the padding weights are exactly zero
     scale2 = 0u;
-    bias2 = 0x64006400u;
+#pragma unroll
+    for (int c = 0; c < bias_classes<BITS>(); ++c) bias2[c] = pair_bias<BITS>(4 * c, 0u);
     return;
   }
-  u32 s = S[idx];
+  const u32 s = S[idx];
   scale2 = s | (s << 16);
-  u32 b = 0x6400u;
-  if (FMT == FMT_INT) b += 1u << (BITS - 1);
-  if (FMT == FMT_UINT_ZP) b += Z[idx];
-  bias2 = b | (b << 16);
+  u32 z = 0u;
+  if (FMT == FMT_INT) z = 1u << (BITS - 1);
+  if (FMT == FMT_UINT_ZP) z = Z[idx];
+#pragma unroll
+  for (int c = 0; c < bias_classes<BITS>(); ++c) bias2[c] = pair_bias<BITS>(4 * c, z);
 }
 
 template <int BITS, int FMT, int MT>
@@ -112,13 +169,21 @@ __device__ __forceinline__ void wq_gemm_body(const u16* __restrict__ X, const ui
   for (int chunk = warp; chunk < chunks; chunk += KW) {
     uint4 w[NT];
 #pragma unroll
-    for (int j = 0; j < NT; ++j) w[j] = wnext[j];
+    for (int j = 0; j < NT; ++j) {
+      w[j] = wnext[j];
+      if (FMT == FMT_INT) {  // two's complement -> offset binary, once per word
+        w[j].x ^= int_offset<BITS>();
+        w[j].y ^= int_offset<BITS>();
+        w[j].z ^= int_offset<BITS>();
+        w[j].w ^= int_offset<BITS>();
+      }
+    }
     load_weights(chunk + KW, wnext);  // next chunk's loads are in flight during this one's math
 
     const int v = chunk * 4 + t;
     const bool kvalid = v < vecs;
     const int kb = v * E;
-    u32 scale2[NT], bias2[NT];
+    u32 scale2[NT], bias2[NT][bias_classes<BITS>()];
 #pragma unroll
     for (int s = 0; s < STEPS; ++s) {
       const int k = kb + 4 * s;
@@ -175,8 +240,15 @@ __device__ __forceinline__ void wq_gemm_body(const u16* __restrict__ X, const ui
   }
 }
 
+// Resident blocks per SM asked of ptxas (__launch_bounds__ min blocks): 4 (<= 64 registers) for
+// the GEMV tile, whose speed is memory latency hidden by many warps; 2 (<= 128) for MT = 2; 1 for
+// MT = 4, which spills at 128 registers (32 accumulators, 16 A-fragment and 8 weight registers
+// plus the next chunk's 8 in flight). ptxas -v shows no spills at these bounds on sm_80 and
+// sm_90a (tests/kernels/test_compile.py checks sm_90a).
+#define MIN_BLOCKS(MT) ((MT) == 1 ? 4 : (MT) == 2 ? 2 : 1)
+
 #define WQ_KERNEL(NAME, BITS, FMT, MT)                                                              \
-  extern "C" __global__ void __launch_bounds__(KW * 32)                                             \
+  extern "C" __global__ void __launch_bounds__(KW * 32, MIN_BLOCKS(MT))                             \
       NAME(const u16* __restrict__ X, const uint4* __restrict__ W, const u16* __restrict__ S,       \
            const u8* __restrict__ Z, u16* __restrict__ Y, int M, int N, int K, int G, int g_shift) { \
     wq_gemm_body<BITS, FMT, MT>(X, W, S, Z, Y, M, N, K, G, g_shift);                               \

@@ -18,8 +18,9 @@ def _args(*argv):
 def test_defaults_cover_the_issue_grid():
     args = bench.validated(_args())
     assert args.shapes == [(4096, 4096), (4096, 11008), (11008, 4096)]
-    assert args.m == [1, 16, 128, 1024, 4096]
-    assert args.runs >= 100
+    assert {1, 16, 128, 1024, 4096} <= set(args.m)
+    assert any(17 <= m <= 32 for m in args.m)           # the MT = 2 weight-only kernels
+    assert args.runs >= 100 and args.batch_calls >= 1
     assert {"cublas_fp16", "torch_int4pack_g128", "torch_int_mm", "torch_scaled_mm_fp8"} <= set(args.kernels)
 
 
@@ -29,6 +30,7 @@ def test_defaults_cover_the_issue_grid():
     (["--shapes", "4096by4096"], "--shapes entries must look like"),
     (["--m", "0"], "--m values must be >= 1"),
     (["--warmup", "0"], "--warmup must be >= 1"),
+    (["--batch-calls", "0"], "--batch-calls must be >= 1"),
 ])
 def test_bad_arguments(argv, message):
     with pytest.raises(ValueError, match=message):
@@ -45,8 +47,71 @@ def test_rotation_defeats_l2():
         bench.rotation_count(0, l2)
 
 
+class _FakeGpu:
+    """A stand-in for cupy's device, events and timer plus a hold and rotating calls: every
+    action goes to ``log``; the fake GPU clock advances ``call_ms`` per call and the hold's
+    nanoseconds, and an event records the clock."""
+
+    def __init__(self, call_ms: float):
+        self.log, self.clock_ms, self.call_ms = [], 0.0, call_ms
+        gpu = self
+
+        class Event:
+            def record(self):
+                self.at = gpu.clock_ms
+                gpu.log.append("event")
+
+            def synchronize(self):
+                gpu.log.append("sync")
+
+        class Device:
+            def synchronize(self):
+                gpu.log.append("sync")
+
+        self.cuda = type("cuda", (), {"Event": Event, "Device": Device,
+                                      "get_elapsed_time": staticmethod(lambda s, e: e.at - s.at)})
+
+    def call(self, index):
+        def launch():
+            self.clock_ms += self.call_ms
+            self.log.append(index)
+        return launch
+
+    def hold(self, ns):
+        self.clock_ms += ns * 1e-6
+        self.log.append(("hold", ns))
+
+
+def test_time_batches_queues_each_batch_behind_a_hold():
+    gpu = _FakeGpu(call_ms=0.01)
+    calls = [gpu.call(i) for i in range(3)]
+    times = bench.time_batches(gpu, calls, gpu.hold, warmup=2, batches=4, batch_calls=5)
+    assert times == pytest.approx([0.01] * 4)       # elapsed / batch_calls, the hold excluded
+    log = gpu.log
+    # warm-up covers every set, then one untimed batch measures the host's enqueue time.
+    assert log[:10] == [0, 1, 2, "sync", 0, 1, 2, 0, 1, "sync"]
+    rotation = [2, 0, 1] * 7                        # continues where the untimed batch stopped
+    timed = log[10:]
+    batch = 1 + 1 + 5 + 1                            # hold, start, calls, end
+    assert len(timed) == 4 * batch + 1 and timed[-1] == "sync"
+    for b in range(4):
+        hold, start, *launched, end = timed[b * batch:(b + 1) * batch]
+        assert hold[0] == "hold" and hold[1] >= bench.HOLD_MARGIN_NS
+        assert start == end == "event"
+        assert launched == rotation[5 * b:5 * b + 5]   # the rotation runs on across batches
+
+
+def test_time_batches_and_hold_reject_bad_counts():
+    gpu = _FakeGpu(call_ms=1.0)
+    with pytest.raises(ValueError, match="batches and batch_calls must be >= 1"):
+        bench.time_batches(gpu, [gpu.call(0)], gpu.hold, warmup=1, batches=0, batch_calls=5)
+    with pytest.raises(ValueError, match="enqueue_seconds must be >= 0"):
+        bench.hold_duration_ns(-1.0)
+    assert bench.hold_duration_ns(1e-3) == 2_000_000 + bench.HOLD_MARGIN_NS
+
+
 def _ok(kernel, k, n, m, us, weight_bytes=1000):
-    return bench.Row(kernel, k, n, m, "ok", us, us, us, 100, 3, weight_bytes=weight_bytes)
+    return bench.Row(kernel, k, n, m, "ok", us, us, us, 100, 20, 3, weight_bytes=weight_bytes)
 
 
 def test_derived_columns_and_goal_verdicts():

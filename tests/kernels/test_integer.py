@@ -8,8 +8,9 @@ import pytest
 from hwsim.quant import pack
 from hwsim.units.binary import pack_signs, xnor_dot
 from hwsim.units.integer import decode_int_codes, int_dot
-from kernels.integer import (BITPLANE_FORMATS, MAX_K, a1w1_gemm, bitplane_gemm, bitplane_weights,
-                             int8_gemm, lut_gemm)
+from kernels import integer
+from kernels.integer import (BITPLANE_FORMATS, MAX_K, BitPlaneWeights, a1w1_gemm, bitplane_gemm,
+                             bitplane_weights, int8_gemm, lut_gemm, row_popcount)
 
 
 # -- argument checks (CPU) ------------------------------------------------------------------------
@@ -21,9 +22,17 @@ def test_int8_gemm_checks_before_cupy():
         int8_gemm(a, np.zeros((4, 32), np.int8))
     with pytest.raises(ValueError, match="k must be a multiple of 16"):
         int8_gemm(np.zeros((4, 40), np.int8), np.zeros((4, 40), np.int8))
-    big = np.zeros((1, MAX_K + 16), np.int8)
+    big = np.zeros((1, 1 << 17), np.int8)        # 2^17 * (-128) * (-128) = 2^31: overflows
     with pytest.raises(ValueError, match="int32 sums cannot overflow"):
         int8_gemm(big, big)
+
+
+def test_max_k_keeps_every_int8_sum_inside_int32():
+    # The extreme sums: K products of (-128)(-128) = 2^14, or of (-128)(127).
+    assert MAX_K * 128 * 128 <= 2**31 - 1 and MAX_K * -128 * 127 >= -(2**31)
+    assert (MAX_K + 1) * 128 * 128 > 2**31 - 1    # the bound is tight
+    largest = MAX_K - MAX_K % 16                   # the largest K int8_gemm accepts
+    assert largest * 128 * 128 <= 2**31 - 1
 
 
 def test_a1w1_checks_before_cupy():
@@ -42,7 +51,7 @@ def test_bitplane_weights_checks():
         bitplane_weights(codes, fmt="int5")
     with pytest.raises(ValueError, match="n_planes must be 1 for binary"):
         bitplane_weights(codes, fmt="binary", n_planes=2)
-    with pytest.raises(ValueError, match="n_planes must be in 2..4"):
+    with pytest.raises(ValueError, match="n_planes must be an int in 2..4"):
         bitplane_weights(codes, fmt="int2", n_planes=5)
     with pytest.raises(ValueError, match="codes must be in 0..3"):
         bitplane_weights(codes + 4, fmt="int2")
@@ -57,6 +66,52 @@ def test_plane_kernels_check_x_before_cupy():
     for fn in (bitplane_gemm, lut_gemm):
         with pytest.raises(ValueError, match=r"x must be a \[rows, 128\] array"):
             fn(np.zeros((2, 256), np.int8), w)
+
+
+def test_bitplane_weights_built_directly_are_validated():
+    good = bitplane_weights(np.zeros((4, 256), np.uint8), fmt="int2")
+    BitPlaneWeights(fmt=good.fmt, n=good.n, k=good.k, n_planes=good.n_planes, planes=good.planes)
+    cases = [
+        (dict(fmt="int5"), "fmt must be one of"),
+        (dict(n=0), "n must be a positive int"),
+        (dict(n=5), r"planes must have shape \(10, 8\)"),
+        (dict(k=200), "k must be a multiple of 128"),
+        (dict(k=128), r"planes must be a \[rows, 4\] array"),
+        (dict(n_planes=1), "n_planes must be an int in 2..4"),
+        (dict(n_planes=3), r"planes must have shape \(12, 8\)"),
+        (dict(fmt="binary"), "n_planes must be 1 for binary"),
+        (dict(planes=good.planes.view(np.int32)), "planes must have dtype uint32"),
+        (dict(planes=good.planes.T.copy().T), "planes must be C-contiguous"),
+        (dict(planes=None), r"planes must be a \[rows, 8\] array"),
+    ]
+    for change, message in cases:
+        fields = dict(fmt="int2", n=4, k=256, n_planes=2, planes=good.planes) | change
+        with pytest.raises(ValueError, match=message):
+            BitPlaneWeights(**fields)
+
+
+class _FakeCupy:
+    """Stands in for the cupy module on a machine without one: its ndarray type is no numpy
+    array, so the wrappers' refusal of host arrays can be checked here."""
+    class ndarray:
+        pass
+    int32 = np.int32
+
+
+def test_host_arrays_are_refused_before_the_launch(monkeypatch):
+    monkeypatch.setattr(integer, "cupy_module", lambda: _FakeCupy)
+    a = np.zeros((4, 64), np.int8)
+    with pytest.raises(ValueError, match="a must be a cupy array on the device"):
+        int8_gemm(a, a)
+    bits = np.zeros((4, 16), np.uint8)
+    with pytest.raises(ValueError, match="a must be a cupy array on the device"):
+        a1w1_gemm(bits, bits, 128)
+    with pytest.raises(ValueError, match="bits must be a cupy array on the device"):
+        row_popcount(bits, 128)
+    w = bitplane_weights(np.zeros((4, 128), np.uint8), fmt="int4")
+    for fn in (bitplane_gemm, lut_gemm):
+        with pytest.raises(ValueError, match="x must be a cupy array on the device"):
+            fn(np.zeros((2, 128), np.int8), w)
 
 
 # -- GPU ------------------------------------------------------------------------------------------

@@ -42,14 +42,18 @@ def test_dequantize_reference_matches_hwsim(spec, rng):
 
 
 def _every_code_linear(fmt: str, rng, n_rows: int = 64) -> object:
-    """Weights whose every row holds every code of ``fmt`` (and, for uintN, every zero point
-    over the rows), with fp16 scales from subnormal to large."""
+    """Weights whose every row holds every code of ``fmt`` at every element position of a
+    32-bit word (the kernel's dequantization depends on the position), and, for uintN, every
+    zero point over the rows, with fp16 scales from subnormal to large."""
     bits, has_zp = FORMATS[fmt]
     codes = np.arange(1 << bits, dtype=np.uint8)
     if fmt == "float8_e4m3fn":
         codes = codes[(codes & 0x7F) != 0x7F]   # NaN codes are rejected by the wrapper
-    k = 1 << max(bits, 7)                     # a multiple of 128 / bits
-    row = np.resize(codes, k)
+    per_word, vector = 32 // bits, 128 // bits
+    k = -(-per_word * len(codes) // vector) * vector
+    element = np.arange(k)
+    # Position p of word w holds code (w + p) mod len(codes): over the words, every code at every p.
+    row = codes[(element // per_word + element) % len(codes)]
     n_rows = max(n_rows, 1 << bits) if has_zp else n_rows
     all_codes = np.tile(row, (n_rows, 1))
     group = k
@@ -63,6 +67,9 @@ def _every_code_linear(fmt: str, rng, n_rows: int = 64) -> object:
 @pytest.mark.parametrize("fmt", list(FORMATS))
 def test_kernel_fp16_weights_are_one_rounding_of_exact(fmt, rng):
     w = _every_code_linear(fmt, rng)
+    codes, per_word = reference.weight_codes(w), 32 // w.bits
+    for position in range(per_word):             # the helper's promise: every code everywhere
+        assert len(np.unique(codes[0, position::per_word])) == len(np.unique(codes))
     exact = reference.dequantize_reference(w)
     with np.errstate(over="ignore"):
         want = exact.astype(np.float16)

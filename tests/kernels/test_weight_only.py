@@ -7,8 +7,8 @@ import pytest
 
 from hwsim.quant import QuantSpec, pack, quantize
 from kernels import KernelUnavailable, gpu_unavailable_reason, reference
-from kernels.weight_only import (FORMATS, FP16_REL_TOL, check_group_size, from_qtensor, linear,
-                                 weight_only_linear)
+from kernels.weight_only import (FORMATS, FP16_REL_TOL, WeightOnlyLinear, check_group_size, from_qtensor,
+                                 linear, weight_only_linear)
 
 
 def _linear_args(fmt="int4", n=8, k=256, group=128):
@@ -91,6 +91,47 @@ def test_activation_checks_come_before_cupy():
         linear(np.zeros((4, 256), np.float32), w)
 
 
+def test_weights_built_directly_are_validated():
+    good = weight_only_linear(*_linear_args("uint4"), fmt="uint4", k=256, group_size=128)
+    fields = dict(fmt="uint4", n=8, k=256, group_size=128, packed=good.packed, scales=good.scales,
+                  zero_points=good.zero_points)
+    WeightOnlyLinear(**fields)
+    cases = [
+        (dict(fmt="int3"), "fmt must be one of"),
+        (dict(n=9), r"packed must have shape \(9, 128\)"),
+        (dict(n=0), "n must be a positive int"),
+        (dict(k=512), r"packed must have shape \(8, 256\)"),
+        (dict(k=100), "k must be a multiple of 32"),
+        (dict(group_size=64), r"scales must have shape \(8, 4\)"),
+        (dict(group_size=None), "group_size must be an int"),
+        (dict(group_size=96), "group_size must divide k=256"),
+        (dict(packed=good.packed.view(np.int8)), "packed must have dtype uint8"),
+        (dict(scales=good.scales.astype(np.float32)), "scales must have dtype float16"),
+        (dict(scales=np.asfortranarray(good.scales)), "scales must be C-contiguous"),
+        (dict(zero_points=None), "zero_points are required"),
+        (dict(zero_points=good.zero_points[:, :1]), r"zero_points must have shape \(8, 2\)"),
+        (dict(fmt="int4"), "zero_points must be None"),
+    ]
+    for change, message in cases:
+        with pytest.raises(ValueError, match=message):
+            WeightOnlyLinear(**(fields | change))
+
+
+class _FakeCupy:
+    """Stands in for the cupy module on a machine without one: its ndarray type is no numpy
+    array, so the refusal of a host x can be checked here."""
+    class ndarray:
+        pass
+
+
+def test_host_activations_are_refused_before_the_launch(monkeypatch):
+    from kernels import weight_only
+    monkeypatch.setattr(weight_only, "cupy_module", lambda: _FakeCupy)
+    w = weight_only_linear(*_linear_args(), fmt="int4", k=256, group_size=128)
+    with pytest.raises(ValueError, match="x must be a cupy array on the device"):
+        linear(np.zeros((4, 256), np.float16), w)
+
+
 @pytest.mark.skipif(gpu_unavailable_reason() is None, reason="a GPU is present: this checks the no-GPU error")
 def test_without_gpu_the_error_names_what_is_missing():
     w = weight_only_linear(*_linear_args(), fmt="int4", k=256, group_size=128)
@@ -113,7 +154,15 @@ GPU_SPECS = {
 }
 # (M, N, K): GEMV, small batches, M past one 64-row tile, N not a multiple of 8 or 16, K not a
 # multiple of the 4-vector chunk, K shorter than one chunk per warp.
-SHAPES = [(1, 64, 512), (1, 37, 1152), (5, 70, 640), (16, 128, 1024), (33, 21, 384), (128, 48, 2176), (130, 9, 256)]
+# M = 24 and 32 take the MT = 2 kernels (17 <= M <= 32).
+SHAPES = [(1, 64, 512), (1, 37, 1152), (5, 70, 640), (16, 128, 1024), (24, 40, 768), (32, 19, 1152), (33, 21, 384),
+          (128, 48, 2176), (130, 9, 256)]
+
+
+def test_gpu_shapes_reach_every_m_tile_kernel():
+    # Each wq_gemm_*_mt{1,2,4} kernel must run in the GPU tests (MT = 2 needs 17 <= M <= 32).
+    from kernels.weight_only import _m_tiles
+    assert {_m_tiles(m) for m, _, _ in SHAPES} == {1, 2, 4}
 
 
 def _poisoned(cp, m, n):
