@@ -8,8 +8,8 @@ A config (built-in ones live in ``sweeps/configs/``, addressed by file stem) loo
 
     [axes]                 # every list non-empty, without duplicates
     schemes = ["int8", "int4-g128"]           # hwsim.quant.preset_names()
-    pes = ["int_mac", "lut"]                  # PE_KINDS
-    lanes = [16]                              # positive integers
+    pes = ["int_mac", "lut"]                  # models.cost.cycles.PE_KINDS
+    lanes = [16]                              # positive integers the PEs accept
     arrays = [64]                             # PEs in the array, positive integers
     workloads = ["minilm-l6"]                 # models.workloads.names()
     group_sizes = [32, 128]                   # optional axis, positive integers
@@ -17,17 +17,23 @@ A config (built-in ones live in ``sweeps/configs/``, addressed by file stem) loo
     seq_lens = [128]                          # optional axis, positive integers
 
     [report]               # optional
-    min_fidelity = 0.99                       # winners must reach this fidelity, or per
-                                              # fidelity metric: {cosine = 0.98, top1 = 0.97}
+    min_fidelity = 0.99                       # winners must reach this fidelity (0 < bar
+                                              # <= 1), or per fidelity metric:
+                                              # {cosine = 0.98, top1 = 0.97}
     baseline = {scheme = "int8", pe = "int_mac"}   # what the report compares winners against
+                                                   # (names from the vocabulary)
 
 The evaluator's module is the sweep's model of the world (models.rank by default). Besides the
 evaluator function it must define ``pareto_front(rows, objectives)`` (the report's front), and
 it may define ``applies(scheme, pe) -> bool`` (pairs it rejects are not enumerated),
-``NotApplicable`` (the exception the evaluator raises for points it does not apply to) and
-``vocabulary() -> {"schemes", "pes", "workloads"}`` (the names a config may use). Without
-``vocabulary`` the project's names apply: the hwsim.quant presets, PE_KINDS and the
-models.workloads names.
+``NotApplicable`` (the exception the evaluator raises for points it does not apply to),
+``vocabulary() -> {"schemes", "pes", "workloads"[, "fidelity_metrics"]}`` (the names a config
+may use; without "fidelity_metrics" any metric name may carry a bar) and
+``check_lanes(scheme, pe, lanes)`` (raises ValueError when that PE cannot have that many lanes
+for that scheme). Without ``vocabulary`` the project's names and limits apply: the
+hwsim.quant presets, models.cost.cycles.PE_KINDS, the models.workloads names, the fidelity
+metrics of models.fidelity.cache.MODELS, and the lane limits of the hwsim PE configs that
+models.cost.cycles builds for each applicable (scheme, PE) pair.
 
 Every validation error is a ValueError naming the file, the offending key and value, and what
 is allowed there.
@@ -42,9 +48,6 @@ from pathlib import Path
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 DEFAULT_EVALUATOR = "models.rank:evaluate_point"
-# The PE kinds models.rank evaluates (hwsim.pe names): the bit-parallel integer baseline, the
-# three low-bit PEs and the FP8 MAC.
-PE_KINDS = ("int_mac", "lut", "shift_add", "bit_serial", "fp8_mac")
 
 _NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
 _TOP_KEYS = ("name", "description", "evaluator", "axes", "report")
@@ -142,8 +145,10 @@ def parse(data: dict, *, source: str, default_name: str) -> SweepConfig:
     axes_table = data.get("axes")
     if not isinstance(axes_table, dict):
         raise ValueError(f"{source}: missing table [axes] with keys {', '.join(_REQUIRED_AXES)}")
-    axes = _parse_axes(axes_table, source, vocabulary(evaluator))
-    report = _parse_report(data.get("report", {}), source)
+    names = vocabulary(evaluator)
+    axes = _parse_axes(axes_table, source, names)
+    _check_lanes(axes, source, evaluator)
+    report = _parse_report(data.get("report", {}), source, names)
     return SweepConfig(name=name, description=description, evaluator=evaluator, axes=axes,
                        report=report, source=source)
 
@@ -166,16 +171,41 @@ def evaluator_module(evaluator: str):
     return module
 
 
-def vocabulary(evaluator: str) -> dict[str, tuple[str, ...]]:
-    """The scheme, PE and workload names a config for this evaluator may use."""
+def vocabulary(evaluator: str) -> dict[str, tuple[str, ...] | None]:
+    """The scheme, PE, workload and fidelity metric names a config for this evaluator may use
+    ("fidelity_metrics" is None when the evaluator does not list them)."""
     module = evaluator_module(evaluator)
     if hasattr(module, "vocabulary"):
         names = module.vocabulary()
-        return {key: tuple(names[key]) for key in ("schemes", "pes", "workloads")}
+        vocab = {key: tuple(names[key]) for key in ("schemes", "pes", "workloads")}
+        metrics = names.get("fidelity_metrics")
+        return {**vocab, "fidelity_metrics": None if metrics is None else tuple(metrics)}
     from hwsim.quant import preset_names
+    from models.cost.cycles import PE_KINDS
+    from models.fidelity.cache import MODELS
     from models.workloads import names as workload_names
     return {"schemes": tuple(preset_names()), "pes": PE_KINDS,
-            "workloads": tuple(workload_names())}
+            "workloads": tuple(workload_names()),
+            "fidelity_metrics": tuple(metric for metric, _ in MODELS.values())}
+
+
+def lane_check(evaluator: str):
+    """The evaluator's ``check_lanes(scheme, pe, lanes)``; for an evaluator without a
+    vocabulary (the project's own, models.rank) the check that builds the hwsim PE config the
+    cost model builds; None when the evaluator states no lane limits."""
+    module = evaluator_module(evaluator)
+    if hasattr(module, "check_lanes"):
+        return module.check_lanes
+    if hasattr(module, "vocabulary"):
+        return None
+    return _project_check_lanes
+
+
+def _project_check_lanes(scheme: str, pe: str, lanes: int) -> None:
+    # The PE config validates its lanes (range, LUT group multiple): ask it, copy no limit.
+    from models.cost import cycles
+    from models.rank import scheme_for
+    cycles.pe_model(cycles.map_scheme(pe, scheme_for(scheme)), lanes)
 
 
 def _check_keys(table: dict, allowed, source: str, prefix: str) -> None:
@@ -227,6 +257,24 @@ def _positive_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
+def _check_lanes(axes: dict, source: str, evaluator: str) -> None:
+    """Every lane count must fit every PE it meets in the grid (pairs the evaluator's
+    ``applies`` rejects are never run, so they are not checked)."""
+    check = lane_check(evaluator)
+    if check is None:
+        return
+    applies = getattr(evaluator_module(evaluator), "applies", None)
+    pairs = [(scheme, pe) for pe in axes["pes"] for scheme in axes["schemes"]
+             if applies is None or applies(scheme, pe)]
+    for index, lanes in enumerate(axes["lanes"]):
+        for scheme, pe in pairs:
+            try:
+                check(scheme, pe, lanes)
+            except ValueError as exc:
+                raise ValueError(f"{source}: axes.lanes[{index}]: {lanes} lanes do not fit the "
+                                 f"{pe} PE (scheme {scheme}): {exc}") from None
+
+
 def _check_unique(key: str, values: tuple, source: str) -> None:
     seen = set()
     for value in values:
@@ -235,25 +283,32 @@ def _check_unique(key: str, values: tuple, source: str) -> None:
         seen.add(value)
 
 
-def _parse_report(table, source: str) -> ReportSettings:
+def _parse_report(table, source: str, names: dict) -> ReportSettings:
     if not isinstance(table, dict):
         raise ValueError(f"{source}: report must be a table, got {table!r}")
     _check_keys(table, _REPORT_KEYS, source, "report.")
     defaults = ReportSettings()
     min_fidelity = table.get("min_fidelity", defaults.min_fidelity)
     if isinstance(min_fidelity, dict):
-        min_fidelity = {metric: _bar(bar, source, f"report.min_fidelity.{metric}")
-                        for metric, bar in min_fidelity.items()}
         if not min_fidelity:
             raise ValueError(f"{source}: report.min_fidelity must not be an empty table")
+        if names["fidelity_metrics"] is not None:
+            _check_keys(min_fidelity, names["fidelity_metrics"], source, "report.min_fidelity.")
+        min_fidelity = {metric: _bar(bar, source, f"report.min_fidelity.{metric}")
+                        for metric, bar in min_fidelity.items()}
     else:
         min_fidelity = _bar(min_fidelity, source, "report.min_fidelity")
     baseline = table.get("baseline", defaults.baseline)
-    if isinstance(baseline, dict):
-        if set(baseline) != {"scheme", "pe"} or not all(isinstance(v, str)
-                                                      for v in baseline.values()):
+    if "baseline" in table:
+        if not isinstance(baseline, dict) or set(baseline) != {"scheme", "pe"} \
+                or not all(isinstance(v, str) for v in baseline.values()):
             raise ValueError(f"{source}: report.baseline must be {{scheme = \"...\", "
                              f"pe = \"...\"}}, got {baseline!r}")
+        for key, axis in (("scheme", "schemes"), ("pe", "pes")):
+            if baseline[key] not in names[axis]:
+                raise ValueError(f"{source}: report.baseline.{key}: unknown "
+                                 f"{_NAMED_AXES[axis]} {baseline[key]!r}; allowed: "
+                                 f"{', '.join(names[axis])}")
         baseline = (baseline["scheme"], baseline["pe"])
     return ReportSettings(min_fidelity=min_fidelity, baseline=baseline)
 
@@ -262,4 +317,8 @@ def _bar(value, source: str, key: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"{source}: {key} must be a number or a table {{metric = number}}, "
                          f"got {value!r}")
+    # fidelity is a cosine or an accuracy: a bar outside (0, 1] is a typo (7 for 0.7, or 98
+    # for a percentage), and 0 would name every design a winner
+    if not 0.0 < value <= 1.0:
+        raise ValueError(f"{source}: {key} must be in (0, 1] (0 < bar <= 1), got {value!r}")
     return float(value)

@@ -3,8 +3,9 @@ and the simulated-vs-GPU throughput figure when recorded GPU results exist.
 
 A Pareto figure has three panels: fidelity loss (1 - fidelity, log, better up) against energy,
 latency and area (log x). Every design is a dot coloured by PE kind; the Pareto-optimal designs
-(over every objective that has values, at once, so a front point may look dominated in one
-projection) are ringed and labelled scheme/pe; the dashed line is the report's fidelity bar.
+(over every objective at once, report.pareto_rows, so a front point may look dominated in one
+projection) are ringed and labelled scheme/pe, labels nudged apart so none overlap; the dashed
+line is the report's fidelity bar.
 A metric no design has (area without synthesis data) gets a panel saying why.
 """
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 import textwrap
 from pathlib import Path
 
-from sweeps.report import missing_note, objectives_for, si
+from sweeps.report import OBJECTIVES, missing_note, pareto_rows, si
 
 _PANELS = (("energy_j", "energy per inference", "J"), ("latency_s", "latency", "s"),
            ("area_m2", "area", "m²"))
@@ -30,10 +31,9 @@ def pareto_plots(groups: dict[str, list[dict]], pareto_front, settings,
 
     names = []
     for label, group in groups.items():
-        objectives, _ = objectives_for(group)
-        front = pareto_front(group, objectives)
+        front, _ = pareto_rows(group, pareto_front)
         bar = settings.bar(group[0].get("fidelity_metric", "fidelity"))
-        figure = _pareto_figure(plt, group, front, bar, label, objectives)
+        figure = pareto_figure(plt, group, front, bar, label)
         name = f"pareto_{_slug(label)}.png"
         figure.savefig(Path(out_dir) / name, dpi=120)
         plt.close(figure)
@@ -41,7 +41,7 @@ def pareto_plots(groups: dict[str, list[dict]], pareto_front, settings,
     return names
 
 
-def _pareto_figure(plt, group, front, bar, title, objectives):
+def pareto_figure(plt, group, front, bar, title):
     from matplotlib.ticker import FuncFormatter, LogLocator
 
     pes = list(dict.fromkeys(row["pe"] for row in group))
@@ -62,9 +62,6 @@ def _pareto_figure(plt, group, front, bar, title, objectives):
         axis.scatter([row[metric] for row in front], [_loss(row) for row in front],
                      s=110, facecolors="none", edgecolors="black", linewidths=1.2,
                      label="Pareto front")
-        for row in _one_per_design(front, metric):
-            axis.annotate(f"{row['scheme']}/{row['pe']}", (row[metric], _loss(row)),
-                          fontsize=7, xytext=(5, 4), textcoords="offset points")
         if bar is not None:
             axis.axhline(max(1.0 - bar, _LOSS_FLOOR), color="grey", linestyle="--", linewidth=1)
         axis.set_xscale("log")
@@ -84,9 +81,61 @@ def _pareto_figure(plt, group, front, bar, title, objectives):
     axes[0].legend(fontsize=8, loc="best")
     bar_text = "no fidelity bar" if bar is None else f"dashed: fidelity bar {bar:g}"
     figure.suptitle(f"{title}: fidelity loss vs cost ({len(group)} designs; ringed: the "
-                    f"{len(front)} Pareto-optimal over {', '.join(objectives)}; {bar_text})")
+                    f"{len(front)} Pareto-optimal over {', '.join(OBJECTIVES)}; {bar_text})")
     figure.tight_layout()
+    # labels go on last: their placement needs the final axis limits and layout
+    for axis, (metric, _, _) in zip(axes, _PANELS):
+        dots = [(row[metric], _loss(row)) for row in group if _finite(row[metric])]
+        _label_front(axis, _one_per_design(front, metric), metric, dots)
     return figure
+
+
+_LABEL_FONT = 7  # points
+# label offsets tried in turn (points from the dot): beside it, then further up and down
+_OFFSETS = [(dx, dy) for dy in (3, -10, 13, -20, 23, -30, 33, -40, 43, -50)
+            for dx in (6, -6)]
+
+
+def _label_front(axis, rows, metric, dots) -> None:
+    """Label each row scheme/pe at the first offset whose text box stays inside the panel and
+    clear of every dot (``dots``: the panel's (x, y) data points), every ring and every label
+    placed before (boxes estimated from the font size); a label moved off its dot gets a
+    leader line."""
+    to_points = 72.0 / axis.figure.dpi
+    frame = axis.get_window_extent().extents * to_points
+    anchors = [axis.transData.transform((row[metric], _loss(row))) * to_points for row in rows]
+    # rings: marker size 110 pt², radius ~5 pt; dots: 28 pt², radius ~3 pt
+    placed = [(x - _RING, y - _RING, x + _RING, y + _RING) for x, y in anchors]
+    placed += [(x - _DOT, y - _DOT, x + _DOT, y + _DOT)
+               for x, y in (axis.transData.transform(dot) * to_points for dot in dots)]
+    for row, (x, y) in sorted(zip(rows, anchors), key=lambda pair: _loss(pair[0])):
+        text = f"{row['scheme']}/{row['pe']}"
+        width, height = 0.6 * _LABEL_FONT * len(text), 1.2 * _LABEL_FONT
+        candidates = []
+        for dx, dy in _OFFSETS:
+            left = x + dx if dx > 0 else x + dx - width
+            candidates.append(((dx, dy), (left, y + dy, left + width, y + dy + height)))
+        (dx, dy), box = next(
+            (candidate for candidate in candidates
+             if _inside(candidate[1], frame)
+             and not any(_overlap(candidate[1], other) for other in placed)),
+            candidates[0])
+        placed.append(box)
+        leader = dict(arrowstyle="-", linewidth=0.5, color="grey") if abs(dy) > 10 else None
+        axis.annotate(text, (row[metric], _loss(row)), fontsize=_LABEL_FONT,
+                      xytext=(dx, dy), textcoords="offset points",
+                      ha="left" if dx > 0 else "right", va="bottom", arrowprops=leader)
+
+
+_RING, _DOT = 5.0, 3.0  # points
+
+
+def _inside(box, frame) -> bool:
+    return frame[0] <= box[0] and box[2] <= frame[2] and frame[1] <= box[1] and box[3] <= frame[3]
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def _empty_panel(axis, metric, xlabel, group) -> None:

@@ -5,11 +5,18 @@ first and then the evaluator's metrics by name (the store keeps them sorted). Ev
 are not in it, so the same points give a byte-identical table however they were scheduled or
 resumed.
 
-The report names, per workload context (workload plus batch / sequence length when swept),
-the winners among points that reach the fidelity bar: lowest energy-delay product (the
-headline), lowest energy, lowest latency, smallest area, each with its numbers and the reason
-(its margin over the best other scheme and over the baseline), the highest-fidelity point, the
-Pareto front and the schemes that miss the fidelity bar.
+The report names, per workload context (workload plus batch / sequence length when swept), the
+fidelity proxy that judged it (model and sample size when the evaluator reports them) and the
+winners among points that reach the fidelity bar: lowest energy-delay product (the headline),
+lowest energy, lowest latency, smallest area, each with its numbers, its margin over the best
+other scheme and over the baseline (margins under NOISE are called ties: the cost model is not
+that precise), and *why* it wins in plain words: bits per weight, the dominant energy term,
+what sets the latency, area, and fidelity against the bar. Then the highest-fidelity point,
+the schemes that miss the bar, and the Pareto front.
+
+Missing metrics (NaN or None, e.g. an area without synthesis data) follow one policy
+everywhere: a design without a value is left out of that objective only, and marked with the
+evaluator's reason; it still competes on every other objective.
 """
 from __future__ import annotations
 
@@ -18,18 +25,24 @@ import json
 import math
 from pathlib import Path
 
+from models.rank import CLOCK_HZ, PARETO_OBJECTIVES as OBJECTIVES
 from sweeps import grid
 from sweeps.config import AXES, SweepConfig
 
-# objective -> direction; the Pareto front and the winners use these metrics
-OBJECTIVES = {"fidelity": "max", "energy_j": "min", "latency_s": "min", "area_m2": "min"}
 # (metric, what it is, unit) for the winners, the headline first
 _WINNER_METRICS = (("edp_js", "energy-delay product", "J·s"), ("energy_j", "energy", "J"),
                    ("latency_s", "latency", "s"), ("area_m2", "area", "m²"))
-# relative difference below which two designs count as tied on an objective
-_TIE = 0.005
+# Relative margin below which two designs count as tied: the energy, latency and area models
+# rest on published per-operation figures and a synthesis library, not on silicon, so a few
+# percent is within their error.
+NOISE = 0.05
 _CONTEXT_AXES = ("workloads", "batches", "seq_lens")
 _HARDWARE_AXES = ("lanes", "arrays", "group_sizes")
+# energy breakdown columns (models.rank) -> what the energy is spent on, in plain words
+_ENERGY_TERMS = {"energy_mac_j": "MAC arithmetic", "energy_rescale_j": "rescaling",
+                 "energy_sram_j": "SRAM reads", "energy_dram_j": "DRAM traffic"}
+# marks a design left out of an objective it has no value for
+_NO_VALUE = "†"
 
 
 def table_rows(config: SweepConfig, records: dict, points: list[dict]) -> list[dict]:
@@ -92,7 +105,8 @@ def write_report(config: SweepConfig, rows: list[dict], pareto_front, path: Path
               f" ({skipped} points not applicable). A winner must reach the fidelity bar "
               f"({config.report.describe()}); margins compare against the best design "
               f"of a *different scheme* and against the baseline "
-              f"{_baseline_label(config)} with the same lanes and array size.", ""]
+              f"{_baseline_label(config)} with the same lanes and array size. Margins under "
+              f"{NOISE:.0%} are within the cost model's noise and are called ties.", ""]
     for label, group in contexts(config, rows).items():
         lines += _context_section(config, label, group, pareto_front)
     lines += ["## Plots", ""]
@@ -109,13 +123,12 @@ def _baseline_label(config: SweepConfig) -> str:
 def _context_section(config, label, group, pareto_front) -> list[str]:
     metric = group[0].get("fidelity_metric", "fidelity")
     bar = config.report.bar(metric)
-    lines = [f"## {label}", ""]
+    lines = [f"## {label}", "", proxy_sentence(group), ""]
     if bar is None:
         return lines + [f"report.min_fidelity sets no bar for the fidelity metric {metric!r}, "
                         f"so no winner is named.", ""] + _pareto_table(group, pareto_front)
     eligible = [row for row in group if row["fidelity"] >= bar]
-    lines += [f"{len(group)} designs; fidelity metric: {metric}; {len(eligible)} reach {bar:g}.",
-              ""]
+    lines += [f"{len(group)} designs; {len(eligible)} reach the bar {metric} >= {bar:g}.", ""]
     if eligible:
         lines += _winners(eligible, bar, _baseline_rows(config, group), _hardware_keys(config))
     else:
@@ -128,8 +141,29 @@ def _context_section(config, label, group, pareto_front) -> list[str]:
     return lines
 
 
+def proxy_sentence(group: list[dict]) -> str:
+    """Which model measured fidelity and on how many samples (fidelity_model and
+    fidelity_samples columns), or the metric's name alone when the evaluator reports neither."""
+    metric = group[0].get("fidelity_metric", "fidelity")
+    models = list(dict.fromkeys(row["fidelity_model"] for row in group
+                                if row.get("fidelity_model")))
+    samples = sorted({row["fidelity_samples"] for row in group
+                      if _known(row.get("fidelity_samples"))})
+    if not models:
+        return (f"Fidelity proxy: metric {metric}; the evaluator reports no proxy model or "
+                f"sample size.")
+    if not samples:
+        counts = "a sample count it does not report"
+    elif len(samples) == 1:
+        counts = f"{samples[0]:g} samples"
+    else:
+        counts = f"{samples[0]:g} to {samples[-1]:g} samples"
+    return f"Fidelity proxy: {', '.join(models)} ({metric} over {counts})."
+
+
 def _winners(eligible, bar, baselines, hardware_keys) -> list[str]:
-    lines = ["| objective | winner | value | fidelity | reason |", "|---|---|---|---|---|"]
+    lines = ["| objective | winner | value | fidelity | margin |", "|---|---|---|---|---|"]
+    why = ["Why each wins:", ""]
     for key, what, unit in _WINNER_METRICS:
         valued = [row for row in eligible if _known(row[key])]
         if not valued:
@@ -139,36 +173,176 @@ def _winners(eligible, bar, baselines, hardware_keys) -> list[str]:
         # an exact tie goes to the higher fidelity
         best = min(valued, key=lambda row: (row[key], -row["fidelity"]))
         baseline = _matching(best, baselines, hardware_keys)
-        reason = _reason(best, key, what, unit, valued, baseline)
+        runner_up = _runner_up(best, key, valued)
+        margin = _margin(best, key, what, unit, runner_up, baseline)
         if len(valued) < len(eligible):
-            reason += (f"; {len(eligible) - len(valued)} design(s) with no {what} value not ranked "
-                       f"({missing_note(eligible, key)})")
+            margin += (f"; {len(eligible) - len(valued)} design(s) with no {what} value not "
+                       f"ranked ({missing_note(eligible, key)})")
         lines.append(f"| lowest {what} | **{design_label(best)}** | {si(best[key], unit)} | "
-                     f"{best['fidelity']:.4f} | {reason} |")
-    headline = min(eligible, key=lambda row: (row["edp_js"], -row["fidelity"]))
-    return [f"**Winner: {headline['scheme']}** on {headline['pe']} (lowest energy-delay "
-            f"product among designs with fidelity >= {bar:g}).", ""] \
-        + lines + [""]
+                     f"{best['fidelity']:.4f} | {margin} |")
+        why.append(f"- **lowest {what}, {design_label(best)}**: "
+                   f"{_why(best, key, runner_up or baseline, bar)}.")
+    return _headline(eligible, bar, baselines, hardware_keys) + lines + [""] + why + [""]
 
 
-def _reason(best, key, what, unit, eligible, baseline) -> str:
-    others = [row for row in eligible if row["scheme"] != best["scheme"]]
-    parts, runner_up = [], None
-    if others:
-        runner_up = min(others, key=lambda row: row[key])
-        if runner_up[key] <= best[key] * (1 + _TIE):
-            parts.append(f"tied (within {_TIE:.1%}) with {design_label(runner_up)} "
-                         f"({si(runner_up[key], unit)})")
-        else:
-            parts.append(f"{_ratio(runner_up[key], best[key])} lower {what} than the best other "
-                         f"scheme, {design_label(runner_up)} ({si(runner_up[key], unit)})")
-    else:
+def _headline(eligible, bar, baselines, hardware_keys) -> list[str]:
+    """The lowest-EDP design, with the caveats an architect needs before trusting it: a tie
+    within model noise, the baseline itself winning, a fidelity within sampling noise."""
+    best = min(eligible, key=lambda row: (row["edp_js"], -row["fidelity"]))
+    text = (f"**Winner: {best['scheme']}** on {best['pe']} (lowest energy-delay product among "
+            f"designs with fidelity >= {bar:g})")
+    runner_up = _runner_up(best, "edp_js", eligible)
+    if runner_up is not None and runner_up["edp_js"] <= best["edp_js"] * (1 + NOISE):
+        text += (f"; tied within model noise with {design_label(runner_up)}, so treat both "
+                 f"as candidates")
+    if best is _matching(best, baselines, hardware_keys):
+        text += "; the baseline itself: no other scheme beats it on energy-delay product"
+    flag = _sampling_flag(best, bar)
+    if flag:
+        text += f"; its fidelity is {flag}"
+    return [text + ".", ""]
+
+
+def _runner_up(best, key, valued):
+    """The best design of a different scheme on ``key``; None when ``best``'s scheme is the
+    only one."""
+    others = [row for row in valued if row["scheme"] != best["scheme"]]
+    return min(others, key=lambda row: row[key]) if others else None
+
+
+def _margin(best, key, what, unit, runner_up, baseline) -> str:
+    parts = []
+    if runner_up is None:
         parts.append("the only scheme that reaches the fidelity bar")
+    elif runner_up[key] <= best[key] * (1 + NOISE):
+        parts.append(f"tied: within model noise ({NOISE:.0%}) of {design_label(runner_up)} "
+                     f"({si(runner_up[key], unit)})")
+    else:
+        parts.append(f"{_ratio(runner_up[key], best[key])} lower {what} than the best other "
+                     f"scheme, {design_label(runner_up)} ({si(runner_up[key], unit)})")
     if baseline is not None and baseline is not best and baseline is not runner_up \
             and _known(baseline[key]):
-        parts.append(f"{_ratio(baseline[key], best[key])} lower than the baseline "
-                     f"{design_label(baseline)} ({si(baseline[key], unit)})")
+        if baseline[key] <= best[key] * (1 + NOISE):
+            parts.append(f"tied with the baseline {design_label(baseline)} "
+                         f"({si(baseline[key], unit)})")
+        else:
+            parts.append(f"{_ratio(baseline[key], best[key])} lower than the baseline "
+                         f"{design_label(baseline)} ({si(baseline[key], unit)})")
     return "; ".join(parts)
+
+
+def _why(best: dict, key: str, other, bar: float) -> str:
+    """Why ``best`` wins on ``key``, in plain words, against ``other`` (the best other scheme,
+    else the baseline, else None): the facts that drive that objective, then fidelity."""
+    drivers = {"edp_js": (_bits_reason, _energy_reason, _latency_reason),
+               "energy_j": (_bits_reason, _energy_reason),
+               "latency_s": (_latency_reason, _bits_reason),
+               "area_m2": (_area_reason,)}[key]
+    parts = [reason(best, other) for reason in drivers]
+    parts.append(_fidelity_reason(best, bar))
+    return "; ".join(part for part in parts if part)
+
+
+def _bits_reason(row: dict, other) -> str:
+    if not _known(row.get("bits_per_weight")):
+        return ""
+    text = f"{row['bits_per_weight']:.3g} bits per weight (scales included)"
+    if other is not None and _known(other.get("bits_per_weight")):
+        text += f" against {other['bits_per_weight']:.3g} for {design_label(other)}"
+    return text
+
+
+def energy_split(row: dict) -> list[tuple[str, float]]:
+    """(what, share of energy_j) per breakdown column the row has, largest first."""
+    total = row.get("energy_j")
+    if not _known(total) or total <= 0:
+        return []
+    terms = [(words, row[column] / total) for column, words in _ENERGY_TERMS.items()
+             if _known(row.get(column))]
+    return sorted(terms, key=lambda term: -term[1])
+
+
+def _energy_reason(row: dict, other) -> str:
+    split = energy_split(row)
+    if not split:
+        return "no energy breakdown from the evaluator"
+    shares = ", ".join(f"{share:.0%} {words}" for words, share in split if share >= 0.01)
+    text = f"its energy goes mostly to {split[0][0]} ({shares})"
+    saving = _largest_saving(row, other)
+    if saving:
+        text += f"; {saving}"
+    return text
+
+
+def _largest_saving(row: dict, other) -> str:
+    """Which energy term ``row`` saves most on against ``other``: where its lead comes from."""
+    if other is None:
+        return ""
+    savings = [(other[column] - row[column], column, words)
+               for column, words in _ENERGY_TERMS.items()
+               if _known(row.get(column)) and _known(other.get(column))]
+    if not savings:
+        return ""
+    saved, column, words = max(savings)
+    if saved <= 0 or other["energy_j"] <= row["energy_j"] * (1 + NOISE):
+        return f"its energy is within model noise of {design_label(other)}'s"
+    return (f"the lead over {design_label(other)} comes mostly from {words} "
+            f"({si(row[column], 'J')} against {si(other[column], 'J')})")
+
+
+def _latency_reason(row: dict, other) -> str:
+    if not all(_known(row.get(key)) for key in ("cycles", "macs", "lanes", "array")):
+        return ""
+    # 1 when every lane does a MAC each cycle; a bit-serial PE spends one cycle per weight
+    # bit, and idle lanes (a dot product shorter than the lanes) add more
+    per_mac = row["cycles"] * row["lanes"] * row["array"] / row["macs"]
+    compute_s = row["cycles"] / CLOCK_HZ
+    pace = f"{per_mac:.2f} cycles per MAC per lane, {si(compute_s, 's')} of compute at " \
+           f"{si(CLOCK_HZ, 'Hz')}"
+    if row["latency_s"] > compute_s * (1 + NOISE):
+        return (f"latency is memory-bound: moving weights and activations through DRAM takes "
+                f"longer than the compute ({pace}), so fewer bits per weight mean less time")
+    return f"latency is compute-bound ({pace})"
+
+
+def _area_reason(row: dict, other) -> str:
+    array = row.get("array")
+    text = f"{si(row['area_m2'], 'm²')}"
+    if _known(array):
+        text += f" = {array} {row['pe']} PEs of {si(row['area_m2'] / array, 'm²')}"
+    if other is not None and _known(other.get("area_m2")):
+        text += (f", against {si(other['area_m2'], 'm²')} for {design_label(other)}")
+    return text
+
+
+def _fidelity_reason(row: dict, bar: float) -> str:
+    metric = row.get("fidelity_metric", "fidelity")
+    text = f"{metric} {row['fidelity']:.4f}, {row['fidelity'] - bar:+.4f} against the bar {bar:g}"
+    flag = _sampling_flag(row, bar)
+    return f"{text}, {flag}" if flag else text
+
+
+# Fidelity metrics that are the fraction of samples judged right (a top-1 accuracy): their
+# sampling error is binomial, sqrt(p (1 - p) / n) over fidelity_samples samples.
+_PROPORTION_METRICS = ("top1",)
+
+
+def sampling_error(row: dict, bar: float) -> float | None:
+    """One binomial standard error of a proportion metric at the bar, or None (another metric,
+    or no sample count)."""
+    samples = row.get("fidelity_samples")
+    if row.get("fidelity_metric") not in _PROPORTION_METRICS or not _known(samples) \
+            or samples <= 0:
+        return None
+    return math.sqrt(bar * (1.0 - bar) / samples)
+
+
+def _sampling_flag(row: dict, bar: float) -> str:
+    error = sampling_error(row, bar)
+    if error is None or abs(row["fidelity"] - bar) > error:
+        return ""
+    return (f"within one sampling error of the bar (±{error:.4f} over "
+            f"{row['fidelity_samples']:g} samples): the proxy cannot tell it from the bar")
 
 
 def _baseline_rows(config, group) -> list[dict]:
@@ -201,29 +375,46 @@ def _ratio(other: float, best: float) -> str:
 
 
 def _misses(group, bar) -> list[str]:
-    best_by_scheme: dict[str, float] = {}
-    for row in group:
-        best_by_scheme[row["scheme"]] = max(best_by_scheme.get(row["scheme"], -float("inf")),
-                                            row["fidelity"])
-    missed = [f"{scheme} ({fid:.4f})" for scheme, fid in best_by_scheme.items() if fid < bar]
+    # the last row per scheme in ascending fidelity order is the scheme's best
+    best = {row["scheme"]: row for row in sorted(group, key=lambda row: row["fidelity"])}
+    order = dict.fromkeys(row["scheme"] for row in group)  # first-seen order
+    missed = [_miss(scheme, best[scheme], bar) for scheme in order
+              if best[scheme]["fidelity"] < bar]
     if not missed:
         return []
     return [f"Below the fidelity bar (best fidelity per scheme): {', '.join(missed)}.", ""]
 
 
-def objectives_for(group: list[dict]) -> tuple[dict, list[str]]:
-    """(the OBJECTIVES every row of ``group`` has a value for, a note per objective left out).
+def _miss(scheme: str, row: dict, bar: float) -> str:
+    flag = _sampling_flag(row, bar)
+    return f"{scheme} ({row['fidelity']:.4f}{'; ' + flag if flag else ''})"
 
-    A metric the evaluator could not compute for some design (e.g. area without synthesis
-    data) cannot rank that design, so the front is taken over the others rather than over
-    only the designs that have it."""
-    objectives, notes = {}, []
-    for metric, sense in OBJECTIVES.items():
-        if all(_known(row.get(metric)) for row in group):
-            objectives[metric] = sense
-        else:
-            notes.append(f"{metric} left out ({missing_note(group, metric)})")
-    return objectives, notes
+
+def pareto_rows(group: list[dict], pareto_front) -> tuple[list[dict], list[str]]:
+    """(the Pareto-optimal rows of ``group`` over OBJECTIVES in input order, a note per
+    objective some design has no value for).
+
+    A design without a value for an objective (e.g. area without synthesis data) is left out
+    of that objective only: it is on the front when no design that has every objective it has
+    dominates it over those objectives. Designs with every value compete on all of them."""
+    front_ids, notes = set(), []
+    for metric in OBJECTIVES:
+        lacking = sum(not _known(row.get(metric)) for row in group)
+        if lacking:
+            notes.append(f"{lacking} of {len(group)} design(s) without {metric}, marked "
+                         f"{_NO_VALUE}, ranked on the other objectives "
+                         f"({missing_note(group, metric)})")
+    for known in dict.fromkeys(_known_objectives(row) for row in group):
+        if not known:
+            continue
+        rivals = [row for row in group if set(known) <= set(_known_objectives(row))]
+        front = pareto_front(rivals, {metric: OBJECTIVES[metric] for metric in known})
+        front_ids.update(id(row) for row in front if _known_objectives(row) == known)
+    return [row for row in group if id(row) in front_ids], notes
+
+
+def _known_objectives(row: dict) -> tuple[str, ...]:
+    return tuple(metric for metric in OBJECTIVES if _known(row.get(metric)))
 
 
 def missing_note(group, metric) -> str:
@@ -236,17 +427,22 @@ def missing_note(group, metric) -> str:
 
 
 def _pareto_table(group, pareto_front) -> list[str]:
-    objectives, notes = objectives_for(group)
-    front = sorted(pareto_front(group, objectives), key=lambda row: -row["fidelity"])
-    lines = [f"Pareto front over {', '.join(f'{k} ({v})' for k, v in objectives.items())}"
-             f"{'; ' + '; '.join(notes) if notes else ''}: "
-             f"{len(front)} of {len(group)} designs.", "",
-             "| design | fidelity | energy | latency | area | EDP |", "|---|---|---|---|---|---|"]
+    front, notes = pareto_rows(group, pareto_front)
+    front = sorted(front, key=lambda row: -row["fidelity"])
+    lines = [f"Pareto front over {', '.join(f'{k} ({v})' for k, v in OBJECTIVES.items())}: "
+             f"{len(front)} of {len(group)} designs.", ""]
+    lines += [f"{_NO_VALUE} {note}." for note in notes] + ([""] if notes else [])
+    lines += ["| design | fidelity | energy | latency | area | EDP |", "|---|---|---|---|---|---|"]
     for row in front:
-        lines.append(f"| {design_label(row)} | {row['fidelity']:.4f} | {si(row['energy_j'], 'J')} "
-                     f"| {si(row['latency_s'], 's')} | {si(row['area_m2'], 'm²')} "
-                     f"| {si(row['edp_js'], 'J·s')} |")
+        lines.append(f"| {design_label(row)} | {row['fidelity']:.4f} | "
+                     f"{_cell(row, 'energy_j', 'J')} | {_cell(row, 'latency_s', 's')} | "
+                     f"{_cell(row, 'area_m2', 'm²')} | {_cell(row, 'edp_js', 'J·s')} |")
     return lines + [""]
+
+
+def _cell(row: dict, metric: str, unit: str) -> str:
+    value = row.get(metric)
+    return si(value, unit) if _known(value) else f"n/a{_NO_VALUE}"
 
 
 _PREFIXES = ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1e0, ""),

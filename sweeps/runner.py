@@ -99,7 +99,10 @@ def run(config: SweepConfig, store: Store, executor: Executor, *, limit: int | N
     outcome = Outcome(total=len(todo), already_done=done)
     print(f"sweep {config.name}: {done} points already in {store.path}, "
           f"{len(todo)} to evaluate", file=stream)
-    batch = _Batch(config.evaluator, executor, store, Progress(len(todo), stream), outcome)
+    groups = [_group(point) for _, point in todo]
+    leaders = len(set(groups))
+    progress = Progress({LEADER: leaders, FOLLOWER: len(todo) - leaders}, stream)
+    batch = _Batch(config.evaluator, executor, store, progress, outcome)
     try:
         batch.run(todo)
     except KeyboardInterrupt:
@@ -112,6 +115,11 @@ def run(config: SweepConfig, store: Store, executor: Executor, *, limit: int | N
 
 def _group(point: dict) -> tuple:
     return point["scheme"], point["workload"]
+
+
+# The two kinds of point for the ETA: the first point of a (scheme, workload) group computes the
+# real-model fidelity (seconds to minutes); the others read it from the cache (well under one).
+LEADER, FOLLOWER = "first of its scheme and workload", "other"
 
 
 class _Batch:
@@ -131,6 +139,7 @@ class _Batch:
             else:
                 self.held[_group(point)] = []
                 leaders.append((key, point))
+        self.leader_ids = {id(point) for _, point in leaders}
         waiting = self.submit(leaders)
         while waiting:
             finished, waiting = wait(waiting, return_when=FIRST_COMPLETED)
@@ -152,6 +161,7 @@ class _Batch:
         """Store or report one finished point; return the futures of the points it released."""
         point = self.futures[future]
         label = grid.describe(point)
+        kind = LEADER if id(point) in self.leader_ids else FOLLOWER
         try:
             record = future.result()
         except BrokenProcessPool as exc:
@@ -159,12 +169,13 @@ class _Batch:
             return set()
         except Exception as exc:
             self.outcome.failures.append((label, f"{type(exc).__name__}: {exc}"))
-            self.progress.line(label, f"FAILED: {type(exc).__name__}: {exc}")
+            self.progress.line(label, f"FAILED: {type(exc).__name__}: {exc}", kind, None)
         else:
             self.store.append(record)
             self.outcome.stored += 1
             status = "ok" if record["status"] == "ok" else "not applicable"
-            self.progress.line(label, f"{status} ({record['seconds']:.2f} s)")
+            self.progress.line(label, f"{status} ({record['seconds']:.2f} s)", kind,
+                               record["seconds"])
         return self.submit(self.held.pop(_group(point), []))
 
     def cancel(self) -> None:
@@ -174,25 +185,55 @@ class _Batch:
 
 class Progress:
     """A text progress bar with ETA on ``stream``: one line per finished point, so it reads
-    the same in a terminal and in a CI log. ETA = mean time per finished point x remaining."""
+    the same in a terminal and in a CI log.
+
+    Points come in kinds of very different cost (``totals``: kind -> number of points; the
+    runner's are LEADER, which computes a real-model fidelity, and FOLLOWER, which does not), so
+    one mean over all points would extrapolate the slow first points over the cheap rest. The
+    ETA is elapsed x remaining work / finished work, where work is evaluation seconds and a
+    remaining point of a kind counts its kind's mean; until MIN_SAMPLES points of every kind
+    that still has points left have finished, the line says "eta estimating"."""
 
     WIDTH = 24
+    MIN_SAMPLES = 3
 
-    def __init__(self, total: int, stream, clock=time.monotonic):
-        self.total, self.stream, self.clock = total, stream, clock
+    def __init__(self, totals: dict[str, int], stream, clock=time.monotonic):
+        self.totals, self.stream, self.clock = dict(totals), stream, clock
+        self.total = sum(self.totals.values())
         self.start = clock()
         self.done = 0
+        self.finished = dict.fromkeys(self.totals, 0)       # kind -> points finished
+        self.seconds: dict[str, list[float]] = {kind: [] for kind in self.totals}
 
-    def line(self, label: str, status: str) -> None:
+    def line(self, label: str, status: str, kind: str, seconds: float | None) -> None:
+        """One finished point of ``kind``; ``seconds`` its evaluation time (None: unknown,
+        e.g. it failed)."""
         self.done += 1
+        self.finished[kind] += 1
+        if seconds is not None:
+            self.seconds[kind].append(seconds)
         elapsed = self.clock() - self.start
-        eta = elapsed / self.done * (self.total - self.done)
         filled = self.WIDTH * self.done // max(self.total, 1)
         bar = "#" * filled + "-" * (self.WIDTH - filled)
         width = len(str(self.total))
         percent = 100 * self.done // max(self.total, 1)
         print(f"[{bar}] {self.done:{width}d}/{self.total} {percent:3d}% elapsed {_clock(elapsed)}"
-              f" eta {_clock(eta)}  {label}: {status}", file=self.stream, flush=True)
+              f" eta {self.eta(elapsed)}  {label}: {status}", file=self.stream, flush=True)
+
+    def eta(self, elapsed: float) -> str:
+        left = {kind: self.totals[kind] - self.finished[kind] for kind in self.totals}
+        if any(count and len(self.seconds[kind]) < self.MIN_SAMPLES
+               for kind, count in left.items()):
+            # A kind still unmeasured could take anything. Not even a lower bound from the
+            # measured kinds is shown: the first points also pay each fresh worker's start-up
+            # (imports, model loading), so early means overstate the rest several times over.
+            return "estimating"
+        done_work = sum(sum(times) for times in self.seconds.values())
+        left_work = sum(count * sum(self.seconds[kind]) / len(self.seconds[kind])
+                        for kind, count in left.items() if count)
+        if left_work == 0:
+            return _clock(0)
+        return _clock(elapsed * left_work / done_work) if done_work > 0 else "estimating"
 
 
 def _clock(seconds: float) -> str:

@@ -151,3 +151,73 @@ def test_evaluator_module_must_define_pareto_front(write, monkeypatch):
     monkeypatch.delattr(sweep_double, "pareto_front")
     with pytest.raises(ImportError, match="sweep_double has no function pareto_front"):
         config.load(str(write(GOOD)))
+
+
+# The project's own evaluator (models.rank): names and limits come from models, not copies.
+REAL = GOOD.replace('evaluator = "sweep_double:evaluate_point"\n', "").replace(
+    '["minilm-l6"]', '["resnet18"]')
+
+
+@pytest.mark.parametrize("report_table, expected", [
+    ("min_fidelity = {cosin = 0.98}",
+     "unknown key 'report.min_fidelity.cosin'; allowed keys in [report.min_fidelity]: cosine, "
+     "top1"),
+    ("min_fidelity = 7.0", "report.min_fidelity must be in (0, 1] (0 < bar <= 1), got 7.0"),
+    ("min_fidelity = 0", "report.min_fidelity must be in (0, 1] (0 < bar <= 1), got 0"),
+    ("min_fidelity = {top1 = 97}",
+     "report.min_fidelity.top1 must be in (0, 1] (0 < bar <= 1), got 97"),
+    ('baseline = {scheme = "int9", pe = "int_mac"}',
+     "report.baseline.scheme: unknown scheme 'int9'; allowed: "),
+    ('baseline = {scheme = "int8", pe = "gpu"}',
+     "report.baseline.pe: unknown PE kind 'gpu'; allowed: int_mac, lut, shift_add, bit_serial, "
+     "fp8_mac"),
+    ('baseline = "int8"', "report.baseline must be {scheme = \"...\", pe = \"...\"}, got 'int8'"),
+])
+def test_report_settings_are_checked_against_the_evaluator(write, report_table, expected):
+    message = load_error(write, REAL + f"[report]\n{report_table}\n")
+    assert expected in message and "c.toml" in message
+
+
+def test_a_bar_of_exactly_one_is_allowed(write):
+    loaded = config.load(str(write(REAL + "[report]\nmin_fidelity = {top1 = 1}\n")))
+    assert loaded.report.bar("top1") == 1.0
+
+
+@pytest.mark.parametrize("lanes, pes, expected", [
+    ("[16, 300]", '["int_mac"]', "axes.lanes[1]: 300 lanes do not fit the int_mac PE (scheme "
+                                 "int8): lanes must be an integer in 1..256, got 300"),
+    # int8 does not run on the LUT PE (at most 4 weight bits), binary does
+    ("[8, 6]", '["int_mac", "lut"]', "axes.lanes[1]: 6 lanes do not fit the lut PE (scheme "
+                                     "binary): lanes must be a multiple of group_size=4, got 6"),
+])
+def test_lanes_are_checked_at_load_time_against_the_pe_configs(write, lanes, pes, expected):
+    text = REAL.replace("lanes = [8, 16]", f"lanes = {lanes}").replace(
+        'pes = ["int_mac", "lut"]', f"pes = {pes}")
+    assert expected in load_error(write, text)
+
+
+def test_lanes_that_fit_every_pe_they_meet_load(write):
+    # 6 lanes is no multiple of the LUT group, but no LUT PE is in this sweep
+    text = REAL.replace("lanes = [8, 16]", "lanes = [6]").replace(
+        'pes = ["int_mac", "lut"]', 'pes = ["int_mac", "bit_serial"]')
+    assert config.load(str(write(text))).axes["lanes"] == (6,)
+
+
+def test_an_evaluator_may_state_its_own_lane_limits(write, monkeypatch):
+    import sweep_double
+
+    def check_lanes(scheme, pe, lanes):
+        if lanes > 8:
+            raise ValueError(f"lanes must be at most 8, got {lanes}")
+    monkeypatch.setattr(sweep_double, "check_lanes", check_lanes, raising=False)
+    assert ("axes.lanes[1]: 16 lanes do not fit the int_mac PE (scheme int8): lanes must be at "
+            "most 8, got 16") in load_error(write, GOOD)
+
+
+def test_pe_kinds_are_the_cost_models():
+    from models.cost.cycles import PE_KINDS
+    from models.fidelity.cache import MODELS
+    names = config.vocabulary(config.DEFAULT_EVALUATOR)
+    assert names["pes"] is PE_KINDS
+    assert names["fidelity_metrics"] == tuple(metric for metric, _ in MODELS.values())
+    assert not hasattr(config, "PE_KINDS")

@@ -17,9 +17,9 @@ def make_config(min_fidelity=0.99, baseline=("int8", "int_mac"), **extra_axes) -
 
 
 def row(scheme, pe, fidelity, energy, latency, area, **extra):
-    return dict(scheme=scheme, pe=pe, lanes=16, array=64, workload="w", fidelity=fidelity,
-                fidelity_metric="cosine", energy_j=energy, latency_s=latency, area_m2=area,
-                edp_js=energy * latency, **extra)
+    return {"scheme": scheme, "pe": pe, "lanes": 16, "array": 64, "workload": "w",
+            "fidelity": fidelity, "fidelity_metric": "cosine", "energy_j": energy,
+            "latency_s": latency, "area_m2": area, "edp_js": energy * latency, **extra}
 
 
 def front_of_all(rows, objectives):
@@ -69,7 +69,8 @@ def test_winners_numbers_and_reasons(tmp_path):
                         plots=["pareto_w.png"], gpu_note="no GPU results")
     text = path.read_text()
     assert "5 evaluated design points from `t.toml` (3 points not applicable)" in text
-    assert "## w\n\n5 designs; fidelity metric: cosine; 4 reach 0.99." in text
+    assert ("## w\n\nFidelity proxy: metric cosine; the evaluator reports no proxy model or "
+            "sample size.\n\n5 designs; 4 reach the bar cosine >= 0.99.") in text
     # EDP among the four that reach 0.99: int4-g128 on lut 2e-6 J x 3e-3 s = 6e-9 J·s is lowest
     assert "**Winner: int4-g128** on lut" in text
     lines = {line.split("|")[1].strip(): line for line in text.splitlines()
@@ -83,7 +84,7 @@ def test_winners_numbers_and_reasons(tmp_path):
     latency = lines["lowest latency"]
     # int8/int_mac and int4-g128/int_mac tie at 2 ms: the exact tie goes to higher fidelity
     assert "**int8 on int_mac (lanes=16, array=64)** | 2 ms | 0.9995" in latency
-    assert "tied (within 0.5%) with int4-g128 on int_mac" in latency
+    assert "tied: within model noise (5%) of int4-g128 on int_mac" in latency
     assert "baseline" not in latency  # the winner is the baseline itself
     assert "| 0.1 mm² |" in lines["lowest area"]
     assert "Highest fidelity: **int8 on int_mac (lanes=16, array=64)**, cosine 0.9995." in text
@@ -101,16 +102,17 @@ def test_no_design_reaches_the_bar(tmp_path):
     assert "Winner" not in text
 
 
-def test_missing_area_is_explained_not_ranked(tmp_path):
+def test_missing_area_everywhere_is_explained_not_ranked(tmp_path):
     rows = [dict(r, area_m2=math.nan, area_note="no synthesis record") for r in ROWS]
     path = tmp_path / "r.md"
     report.write_report(make_config(), rows, front_of_all, path, skipped=0, plots=[],
                         gpu_note="none")
     text = path.read_text()
     assert "| lowest area | none | n/a | | no area for any design: no synthesis record |" in text
-    assert ("Pareto front over fidelity (max), energy_j (min), latency_s (min); area_m2 left "
-            "out (no synthesis record): ") in text
-    assert "| n/a |" in text  # the area column of the Pareto table
+    assert ("Pareto front over fidelity (max), energy_j (min), latency_s (min), area_m2 (min): "
+            "5 of 5 designs.\n\n† 5 of 5 design(s) without area_m2, marked †, ranked on the "
+            "other objectives (no synthesis record).") in text
+    assert "| n/a† |" in text  # the area column of the Pareto table
 
 
 def test_designs_without_a_metric_are_named_not_ranked(tmp_path):
@@ -125,12 +127,44 @@ def test_designs_without_a_metric_are_named_not_ranked(tmp_path):
     assert "1 design(s) with no area value not ranked (no synthesis record for lut)" in area
 
 
-def test_objectives_for_drops_a_metric_any_row_lacks():
-    rows = [ROWS[0], dict(ROWS[1], area_m2=None)]
-    objectives, notes = report.objectives_for(rows)
-    assert objectives == {"fidelity": "max", "energy_j": "min", "latency_s": "min"}
-    assert notes == ["area_m2 left out (the evaluator gave no value)"]
-    assert report.objectives_for(ROWS) == (report.OBJECTIVES, [])
+# One NaN-area policy: a design without area is left out of the area objective only. r1 and r2
+# tie on everything but area, so r2 (smaller) dominates r1: dropping area for every design
+# because r3 and r4 lack it would keep r1. r3 has no area but the lowest energy: on the front,
+# marked. r4 has no area and is worse than r2 on the other three: off the front.
+PARTIAL_AREA = [
+    row("int8", "int_mac", 0.9995, 8e-6, 2e-3, 4e-7),
+    row("int8", "lut", 0.9995, 8e-6, 2e-3, 3e-7),
+    row("int4-g128", "lut", 0.995, 2e-6, 3e-3, math.nan, area_note="no synthesis record"),
+    row("binary", "lut", 0.6, 9e-6, 5e-3, math.nan, area_note="no synthesis record"),
+]
+
+
+def test_a_design_without_area_leaves_only_the_area_objective():
+    from models.rank import pareto_front
+    front, notes = report.pareto_rows(PARTIAL_AREA, pareto_front)
+    assert front == [PARTIAL_AREA[1], PARTIAL_AREA[2]]
+    assert notes == ["2 of 4 design(s) without area_m2, marked †, ranked on the other "
+                     "objectives (no synthesis record)"]
+    # with every value present the front is the evaluator's own, over all four objectives
+    assert report.pareto_rows(ROWS, pareto_front) == (pareto_front(ROWS, report.OBJECTIVES), [])
+
+
+def test_partial_area_in_the_report_and_its_pareto_table(tmp_path):
+    from models.rank import pareto_front
+    path = tmp_path / "r.md"
+    report.write_report(make_config(), PARTIAL_AREA, pareto_front, path, skipped=0, plots=[],
+                        gpu_note="none")
+    text = path.read_text()
+    assert "area_m2 (min): 2 of 4 designs." in text
+    table = text[text.index("| design |"):].splitlines()
+    assert table[2].startswith("| int8 on lut (lanes=16, array=64) | 0.9995 |")
+    assert table[3] == ("| int4-g128 on lut (lanes=16, array=64) | 0.9950 | 2 µJ | 3 ms | n/a† "
+                        "| 6 nJ·s |")
+
+
+def test_objectives_are_the_evaluators_not_a_copy():
+    from models import rank
+    assert report.OBJECTIVES is rank.PARETO_OBJECTIVES
 
 
 def test_per_metric_bars(tmp_path):
@@ -140,10 +174,10 @@ def test_per_metric_bars(tmp_path):
                         front_of_all, path, skipped=0, plots=[], gpu_note="none")
     text = path.read_text()
     assert "A winner must reach the fidelity bar (cosine >= 0.99, top1 >= 0.95)" in text
-    assert "## c\n\n1 designs; fidelity metric: top1; 1 reach 0.95." in text
+    assert "1 designs; 1 reach the bar top1 >= 0.95." in text
     report.write_report(make_config(min_fidelity={"cosine": 0.99}), rows, front_of_all, path,
                         skipped=0, plots=[], gpu_note="none")
-    assert ("## c\n\nreport.min_fidelity sets no bar for the fidelity metric 'top1', so no "
+    assert ("report.min_fidelity sets no bar for the fidelity metric 'top1', so no "
             "winner is named.") in path.read_text()
 
 
@@ -173,3 +207,148 @@ def test_only_one_scheme_meets_the_bar(tmp_path):
 ])
 def test_si(value, unit, text):
     assert report.si(value, unit) == text
+
+
+# Two designs with the evaluator's breakdown columns. lanes=16, array=64 and macs chosen so
+# that A needs 2.00 cycles per MAC per lane: 3e6 cycles x 16 x 64 / 1.536e9 MACs. A's latency
+# (3 ms) equals its compute time at 1 GHz (compute-bound); B's 4 ms exceeds its 1 ms of compute
+# (memory-bound).
+BREAKDOWN = [
+    row("int4-g128", "lut", 0.995, 2e-6, 3e-3, 1e-7, bits_per_weight=4.25, energy_mac_j=0.2e-6,
+        energy_sram_j=0.3e-6, energy_dram_j=1.5e-6, energy_rescale_j=0.0, cycles=3_000_000,
+        macs=1_536_000_000),
+    row("int8", "lut", 0.9995, 5e-6, 4e-3, 3e-7, bits_per_weight=8.0, energy_mac_j=0.5e-6,
+        energy_sram_j=0.5e-6, energy_dram_j=4e-6, energy_rescale_j=0.0, cycles=1_000_000,
+        macs=1_536_000_000),
+]
+
+
+def why_lines(tmp_path, rows, config=None) -> dict[str, str]:
+    path = tmp_path / "r.md"
+    report.write_report(config or make_config(), rows, front_of_all, path, skipped=0,
+                        plots=[], gpu_note="none")
+    text = path.read_text()
+    assert "Why each wins:" in text
+    return {line[4:].split(",")[0]: line for line in text.splitlines()
+            if line.startswith("- **lowest")}
+
+
+def test_why_gives_bits_energy_term_latency_driver_area_and_fidelity(tmp_path):
+    why = why_lines(tmp_path, BREAKDOWN)
+    other = "int8 on lut (lanes=16, array=64)"
+    assert why["lowest energy"] == (
+        f"- **lowest energy, int4-g128 on lut (lanes=16, array=64)**: 4.25 bits per weight "
+        f"(scales included) against 8 for {other}; its energy goes mostly to DRAM traffic (75% "
+        f"DRAM traffic, 15% SRAM reads, 10% MAC arithmetic); the lead over {other} comes mostly "
+        f"from DRAM traffic (1.5 µJ against 4 µJ); cosine 0.9950, +0.0050 against the bar 0.99.")
+    assert why["lowest latency"].endswith(
+        "latency is compute-bound (2.00 cycles per MAC per lane, 3 ms of compute at 1 GHz); "
+        "4.25 bits per weight (scales included) against 8 for int8 on lut (lanes=16, array=64); "
+        "cosine 0.9950, +0.0050 against the bar 0.99.")
+    assert why["lowest area"].endswith(
+        "**: 0.1 mm² = 64 lut PEs of 0.00156 mm², against 0.3 mm² for int8 on lut (lanes=16, "
+        "array=64); cosine 0.9950, +0.0050 against the bar 0.99.")
+    edp = why["lowest energy-delay product"]
+    assert "bits per weight" in edp and "DRAM traffic" in edp and "compute-bound" in edp
+
+
+def test_why_memory_bound_latency(tmp_path):
+    why = why_lines(tmp_path, BREAKDOWN[1:])
+    assert ("latency is memory-bound: moving weights and activations through DRAM takes longer "
+            "than the compute (0.67 cycles per MAC per lane, 1 ms of compute at 1 GHz), so "
+            "fewer bits per weight mean less time") in why["lowest latency"]
+    assert "the only scheme that reaches the fidelity bar" in (tmp_path / "r.md").read_text()
+
+
+def test_why_without_breakdown_columns_says_so(tmp_path):
+    why = why_lines(tmp_path, ROWS)
+    assert "no energy breakdown from the evaluator" in why["lowest energy"]
+    assert "bits per weight" not in why["lowest energy"]
+    assert "cycles per MAC" not in why["lowest latency"]
+
+
+def test_an_energy_lead_within_noise_is_not_explained_away(tmp_path):
+    close = [BREAKDOWN[0], dict(BREAKDOWN[1], energy_j=2.08e-6)]  # 4% above A
+    why = why_lines(tmp_path, close)
+    assert ("its energy is within model noise of int8 on lut (lanes=16, array=64)'s"
+            in why["lowest energy"])
+
+
+@pytest.mark.parametrize("runner_up_energy, margin", [
+    (2.08e-6, "tied: within model noise (5%) of int8 on lut (lanes=16, array=64) (2.08 µJ)"),
+    (2.12e-6, "1.06x lower energy than the best other scheme, int8 on lut (lanes=16, "
+              "array=64) (2.12 µJ)"),
+])
+def test_margins_under_five_percent_are_ties(tmp_path, runner_up_energy, margin):
+    rows = [BREAKDOWN[0], dict(BREAKDOWN[1], energy_j=runner_up_energy)]
+    path = tmp_path / "r.md"
+    report.write_report(make_config(baseline=None), rows, front_of_all, path, skipped=0,
+                        plots=[], gpu_note="none")
+    energy = next(line for line in path.read_text().splitlines()
+                  if line.startswith("| lowest energy |"))
+    assert energy.endswith(f"| {margin} |")
+
+
+def test_proxy_model_and_sample_size_are_named():
+    rows = [dict(r, fidelity_model="all-MiniLM-L6-v2", fidelity_samples=64) for r in ROWS]
+    assert report.proxy_sentence(rows) == ("Fidelity proxy: all-MiniLM-L6-v2 (cosine over 64 "
+                                           "samples).")
+    rows[0] = dict(rows[0], fidelity_samples=32)
+    assert report.proxy_sentence(rows).endswith("(cosine over 32 to 64 samples).")
+    assert report.proxy_sentence([dict(ROWS[0], fidelity_model="m")]) == (
+        "Fidelity proxy: m (cosine over a sample count it does not report).")
+    assert report.proxy_sentence(ROWS) == ("Fidelity proxy: metric cosine; the evaluator reports "
+                                           "no proxy model or sample size.")
+
+
+def test_top1_within_one_sampling_error_of_the_bar_is_flagged(tmp_path):
+    # binomial standard error at the bar: sqrt(0.97 x 0.03 / 360) = 0.0090
+    top1 = dict(fidelity_metric="top1", fidelity_model="digits-cnn", fidelity_samples=360)
+    rows = [row("int8", "int_mac", 0.99, 8e-6, 2e-3, 4e-7, **top1),
+            row("int4-g128", "lut", 0.975, 2e-6, 3e-3, 1e-7, **top1),
+            row("binary", "lut", 0.965, 1e-7, 1e-3, 1e-8, **top1)]
+    path = tmp_path / "r.md"
+    report.write_report(make_config(min_fidelity={"top1": 0.97}), rows, front_of_all, path,
+                        skipped=0, plots=[], gpu_note="none")
+    text = path.read_text()
+    flag = ("within one sampling error of the bar (±0.0090 over 360 samples): the proxy cannot "
+            "tell it from the bar")
+    assert f"top1 0.9750, +0.0050 against the bar 0.97, {flag}." in text
+    assert f"binary (0.9650; {flag})" in text
+    # the headline (int4-g128: lowest EDP) carries the caveat too
+    assert f"**Winner: int4-g128** on lut (lowest energy-delay product among designs with " \
+           f"fidelity >= 0.97); its fidelity is {flag}.\n" in text
+    assert "top1 0.9900, +0.0200 against the bar 0.97." in text  # clear of the bar: no flag
+    assert report.sampling_error(dict(rows[0], fidelity_metric="cosine"), 0.97) is None
+
+
+def test_headline_names_a_tie_and_the_baseline_winning(tmp_path):
+    path = tmp_path / "r.md"
+    # int4-g128 on lut: EDP 6 nJ·s; int8 on lut within 4%: a tie
+    rows = [ROWS[3], dict(ROWS[1], edp_js=6.24e-9)]
+    report.write_report(make_config(), rows, front_of_all, path, skipped=0, plots=[],
+                        gpu_note="none")
+    assert ("**Winner: int4-g128** on lut (lowest energy-delay product among designs with "
+            "fidelity >= 0.99); tied within model noise with int8 on lut (lanes=16, array=64), "
+            "so treat both as candidates.\n") in path.read_text()
+    rows = [ROWS[0], dict(ROWS[3], edp_js=1e-7)]  # the baseline has the lowest EDP
+    report.write_report(make_config(), rows, front_of_all, path, skipped=0, plots=[],
+                        gpu_note="none")
+    assert ("**Winner: int8** on int_mac (lowest energy-delay product among designs with "
+            "fidelity >= 0.99); the baseline itself: no other scheme beats it on energy-delay "
+            "product.\n") in path.read_text()
+
+
+def test_a_winner_tied_with_the_baseline_says_so(tmp_path):
+    # the winner is 2.6% under the baseline's 2 ms; the best other scheme is 1% behind it
+    rows = [ROWS[0], dict(ROWS[3], latency_s=1.95e-3),
+            row("int4-pc", "lut", 0.995, 3e-6, 1.97e-3, 1e-7)]
+    path = tmp_path / "r.md"
+    report.write_report(make_config(), rows, front_of_all, path, skipped=0, plots=[],
+                        gpu_note="none")
+    latency = next(line for line in path.read_text().splitlines()
+                   if line.startswith("| lowest latency |"))
+    assert "**int4-g128 on lut (lanes=16, array=64)** | 1.95 ms" in latency
+    assert latency.endswith("| tied: within model noise (5%) of int4-pc on lut (lanes=16, "
+                            "array=64) (1.97 ms); tied with the baseline int8 on int_mac "
+                            "(lanes=16, array=64) (2 ms) |")

@@ -104,17 +104,59 @@ class FakeClock:
         return self.now
 
 
+LEAD, OTHER = runner.LEADER, runner.FOLLOWER
+
+
 def test_progress_lines_carry_bar_count_and_eta():
     stream, clock = io.StringIO(), FakeClock()
-    progress = runner.Progress(4, stream, clock=clock)
-    clock.now += 30
-    progress.line("scheme=int8", "ok (1.00 s)")
-    clock.now += 3600
-    progress.line("scheme=binary", "ok (2.00 s)")
-    first, second = stream.getvalue().splitlines()
-    assert first == ("[######------------------] 1/4  25% elapsed 0:00:30 eta 0:01:30  "
-                     "scheme=int8: ok (1.00 s)")
-    assert second.startswith("[############------------] 2/4  50% elapsed 1:00:30 eta 1:00:30")
+    progress = runner.Progress({LEAD: 4}, stream, clock=clock)
+    for seconds in (30, 30, 30):
+        clock.now += seconds
+        progress.line("scheme=int8", f"ok ({seconds:.2f} s)", LEAD, seconds)
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == ("[######------------------] 1/4  25% elapsed 0:00:30 eta estimating  "
+                        "scheme=int8: ok (30.00 s)")
+    # three points took 90 s of work in 90 s; one more of the same kind: 30 s
+    assert lines[2].startswith("[##################------] 3/4  75% elapsed 0:01:30 eta 0:00:30")
+
+
+def test_eta_waits_for_the_cheap_kind_and_weights_each_kind_by_its_mean():
+    """The slow first points (real-model fidelity) must not be extrapolated over the cheap
+    rest: a sweep of 4 slow and 40 fast points, run on 2 workers."""
+    stream, clock = io.StringIO(), FakeClock()
+    progress = runner.Progress({LEAD: 4, OTHER: 40}, stream, clock=clock)
+    for _ in range(2):        # two pairs of slow points, two at a time: 60 s each
+        clock.now += 60
+        progress.line("lead", "ok", LEAD, 60.0)
+        progress.line("lead", "ok", LEAD, 60.0)
+    for _ in range(2):        # cheap points, two at a time: 1 s each
+        clock.now += 1
+        progress.line("other", "ok", OTHER, 1.0)
+        progress.line("other", "ok", OTHER, 1.0)
+    lines = stream.getvalue().splitlines()
+    assert all("eta estimating" in line for line in lines[:6])  # 2 cheap points done: too few
+    # 7th line: elapsed 122 s for 242 s of work (2 workers); 37 cheap points left = 37 s of
+    # work -> 122 * 37 / 242 = 18.65 s; a mean over all points would say 122 / 7 * 37 = 645 s
+    assert " elapsed 0:02:02 eta 0:00:19 " in lines[6]
+
+
+def test_failed_points_count_but_add_no_time():
+    stream, clock = io.StringIO(), FakeClock()
+    progress = runner.Progress({LEAD: 5}, stream, clock=clock)
+    for seconds in (10.0, None, 10.0, 10.0):
+        clock.now += 10
+        progress.line("p", "ok", LEAD, seconds)
+    # 40 s for 30 s of work; 1 point of 10 s left -> 13 s
+    assert stream.getvalue().splitlines()[-1].startswith(
+        "[###################-----] 4/5  80% elapsed 0:00:40 eta 0:00:13")
+
+
+def test_a_sweep_reports_estimating_then_an_eta(sweep, tmp_path):
+    stream = io.StringIO()
+    with Store(tmp_path / "p.jsonl") as store, ThreadPoolExecutor(2) as executor:
+        assert runner.run(sweep, store, executor, stream=stream).ok
+    lines = stream.getvalue().splitlines()[1:]
+    assert "eta estimating" in lines[0] and "eta estimating" not in lines[-1]
 
 
 class RecordingExecutor(ThreadPoolExecutor):
