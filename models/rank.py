@@ -7,21 +7,44 @@
     front = rank.pareto_front(rows, {"energy_j": "min", "fidelity": "max"})
 
 A point's costs (models.cost) per inference:
-  - cycles from the hwsim PE cycle models (models.cost.cycles); latency = per GEMM the larger of
-    compute time at CLOCK_HZ and DRAM time at DRAM_BYTES_PER_S (compute and weight streaming
-    overlap), summed over the GEMMs;
-  - energy = MAC energy (models.cost.energy.mac_energy per PE kind) + rescale energy per dot
-    product + SRAM reads + DRAM traffic. Memory mapping: every weight and every input/output
-    activation crosses DRAM once per GEMM; the array works on `array` outputs of one row m at a
-    time, the activation beat is read once from a 1 MiB SRAM buffer and broadcast to the array,
-    each PE reads its own weight beat (so weights are re-read for every row m: no weight reuse in
-    registers);
+  - cycles from the hwsim PE cycle models (models.cost.cycles, which also states the fp8_mac
+    lane-and-reduction timing); latency = per GEMM the larger of compute time at CLOCK_HZ and
+    DRAM time at DRAM_BYTES_PER_S (compute and DRAM streaming overlap), summed over the GEMMs;
+  - energy = energy_mac_j (models.cost.energy.mac_energy per MAC; on fp8_mac also the
+    min(lanes, dot_len) - 1 fp32 additions that reduce each dot product's lane sums)
+    + energy_rescale_j (per dot product) + energy_sram_j + energy_dram_j;
   - area = array * PE area from the RTL synthesis (models.cost.area); NaN, with the reason in
     ``area_note``, when the synthesis data has no record for the PE config;
   - EDP = energy * latency.
-Fidelity comes from a proxy model measured through the hwsim codes (models.fidelity): the
-MiniLM sentence-embedding mean cosine for transformer workloads, the digits CNN top-1 accuracy for
-convolutional ones; cached by (model, scheme label).
+
+Dataflow (one, stated): weight-stationary tiles on an R x C grid of the ``array`` PEs.
+Per GEMM of M x K x N with b_w stored bits per weight (traffic.bits_per_weight: element +
+scales + zero points) and b_a bits per input activation (traffic.bits_per_activation: the
+scheme's own activation element + its per-token / MX / per-tensor scales):
+  R PEs share a weight column (rows m of one M tile), C = floor(array / R) PEs share an
+  activation row (columns n of one N tile); each PE accumulates its output in its own
+  accumulator register (the PE's acc), so partial sums never leave the array. R is chosen per
+  GEMM in 1..min(M, array) to minimize the SRAM bits below (smallest R on a tie): R = 1 for
+  M = 1 (decode: every weight read once), about sqrt(array * b_w / b_a) for a long prefill.
+  SRAM (one SRAM_BUFFER_BYTES buffer, Horowitz's 1 MB read energy per bit):
+    weight bits read  = b_w * K * N * ceil(M / R)   (each weight beat is broadcast to the R
+                                                     PEs of its column, once per M tile)
+    act bits read     = b_a * M * K * ceil(N / C)   (each activation beat is broadcast to the
+                                                     C PEs of its row, once per N tile)
+    Filling the buffer from DRAM is not counted (<= 100/1950 of the DRAM energy of those bits).
+  DRAM (Horowitz's DRAM energy per bit; DRAM_BYTES_PER_S), loop order M tile outer:
+    the buffer keeps an M tile of activation rows resident beside a weight tile of at least
+    one column of K: M_t = min(M, floor((SRAM_BUFFER_BYTES * 8 - b_w * K) / (b_a * K)));
+    activations cross DRAM once (b_a * M * K), weights once per M tile
+    (b_w * K * N * ceil(M / M_t): once whenever the activations fit, as for M = 1 and for
+    LLaMA-2-7B's K = 4096 projections at M = 128), outputs once (M * N * OUTPUT_BITS).
+The cycle count (models.cost.cycles.gemm_cycles) packs the M * N * ceil(K / dot_len) dot products
+onto the array without the grid's edge losses, so it is exact when R divides M and C divides N.
+Fidelity comes from a proxy model measured through the hwsim codes (models.fidelity), named in
+``fidelity_model`` with its sample count ``fidelity_samples``: all-MiniLM-L6-v2 sentence-embedding
+mean cosine over the shipped sentences for every transformer workload (llama2-7b included), the
+digits CNN top-1 accuracy on its test images for the convolutional ones (ResNets); cached by
+(model, scheme label).
 """
 from __future__ import annotations
 
@@ -43,8 +66,8 @@ OUTPUT_BITS = 16
 
 FIDELITY_MODEL = {"transformer": "minilm", "cnn": "digits_cnn"}
 
-__all__ = ["NotApplicable", "applies", "evaluate_all", "evaluate_point", "pareto_front",
-           "ranked_table", "scalar_rank", "scheme_for"]
+__all__ = ["NotApplicable", "applies", "check_min_fidelity", "evaluate_all", "evaluate_point",
+           "memory_bits", "pareto_front", "ranked_table", "scalar_rank", "scheme_for"]
 
 _REQUIRED = ("scheme", "pe", "lanes", "array", "workload")
 _OPTIONAL = ("batch", "seq_len", "group_size")
@@ -108,10 +131,9 @@ def evaluate_point(point: dict) -> dict:
     mapping = cycles.map_scheme(point["pe"], scheme)
     lanes, array = point["lanes"], point["array"]
     gemms = workloads.get(point["workload"], batch=point["batch"], seq_len=point["seq_len"])
-    occupancy = cycles.beat_occupancy(mapping, lanes)
-    costs = _gemm_costs(scheme, mapping, gemms, lanes, array, occupancy)
+    costs = _gemm_costs(scheme, mapping, gemms, lanes, array)
     pe_area, area_note = area.pe_area(mapping, lanes)
-    fidelity, metric = _fidelity(point["workload"], scheme)
+    fidelity, metric, provenance = _fidelity(point["workload"], scheme)
     total_energy = costs["energy_mac_j"] + costs["energy_rescale_j"] + costs["energy_sram_j"] \
         + costs["energy_dram_j"]
     return {
@@ -119,7 +141,7 @@ def evaluate_point(point: dict) -> dict:
         "workload": point["workload"], "batch": point["batch"], "seq_len": point["seq_len"],
         "group_size": scheme.weight_spec.group_size,
         "scheme_label": scheme.label,
-        "fidelity": fidelity, "fidelity_metric": metric,
+        "fidelity": fidelity, "fidelity_metric": metric, **provenance,
         "energy_j": total_energy, "latency_s": costs["latency_s"],
         "area_m2": array * pe_area, "area_note": area_note,
         "edp_js": total_energy * costs["latency_s"],
@@ -131,10 +153,11 @@ def evaluate_point(point: dict) -> dict:
     }
 
 
-def _fidelity(workload: str, scheme) -> tuple[float, str]:
+def _fidelity(workload: str, scheme) -> tuple[float, str, dict]:
+    """(fidelity, metric, {"fidelity_model", "fidelity_samples"}) of the workload's proxy."""
     from models.fidelity import cache
     model = FIDELITY_MODEL[workloads.FAMILY[workload]]
-    return cache.fidelity(model, scheme)
+    return (*cache.fidelity(model, scheme), cache.provenance(model))
 
 
 def _mac_energy(mapping) -> float:
@@ -147,30 +170,59 @@ def _mac_energy(mapping) -> float:
                              bits_per_cycle=cycles.BIT_SERIAL_BITS_PER_CYCLE, shift_bits=shift)
 
 
-def _gemm_costs(scheme, mapping, gemms, lanes: int, array: int, occupancy: int) -> dict:
+def memory_bits(M: int, K: int, N: int, array: int, weight_bpw: float,
+                act_bpa: float) -> dict:
+    """{"grid_rows", "sram_weight", "sram_act", "dram_weight", "dram_act", "dram_out"}: the
+    grid's R and the bits one M x K x N GEMM moves under the module's weight-stationary
+    dataflow (formulas in the module docstring), with ``weight_bpw`` bits per weight and
+    ``act_bpa`` bits per activation."""
+    weight, act = weight_bpw * K * N, act_bpa * M * K
+    rows = min(range(1, min(M, array) + 1),
+               key=lambda r: weight * math.ceil(M / r) + act * math.ceil(N / (array // r)))
+    cols = array // rows
+    m_tile = min(M, math.floor((SRAM_BUFFER_BYTES * 8 - weight_bpw * K) / (act_bpa * K)))
+    if m_tile < 1:
+        raise ValueError(f"K must let one activation row and one weight column fit the "
+                         f"{SRAM_BUFFER_BYTES}-byte buffer, got K={K}")
+    return {"grid_rows": rows, "sram_weight": weight * math.ceil(M / rows),
+            "sram_act": act * math.ceil(N / cols), "dram_weight": weight * math.ceil(M / m_tile),
+            "dram_act": act, "dram_out": M * N * OUTPUT_BITS}
+
+
+def _gemm_costs(scheme, mapping, gemms, lanes: int, array: int) -> dict:
     per_mac = _mac_energy(mapping)
     per_rescale = energy.rescale_energy(scheme.weight_spec.granularity)
+    occupancy = cycles.beat_occupancy(mapping, lanes)
+    reduction = cycles.reduction_cycles(mapping, lanes)
     sram_bit, dram_bit = energy.sram_read_per_bit(SRAM_BUFFER_BYTES), energy.dram_per_bit()
     totals = dict.fromkeys(("cycles", "latency_s", "weight_bits", "energy_mac_j",
                             "energy_rescale_j", "energy_sram_j", "energy_dram_j"), 0.0)
     for g in gemms:
         dot_len = cycles.dot_length(scheme.weight_spec, g.K)
-        gemm_cycles = cycles.gemm_cycles(g.M, g.K, g.N, dot_len, lanes, array, occupancy)
+        dots = g.M * g.N * math.ceil(g.K / dot_len)
+        gemm_cycles = cycles.gemm_cycles(g.M, g.K, g.N, dot_len, lanes, array, occupancy,
+                                         reduction)
         bpw = traffic.bits_per_weight(scheme.weight_spec, g.K, g.N)
-        weight_bits = bpw * g.K * g.N
-        act_bits = g.M * g.K * mapping.act_bits + g.M * g.N * OUTPUT_BITS
-        dram_bits = weight_bits + act_bits
-        sram_bits = g.M * g.K * mapping.act_bits * math.ceil(g.N / array) + g.M * g.N * g.K * bpw
+        bits = memory_bits(g.M, g.K, g.N, array, bpw,
+                           traffic.bits_per_activation(scheme.act_spec, g.M, g.K))
+        dram_bits = bits["dram_weight"] + bits["dram_act"] + bits["dram_out"]
         latency = max(gemm_cycles / CLOCK_HZ, dram_bits / 8 / DRAM_BYTES_PER_S)
         totals["cycles"] += g.count * gemm_cycles
         totals["latency_s"] += g.count * latency
-        totals["weight_bits"] += g.count * weight_bits
-        totals["energy_mac_j"] += g.count * g.M * g.K * g.N * per_mac
-        totals["energy_rescale_j"] += g.count * g.M * g.N * math.ceil(g.K / dot_len) * per_rescale
-        totals["energy_sram_j"] += g.count * sram_bits * sram_bit
+        totals["weight_bits"] += g.count * bpw * g.K * g.N
+        totals["energy_mac_j"] += g.count * (g.M * g.K * g.N * per_mac
+                                             + dots * _reduction_adds(mapping, lanes, dot_len)
+                                             * energy.fp32_add())
+        totals["energy_rescale_j"] += g.count * dots * per_rescale
+        totals["energy_sram_j"] += g.count * (bits["sram_weight"] + bits["sram_act"]) * sram_bit
         totals["energy_dram_j"] += g.count * dram_bits * dram_bit
     totals["cycles"] = int(totals["cycles"])
     return totals
+
+
+def _reduction_adds(mapping, lanes: int, dot_len: int) -> int:
+    """fp32 additions that reduce one dot product's lane sums on fp8_mac (lanes used - 1)."""
+    return min(lanes, dot_len) - 1 if mapping.pe == "fp8_mac" else 0
 
 
 def pareto_front(rows: list[dict], objectives: dict[str, str]) -> list[dict]:
@@ -200,43 +252,68 @@ def _dominates(a: list[float], b: list[float]) -> bool:
     return all(x <= y for x, y in zip(a, b)) and any(x < y for x, y in zip(a, b))
 
 
-# Scalar ranking: the weighted sum of log-ratios to the best row, lower is better. Weights sum to 1.
-RANK_WEIGHTS = {"energy_j": 0.4, "latency_s": 0.3, "area_m2": 0.1, "fidelity_loss": 0.2}
+# Scalar ranking weights (sum 1): energy, latency and area enter as log10 of the ratio to the best
+# row (one decade costs the weight), fidelity linearly: every FIDELITY_STEP below the best row's
+# fidelity costs its weight once. A log of the fidelity loss flattens near 1 - fidelity = 0 and
+# let a 0.25-cosine scheme rank above a 0.94 one; the linear term keeps growing.
+RANK_WEIGHTS = {"energy_j": 0.4, "latency_s": 0.3, "area_m2": 0.1, "fidelity": 0.2}
+FIDELITY_STEP = 0.01
+_LOG_METRICS = ("energy_j", "latency_s", "area_m2")
 
 
 def scalar_rank(rows: list[dict], min_fidelity: float | None = None,
                 weights: dict[str, float] | None = None) -> list[dict]:
-    """Rows meeting ``fidelity >= min_fidelity``, each with a "score" added, best first.
+    """Rows meeting ``fidelity >= min_fidelity``, each with "score" and "score_metrics" added,
+    best (lowest score) first.
 
-    score = sum over metrics of weight * log10(value / best value among the rows), for energy_j,
-    latency_s, area_m2 and fidelity_loss = 1 - fidelity (floored at 1e-6 so a lossless scheme has
-    a finite ratio). A metric that some kept row lacks (NaN area: no synthesis record) is left
-    out of every row's score, so no row gains from a missing number; ``score_metrics`` on each
-    row names the metrics used. Ties are broken by scheme, pe, lanes, array so the order is
-    reproducible."""
+    term(m) = log10(value / best value among the kept rows having m) for m in energy_j,
+    latency_s, area_m2; term(fidelity) = (best fidelity - fidelity) / FIDELITY_STEP.
+    score = sum(weight * term) / sum(weight) over the metrics the row has: a row lacking a
+    number (NaN area: no synthesis record) is left out of that metric only and scored on the
+    weighted mean of the others, so it neither gains nor loses from the missing number;
+    ``score_metrics`` names the metrics used. Ties are broken by scheme, pe, lanes, array so the
+    order is reproducible."""
     weights = RANK_WEIGHTS if weights is None else weights
     unknown = [key for key in weights if key not in RANK_WEIGHTS]
     if unknown:
         raise ValueError(f"weights may name {', '.join(RANK_WEIGHTS)}, got {unknown}")
-    if min_fidelity is not None and not 0.0 <= min_fidelity <= 1.0:
-        raise ValueError(f"min_fidelity must be in 0..1, got {min_fidelity!r}")
-    kept = [dict(row, fidelity_loss=max(1.0 - row["fidelity"], 1e-6)) for row in rows
+    check_min_fidelity(min_fidelity, "min_fidelity")
+    kept = [dict(row) for row in rows
             if min_fidelity is None or row["fidelity"] >= min_fidelity]
-    used = {metric: weight for metric, weight in weights.items()
-            if kept and all(not math.isnan(row[metric]) for row in kept)}
-    best = {metric: min(row[metric] for row in kept) for metric in used}
+    best = {metric: min((row[metric] for row in kept if _known(row[metric])), default=None)
+            for metric in weights if metric in _LOG_METRICS}
+    best_fidelity = max((row["fidelity"] for row in kept), default=None)
     for row in kept:
-        row["score"] = sum(weight * math.log10(row[metric] / best[metric])
-                           for metric, weight in used.items() if best[metric] > 0)
-        row["score_metrics"] = ",".join(used)
+        terms = {}
+        for metric, weight in weights.items():
+            if metric == "fidelity":
+                terms[metric] = weight * (best_fidelity - row["fidelity"]) / FIDELITY_STEP
+            elif _known(row[metric]) and best[metric] > 0:
+                terms[metric] = weight * math.log10(row[metric] / best[metric])
+        used = sum(weights[metric] for metric in terms)
+        row["score"] = sum(terms.values()) / used if used else 0.0
+        row["score_metrics"] = ",".join(terms)
     return sorted(kept, key=lambda r: (r["score"], r["scheme"], r["pe"], r["lanes"], r["array"]))
+
+
+def check_min_fidelity(value, argname: str) -> None:
+    """ValueError naming ``argname`` unless ``value`` is None or a number in 0..1."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                              or not 0.0 <= value <= 1.0):
+        raise ValueError(f"{argname} must be a number in 0..1 (a cosine or a top-1 accuracy), "
+                         f"got {value!r}")
+
+
+def _known(value) -> bool:
+    return value is not None and not (isinstance(value, float) and math.isnan(value))
 
 
 # -- ranking a workload: every applicable (scheme, PE) pair ---------------------------------------
 PARETO_OBJECTIVES = {"fidelity": "max", "energy_j": "min", "latency_s": "min", "area_m2": "min"}
 TABLE_COLUMNS = ("rank", "scheme", "pe", "lanes", "array", "fidelity", "fidelity_metric",
-                 "energy_j", "latency_s", "area_m2", "edp_js", "bits_per_weight", "pareto",
-                 "score")
+                 "fidelity_model", "fidelity_samples", "energy_j", "energy_mac_j",
+                 "energy_sram_j", "energy_dram_j", "latency_s", "area_m2", "edp_js",
+                 "bits_per_weight", "pareto", "score")
 
 
 def evaluate_all(workload: str, lanes: int, array: int, batch: int = 1, seq_len: int = 128,
@@ -257,13 +334,18 @@ def evaluate_all(workload: str, lanes: int, array: int, batch: int = 1, seq_len:
 
 
 def ranked_table(rows: list[dict], min_fidelity: float | None = None) -> list[dict]:
-    """The scalar ranking of ``rows`` (scalar_rank) with "rank" and "pareto" (on the Pareto
-    front over PARETO_OBJECTIVES, area left out when no row has one) columns added."""
-    objectives = dict(PARETO_OBJECTIVES)
-    if all(math.isnan(row["area_m2"]) for row in rows):
-        del objectives["area_m2"]
+    """The scalar ranking of ``rows`` (scalar_rank) with "rank" and "pareto" columns added.
+
+    One policy for a missing area, as in scalar_rank: a row with an area is on the front when no
+    row with an area dominates it over PARETO_OBJECTIVES; a row lacking one is judged without
+    the area objective, on the front when no row at all dominates it in the other objectives
+    (its ``score_metrics`` lacks area_m2 and ``area_note`` says why)."""
     ranked = scalar_rank(rows, min_fidelity)
-    front = {id(row) for row in pareto_front(ranked, objectives)}
+    without_area = {m: s for m, s in PARETO_OBJECTIVES.items() if m != "area_m2"}
+    with_area = [row for row in ranked if _known(row["area_m2"])]
+    front = {id(row) for row in pareto_front(with_area, PARETO_OBJECTIVES)}
+    front |= {id(row) for row in pareto_front(ranked, without_area)
+              if not _known(row["area_m2"])}
     for position, row in enumerate(ranked, start=1):
         row["rank"], row["pareto"] = position, id(row) in front
     return ranked

@@ -9,9 +9,12 @@ is standard-cell logic area at 100 % utilization, without routing overhead or SR
 
 A PE kind maps to the rtl.registry designs int_mac_pe, lut_pe, shift_add_pe, bit_serial_pe
 with the same config (every field equal). fp8_mac has no PE design, so it is composed from the
-synthesized units: one fp8_mac (a multiplier, the float32 adder and the accumulator; fmt_a =
-fmt_b = the PE's fmt) plus lanes - 1 fp8_mul multipliers (fmt, saturate=False) — an upper
-bound for those multipliers, since fp8_mul also rounds its product to FP8.
+synthesized units as ``lanes`` independent MAC lanes (the timing models.cost.cycles states: one
+FP8 product and one fp32 addition per lane per cycle, then a reduction of the lane sums): area =
+lanes x the fp8_mac unit (fmt_a = fmt_b = the PE's fmt: an exact multiplier, a float32 adder and
+the float32 accumulator register), about lanes x 12.5k transistors. The reduction reuses the lane
+adders, so only its operand multiplexers are missing: the area is a *lower bound* (area_note
+says so).
 A config absent from the synthesis data is interpolated only in ``lanes``, linearly between the
 two nearest synthesized lane counts of a config equal in every other field (a PE's logic is
 per-lane datapaths plus a shared tail, so it grows about linearly in lanes); anything else
@@ -78,10 +81,11 @@ def pe_area(mapping, lanes: int, path: str | Path | None = None) -> tuple[float,
             return transistors_to_m2(transistors), f"synth {design}"
         return _interpolated_in_lanes(records, design, wanted)
     mac = find_transistors(records, "fp8_mac", {"fmt_a": config.fmt, "fmt_b": config.fmt})
-    mul = find_transistors(records, "fp8_mul", {"fmt": config.fmt, "saturate": False})
-    if mac is None or mul is None:
-        return math.nan, f"no synthesis record for fp8_mac/fp8_mul fmt={config.fmt}"
-    return transistors_to_m2(mac + (lanes - 1) * mul), "synth fp8_mac + (lanes-1) fp8_mul"
+    if mac is None:
+        return math.nan, f"no synthesis record for fp8_mac fmt={config.fmt}"
+    return (transistors_to_m2(lanes * mac),
+            "synth lanes x fp8_mac (multiplier + fp32 adder + accumulator per lane; lower bound: "
+            "reduction muxes not counted)")
 
 
 def _interpolated_in_lanes(records: list[dict], design: str, wanted: dict) -> tuple[float, str]:

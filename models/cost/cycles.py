@@ -19,6 +19,16 @@ M * N * (K / dot_len) dot products of ceil(dot_len / lanes) beats each, issued i
 ceil(dots / array) rounds. Dot products stream back to back (a beat may follow a last beat at
 once, protocol.py), so one round of a dot product takes the sum of its beats' occupancies and the
 whole GEMM takes rounds * beats * occupancy cycles plus the output latency of the final beat.
+
+fp8_mac timing (a stated choice). hwsim's Fp8MacPE adds a beat's ``lanes`` products to one fp32
+accumulator in a chain within its one-cycle occupancy: lanes dependent fp32 additions in one
+cycle, which cannot close at the shared CLOCK_HZ (one fp32 addition per cycle is already the
+assumption every other PE's single-cycle accumulator makes). The cost model therefore costs the
+FP8 PE as ``lanes`` independent MAC lanes: each lane multiplies and adds one product into its own
+fp32 accumulator per cycle (occupancy 1, as hwsim), and after a dot product's last beat the lane
+sums are reduced pairwise by the lane adders in ceil(log2(lanes)) more cycles, which do not
+overlap the next dot product (fp8_reduction_cycles). The lane order of the additions differs
+from hwsim's chain, so the values are not hwsim's; the cycle count is this stated model's.
 """
 from __future__ import annotations
 
@@ -159,10 +169,20 @@ def dot_cycles(beats: int, occupancy: int) -> int:
     return accepts[-1] + occupancy
 
 
+def reduction_cycles(mapping: Mapping, lanes: int) -> int:
+    """Cycles after each dot product's last beat that reduce the lane sums: ceil(log2(lanes))
+    pairwise fp32 addition levels on fp8_mac (see the module docstring), 0 on the integer PEs
+    (their lanes feed one adder tree inside the beat, as hwsim and the RTL do)."""
+    if mapping.pe != "fp8_mac":
+        return 0
+    return math.ceil(math.log2(lanes)) if lanes > 1 else 0
+
+
 def gemm_cycles(M: int, K: int, N: int, dot_len: int, lanes: int, array: int,
-                occupancy: int) -> int:
-    """Cycles of one M x K x N GEMM on ``array`` PEs (see the module docstring)."""
+                occupancy: int, reduction: int = 0) -> int:
+    """Cycles of one M x K x N GEMM on ``array`` PEs (see the module docstring); ``reduction``
+    cycles (reduction_cycles) follow every dot product."""
     dots = M * N * math.ceil(K / dot_len)
     rounds = math.ceil(dots / array)
-    per_dot = dot_cycles(math.ceil(dot_len / lanes), occupancy)
+    per_dot = dot_cycles(math.ceil(dot_len / lanes), occupancy) + reduction
     return rounds * per_dot + protocol.LATENCY

@@ -41,6 +41,13 @@ def bits_per_weight(spec, K: int, N: int) -> float:
     return spec.bits + (SCALE_BITS[spec.scale_format] + zero_point_bits) / shared
 
 
+def bits_per_activation(spec, M: int, K: int) -> float:
+    """Stored bits per input activation of an X[M, K] quantized by ``spec`` along K: the same
+    rule as bits_per_weight with the M rows in place of the N rows (a per-token "channel" scale
+    is one scale per row of K, an MX scale one per 32, a per-tensor scale one per M * K)."""
+    return bits_per_weight(spec, K, M)
+
+
 def weight_bits(spec, gemms: list[Gemm]) -> float:
     """Total stored bits of every weight of a workload."""
     return sum(bits_per_weight(spec, g.K, g.N) * g.K * g.N * g.count for g in gemms)

@@ -4,9 +4,11 @@ Location: ``path`` argument, else ``$LOWBIT_CACHE_DIR/fidelity.json``, else
 ``~/.cache/lowbit/fidelity.json``. The key is ``"<model>|<scheme label>|<scheme digest>"``: the
 label keeps the file readable, the digest (SHA-256 of the scheme's repr, every field) keeps two
 schemes with one label apart. Each entry stores the model's full result dict plus a fingerprint
-of what produced it (a version number and, for MiniLM, the sentences); a stale fingerprint is
-recomputed. Writers in parallel processes take an exclusive lock on ``<file>.lock`` and replace
-the file atomically, so concurrent sweeps never lose or tear an entry.
+of what produced it: a version number, the SHA-256 of every Python source under hwsim/quant,
+hwsim/formats and models/fidelity (so a rounding or encoding change recomputes) and, for MiniLM,
+the sentences; a stale fingerprint is recomputed. Writers in parallel processes take an exclusive
+lock on ``<file>.lock`` and replace the file atomically, so concurrent sweeps never lose or tear
+an entry.
 """
 from __future__ import annotations
 
@@ -21,6 +23,9 @@ from pathlib import Path
 VERSION = 1
 # model -> (metric reported as "fidelity", result key holding it)
 MODELS = {"minilm": ("cosine", "mean_cosine"), "digits_cnn": ("top1", "top1")}
+_ROOT = Path(__file__).resolve().parents[2]
+# The code a cached result depends on: the quantizer, the element formats, the model wrappers.
+FINGERPRINT_SOURCES = ("hwsim/quant", "hwsim/formats", "models/fidelity")
 
 
 def default_path() -> Path:
@@ -38,8 +43,20 @@ def _check_model(model: str) -> None:
         raise ValueError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
 
 
+def source_digest() -> str:
+    """SHA-256 (16 hex digits) over the relative path and bytes of every .py file under
+    FINGERPRINT_SOURCES, in sorted path order."""
+    digest = hashlib.sha256()
+    for folder in FINGERPRINT_SOURCES:
+        for path in sorted((_ROOT / folder).rglob("*.py")):
+            digest.update(path.relative_to(_ROOT).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def fingerprint(model: str) -> str:
-    text = f"v{VERSION}"
+    """What produced a cached result of ``model``: version, source digest, MiniLM sentences."""
+    text = f"v{VERSION}|{source_digest()}"
     if model == "minilm":
         from models.fidelity import minilm
         text += "|" + hashlib.sha256(minilm.SENTENCES_PATH.read_bytes()).hexdigest()[:16]
@@ -74,6 +91,19 @@ def fidelity(model: str, scheme, path: str | Path | None = None) -> tuple[float,
     _check_model(model)
     metric, field = MODELS[model]
     return float(result(model, scheme, path)[field]), metric
+
+
+def provenance(model: str) -> dict:
+    """The proxy model behind ``model``'s fidelity and how many samples it is measured on:
+    {"fidelity_model", "fidelity_samples"} (MiniLM: the shipped sentences; digits CNN: the
+    test images)."""
+    _check_model(model)
+    if model == "minilm":
+        from models.fidelity import minilm
+        return {"fidelity_model": minilm.MODEL_NAME, "fidelity_samples": len(minilm.sentences())}
+    from models.fidelity import digits_cnn
+    return {"fidelity_model": digits_cnn.MODEL_NAME,
+            "fidelity_samples": digits_cnn.test_samples()}
 
 
 def _read(path: Path) -> dict:

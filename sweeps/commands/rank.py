@@ -5,14 +5,16 @@
                 [--schemes int8,int4-g128] [--pes lut,int_mac]
 
 Evaluates every applicable (scheme, PE) pair with models.rank.evaluate_point, ranks them by the
-stated scalar score (models.rank.RANK_WEIGHTS), marks the Pareto front, prints a table and writes
-every column of every row to the CSV. Same inputs, same table.
+stated scalar score (models.rank.RANK_WEIGHTS), marks the Pareto front, prints a table (with the
+proxy model and sample count each fidelity comes from) and writes every column of every row to
+the CSV with the sweeps' writer (sweeps.report.write_table). Every argument is checked before
+any point is evaluated. Same inputs, same table.
 """
 from __future__ import annotations
 
-import csv
 import math
 import sys
+from pathlib import Path
 
 HELP = "rank quantization schemes x PEs for a workload by fidelity, energy, latency, area"
 
@@ -51,14 +53,6 @@ def print_table(rows: list[dict], columns, out=None) -> None:
         print("  ".join(v.ljust(w) for v, w in zip(r, widths)), file=out)
 
 
-def write_csv(rows: list[dict], path: str) -> None:
-    columns = list(dict.fromkeys(key for row in rows for key in row))
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
-
-
 def _check_names(argname: str, given: list[str] | None, allowed: list[str]) -> None:
     unknown = [name for name in given or () if name not in allowed]
     if unknown:
@@ -66,33 +60,64 @@ def _check_names(argname: str, given: list[str] | None, allowed: list[str]) -> N
                          f"unknown: {', '.join(unknown)}")
 
 
+def _check_positive(args) -> None:
+    for option in ("lanes", "array", "batch", "seq_len"):
+        value = getattr(args, option)
+        if value < 1:
+            raise ValueError(f"--{option.replace('_', '-')} must be a positive integer, "
+                             f"got {value}")
+
+
+def _check_lanes(schemes: list[str], pes: list[str], lanes: int) -> list[tuple[str, str]]:
+    """The applicable (scheme, pe) pairs; ValueError naming --lanes when a PE cannot take
+    ``lanes`` lanes (checked on the PE config before any point is evaluated)."""
+    from models import rank
+    from models.cost import cycles
+    pairs = [(scheme, pe) for scheme in schemes for pe in pes if rank.applies(scheme, pe)]
+    for scheme, pe in pairs:
+        try:
+            cycles.pe_model(cycles.map_scheme(pe, rank.scheme_for(scheme)), lanes)
+        except ValueError as exc:
+            raise ValueError(f"--lanes {lanes} does not suit the {pe} PE ({exc})") from None
+    return pairs
+
+
 def run(args) -> int:
     from hwsim import quant
     from models import rank, workloads
     from models.cost.cycles import PE_KINDS
+    from sweeps.report import write_table
     if args.workload not in workloads.names():
         raise ValueError(f"--workload must be one of {', '.join(workloads.names())}, "
                          f"got {args.workload!r}")
+    rank.check_min_fidelity(args.min_fidelity, "--min-fidelity")
+    _check_positive(args)
     schemes, pes = _split(args.schemes), _split(args.pes)
     _check_names("--schemes", schemes, quant.preset_names())
     _check_names("--pes", pes, list(PE_KINDS))
+    schemes = quant.preset_names() if schemes is None else schemes
+    pes = list(PE_KINDS) if pes is None else pes
+    if not _check_lanes(schemes, pes, args.lanes):
+        raise ValueError("no (scheme, pe) pair in --schemes x --pes applies")
     rows = rank.evaluate_all(args.workload, args.lanes, args.array, batch=args.batch,
                              seq_len=args.seq_len, schemes=schemes, pes=pes)
-    if not rows:
-        raise ValueError("no (scheme, pe) pair in --schemes x --pes applies")
     table = rank.ranked_table(rows, args.min_fidelity)
     print(f"workload {args.workload}, batch {args.batch}, seq_len {args.seq_len}, "
           f"{args.array} PEs x {args.lanes} lanes at {rank.CLOCK_HZ / 1e9:g} GHz; score weights "
-          f"{rank.RANK_WEIGHTS}; pareto over {', '.join(rank.PARETO_OBJECTIVES)}")
+          f"{rank.RANK_WEIGHTS} (fidelity per {rank.FIDELITY_STEP:g} below the best); pareto "
+          f"over {', '.join(rank.PARETO_OBJECTIVES)}")
+    proxies = sorted({(row["fidelity_model"], row["fidelity_metric"], row["fidelity_samples"])
+                      for row in rows})
+    for model, metric, samples in proxies:
+        print(f"fidelity: {metric} of the proxy model {model} over {samples} samples")
     if not table:
         print(f"no row reaches fidelity >= {args.min_fidelity}")
         return 1
     print_table(table, rank.TABLE_COLUMNS)
-    print(f"score over: {table[0]['score_metrics']}")
     notes = sorted({row["area_note"] for row in table if math.isnan(row["area_m2"])})
     for note in notes:
-        print(f"area: {note}")
+        print(f"area missing (left out of the area objective, scored on the rest): {note}")
     if args.out:
-        write_csv(table, args.out)
+        write_table(table, Path(args.out))
         print(f"wrote {len(table)} rows to {args.out}")
     return 0

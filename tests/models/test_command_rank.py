@@ -1,5 +1,7 @@
 import csv
 
+import pytest
+
 from sweeps import cli
 
 
@@ -28,3 +30,34 @@ def test_rank_bad_input(seeded_cache, capsys):
     assert cli.main(["rank", "--workload", "bert-base", "--schemes", "log2_4", "--pes",
                      "lut"]) == 2
     assert "no (scheme, pe) pair" in capsys.readouterr().err
+
+
+def test_rank_names_the_fidelity_proxy(seeded_cache, capsys):
+    seeded_cache("minilm", "int8", 0.99)
+    assert cli.main(["rank", "--workload", "llama2-7b", "--schemes", "int8", "--pes",
+                     "int_mac"]) == 0
+    text = capsys.readouterr().out
+    assert "fidelity: cosine of the proxy model all-MiniLM-L6-v2 over 206 samples" in text
+    header = text.splitlines()[2].split()
+    assert {"fidelity_model", "fidelity_samples", "energy_mac_j", "energy_sram_j",
+            "energy_dram_j"} <= set(header)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--min-fidelity", "1.5"], "--min-fidelity must be a number in 0..1"),
+    (["--min-fidelity", "-0.1"], "--min-fidelity must be a number in 0..1"),
+    (["--lanes", "0"], "--lanes must be a positive integer"),
+    (["--array", "-4"], "--array must be a positive integer"),
+    (["--seq-len", "0"], "--seq-len must be a positive integer"),
+    (["--batch", "0"], "--batch must be a positive integer"),
+    (["--lanes", "6", "--pes", "lut"], "--lanes 6 does not suit the lut PE"),
+])
+def test_rank_checks_arguments_before_evaluating(monkeypatch, capsys, argv, message):
+    from models import rank
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("evaluated before the arguments were checked")
+    monkeypatch.setattr(rank, "evaluate_all", refuse)
+    monkeypatch.setattr(rank, "evaluate_point", refuse)
+    assert cli.main(["rank", "--workload", "bert-base", *argv]) == 2
+    assert message in capsys.readouterr().err

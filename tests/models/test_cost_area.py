@@ -48,7 +48,9 @@ def test_pe_area_from_a_synthesis_record(tmp_path):
     assert area.pe_area(other, 16, path)[0] == pytest.approx(4000 * 0.1995e-12)
 
 
-def test_fp8_mac_area_is_composed_from_units(tmp_path):
+def test_fp8_mac_area_is_lanes_mac_units(tmp_path):
+    # One fp8_mac unit (multiplier + fp32 adder + accumulator) per lane: the PE's timing adds
+    # one product per lane per cycle (models.cost.cycles), so every lane has its own adder.
     mapping = cycles.map_scheme("fp8_mac", quant.preset("fp8-e5m2"))
     path = _synth_file(tmp_path, [
         {"design": "fp8_mac", "config": {"fmt_a": "float8_e5m2", "fmt_b": "float8_e5m2"},
@@ -56,8 +58,18 @@ def test_fp8_mac_area_is_composed_from_units(tmp_path):
         {"design": "fp8_mul", "config": {"fmt": "float8_e5m2", "saturate": False},
          "transistors": 800},
     ])
-    value, _ = area.pe_area(mapping, 4, path)
-    assert value == pytest.approx((3000 + 3 * 800) * 0.1995e-12)
+    value, note = area.pe_area(mapping, 4, path)
+    assert value == pytest.approx(4 * 3000 * 0.1995e-12)
+    assert note.startswith("synth lanes x fp8_mac") and "lower bound" in note
+    value, note = area.pe_area(cycles.map_scheme("fp8_mac", quant.preset("fp8-e4m3")), 4, path)
+    assert math.isnan(value) and note == "no synthesis record for fp8_mac fmt=float8_e4m3fn"
+
+
+def test_committed_fp8_mac_area_is_about_lanes_times_12k_transistors():
+    mapping = cycles.map_scheme("fp8_mac", quant.preset("fp8-e4m3"))
+    value, _ = area.pe_area(mapping, 16)
+    transistors = value / area.AREA_PER_TRANSISTOR_M2
+    assert 16 * 11_000 < transistors < 16 * 14_000
 
 
 def test_missing_synthesis_file(tmp_path):
@@ -67,10 +79,26 @@ def test_missing_synthesis_file(tmp_path):
 
 
 def test_committed_synthesis_data_is_read():
-    if not area.SYNTH_PATH.exists():
-        pytest.skip("rtl/data/synth.json is not committed yet (the RTL engineer's `lowbit synth`)")
     records = area.load_records()
     assert records and all(r["transistors"] > 0 for r in records)
     mapping = cycles.map_scheme("int_mac", quant.preset("int8"))
     value, note = area.pe_area(mapping, 16)
     assert value > 0 and note == "synth int_mac_pe"
+
+
+def test_every_default_sweep_pair_has_an_area():
+    import tomllib
+    from models import rank
+    config = tomllib.loads((area.SYNTH_PATH.parents[2] / "sweeps" / "configs"
+                            / "default.toml").read_text())
+    axes = config["axes"]
+    missing = []
+    for scheme in axes["schemes"]:
+        for pe in axes["pes"]:
+            if not rank.applies(scheme, pe):
+                continue
+            for lanes in axes["lanes"]:
+                value, note = area.pe_area(cycles.map_scheme(pe, rank.scheme_for(scheme)), lanes)
+                if math.isnan(value):
+                    missing.append((scheme, pe, lanes, note))
+    assert not missing

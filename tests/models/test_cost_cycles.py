@@ -79,6 +79,16 @@ def test_gemm_cycles_by_hand():
     assert cycles.gemm_cycles(1, 64, 2, 16, 16, 1, 1) == 8 + 1
 
 
+def test_fp8_mac_reduction_cycles():
+    # fp8_mac runs as independent lanes; ceil(log2(lanes)) pairwise fp32 levels after each dot
+    fp8 = cycles.map_scheme("fp8_mac", quant.preset("mxfp8"))
+    assert [cycles.reduction_cycles(fp8, lanes) for lanes in (1, 2, 8, 16, 12)] == [0, 1, 3, 4, 4]
+    assert cycles.reduction_cycles(cycles.map_scheme("int_mac", quant.preset("int8")), 16) == 0
+    # MX block of 32 on 16 lanes: 2 one-cycle beats + 4 reduction cycles per dot; M=1, N=4,
+    # K=64 -> 8 dots on 4 PEs = 2 rounds of 6 cycles, + 1 output latency
+    assert cycles.gemm_cycles(1, 64, 4, 32, 16, 4, 1, reduction=4) == 2 * 6 + 1
+
+
 def _simulated_gemm_cycles(model, M, K, N, lanes, array, w_bits, rng):
     """Cycles until the last output of a GEMM dealt round-robin to ``array`` copies of a
     hwsim PE model, by running every PE's beat stream (back to back)."""

@@ -23,6 +23,18 @@ def test_bits_per_weight_by_hand(scheme, K, N, expected):
     assert traffic.bits_per_weight(scheme.weight_spec, K, N) == pytest.approx(expected, rel=1e-15)
 
 
+@pytest.mark.parametrize("scheme, M, K, expected", [
+    (quant.preset("int8"), 128, 4096, 8 + 32 / 4096),          # one float32 scale per token
+    (quant.preset("mxfp4"), 128, 4096, 4 + 8 / 32),           # MXFP4 activations, not 8 bits
+    (quant.preset("mxfp6"), 1, 64, 6 + 8 / 32),
+    (quant.preset("fp8-e4m3"), 4, 16, 8 + 32 / 64),           # one scale per tensor of M * K
+    (quant.preset("int4-g128-a16"), 4, 16, 16.0),
+])
+def test_bits_per_activation_by_hand(scheme, M, K, expected):
+    assert traffic.bits_per_activation(scheme.act_spec, M, K) == pytest.approx(expected,
+                                                                               rel=1e-15)
+
+
 def test_weight_bits_of_a_workload():
     gemms = workloads.get("minilm-l6")
     spec = quant.preset("int4-g128").weight_spec

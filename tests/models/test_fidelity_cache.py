@@ -66,3 +66,30 @@ def test_bad_input(tmp_path):
     broken.write_text("{not json")
     with pytest.raises(ValueError, match="is not valid JSON"):
         cache.result("digits_cnn", quant.preset("int8"), broken)
+
+
+def test_fingerprint_follows_the_quantization_sources(monkeypatch, tmp_path):
+    # A copy of the fingerprinted folders: editing any of their sources changes the
+    # fingerprint, so a rounding change recomputes every cached result.
+    for folder in cache.FINGERPRINT_SOURCES:
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "code.py").write_text("x = 1\n")
+    monkeypatch.setattr(cache, "_ROOT", tmp_path)
+    before = cache.fingerprint("digits_cnn")
+    for folder in cache.FINGERPRINT_SOURCES:
+        (tmp_path / folder / "code.py").write_text("x = 2\n")
+        after = cache.fingerprint("digits_cnn")
+        assert after != before, folder
+        before = after
+    (tmp_path / "hwsim" / "quant" / "notes.txt").write_text("not code")
+    assert cache.fingerprint("digits_cnn") == before
+    assert set(cache.FINGERPRINT_SOURCES) == {"hwsim/quant", "hwsim/formats", "models/fidelity"}
+
+
+def test_provenance():
+    assert cache.provenance("minilm") == {"fidelity_model": "all-MiniLM-L6-v2",
+                                          "fidelity_samples": 206}
+    assert cache.provenance("digits_cnn") == {"fidelity_model": "digits-cnn",
+                                              "fidelity_samples": 540}
+    with pytest.raises(ValueError, match="model must be one of minilm, digits_cnn"):
+        cache.provenance("gpt")

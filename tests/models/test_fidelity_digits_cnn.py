@@ -33,3 +33,9 @@ def test_quantized_model_uses_the_codes():
     before = digits_cnn.accuracy(model)
     layers[-1].qweight.codes[:, :] = 0   # every class logit is now its bias
     assert digits_cnn.accuracy(model) < before - 0.5
+
+
+def test_test_split_size():
+    # 30 % of sklearn's 1797 digits images, rounded up as train_test_split does
+    x_test = digits_cnn.dataset()[2]
+    assert digits_cnn.test_samples() == len(x_test) == 540

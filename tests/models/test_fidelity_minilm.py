@@ -59,3 +59,11 @@ def test_compare_by_hand():
 def test_too_few_sentences():
     with pytest.raises(ValueError, match="texts must hold at least 2 sentences"):
         minilm.evaluate(quant.preset("int8"), ["alone"])
+
+
+def test_loading_draws_no_progress_bar(monkeypatch, capfd):
+    monkeypatch.setattr(minilm, "_MODEL", None)   # force a fresh load in this process
+    capfd.readouterr()
+    minilm.load_float_model()
+    captured = capfd.readouterr()
+    assert "Loading weights" not in captured.err and "it/s" not in captured.err

@@ -18,55 +18,113 @@ def test_applies():
         rank.applies("int3", "lut")
 
 
-def test_evaluate_point_by_hand(seeded_cache):
-    seeded_cache("minilm", "int8", 0.98)
-    row = rank.evaluate_point({"scheme": "int8", "pe": "int_mac", "lanes": 16, "array": 4,
-                               "workload": "minilm-l6", "seq_len": 1})
-    # GEMMs (M, K, N, count): (1, 384, 384, 24), (1, 384, 1536, 6), (1, 1536, 384, 6)
-    # cycles: N outputs / 4 PEs rounds x ceil(K / 16) one-cycle beats, + 1 output latency
-    cycles = [96 * 24 + 1, 384 * 24 + 1, 96 * 96 + 1]
-    assert row["cycles"] == 24 * cycles[0] + 6 * cycles[1] + 6 * cycles[2] == 165924
-    macs = 24 * 384 * 384 + 12 * 384 * 1536
+COUNTS = [24, 6, 6]   # minilm-l6 GEMMs (M, K, N, count): (M, 384, 384, 24), (M, 384, 1536, 6),
+                      # (M, 1536, 384, 6) with M = seq_len
+# int8 preset: weights 8 bits + one fp16 scale per row of K; activations 8 bits + one float32
+# scale per token (row of K)
+WEIGHT_BITS = [384 * 384 * (8 + 16 / 384), 384 * 1536 * (8 + 16 / 384),
+               1536 * 384 * (8 + 16 / 1536)]
+WEIGHTS = 24 * 384 * 384 + 12 * 384 * 1536
+
+
+def _act_bits(M):
+    return [M * (384 * 8 + 32), M * (384 * 8 + 32), M * (1536 * 8 + 32)]
+
+
+def _check_totals(row, counts, cycles, dram_bits, sram_bits, macs, dots):
+    assert row["cycles"] == sum(c * cyc for c, cyc in zip(counts, cycles))
     assert row["macs"] == macs
     assert row["energy_mac_j"] == pytest.approx(macs * (0.2 + 0.1) * PJ)
-    # weights: 8 bits + one fp16 scale per row of K
-    weight_bits = [384 * 384 * (8 + 16 / 384), 384 * 1536 * (8 + 16 / 384),
-                   1536 * 384 * (8 + 16 / 1536)]
+    # bits per weight: stored weight bits over the weight count (not the MAC count)
     assert row["bits_per_weight"] == pytest.approx(
-        (24 * weight_bits[0] + 6 * weight_bits[1] + 6 * weight_bits[2]) / macs)
-    # DRAM: weights + int8 inputs + 16-bit outputs, at 1.95 nJ / 64 bit
-    dram_bits = [weight_bits[0] + 384 * 8 + 384 * 16, weight_bits[1] + 384 * 8 + 1536 * 16,
-                 weight_bits[2] + 1536 * 8 + 384 * 16]
-    counts = [24, 6, 6]
+        sum(c * b for c, b in zip(counts, WEIGHT_BITS)) / WEIGHTS)
+    # DRAM at 1.95 nJ / 64 bit, SRAM (1 MiB) at 100 pJ / 64 bit
     assert row["energy_dram_j"] == pytest.approx(
         sum(c * b for c, b in zip(counts, dram_bits)) * 1950 / 64 * PJ)
-    # SRAM (1 MiB, 100 pJ / 64 bit): activations once per column tile of 4, weights once per row
-    sram_bits = [384 * 8 * 96 + weight_bits[0], 384 * 8 * 384 + weight_bits[1],
-                 1536 * 8 * 96 + weight_bits[2]]
     assert row["energy_sram_j"] == pytest.approx(
         sum(c * b for c, b in zip(counts, sram_bits)) * 100 / 64 * PJ)
-    # one fp32 rescale (multiply + add) per output
-    assert row["energy_rescale_j"] == pytest.approx((24 * 384 + 6 * 1536 + 6 * 384) * 4.6 * PJ)
-    # latency: each GEMM is bound by DRAM at 25.6 GB/s here (compute takes only cycles / 1 GHz)
-    latency = sum(c * max(cyc / 1e9, b / 8 / 25.6e9) for c, cyc, b in zip(counts, cycles, dram_bits))
+    # one fp32 rescale (multiply 3.7 pJ + add 0.9 pJ) per dot product = per output here
+    assert row["energy_rescale_j"] == pytest.approx(dots * 4.6 * PJ)
+    # latency: each GEMM the larger of compute at 1 GHz and DRAM at 25.6 GB/s
+    latency = sum(c * max(cyc / 1e9, b / 8 / 25.6e9)
+                  for c, cyc, b in zip(counts, cycles, dram_bits))
     assert row["latency_s"] == pytest.approx(latency)
     total = row["energy_mac_j"] + row["energy_rescale_j"] + row["energy_sram_j"] + \
         row["energy_dram_j"]
     assert row["energy_j"] == pytest.approx(total)
     assert row["edp_js"] == pytest.approx(total * latency)
+
+
+def test_evaluate_point_by_hand_one_row(seeded_cache):
+    seeded_cache("minilm", "int8", 0.98)
+    row = rank.evaluate_point({"scheme": "int8", "pe": "int_mac", "lanes": 16, "array": 4,
+                               "workload": "minilm-l6", "seq_len": 1})
+    # cycles: N outputs / 4 PEs rounds x ceil(K / 16) one-cycle beats, + 1 output latency
+    cycles = [96 * 24 + 1, 384 * 24 + 1, 96 * 96 + 1]
+    assert row["cycles"] == 165924
+    acts = _act_bits(1)
+    # DRAM: weights, activations, 16-bit outputs once each (M = 1 fits the buffer)
+    dram_bits = [WEIGHT_BITS[0] + acts[0] + 384 * 16, WEIGHT_BITS[1] + acts[1] + 1536 * 16,
+                 WEIGHT_BITS[2] + acts[2] + 384 * 16]
+    # SRAM: grid R = 1 row x C = 4 columns: weights once, activations once per tile of 4 columns
+    sram_bits = [WEIGHT_BITS[0] + acts[0] * 96, WEIGHT_BITS[1] + acts[1] * 384,
+                 WEIGHT_BITS[2] + acts[2] * 96]
+    _check_totals(row, COUNTS, cycles, dram_bits, sram_bits, WEIGHTS, 24 * 384 + 6 * 1536 + 6 * 384)
     assert row["fidelity"] == 0.98 and row["fidelity_metric"] == "cosine"
+    assert (row["fidelity_model"], row["fidelity_samples"]) == ("all-MiniLM-L6-v2", 206)
     assert (row["scheme"], row["pe"], row["lanes"], row["array"], row["workload"],
             row["batch"], row["seq_len"]) == ("int8", "int_mac", 16, 4, "minilm-l6", 1, 1)
 
 
+def test_evaluate_point_by_hand_two_rows(seeded_cache):
+    seeded_cache("minilm", "int8", 0.98)
+    row = rank.evaluate_point({"scheme": "int8", "pe": "int_mac", "lanes": 16, "array": 4,
+                               "workload": "minilm-l6", "seq_len": 2})
+    # cycles: 2 * N dot products / 4 PEs rounds x ceil(K / 16) beats, + 1
+    cycles = [192 * 24 + 1, 768 * 24 + 1, 192 * 96 + 1]
+    acts = _act_bits(2)
+    dram_bits = [WEIGHT_BITS[0] + acts[0] + 2 * 384 * 16, WEIGHT_BITS[1] + acts[1] + 2 * 1536 * 16,
+                 WEIGHT_BITS[2] + acts[2] + 2 * 384 * 16]
+    # SRAM grid: R = 2 (both rows share each weight beat) x C = 2 beats R = 1 x C = 4, e.g.
+    # GEMM 0: 1185792 + 6208 * 192 = 2377728 < 2 * 1185792 + 6208 * 96 = 2967552 bits
+    sram_r1 = [2 * w + a * n for w, a, n in zip(WEIGHT_BITS, acts, (96, 384, 96))]
+    sram_bits = [w + a * n for w, a, n in zip(WEIGHT_BITS, acts, (192, 768, 192))]
+    assert all(r2 < r1 for r1, r2 in zip(sram_r1, sram_bits))
+    assert sram_bits[0] == 2377728
+    _check_totals(row, COUNTS, cycles, dram_bits, sram_bits, 2 * WEIGHTS,
+                  2 * (24 * 384 + 6 * 1536 + 6 * 384))
+
+
+def test_memory_bits_by_hand():
+    # M = 300 rows of K = 4096 8-bit activations do not fit the 8388608-bit buffer beside one
+    # 8-bit weight column: M_t = floor((8388608 - 32768) / 32768) = 255, two M tiles, so every
+    # weight crosses DRAM twice; activations once
+    bits = rank.memory_bits(300, 4096, 8, 4, 8.0, 8.0)
+    weight, act = 8 * 4096 * 8, 8 * 300 * 4096
+    assert bits["dram_weight"] == 2 * weight and bits["dram_act"] == act
+    assert bits["dram_out"] == 300 * 8 * 16
+    # grid (W = 262144, A = 9830400 bits): R = 2, C = 2 reads 150 W + 4 A = 78643200 bits;
+    # R = 1 (300 W + 2 A) and R = 4 (75 W + 8 A) both read 98304000, R = 3 (C = 1) more
+    assert bits["grid_rows"] == 2
+    assert (bits["sram_weight"], bits["sram_act"]) == (150 * weight, 4 * act)
+    with pytest.raises(ValueError, match="K must let one activation row and one weight column"):
+        rank.memory_bits(1, 600_000, 8, 4, 8.0, 8.0)
+
+
 def test_cnn_workloads_use_the_digits_fidelity(seeded_cache):
+    from models import workloads
     seeded_cache("digits_cnn", "mxfp4", 0.96)
     row = rank.evaluate_point({"scheme": "mxfp4", "pe": "fp8_mac", "lanes": 8, "array": 2,
                                "workload": "resnet18"})
     assert (row["fidelity"], row["fidelity_metric"]) == (0.96, "top1")
+    assert (row["fidelity_model"], row["fidelity_samples"]) == ("digits-cnn", 540)
     assert row["pe_weight_format"] == "float8_e4m3fn"
     assert row["bits_per_weight"] == pytest.approx(4.25)
-    assert row["energy_mac_j"] == pytest.approx(row["macs"] * (energy.fp_mult(4) + 0.9 * PJ))
+    # per MAC a multiply + an fp32 add; per MX block of 32 the 8 lane sums are reduced with
+    # 7 more fp32 adds (models.cost.cycles: fp8_mac as independent lanes)
+    blocks = sum(g.count * g.M * g.N * math.ceil(g.K / 32) for g in workloads.get("resnet18"))
+    assert row["energy_mac_j"] == pytest.approx(
+        row["macs"] * (energy.fp_mult(4) + 0.9 * PJ) + blocks * 7 * 0.9 * PJ)
 
 
 def test_group_size_override(seeded_cache):
@@ -126,19 +184,49 @@ def test_scalar_rank_by_hand():
             dict(base, scheme="y", energy_j=1.0, fidelity=0.9),
             dict(base, scheme="z", energy_j=1.0, fidelity=0.5)]
     ranked = rank.scalar_rank(rows, min_fidelity=0.8)
-    assert [r["scheme"] for r in ranked] == ["y", "x"]
-    # y: energy best (0), loss 0.1 vs best 0.01 -> 0.2 * log10(10) = 0.2
-    # x: energy 10x best -> 0.4 * 1 = 0.4, loss best -> 0
-    assert [r["score"] for r in ranked] == pytest.approx([0.2, 0.4])
-    assert ranked[0]["score_metrics"] == "energy_j,latency_s,area_m2,fidelity_loss"
-    # one row without an area: area leaves every score, so the row gains nothing from it
-    rows[1]["area_m2"] = math.nan
-    rows[0]["area_m2"] = 100.0
-    ranked = rank.scalar_rank(rows, min_fidelity=0.8)
-    assert [r["score"] for r in ranked] == pytest.approx([0.2, 0.4])
-    assert ranked[0]["score_metrics"] == "energy_j,latency_s,fidelity_loss"
-    with pytest.raises(ValueError, match="min_fidelity must be in 0..1"):
+    assert [r["scheme"] for r in ranked] == ["x", "y"]
+    # x: energy 10x the best -> 0.4 * 1 = 0.4; fidelity best -> 0
+    # y: energy best -> 0; fidelity 0.09 below the best = 9 steps of 0.01 -> 0.2 * 9 = 1.8
+    assert [r["score"] for r in ranked] == pytest.approx([0.4, 1.8])
+    assert ranked[0]["score_metrics"] == "energy_j,latency_s,area_m2,fidelity"
+    with pytest.raises(ValueError, match="min_fidelity must be a number in 0..1"):
         rank.scalar_rank(rows, min_fidelity=99)
+
+
+def test_scalar_rank_missing_area_leaves_only_that_row_out_of_area():
+    base = {"pe": "lut", "lanes": 16, "array": 4, "latency_s": 1.0, "energy_j": 1.0}
+    rows = [dict(base, scheme="x", area_m2=100.0, fidelity=0.99),
+            dict(base, scheme="y", area_m2=10.0, fidelity=0.99),
+            dict(base, scheme="n", area_m2=math.nan, fidelity=0.98)]
+    scores = {r["scheme"]: r for r in rank.scalar_rank(rows)}
+    # x keeps its area term (0.1 * log10(100 / 10)), the whole objective is not dropped
+    assert scores["x"]["score"] == pytest.approx(0.1)
+    assert scores["y"]["score"] == pytest.approx(0.0)
+    # n: weighted mean of its other terms, 0.2 * 1 / (0.4 + 0.3 + 0.2), no gain from the gap
+    assert scores["n"]["score"] == pytest.approx(0.2 / 0.9)
+    assert scores["n"]["score_metrics"] == "energy_j,latency_s,fidelity"
+    assert scores["x"]["score_metrics"] == "energy_j,latency_s,area_m2,fidelity"
+
+
+def test_scalar_rank_puts_a_broken_scheme_below_a_lossy_one():
+    # the reviewer's case: binary (cosine 0.249) at a third of the energy, int4-g128 at 0.94
+    base = {"pe": "int_mac", "lanes": 16, "array": 256, "area_m2": 1.0}
+    rows = [dict(base, scheme="int4-g128", energy_j=3.0, latency_s=1.5, fidelity=0.94),
+            dict(base, scheme="binary", energy_j=1.0, latency_s=1.0, fidelity=0.249)]
+    assert [r["scheme"] for r in rank.scalar_rank(rows)] == ["int4-g128", "binary"]
+
+
+def test_ranked_table_pareto_with_a_missing_area():
+    base = {"pe": "lut", "lanes": 16, "array": 4, "latency_s": 1.0}
+    rows = [dict(base, scheme="a", energy_j=1.0, area_m2=2.0, fidelity=0.9),
+            dict(base, scheme="b", energy_j=2.0, area_m2=1.0, fidelity=0.9),
+            dict(base, scheme="c", energy_j=3.0, area_m2=3.0, fidelity=0.9),    # dominated
+            dict(base, scheme="n", energy_j=0.5, area_m2=math.nan, fidelity=0.9),
+            dict(base, scheme="m", energy_j=4.0, area_m2=math.nan, fidelity=0.9)]
+    table = {r["scheme"]: r["pareto"] for r in rank.ranked_table(rows)}
+    # a, b: front among the rows with an area (n's missing area cannot dominate them);
+    # n: front without the area objective; m: dominated by a without it
+    assert table == {"a": True, "b": True, "c": False, "n": True, "m": False}
 
 
 def test_ranked_table_is_reproducible(seeded_cache):
@@ -153,3 +241,15 @@ def test_ranked_table_is_reproducible(seeded_cache):
         ("int4-g128", "lut"), ("int4-g128", "int_mac"), ("int4-pc", "lut"),
         ("int4-pc", "int_mac"), ("log2_4", "shift_add")}
     assert any(r["pareto"] for r in first)
+
+
+def test_activation_traffic_counts_the_schemes_own_bits(seeded_cache):
+    # MXFP4 activations run on the fp8_mac PE as E4M3 codes, but they move as 4-bit elements
+    # plus an E8M0 scale per 32: 4.25 bits, not the PE's 8
+    seeded_cache("minilm", "mxfp4", 0.9)
+    row = rank.evaluate_point({"scheme": "mxfp4", "pe": "fp8_mac", "lanes": 16, "array": 4,
+                               "workload": "minilm-l6", "seq_len": 1})
+    dram_bits = [K * N * 4.25 + K * 4.25 + N * 16
+                 for K, N in ((384, 384), (384, 1536), (1536, 384))]
+    assert row["energy_dram_j"] == pytest.approx(
+        sum(c * b for c, b in zip(COUNTS, dram_bits)) * 1950 / 64 * PJ)
