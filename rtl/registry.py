@@ -96,7 +96,7 @@ _DESIGNS = [
     # and variants; the acc_bits=12 configs make the accumulator wrap in the random tests.
     Design("int_mac_pe", IntMacPE, IntMacPEConfig, (
         *(IntMacPEConfig(lanes=lanes) for lanes in (1, 4, 16)),
-        *(IntMacPEConfig(lanes=16, w_bits=w_bits) for w_bits in (1, 2, 4)),
+        *(IntMacPEConfig(lanes=16, w_bits=w_bits) for w_bits in (1, 2, 3, 4)),
         IntMacPEConfig(lanes=4, w_bits=4, acc_bits=12, signed=False),
     ), "pe"),
     Design("shift_add_pe", ShiftAddPE, ShiftAddPEConfig, (
@@ -108,10 +108,17 @@ _DESIGNS = [
     Design("bit_serial_pe", BitSerialPE, BitSerialPEConfig, (
         *(BitSerialPEConfig(lanes=lanes) for lanes in (1, 4, 16)),
         BitSerialPEConfig(lanes=4, bits_per_cycle=2, acc_bits=12),
+        # narrower activations / weights than the lanes=4 config: synth growth with bit width
+        BitSerialPEConfig(lanes=4, act_bits=4),
+        BitSerialPEConfig(lanes=4, max_weight_bits=4),
     ), "pe"),
     Design("lut_pe", LutPE, LutPEConfig, (
         *(LutPEConfig(lanes=lanes) for lanes in (4, 8, 16)),
         LutPEConfig(lanes=8, group_size=2, acc_bits=12, table="symmetric"),
+        LutPEConfig(lanes=8, table="symmetric"),   # at the default group_size=4
+        # narrower activations / weights than the lanes=8 config: synth growth with bit width
+        LutPEConfig(lanes=8, act_bits=4),
+        LutPEConfig(lanes=8, max_weight_bits=2),
     ), "pe"),
 ]
 _BY_NAME = {design.name: design for design in _DESIGNS}

@@ -106,7 +106,7 @@ def _transistors(stats: dict) -> int:
 def synthesize_all(designs=None, *, workers: int = 2, progress=None) -> dict:
     """Synthesize every registered config of ``designs`` (default: all); return the document
     written to synth.json. ``progress(design, label, entry)`` is called as configs finish."""
-    names = list(designs) if designs else registry.names()
+    names = list(dict.fromkeys(designs)) if designs else registry.names()   # each once
     jobs = [(name, config) for name in names for config in registry.get(name).configs]
     with tempfile.TemporaryDirectory(prefix="lowbit-synth-") as tmp:
         def one(job):

@@ -1,16 +1,23 @@
 """BitSerialPE: weights consumed ``bits_per_cycle`` bits a cycle, LSB first, at a precision
-chosen per beat; AND gates + an adder tree per weight bit + a shifting accumulator.
-Golden model: :class:`hwsim.pe.BitSerialPE`; arithmetic contract: :mod:`hwsim.units.bitserial`."""
+chosen per beat; AND gates + an adder tree per weight bit, each step's partial sum shifted
+left by step * bits_per_cycle into the accumulator.
+Golden model: :class:`hwsim.pe.BitSerialPE`; arithmetic contract: :mod:`hwsim.units.bitserial`.
+
+Why not a right-shifting accumulator (shift right each step, LSB first): the accumulator holds
+the dot product across beats, and each beat has its own precision, so a beat's sum would come
+out scaled by 2^-(steps * bits_per_cycle) with a step count known only at run time; putting it
+back in place takes a shifter of the same depth (ceil(W / bits_per_cycle) positions) as the
+one it would remove."""
 from __future__ import annotations
 
-from amaranth import Cat, Module, Mux, Signal
-from amaranth.lib import wiring
+from amaranth import Module, Mux
 
 from hwsim.pe.configs import BitSerialPEConfig
-from rtl.pe.common import Accumulator, Sequencer, adder_tree, lane_fields, pe_ports
+from rtl.pe.common import (Accumulator, OperandLatch, ProtocolPE, Sequencer, adder_tree,
+                           lane_fields)
 
 
-class BitSerialPE(wiring.Component):
+class BitSerialPE(ProtocolPE):
     """Bit-serial processing element: occupancy ceil(w_bits / bits_per_cycle), latency 1.
 
     Ports (protocol of hwsim.pe.protocol; widths in bits; W = max_weight_bits):
@@ -29,11 +36,7 @@ class BitSerialPE(wiring.Component):
     masked. Step 0 reads the ports; later steps read registers latched at the transfer.
     """
 
-    def __init__(self, *, config: BitSerialPEConfig):
-        if not isinstance(config, BitSerialPEConfig):
-            raise ValueError(f"config must be a BitSerialPEConfig, got {type(config).__name__}")
-        self.config = config
-        super().__init__(pe_ports(config))
+    config_class = BitSerialPEConfig
 
     def elaborate(self, platform):
         cfg = self.config
@@ -42,33 +45,17 @@ class BitSerialPE(wiring.Component):
         occupancy = (self.in_wbits + (k - 1)) // k if k > 1 else self.in_wbits
         seq = Sequencer(m, self, occupancy, max_occupancy=-(-wmax // k))
 
-        act_reg = Signal.like(self.in_act, name="act_reg")
-        wgt_reg = Signal.like(self.in_wgt, name="wgt_reg")     # remaining digits, shifted down
-        wbits_reg = Signal.like(self.in_wbits, name="wbits_reg")
-        last_reg = Signal(name="last_reg")
-        act = Mux(seq.idle, self.in_act, act_reg)
-        wgt = Mux(seq.idle, self.in_wgt, wgt_reg)
-        w_bits = Mux(seq.idle, self.in_wbits, wbits_reg)
-        last = Mux(seq.idle, self.in_last, last_reg)
-        with m.If(seq.active):   # latch (or advance) the operands for the next step
-            m.d.sync += [act_reg.eq(act), wbits_reg.eq(w_bits), last_reg.eq(last),
-                         wgt_reg.eq(Cat(*[w >> k for w in lane_fields(wgt, cfg.lanes, wmax)]))]
-
-        acts = [a.as_signed() for a in lane_fields(act, cfg.lanes, cfg.act_bits)]
-        wgts = lane_fields(wgt, cfg.lanes, wmax)
+        ops = OperandLatch(m, self, seq, digit_bits=k, latch_act=True)
+        acts = [a.as_signed() for a in lane_fields(ops.act, cfg.lanes, cfg.act_bits)]
+        wgts = lane_fields(ops.wgt, cfg.lanes, wmax)
         base = seq.step * k                    # weight bit index of digit bit 0
         partial = 0
         for t in range(min(k, wmax)):
             plane = adder_tree([Mux(w[t], a, 0) for a, w in zip(acts, wgts)])
             bit = base + t
-            signed_plane = Mux(bit == w_bits - 1, -plane, Mux(bit < w_bits, plane, 0))
+            signed_plane = Mux(bit == ops.w_bits - 1, -plane, Mux(bit < ops.w_bits, plane, 0))
             partial = partial + (signed_plane << t)
         partial = partial << base
 
-        acc = Accumulator(m, self, cfg.acc_bits)
-        with m.If(seq.active):
-            with m.If(seq.final):
-                acc.finish(m, partial, last)
-            with m.Else():
-                acc.add(m, partial)
+        Accumulator(m, self, cfg.acc_bits).step(m, seq, partial, ops.last)
         return m

@@ -9,7 +9,8 @@ for exactly the next cycle (latency 1).
 """
 from __future__ import annotations
 
-from amaranth import Module, Mux, Signal, signed
+from amaranth import Cat, Module, Mux, Signal, signed
+from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 WBITS_PORT_BITS = 4   # width of in_wbits (protocol)
@@ -30,6 +31,21 @@ def pe_ports(config) -> dict:
     if config.runtime_w_bits:
         ports["in_wbits"] = In(WBITS_PORT_BITS)
     return ports
+
+
+class ProtocolPE(wiring.Component):
+    """Base of every PE component: checks that ``config`` is an instance of the subclass's
+    ``config_class`` (its hwsim.pe config) and declares the protocol's ports (:func:`pe_ports`).
+    Subclasses implement ``elaborate``."""
+    config_class = None   # set by each subclass
+
+    def __init__(self, *, config):
+        if not isinstance(config, self.config_class):
+            name = self.config_class.__name__
+            article = "an" if name[0] in "AEIOU" else "a"
+            raise ValueError(f"config must be {article} {name}, got {type(config).__name__}")
+        self.config = config
+        super().__init__(pe_ports(config))
 
 
 def lane_fields(value, lanes: int, bits: int) -> list:
@@ -62,6 +78,14 @@ class Accumulator:
 
     def add(self, m: Module, partial) -> None:
         m.d.sync += self.acc.eq(self.acc + partial)
+
+    def step(self, m: Module, seq: "Sequencer", partial, last) -> None:
+        """One step of a multi-cycle beat: add ``partial``; the beat's final step finishes."""
+        with m.If(seq.active):
+            with m.If(seq.final):
+                self.finish(m, partial, last)
+            with m.Else():
+                self.add(m, partial)
 
     def finish(self, m: Module, partial, last) -> None:
         total = self.acc + partial
@@ -100,3 +124,32 @@ class Sequencer:
             m.d.sync += [self.left.eq(occupancy - 1), self.step_reg.eq(1)]
         with m.Elif(~self.idle):
             m.d.sync += [self.left.eq(self.left - 1), self.step_reg.eq(self.step_reg + 1)]
+
+
+class OperandLatch:
+    """The operands of a multi-cycle beat as each step sees them: the input ports in the
+    transfer cycle (step 0), registers latched at the transfer in later steps. The weight lanes
+    are shifted down by ``digit_bits`` at every step, so the current step's digit is always in
+    the low bits of each lane. Attributes: ``wgt``, ``w_bits``, ``last`` and, if
+    ``latch_act``, ``act`` (a PE that registers something derived from the activations
+    instead, such as LUT tables, leaves it out)."""
+
+    def __init__(self, m: Module, component, seq: Sequencer, *, digit_bits: int,
+                 latch_act: bool):
+        cfg = component.config
+        latch = []
+        if latch_act:
+            act_reg = Signal.like(component.in_act, name="act_reg")
+            self.act = Mux(seq.idle, component.in_act, act_reg)
+            latch.append(act_reg.eq(self.act))
+        wgt_reg = Signal.like(component.in_wgt, name="wgt_reg")   # remaining digits
+        wbits_reg = Signal.like(component.in_wbits, name="wbits_reg")
+        last_reg = Signal(name="last_reg")
+        self.wgt = Mux(seq.idle, component.in_wgt, wgt_reg)
+        self.w_bits = Mux(seq.idle, component.in_wbits, wbits_reg)
+        self.last = Mux(seq.idle, component.in_last, last_reg)
+        shifted = Cat(*[w >> digit_bits
+                        for w in lane_fields(self.wgt, cfg.lanes, cfg.max_weight_bits)])
+        latch += [wbits_reg.eq(self.w_bits), last_reg.eq(self.last), wgt_reg.eq(shifted)]
+        with m.If(seq.active):
+            m.d.sync += latch

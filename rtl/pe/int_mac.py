@@ -3,13 +3,12 @@ tree feeding one accumulator. Golden model: :class:`hwsim.pe.IntMacPE`."""
 from __future__ import annotations
 
 from amaranth import Module
-from amaranth.lib import wiring
 
 from hwsim.pe.configs import IntMacPEConfig
-from rtl.pe.common import Accumulator, adder_tree, lane_fields, pe_ports
+from rtl.pe.common import Accumulator, ProtocolPE, adder_tree, lane_fields
 
 
-class IntMacPE(wiring.Component):
+class IntMacPE(ProtocolPE):
     """Bit-parallel integer MAC processing element (occupancy 1 cycle per beat, latency 1).
 
     Ports (protocol of hwsim.pe.protocol; widths in bits):
@@ -22,11 +21,7 @@ class IntMacPE(wiring.Component):
       out_data  Out acc_bits          the dot product wrapped to acc_bits two's complement
     """
 
-    def __init__(self, *, config: IntMacPEConfig):
-        if not isinstance(config, IntMacPEConfig):
-            raise ValueError(f"config must be an IntMacPEConfig, got {type(config).__name__}")
-        self.config = config
-        super().__init__(pe_ports(config))
+    config_class = IntMacPEConfig
 
     def elaborate(self, platform):
         cfg = self.config

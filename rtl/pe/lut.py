@@ -5,10 +5,10 @@ are combined by shift-and-add with the sign plane subtracted. Golden model:
 from __future__ import annotations
 
 from amaranth import Array, Cat, Module, Mux, Signal, signed
-from amaranth.lib import wiring
 
 from hwsim.pe.configs import LutPEConfig
-from rtl.pe.common import Accumulator, Sequencer, adder_tree, lane_fields, pe_ports
+from rtl.pe.common import (Accumulator, OperandLatch, ProtocolPE, Sequencer, adder_tree,
+                           lane_fields)
 
 
 def table_entries(acts: list, kind: str) -> list:
@@ -24,7 +24,7 @@ def table_entries(acts: list, kind: str) -> list:
             for idx in range(1 << (g - 1))]
 
 
-class LutPE(wiring.Component):
+class LutPE(ProtocolPE):
     """Table-lookup processing element: occupancy w_bits cycles (one bit-plane each), latency 1.
 
     Ports (protocol of hwsim.pe.protocol; widths in bits; W = max_weight_bits <= 4):
@@ -42,11 +42,7 @@ class LutPE(wiring.Component):
     planes) and plane 0 looks them up; plane p (p >= 1) looks up the registered tables.
     """
 
-    def __init__(self, *, config: LutPEConfig):
-        if not isinstance(config, LutPEConfig):
-            raise ValueError(f"config must be a LutPEConfig, got {type(config).__name__}")
-        self.config = config
-        super().__init__(pe_ports(config))
+    config_class = LutPEConfig
 
     def elaborate(self, platform):
         cfg = self.config
@@ -55,18 +51,10 @@ class LutPE(wiring.Component):
         m = Module()
         seq = Sequencer(m, self, self.in_wbits, max_occupancy=wmax)
 
-        wgt_reg = Signal.like(self.in_wgt, name="wgt_reg")    # remaining planes, shifted down
-        wbits_reg = Signal.like(self.in_wbits, name="wbits_reg")
-        last_reg = Signal(name="last_reg")
-        wgt = Mux(seq.idle, self.in_wgt, wgt_reg)
-        w_bits = Mux(seq.idle, self.in_wbits, wbits_reg)
-        last = Mux(seq.idle, self.in_last, last_reg)
-        with m.If(seq.active):
-            m.d.sync += [wbits_reg.eq(w_bits), last_reg.eq(last),
-                         wgt_reg.eq(Cat(*[w >> 1 for w in lane_fields(wgt, cfg.lanes, wmax)]))]
-
+        # the activations are not latched: the tables built from them are (below)
+        ops = OperandLatch(m, self, seq, digit_bits=1, latch_act=False)
         acts = [a.as_signed() for a in lane_fields(self.in_act, cfg.lanes, cfg.act_bits)]
-        wgts = lane_fields(wgt, cfg.lanes, wmax)
+        wgts = lane_fields(ops.wgt, cfg.lanes, wmax)
         entry_shape = signed(cfg.act_bits + g.bit_length())
         looked_up, zero_entries = [], []
         for k in range(groups):
@@ -88,14 +76,8 @@ class LutPE(wiring.Component):
             # H_sel + A_k is even, so the halving is exact.
             plane = (plane - adder_tree(zero_entries)) >> 1
         p = seq.step
-        partial = Mux(p == w_bits - 1, -plane, plane) << p
-
-        acc = Accumulator(m, self, cfg.acc_bits)
-        with m.If(seq.active):
-            with m.If(seq.final):
-                acc.finish(m, partial, last)
-            with m.Else():
-                acc.add(m, partial)
+        partial = Mux(p == ops.w_bits - 1, -plane, plane) << p
+        Accumulator(m, self, cfg.acc_bits).step(m, seq, partial, ops.last)
         return m
 
     def _lookup(self, m: Module, table: list, index, g: int, k: int):

@@ -5,10 +5,9 @@ product is ``(-1)^s * (act << (f - 1))`` and nothing is ever rounded)."""
 from __future__ import annotations
 
 from amaranth import Module, Mux
-from amaranth.lib import wiring
 
 from hwsim.pe.configs import ShiftAddPEConfig
-from rtl.pe.common import Accumulator, adder_tree, lane_fields, pe_ports
+from rtl.pe.common import Accumulator, ProtocolPE, adder_tree, lane_fields
 
 
 def log_product(act, code, w_bits: int):
@@ -18,7 +17,7 @@ def log_product(act, code, w_bits: int):
     return Mux(code[w_bits - 1], -magnitude, magnitude)
 
 
-class ShiftAddPE(wiring.Component):
+class ShiftAddPE(ProtocolPE):
     """Shift-add processing element (occupancy 1 cycle per beat, latency 1).
 
     Ports (protocol of hwsim.pe.protocol; widths in bits; b = bits of the log2_b format):
@@ -31,11 +30,7 @@ class ShiftAddPE(wiring.Component):
       out_data  Out acc_bits          the dot product in units of 2^-(fmax-1), wrapped
     """
 
-    def __init__(self, *, config: ShiftAddPEConfig):
-        if not isinstance(config, ShiftAddPEConfig):
-            raise ValueError(f"config must be a ShiftAddPEConfig, got {type(config).__name__}")
-        self.config = config
-        super().__init__(pe_ports(config))
+    config_class = ShiftAddPEConfig
 
     def elaborate(self, platform):
         cfg = self.config

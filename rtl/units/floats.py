@@ -3,30 +3,36 @@
 Nothing here is a component: each function adds combinational logic to an Amaranth
 ``Module`` and returns the signals it made. They work on bit fields, never on Python floats.
 
-Float layouts (sign | exponent field | mantissa field, bias = 2^(ebits-1) - 1):
-  float8_e4m3fn  ebits 4, mbits 3, bias 7;  no inf, NaN only S.1111.111, max 448 (0x7E)
-  float8_e5m2    ebits 5, mbits 2, bias 15; inf S.11111.00, NaN S.11111.{01,10,11}, max 57344
-  float32        ebits 8, mbits 23, bias 127; IEEE 754 binary32
+Float layouts (sign | exponent field | mantissa field): the FP8 formats' parameters are read
+from hwsim.formats (float8_e4m3fn, float8_e5m2: see hwsim.formats.floats for the encodings);
+float32 is IEEE 754 binary32 (ebits 8, mbits 23, bias 127), which hwsim.formats does not hold.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 from amaranth import Cat, Const, Module, Mux, Signal, signed
+
+from hwsim import formats
 
 
 @dataclass(frozen=True)
 class FloatLayout:
-    """Bit layout of a binary float format and the magnitude code of its largest finite value."""
+    """Bit layout of a binary float format, the magnitude code of its largest finite value and
+    the code of its canonical NaN (the one hwsim writes)."""
     name: str
     ebits: int
     mbits: int
+    bias: int
     max_magnitude: int   # exponent|mantissa bits of the largest finite value
-    has_inf: bool
+    has_inf: bool        # IEEE-like: all-ones exponent with mantissa 0 is +-inf
+    nan_code: int
 
     @property
-    def bias(self) -> int:
-        return (1 << (self.ebits - 1)) - 1
+    def inf_magnitude(self) -> int:
+        """exponent|mantissa bits of inf (all-ones exponent, mantissa 0); only if has_inf."""
+        return ((1 << self.ebits) - 1) << self.mbits
 
     @property
     def emin(self) -> int:
@@ -38,14 +44,19 @@ class FloatLayout:
         return 1 + self.ebits + self.mbits
 
 
-# name -> layout; the FP8 names are ml_dtypes' (see hwsim.formats).
-LAYOUTS = {
-    "float8_e4m3fn": FloatLayout("float8_e4m3fn", 4, 3, 0x7E, has_inf=False),
-    "float8_e5m2": FloatLayout("float8_e5m2", 5, 2, 0x7B, has_inf=True),
-    "float32": FloatLayout("float32", 8, 23, 0x7F7FFFFF, has_inf=True),
-}
+def minifloat_layout(name: str) -> FloatLayout:
+    """The layout of hwsim.formats' minifloat ``name``, read from the format itself so the
+    hardware cannot drift from the oracle: its field widths and bias, and the codes its encoder
+    writes for max and NaN."""
+    fmt = formats.get(name)
+    max_code, nan_code = (int(code) for code in fmt.encode(np.array([fmt.max, np.nan])))
+    return FloatLayout(name, fmt.ebits, fmt.mbits, fmt.bias, max_code, fmt.has_inf, nan_code)
+
+
 FP8_FORMATS = ("float8_e4m3fn", "float8_e5m2")
-FLOAT32 = LAYOUTS["float32"]
+# NaN: the canonical quiet NaN hwsim.units.fp8 returns.
+FLOAT32 = FloatLayout("float32", 8, 23, 127, 0x7F7FFFFF, has_inf=True, nan_code=0x7FC00000)
+LAYOUTS = {**{name: minifloat_layout(name) for name in FP8_FORMATS}, "float32": FLOAT32}
 
 
 @dataclass
@@ -193,8 +204,6 @@ def exact_product(m: Module, a, b, layout_a: FloatLayout, layout_b: FloatLayout,
     return prod
 
 
-F32_NAN = 0x7FC00000      # the canonical NaN of hwsim.units.fp8
-F32_INF = 0x7F800000
 
 
 def float32_code(m: Module, prod: Product, name: str) -> Signal:
@@ -202,7 +211,7 @@ def float32_code(m: Module, prod: Product, name: str) -> Signal:
     code, _ = round_to_layout(m, sign=prod.sign, sig=prod.sig, exp=prod.exp, sticky=0,
                               layout=FLOAT32, name=name)
     out = Signal(32, name=f"{name}_f32")
-    m.d.comb += out.eq(Mux(prod.nan, F32_NAN, Mux(prod.inf, Cat(Const(F32_INF, 31), prod.sign),
+    m.d.comb += out.eq(Mux(prod.nan, FLOAT32.nan_code, Mux(prod.inf, Cat(Const(FLOAT32.inf_magnitude, 31), prod.sign),
                                                   code)))
     return out
 
@@ -246,13 +255,13 @@ def float32_add(m: Module, x, y, name: str) -> Signal:
     exact_zero = (total == 0) & ~sticky
     out = Signal(32, name=f"{name}_sum")
     with m.If(ux.nan | uy.nan | (ux.inf & uy.inf & subtract)):
-        m.d.comb += out.eq(F32_NAN)
+        m.d.comb += out.eq(FLOAT32.nan_code)
     with m.Elif(ux.inf | uy.inf):
-        m.d.comb += out.eq(Cat(Const(F32_INF, 31), Mux(ux.inf, ux.sign, uy.sign)))
+        m.d.comb += out.eq(Cat(Const(FLOAT32.inf_magnitude, 31), Mux(ux.inf, ux.sign, uy.sign)))
     with m.Elif(exact_zero):
         m.d.comb += out.eq(Cat(Const(0, 31), ux.sign & uy.sign))
     with m.Elif(overflow):
-        m.d.comb += out.eq(Cat(Const(F32_INF, 31), big_sign))
+        m.d.comb += out.eq(Cat(Const(FLOAT32.inf_magnitude, 31), big_sign))
     with m.Else():
         m.d.comb += out.eq(code)
     return out

@@ -10,9 +10,6 @@ from amaranth.lib.wiring import In, Out
 
 from rtl.units.floats import FP8_FORMATS, LAYOUTS, exact_product, float32_code, round_to_layout
 
-FP8_NAN = {"float8_e4m3fn": 0x7F, "float8_e5m2": 0x7E}    # hwsim's canonical NaN codes
-E5M2_INF = 0x7C
-
 
 @dataclass(frozen=True, kw_only=True)
 class Fp8MulConfig:
@@ -33,9 +30,9 @@ def beyond_max(sign, fmt: str, saturate: bool):
     layout = LAYOUTS[fmt]
     if saturate:
         return Mux(sign, (1 << 7) | layout.max_magnitude, layout.max_magnitude)
-    if fmt == "float8_e5m2":
-        return Mux(sign, 0x80 | E5M2_INF, E5M2_INF)
-    return Const(FP8_NAN[fmt], 8)
+    if layout.has_inf:   # E5M2
+        return Mux(sign, 0x80 | layout.inf_magnitude, layout.inf_magnitude)
+    return Const(layout.nan_code, 8)   # E4M3: no inf, overflow is NaN
 
 
 class Fp8Mul(wiring.Component):
@@ -68,7 +65,7 @@ class Fp8Mul(wiring.Component):
         code, overflow = round_to_layout(m, sign=prod.sign, sig=prod.sig, exp=prod.exp,
                                          sticky=0, layout=layout, name="rne")
         with m.If(prod.nan):
-            m.d.comb += self.prod.eq(FP8_NAN[fmt])
+            m.d.comb += self.prod.eq(layout.nan_code)
         with m.Elif(prod.inf | overflow):
             m.d.comb += self.prod.eq(beyond_max(prod.sign, fmt, saturate))
         with m.Else():

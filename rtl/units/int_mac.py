@@ -8,16 +8,19 @@ from amaranth import Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-OPERAND_BITS = range(1, 9)
-ACC_BITS = range(2, 65)
-OVERFLOW = ("wrap", "saturate")
+from hwsim.units.integer import check_acc_bits, check_bits, check_flag, check_overflow
+
+# "error" is hwsim's software check that the accumulator can never overflow; hardware has no
+# way to raise, so a circuit either wraps or saturates.
+HARDWARE_OVERFLOW = ("wrap", "saturate")
 
 
 @dataclass(frozen=True, kw_only=True)
 class IntMacConfig:
-    """a_bits, b_bits: operand widths 1..8, each signed (two's complement) or not
-    (a_signed, b_signed, as in hwsim.units.integer); acc_bits 2..64; overflow "wrap" or
-    "saturate" (clamp after every addition)."""
+    """a_bits, b_bits: operand widths, each signed (two's complement) or not (a_signed,
+    b_signed); acc_bits; overflow "wrap" or "saturate" (clamp after every addition). The ranges
+    are hwsim.units.integer's (operands 1..8 bits, acc_bits 2..64, 2..63 for "saturate"),
+    checked by its own validators so the hardware accepts exactly what the oracle does."""
     a_bits: int = 8
     b_bits: int = 8
     a_signed: bool = True
@@ -26,17 +29,15 @@ class IntMacConfig:
     overflow: str = "wrap"
 
     def __post_init__(self):
-        for name, allowed in (("a_bits", OPERAND_BITS), ("b_bits", OPERAND_BITS),
-                              ("acc_bits", ACC_BITS)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value not in allowed:
-                raise ValueError(f"{name} must be an integer in {allowed.start}.."
-                                 f"{allowed.stop - 1}, got {value!r}")
-        for name in ("a_signed", "b_signed"):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
-        if self.overflow not in OVERFLOW:
-            raise ValueError(f"overflow must be one of {OVERFLOW}, got {self.overflow!r}")
+        check_bits(self.a_bits, "a_bits")
+        check_bits(self.b_bits, "b_bits")
+        check_flag(self.a_signed, "a_signed")
+        check_flag(self.b_signed, "b_signed")
+        acc_bits = check_acc_bits(self.acc_bits)
+        if self.overflow not in HARDWARE_OVERFLOW:
+            raise ValueError(f"overflow must be one of {HARDWARE_OVERFLOW}, "
+                             f"got {self.overflow!r}")
+        check_overflow(self.overflow, acc_bits)   # the width limit of "saturate"
 
 
 class IntMac(wiring.Component):

@@ -11,8 +11,9 @@ checks what the design did against hwsim, bit for bit and (for the PEs) cycle fo
   xnor_popcount  n <= 8: every pair of vectors; wider: corners + random pairs;
                  vs hwsim.units.binary.xnor_dot
   fp8_mac        random dot products of 1..12 products (15% corner codes: zeros, smallest
-                 subnormal, one, max, NaN, inf; 10% exact cancellations) vs
-                 hwsim.units.fp8.fp8_mac, the accumulator compared after every product
+                 subnormal, one, max, NaN, inf; 10% exact cancellations; 20% start with a
+                 clear-only cycle, 10% of products are followed by an idle cycle with random
+                 operands) vs hwsim.units.fp8.fp8_mac, the accumulator compared every cycle
   PEs            hwsim.pe.stimulus streams (random activations, weight codes with garbage above
                  w_bits, random per-beat w_bits, random dot-product lengths, random offers and
                  bubbles) vs the hwsim.pe model's Trace: every transfer cycle, every output
@@ -26,12 +27,15 @@ from typing import Callable
 import numpy as np
 
 from hwsim.pe.configs import ShiftAddPEConfig
+from hwsim.units.integer import wrap
 
 MAX_REPORTED = 5
 EXHAUSTIVE_MAC_PASSES = 16
 MAX_MAC_LENGTH = 12
 PE_TAIL_CYCLES = 4     # cycles simulated after the last expected output, to catch extra ones
 LAST_PROBABILITY = 0.5  # dot products of 1, 2, 3, ... beats (geometric): 2 beats on average
+MAC_IDLE_PROBABILITY = 0.1         # Fp8Mac: an idle cycle (en=0) after a product
+MAC_CLEAR_ONLY_PROBABILITY = 0.2   # Fp8Mac: a dot starts with a clear-only cycle (en=0)
 
 
 @dataclass
@@ -76,9 +80,20 @@ def _cut(items: list, limit: int | None) -> list:
     return items if limit is None else items[:limit]
 
 
-def to_signed(value: int, bits: int) -> int:
-    """An unsigned bus value read back as two's complement."""
-    return value - (1 << bits) if value >> (bits - 1) & 1 else value
+def _signed(value: int | None, bits: int) -> int | None:
+    """An unsigned bus value read back as two's complement; None (no output) stays None."""
+    return None if value is None else wrap(value, bits)
+
+
+def _hex(value: int | None) -> str | None:
+    return None if value is None else hex(value)
+
+
+def _rows(observed: dict, count: int, ports: int) -> list:
+    """The observed output rows padded with rows of None up to ``count``: a simulation that
+    stopped early must count its missing vectors as mismatches, not silently drop them."""
+    rows = observed["outputs"]
+    return rows + [[None] * ports] * (count - len(rows))
 
 
 def _unit_job(widths: dict, inputs: list, outputs: list, clocked: bool, vectors: list) -> dict:
@@ -98,10 +113,11 @@ def _fp8_mul_bench(config, rng, vectors, limit) -> Bench:
 
     def compare(observed: dict) -> Tally:
         tally = Tally()
-        for i, ((x, y), (got_exact, got_prod)) in enumerate(zip(pairs, observed["outputs"])):
+        rows = _rows(observed, len(pairs), 2)
+        for i, ((x, y), (got_exact, got_prod)) in enumerate(zip(pairs, rows)):
             tally.check(i, {"a": hex(x), "b": hex(y)},
                         {"exact": hex(exact[i]), "prod": hex(rounded[i])},
-                        {"exact": hex(got_exact), "prod": hex(got_prod)})
+                        {"exact": _hex(got_exact), "prod": _hex(got_prod)})
         return tally
     return Bench(_unit_job({"a": 8, "b": 8, "exact": 32, "prod": 8}, ["a", "b"],
                            ["exact", "prod"], False, pairs), compare)
@@ -140,9 +156,10 @@ def _int_mac_bench(config, rng, vectors, limit) -> Bench:
 
     def compare(observed: dict) -> Tally:
         tally = Tally()
-        for i, ((got,), x, y, e, c) in enumerate(zip(observed["outputs"], a, b, en, clear)):
+        rows = _rows(observed, len(cycles), 1)
+        for i, ((got,), x, y, e, c) in enumerate(zip(rows, a, b, en, clear)):
             tally.check(i, {"a": x, "b": y, "en": e, "clear": c}, expected[i],
-                        to_signed(got, config.acc_bits))
+                        _signed(got, config.acc_bits))
         return tally
     widths = {"a": config.a_bits, "b": config.b_bits, "acc": config.acc_bits}
     return Bench(_unit_job(widths, ["a", "b", "en", "clear"], ["acc"], True, cycles), compare)
@@ -175,8 +192,8 @@ def _xnor_bench(config, rng, vectors, limit) -> Bench:
 
     def compare(observed: dict) -> Tally:
         tally = Tally()
-        for i, ((x, y), (got,)) in enumerate(zip(pairs, observed["outputs"])):
-            tally.check(i, {"a": hex(x), "b": hex(y)}, expected[i], to_signed(got, out_bits))
+        for i, ((x, y), (got,)) in enumerate(zip(pairs, _rows(observed, len(pairs), 1))):
+            tally.check(i, {"a": hex(x), "b": hex(y)}, expected[i], _signed(got, out_bits))
         return tally
     return Bench(_unit_job({"a": n, "b": n, "dot": out_bits}, ["a", "b"], ["dot"], False,
                            [list(p) for p in pairs]), compare)
@@ -212,21 +229,52 @@ def _fp8_mac_bench(config, rng, vectors, limit) -> Bench:
     for i in range(MAX_MAC_LENGTH):
         expected[:, i] = fp8_mac(a[:, i:i + 1], b[:, i:i + 1], fa, fb, acc=acc)
         acc = expected[:, i].view(np.float32)
+    control = _mac_control(rng, vectors)
     dots = range(vectors if limit is None else min(vectors, limit))
-    cycles = [[int(a[d, i]), int(b[d, i]), 1, int(i == 0)]
-              for d in dots for i in range(lengths[d])]
+    per_dot = [_mac_dot_cycles(a[d, :lengths[d]].tolist(), b[d, :lengths[d]].tolist(),
+                               expected[d, :lengths[d]].tolist(),
+                               {key: value[d] for key, value in control.items()})
+               for d in dots]
 
     def compare(observed: dict) -> Tally:
         tally, got = Tally(), iter(observed["outputs"])
-        for d in dots:
-            steps = [next(got, [None])[0] for _ in range(lengths[d])]
-            want = expected[d, :lengths[d]].tolist()
-            tally.check(d, {"a": [hex(x) for x in a[d, :lengths[d]]],
-                            "b": [hex(y) for y in b[d, :lengths[d]]]},
-                        [hex(x) for x in want], [None if x is None else hex(x) for x in steps])
+        for d, (cycles, want) in zip(dots, per_dot):
+            steps = [next(got, [None])[0] for _ in cycles]
+            tally.check(d, {"cycles [a, b, en, clear]": [[hex(x), hex(y), e, c]
+                                                         for x, y, e, c in cycles]},
+                        [hex(x) for x in want], [_hex(x) for x in steps])
         return tally
     return Bench(_unit_job({"a": 8, "b": 8, "acc": 32}, ["a", "b", "en", "clear"], ["acc"],
-                           True, cycles), compare)
+                           True, [cycle for cycles, _ in per_dot for cycle in cycles]), compare)
+
+
+def _mac_control(rng, dots: int) -> dict:
+    """Per dot product: whether it starts with a clear-only cycle, whether its first product
+    then clears again, and which products are followed by an idle cycle (en=0, random
+    operands that must not be accumulated)."""
+    return {"clear_only": rng.random(dots) < MAC_CLEAR_ONLY_PROBABILITY,
+            "clear_again": rng.random(dots) < 0.5,
+            "idle_after": rng.random((dots, MAX_MAC_LENGTH)) < MAC_IDLE_PROBABILITY,
+            "idle_operands": rng.integers(0, 256, (dots, MAX_MAC_LENGTH + 1, 2))}
+
+
+def _mac_dot_cycles(a: list, b: list, want: list, control: dict) -> tuple[list, list]:
+    """The cycles [a, b, en, clear] of one dot product and the accumulator after each.
+    A clear-only cycle (en=0, clear=1) leaves +0.0, so the first product may then clear or
+    not; without one, the first product clears (the previous dot's sum is still there)."""
+    cycles, after = [], []
+    garbage = control["idle_operands"].tolist()
+    if control["clear_only"]:
+        cycles.append([*garbage[-1], 0, 1])
+        after.append(0)
+    first_clears = not control["clear_only"] or control["clear_again"]
+    for i, (x, y, acc) in enumerate(zip(a, b, want)):
+        cycles.append([x, y, 1, int(i == 0 and first_clears)])
+        after.append(acc)
+        if control["idle_after"][i]:
+            cycles.append([*garbage[i], 0, 0])
+            after.append(acc)
+    return cycles, after
 
 
 _UNIT_BENCHES = {"fp8_mul": _fp8_mul_bench, "int_mac": _int_mac_bench,
@@ -310,7 +358,7 @@ def _pe_bench(config, rng, vectors, limit) -> Bench:
 
     def compare(observed: dict) -> Tally:
         tally = Tally()
-        got_outputs = [(cycle, to_signed(value, config.acc_bits))
+        got_outputs = [(cycle, wrap(value, config.acc_bits))
                        for cycle, value in observed["outputs"]]
         for d, (want_cycle, want_value) in enumerate(trace.outputs):
             members = members_of_dot[d]

@@ -32,14 +32,16 @@ TESTBENCH = {"unit": "rtl.verify.tb_units", "pe": "rtl.verify.tb_pe"}
 @dataclass
 class Result:
     """The verdict on one design config. ``vectors``: vectors checked (dot products for the
-    PEs); ``failures``: the first mismatches as dicts (vector, expected, got); ``waveform``:
-    the FST file of the rerun up to the first failure (None when everything matched)."""
+    PEs); ``random_vectors``: the random-vector count asked for (what --vectors reproduces);
+    ``failures``: the first mismatches as dicts (vector, expected, got); ``waveform``: the FST
+    file of the rerun up to the first failure (None when everything matched)."""
     design: str
     config: str
     seed: int
     vectors: int
     mismatches: int
     wall_s: float
+    random_vectors: int
     failures: list = field(default_factory=list)
     waveform: str | None = None
 
@@ -56,7 +58,7 @@ class Result:
         if self.waveform:
             lines.append(f"  waveform: {self.waveform}")
         lines.append(f"  rerun: LOWBIT_RTL_SEED={base_seed()} lowbit verify --design "
-                     f"{self.design}")
+                     f"{self.design} --vectors {self.random_vectors}")
         return "\n".join(lines)
 
 
@@ -110,7 +112,7 @@ def verify(design_name: str, config, build_root, *, vectors: int | None = None) 
     tally = _simulate(design, config, build_dir, seed, vectors)
     result = Result(design=design_name, config=registry.config_label(config), seed=seed,
                     vectors=tally.vectors, mismatches=tally.mismatches, wall_s=0.0,
-                    failures=tally.failures)
+                    random_vectors=vectors, failures=tally.failures)
     if tally.mismatches:
         waves = build_dir / "first_failure.fst"
         _simulate(design, config, build_dir, seed, vectors,
@@ -146,10 +148,13 @@ def verify_many(jobs, build_root, *, workers: int = 2,
                 vectors: int | None = None) -> dict[tuple[str, str], Future]:
     """Start ``verify`` for every (design name, config) in ``jobs`` on ``workers`` threads
     (each simulation is a subprocess, so the simulations run in parallel); return a Future
-    per (design name, config label), in job order."""
+    per (design name, config label), in job order. A job repeated is run once: two runs of
+    one config would build into the same directory at the same time."""
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lowbit-verify")
-    futures = {(name, registry.config_label(config)):
-               pool.submit(verify, name, config, build_root, vectors=vectors)
-               for name, config in jobs}
+    futures = {}
+    for name, config in jobs:
+        key = (name, registry.config_label(config))
+        if key not in futures:
+            futures[key] = pool.submit(verify, name, config, build_root, vectors=vectors)
     pool.shutdown(wait=False)
     return futures

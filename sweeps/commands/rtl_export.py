@@ -34,6 +34,10 @@ def run(args) -> int:
 
     design = registry.get(args.name)
     config = design.parse_params(parse_params(args.param))
-    path = write_verilog(design.name, config, args.out)
+    try:
+        path = write_verilog(design.name, config, args.out)
+    except OSError as error:   # a path that is not a writable directory is bad input
+        raise ValueError(f"--out {args.out!r} is not a writable directory: "
+                         f"{error.strerror or error}") from None
     print(path)
     return 0

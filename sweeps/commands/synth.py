@@ -21,24 +21,24 @@ def configure(parser) -> None:
 def run(args) -> int:
     from rtl import registry
     from rtl.synth import synthesize_all
+    from rtl.table import column_widths, table_row
 
     for name in args.design:
         registry.get(name)   # ValueError naming the known designs
     if args.workers < 1:
         raise ValueError(f"--workers must be >= 1, got {args.workers}")
-    print(_row("design", "config", "cells", "flip-flops", "transistors", "ice40 LUTs"))
+    widths = column_widths(list(dict.fromkeys(args.design)) or registry.names())
+
+    def row(*cells) -> str:
+        return table_row(widths, 11, *cells)
+    print(row("design", "config", "cells", "flip-flops", "transistors", "ice40 LUTs"))
 
     def progress(name, label, entry):
-        print(_row(name, label, entry["generic"]["cells"], entry["generic"]["flip_flops"],
-                   entry["cmos"]["transistors"], entry["ice40"]["luts"]), flush=True)
+        print(row(name, label, entry["generic"]["cells"], entry["generic"]["flip_flops"],
+                  entry["cmos"]["transistors"], entry["ice40"]["luts"]), flush=True)
     document = synthesize_all(args.design or None, workers=args.workers, progress=progress)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
     print(f"wrote {out} ({document['tool']})")
     return 0
-
-
-def _row(*cells) -> str:
-    design, config, *numbers = (str(c) for c in cells)
-    return f"{design:<14} {config:<58} " + " ".join(f"{n:>11}" for n in numbers)

@@ -21,3 +21,10 @@ def test_unknown_design_exits_2(tmp_path, capsys):
 def test_malformed_param_exits_2(tmp_path, capsys):
     assert cli.main(["rtl", "export", "lut_pe", "--param", "lanes", "--out", str(tmp_path)]) == 2
     assert "lowbit rtl: error: --param must be K=V, got 'lanes'" in capsys.readouterr().err
+
+
+def test_unwritable_out_exits_2_naming_out(capsys):
+    assert cli.main(["rtl", "export", "int_mac", "--out", "/dev/null/x"]) == 2
+    err = capsys.readouterr().err
+    assert "lowbit rtl: error: --out '/dev/null/x' is not a writable directory: " in err
+    assert "Traceback" not in err

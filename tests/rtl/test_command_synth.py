@@ -1,4 +1,7 @@
 """``lowbit synth``: bad input exits 2 (the synthesis itself is tested in test_synth.py)."""
+import json
+import re
+
 from sweeps import cli
 
 
@@ -7,11 +10,17 @@ def test_unknown_design_exits_2(capsys, tmp_path):
     assert "unknown design 'nope'" in capsys.readouterr().err
 
 
-def test_synth_writes_one_design(capsys, tmp_path):
+def test_synth_writes_one_design_once_in_aligned_columns(capsys, tmp_path):
     out = tmp_path / "s.json"
-    assert cli.main(["synth", "--design", "int_mac", "--out", str(out)]) == 0
-    import json
+    assert cli.main(["synth", "--design", "int_mac", "--design", "int_mac",
+                     "--out", str(out)]) == 0
     document = json.loads(out.read_text())
     assert list(document["designs"]) == ["int_mac"]
     assert len(document["designs"]["int_mac"]) == 4
-    assert "wrote" in capsys.readouterr().out
+    header, *rows, wrote = capsys.readouterr().out.splitlines()
+    assert len(rows) == 4 and wrote.startswith("wrote ")
+    assert max(len(row.split()[1]) for row in rows) > 58   # a label longer than the old column
+    header_ends = [header.index(name) + len(name)
+                   for name in ("cells", "flip-flops", "transistors", "ice40 LUTs")]
+    for row in rows:   # every config's numbers end where the header's columns end
+        assert [match.end() for match in re.finditer(r"\S+", row)][-4:] == header_ends

@@ -1,9 +1,16 @@
-"""``lowbit verify``: the summary table of a real (small) run; bad input exits 2."""
+"""``lowbit verify``: the summary table of a real (small) run; a design named twice runs once;
+a config that cannot be verified gets a failed row and exit 1; long labels keep the columns
+aligned; bad input exits 2."""
+import dataclasses
+
+from rtl import registry
+from rtl.units.int_mac import IntMacConfig
+from rtl.verify import runner
 from sweeps import cli
 
 
 def test_verify_prints_the_summary_table(capsys, tmp_path):
-    code = cli.main(["verify", "--design", "int_mac", "--vectors", "200",
+    code = cli.main(["verify", "--design", "int_mac", "--design", "int_mac", "--vectors", "200",
                      "--build-dir", str(tmp_path)])
     out = capsys.readouterr().out.splitlines()
     assert code == 0
@@ -18,3 +25,28 @@ def test_verify_prints_the_summary_table(capsys, tmp_path):
 def test_unknown_design_exits_2(capsys):
     assert cli.main(["verify", "--design", "nope"]) == 2
     assert "unknown design 'nope'" in capsys.readouterr().err
+
+
+def test_a_config_that_fails_to_run_gets_a_row_and_exit_1(capsys, tmp_path, monkeypatch):
+    long_config = IntMacConfig(a_bits=3, b_bits=5, a_signed=False, b_signed=False,
+                               acc_bits=17, overflow="saturate")
+    broken_config = IntMacConfig(a_bits=2)
+    design = dataclasses.replace(registry.get("int_mac"), configs=(long_config, broken_config))
+    monkeypatch.setitem(registry._BY_NAME, "int_mac", design)
+
+    def fake_verify(name, config, build_root, *, vectors=None):
+        if config == broken_config:
+            raise RuntimeError("the simulator crashed")
+        return runner.Result(design=name, config=registry.config_label(config), seed=1,
+                             vectors=7, mismatches=0, wall_s=1.0, random_vectors=7)
+    monkeypatch.setattr(runner, "verify", fake_verify)
+
+    assert cli.main(["verify", "--design", "int_mac", "--build-dir", str(tmp_path)]) == 1
+    captured = capsys.readouterr()
+    header, good, bad, summary = captured.out.splitlines()
+    assert len(registry.config_label(long_config)) > 58
+    assert good.index(" 7 ") + 2 == header.index("vectors") + len("vectors")   # aligned
+    assert bad.endswith("failed: RuntimeError: the simulator crashed")
+    assert summary.startswith("2 configs, 7 vectors, 0 mismatches, 1 failed to run")
+    assert "could not verify int_mac [a_bits=2]: RuntimeError: the simulator crashed" in \
+        captured.err

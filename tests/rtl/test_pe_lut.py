@@ -1,11 +1,6 @@
 """LutPE vs hwsim.pe.LutPE: random dot products (hwsim.pe.stimulus: random activations,
 weights, runtime precision, lengths, offers and bubbles); every transfer cycle, output cycle and
 output value equal."""
-import pytest
-
-from hwsim.pe.configs import LutPEConfig
-from rtl.pe.lut import LutPE
-
 DESIGN = "lut_pe"
 
 
@@ -13,17 +8,3 @@ def test_matches_hwsim_cycle_for_cycle(verdict, random_vectors):
     assert verdict.ok, verdict.report()
     assert verdict.vectors >= random_vectors
 
-
-def test_ports_follow_the_protocol():
-    config = LutPEConfig(lanes=4, act_bits=6, acc_bits=20)
-    component = LutPE(config=config)
-    assert len(component.in_act) == 4 * 6
-    assert len(component.in_wgt) == 4 * config.wgt_bits
-    assert len(component.out_data) == 20
-    assert hasattr(component, "in_wbits") == config.runtime_w_bits
-
-
-def test_component_rejects_a_foreign_config():
-    with pytest.raises(ValueError) as info:
-        LutPE(config=None)
-    assert str(info.value).startswith("config must be a") and "got NoneType" in str(info.value)

@@ -54,6 +54,20 @@ def test_costs_grow_with_lanes_and_bit_widths(committed):
     assert pairs >= 12
 
 
+@pytest.mark.parametrize("name, field", [
+    ("bit_serial_pe", "act_bits"), ("bit_serial_pe", "max_weight_bits"),
+    ("lut_pe", "act_bits"), ("lut_pe", "max_weight_bits"),
+    ("int_mac_pe", "w_bits"), ("shift_add_pe", "weight_format"),
+])
+def test_every_pe_shows_growth_with_bit_width(committed, name, field):
+    """The growth test above only checks the pairs that exist: each PE must have configs that
+    differ in one bit width alone, so its cost growth with that width is shown."""
+    entries = [entry["config"] for entry in committed["designs"][name]]
+    pairs = [(small, large) for small in entries for large in entries
+             if _grows(small, large) and [k for k in small if small[k] != large[k]] == [field]]
+    assert pairs, f"{name}: no two configs differ in {field} alone"
+
+
 def test_sequential_designs_have_flip_flops_and_combinational_ones_none(committed):
     for name, entries in committed["designs"].items():
         for entry in entries:

@@ -25,8 +25,25 @@ def test_ports():
     ({"acc_bits": 1}, "acc_bits must be an integer in 2..64, got 1"),
     ({"b_signed": "yes"}, "b_signed must be True or False, got 'yes'"),
     ({"overflow": "error"}, "overflow must be one of ('wrap', 'saturate'), got 'error'"),
+    ({"acc_bits": 64, "overflow": "saturate"},
+     "acc_bits must be an integer in 2..63 for overflow='saturate', got 64"),
+    ({"a_signed": 1}, "a_signed must be True or False, got 1"),
 ])
 def test_config_rejects(kwargs, message):
     with pytest.raises(ValueError) as info:
         IntMacConfig(**kwargs)
     assert str(info.value) == message
+
+
+@pytest.mark.parametrize("overflow", ["wrap", "saturate"])
+@pytest.mark.parametrize("acc_bits", [1, 2, 63, 64, 65])
+def test_config_accepts_exactly_what_the_hwsim_oracle_accepts(acc_bits, overflow):
+    from hwsim.units.integer import int_mac
+    try:
+        int_mac(0, 1, 1, a_bits=8, b_bits=8, acc_bits=acc_bits, overflow=overflow)
+    except ValueError as oracle_refusal:
+        with pytest.raises(ValueError) as info:
+            IntMacConfig(acc_bits=acc_bits, overflow=overflow)
+        assert str(info.value) == str(oracle_refusal)
+    else:
+        IntMacConfig(acc_bits=acc_bits, overflow=overflow)
