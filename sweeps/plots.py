@@ -68,11 +68,15 @@ def pareto_figure(plt, group, front, bar, title):
         axis.set_yscale("log")
         axis.margins(x=0.15, y=0.1)  # room for the labels of the outermost points
         # ticks at 1-2-5 steps in SI units: readable whether the data span one decade or five
-        axis.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        axis.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0), numticks=30))
         axis.xaxis.set_minor_locator(LogLocator(subs="all"))
         axis.xaxis.set_major_formatter(FuncFormatter(lambda x, _, u=unit: si(x, u)))
-        axis.xaxis.set_minor_formatter(FuncFormatter(lambda x, _: ""))
-        axis.tick_params(axis="x", labelsize=8, labelrotation=30)
+        # data spanning under a factor of 4 may hold a single 1-2-5 tick: label the minor ones
+        values = [row[metric] for row in group if _finite(row[metric])]
+        narrow = max(values) < 4 * min(values)
+        axis.xaxis.set_minor_formatter(
+            FuncFormatter(lambda x, _, u=unit, label=narrow: si(x, u) if label else ""))
+        axis.tick_params(axis="x", which="both", labelsize=8, labelrotation=30)
         axis.set_xlabel(xlabel)
         axis.grid(True, which="both", alpha=0.3)
     # Fidelities crowd near 1, so plot the loss 1 - fidelity on a log axis, better upwards.
