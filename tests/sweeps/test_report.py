@@ -35,6 +35,20 @@ ROWS = [
 ]
 
 
+def report_text(tmp_path, rows, front=front_of_all, config=None) -> str:
+    """report.md for ``rows`` (config: make_config()) with no skipped points, plots or GPU
+    results."""
+    path = tmp_path / "r.md"
+    report.write_report(config or make_config(), rows, front, path, skipped=0, plots=[],
+                        gpu_note="none")
+    return path.read_text()
+
+
+def objective_row(text: str, objective: str) -> str:
+    """The winners-table row of ``objective`` (e.g. "lowest energy")."""
+    return next(line for line in text.splitlines() if line.startswith(f"| {objective} |"))
+
+
 def test_table_rows_follow_the_grid_and_skip_missing_and_not_applicable(tmp_path):
     config = make_config()
     points, _ = grid.expand(config)
@@ -94,20 +108,14 @@ def test_winners_numbers_and_reasons(tmp_path):
 
 
 def test_no_design_reaches_the_bar(tmp_path):
-    path = tmp_path / "r.md"
-    report.write_report(make_config(min_fidelity=0.9999), ROWS, front_of_all, path, skipped=0,
-                        plots=[], gpu_note="none")
-    text = path.read_text()
+    text = report_text(tmp_path, ROWS, config=make_config(min_fidelity=0.9999))
     assert "**No design reaches fidelity 0.9999**, so no winner is named" in text
     assert "Winner" not in text
 
 
 def test_missing_area_everywhere_is_explained_not_ranked(tmp_path):
     rows = [dict(r, area_m2=math.nan, area_note="no synthesis record") for r in ROWS]
-    path = tmp_path / "r.md"
-    report.write_report(make_config(), rows, front_of_all, path, skipped=0, plots=[],
-                        gpu_note="none")
-    text = path.read_text()
+    text = report_text(tmp_path, rows)
     assert "| lowest area | none | n/a | | no area for any design: no synthesis record |" in text
     assert ("Pareto front over fidelity (max), energy_j (min), latency_s (min), area_m2 (min): "
             "5 of 5 designs.\n\n† 5 of 5 design(s) without area_m2, marked †, ranked on the "
@@ -118,11 +126,8 @@ def test_missing_area_everywhere_is_explained_not_ranked(tmp_path):
 def test_designs_without_a_metric_are_named_not_ranked(tmp_path):
     rows = [dict(ROWS[0], area_note="synth int_mac_pe"),
             dict(ROWS[3], area_m2=math.nan, area_note="no synthesis record for lut")]
-    path = tmp_path / "r.md"
-    report.write_report(make_config(), rows, front_of_all, path, skipped=0, plots=[],
-                        gpu_note="none")
-    area = next(line for line in path.read_text().splitlines()
-                if line.startswith("| lowest area |"))
+    text = report_text(tmp_path, rows)
+    area = objective_row(text, "lowest area")
     assert "**int8 on int_mac (lanes=16, array=64)** | 0.4 mm²" in area
     assert "1 design(s) with no area value not ranked (no synthesis record for lut)" in area
 
@@ -151,10 +156,7 @@ def test_a_design_without_area_leaves_only_the_area_objective():
 
 def test_partial_area_in_the_report_and_its_pareto_table(tmp_path):
     from models.rank import pareto_front
-    path = tmp_path / "r.md"
-    report.write_report(make_config(), PARTIAL_AREA, pareto_front, path, skipped=0, plots=[],
-                        gpu_note="none")
-    text = path.read_text()
+    text = report_text(tmp_path, PARTIAL_AREA, pareto_front)
     assert "area_m2 (min): 2 of 4 designs." in text
     table = text[text.index("| design |"):].splitlines()
     assert table[2].startswith("| int8 on lut (lanes=16, array=64) | 0.9995 |")
@@ -169,34 +171,26 @@ def test_objectives_are_the_evaluators_not_a_copy():
 
 def test_per_metric_bars(tmp_path):
     rows = ROWS + [dict(ROWS[0], workload="c", fidelity_metric="top1", fidelity=0.96)]
-    path = tmp_path / "r.md"
-    report.write_report(make_config(min_fidelity={"cosine": 0.99, "top1": 0.95}), rows,
-                        front_of_all, path, skipped=0, plots=[], gpu_note="none")
-    text = path.read_text()
+    text = report_text(tmp_path, rows,
+                       config=make_config(min_fidelity={"cosine": 0.99, "top1": 0.95}))
     assert "A winner must reach the fidelity bar (cosine >= 0.99, top1 >= 0.95)" in text
     assert "1 designs; 1 reach the bar top1 >= 0.95." in text
-    report.write_report(make_config(min_fidelity={"cosine": 0.99}), rows, front_of_all, path,
-                        skipped=0, plots=[], gpu_note="none")
+    text = report_text(tmp_path, rows, config=make_config(min_fidelity={"cosine": 0.99}))
     assert ("report.min_fidelity sets no bar for the fidelity metric 'top1', so no "
-            "winner is named.") in path.read_text()
+            "winner is named.") in text
 
 
 def test_baseline_margin_when_a_hardware_axis_differs(tmp_path):
     # int8 on int_mac at 32 lanes is no baseline for a 16-lane winner: no baseline margin
     rows = [ROWS[3], dict(ROWS[0], lanes=32)]
-    path = tmp_path / "r.md"
-    report.write_report(make_config(), rows, front_of_all, path, skipped=0, plots=[],
-                        gpu_note="none")
-    energy = next(line for line in path.read_text().splitlines()
-                  if line.startswith("| lowest energy |"))
+    text = report_text(tmp_path, rows)
+    energy = objective_row(text, "lowest energy")
     assert "int4-g128 on lut" in energy and "baseline" not in energy
 
 
 def test_only_one_scheme_meets_the_bar(tmp_path):
-    path = tmp_path / "r.md"
-    report.write_report(make_config(min_fidelity=0.999), ROWS, front_of_all, path, skipped=0,
-                        plots=[], gpu_note="none")
-    assert "the only scheme that reaches the fidelity bar" in path.read_text()
+    text = report_text(tmp_path, ROWS, config=make_config(min_fidelity=0.999))
+    assert "the only scheme that reaches the fidelity bar" in text
 
 
 @pytest.mark.parametrize("value, unit, text", [
@@ -224,10 +218,7 @@ BREAKDOWN = [
 
 
 def why_lines(tmp_path, rows, config=None) -> dict[str, str]:
-    path = tmp_path / "r.md"
-    report.write_report(config or make_config(), rows, front_of_all, path, skipped=0,
-                        plots=[], gpu_note="none")
-    text = path.read_text()
+    text = report_text(tmp_path, rows, config=config)
     assert "Why each wins:" in text
     return {line[4:].split(",")[0]: line for line in text.splitlines()
             if line.startswith("- **lowest")}
@@ -281,11 +272,8 @@ def test_an_energy_lead_within_noise_is_not_explained_away(tmp_path):
 ])
 def test_margins_under_five_percent_are_ties(tmp_path, runner_up_energy, margin):
     rows = [BREAKDOWN[0], dict(BREAKDOWN[1], energy_j=runner_up_energy)]
-    path = tmp_path / "r.md"
-    report.write_report(make_config(baseline=None), rows, front_of_all, path, skipped=0,
-                        plots=[], gpu_note="none")
-    energy = next(line for line in path.read_text().splitlines()
-                  if line.startswith("| lowest energy |"))
+    text = report_text(tmp_path, rows, config=make_config(baseline=None))
+    energy = objective_row(text, "lowest energy")
     assert energy.endswith(f"| {margin} |")
 
 
@@ -307,10 +295,7 @@ def test_top1_within_one_sampling_error_of_the_bar_is_flagged(tmp_path):
     rows = [row("int8", "int_mac", 0.99, 8e-6, 2e-3, 4e-7, **top1),
             row("int4-g128", "lut", 0.975, 2e-6, 3e-3, 1e-7, **top1),
             row("binary", "lut", 0.965, 1e-7, 1e-3, 1e-8, **top1)]
-    path = tmp_path / "r.md"
-    report.write_report(make_config(min_fidelity={"top1": 0.97}), rows, front_of_all, path,
-                        skipped=0, plots=[], gpu_note="none")
-    text = path.read_text()
+    text = report_text(tmp_path, rows, config=make_config(min_fidelity={"top1": 0.97}))
     flag = ("within one sampling error of the bar (±0.0090 over 360 samples): the proxy cannot "
             "tell it from the bar")
     assert f"top1 0.9750, +0.0050 against the bar 0.97, {flag}." in text
@@ -323,31 +308,25 @@ def test_top1_within_one_sampling_error_of_the_bar_is_flagged(tmp_path):
 
 
 def test_headline_names_a_tie_and_the_baseline_winning(tmp_path):
-    path = tmp_path / "r.md"
     # int4-g128 on lut: EDP 6 nJ·s; int8 on lut within 4%: a tie
     rows = [ROWS[3], dict(ROWS[1], edp_js=6.24e-9)]
-    report.write_report(make_config(), rows, front_of_all, path, skipped=0, plots=[],
-                        gpu_note="none")
+    text = report_text(tmp_path, rows)
     assert ("**Winner: int4-g128** on lut (lowest energy-delay product among designs with "
             "fidelity >= 0.99); tied within model noise with int8 on lut (lanes=16, array=64), "
-            "so treat both as candidates.\n") in path.read_text()
+            "so treat both as candidates.\n") in text
     rows = [ROWS[0], dict(ROWS[3], edp_js=1e-7)]  # the baseline has the lowest EDP
-    report.write_report(make_config(), rows, front_of_all, path, skipped=0, plots=[],
-                        gpu_note="none")
+    text = report_text(tmp_path, rows)
     assert ("**Winner: int8** on int_mac (lowest energy-delay product among designs with "
             "fidelity >= 0.99); the baseline itself: no other scheme beats it on energy-delay "
-            "product.\n") in path.read_text()
+            "product.\n") in text
 
 
 def test_a_winner_tied_with_the_baseline_says_so(tmp_path):
     # the winner is 2.6% under the baseline's 2 ms; the best other scheme is 1% behind it
     rows = [ROWS[0], dict(ROWS[3], latency_s=1.95e-3),
             row("int4-pc", "lut", 0.995, 3e-6, 1.97e-3, 1e-7)]
-    path = tmp_path / "r.md"
-    report.write_report(make_config(), rows, front_of_all, path, skipped=0, plots=[],
-                        gpu_note="none")
-    latency = next(line for line in path.read_text().splitlines()
-                   if line.startswith("| lowest latency |"))
+    text = report_text(tmp_path, rows)
+    latency = objective_row(text, "lowest latency")
     assert "**int4-g128 on lut (lanes=16, array=64)** | 1.95 ms" in latency
     assert latency.endswith("| tied: within model noise (5%) of int4-pc on lut (lanes=16, "
                             "array=64) (1.97 ms); tied with the baseline int8 on int_mac "
