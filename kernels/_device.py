@@ -15,6 +15,8 @@ SOURCES = ("wq_gemm.cu", "int_gemm.cu", "lut_gemm.cu", "hold.cu")
 # nvcc -gencode values the compile check builds for: Ampere, and Hopper's arch-specific target.
 NVCC_TARGETS = {"sm_80": "arch=compute_80,code=sm_80", "sm_90a": "arch=compute_90a,code=sm_90a"}
 CUPY_PACKAGE = "cupy-cuda13x"
+# Options CuPy's NVRTC build gets (CuPy adds the device's -arch); the compile check uses them too.
+NVRTC_OPTIONS = ("-std=c++17",)
 
 
 class KernelUnavailable(RuntimeError):
@@ -67,7 +69,7 @@ def nvrtc_source(source: str) -> str:
 def _raw_module(source: str):
     cupy = cupy_module()
     # NVRTC for the current device's architecture.
-    return cupy.RawModule(code=nvrtc_source(source), options=("-std=c++17",), backend="nvrtc")
+    return cupy.RawModule(code=nvrtc_source(source), options=NVRTC_OPTIONS, backend="nvrtc")
 
 
 @functools.cache

@@ -11,10 +11,15 @@ the L2 size of other data is touched. Peers in the same run: cuBLAS fp16 (torch.
 weight-only kernel (torch._weight_int4pack_mm), torch._int_mm (int8) and torch._scaled_mm (fp8),
 each where the build and shape allow it (otherwise its row says why not).
 
-Before timing, each (kernel, shape) is checked once against the host reference
-(kernels.reference) on a slice of the output; a failed check is recorded and makes the run
-exit 1. Results: a CSV of every case and a CSV of every goal cell (met or not) in the output
-folder (kernels/results/ by default; schema in kernels/results/README.md), and printed tables.
+Before timing, each CUDA kernel a benchmarked wrapper launches (wq_gemm mt1 / mt2 / mt4, a1w1
+popc / mma, lut lm1 / lm8, ...) is checked at each shape, once with M below one M tile and once
+with M filling at least one (check_key): its output, first filled with a poison no correct
+kernel writes, is compared with the host reference (kernels.reference) on a slice and searched
+for poison everywhere. A failed check is recorded and makes the run exit 1. Results: a CSV of
+every case and a CSV of every goal cell (met or not) in the output folder (kernels/results/ by
+default; schema in kernels/results/README.md), and printed tables.
+Two copy bandwidths are recorded beside them, the ceilings of the GPU roofline
+(models.cost.roofline): HBM (a copy far larger than L2) and L2 (a copy that fits in it).
 """
 from __future__ import annotations
 
@@ -39,7 +44,14 @@ BATCH_CALLS = 20                         # calls per timed batch (default)
 HOLD_MARGIN_NS = 50_000                  # extra spin beyond twice the host's enqueue time
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 CHECK_ROWS, CHECK_COLS = 16, 64          # output slice checked against the host reference
+# The checked call's out= is filled with poison, so an output the kernel never writes cannot
+# pass as a stale copy of an earlier correct result (cupy.empty may reuse that memory). fp16:
+# NaN, which the bench's small finite inputs never give. int32: INT32_MAX, beyond every integer
+# kernel's range: |result| <= 2^14 * kernels.integer.MAX_K = 2^31 - 2^14 (int8 x int8, the
+# widest product).
+POISON_INT32 = 2**31 - 1
 COPY_BYTES = 1 << 30                     # device-to-device copy that measures the HBM ceiling
+L2_COPY_FRACTION = 4                     # the L2 copy's source + destination = L2 bytes / this
 
 
 @dataclass(frozen=True)
@@ -70,6 +82,58 @@ KERNELS = {k.name: k for k in (
     KernelSpec("bitplane_w4a8", "bitplane", "int4", max_m=128),
     KernelSpec("lut_w4a8", "lut", "int4", max_m=128),
 )}
+
+
+def plane_count(spec: KernelSpec) -> int:
+    """Weight bit-planes the bench builds for a bitplane / lut kernel: one per bit of its format."""
+    from kernels.integer import BITPLANE_FORMATS
+    return BITPLANE_FORMATS[spec.fmt]
+
+
+def tile_shape(spec: KernelSpec, m: int) -> tuple[int, int] | None:
+    """(m_tile, n_tile) of the output tile one block of ``spec``'s launch owns at this M, from
+    the function its launch takes its grid from; None for a peer, whose tiling cuBLAS or torch
+    choose internally and do not expose."""
+    from kernels import integer, weight_only
+    if spec.peer:
+        return None
+    tiles = {"weight_only": lambda: weight_only.tile_shape(m),
+             "int8": integer.int8_tile_shape,
+             "a1w1": lambda: integer.a1w1_tile_shape(m),      # the bench calls method "auto"
+             "bitplane": lambda: integer.bitplane_tile_shape(plane_count(spec)),
+             "lut": lambda: integer.lut_tile_shape(m)}
+    if spec.family not in tiles:
+        raise ValueError(f"spec.family must be one of {', '.join(tiles)} for one of our kernels, "
+                         f"got {spec.family!r}")
+    return tiles[spec.family]()
+
+
+def launched_kernel(spec: KernelSpec, m: int) -> str | None:
+    """Name of the CUDA kernel ``spec``'s wrapper launches at this M, from the function the
+    wrapper takes it from; None for a peer."""
+    from kernels import integer, weight_only
+    if spec.peer:
+        return None
+    names = {"weight_only": lambda: weight_only.kernel_name(spec.fmt, m),
+             "int8": lambda: integer.INT8_KERNEL,
+             "a1w1": lambda: integer.a1w1_kernel_name(m),          # the bench calls method "auto"
+             "bitplane": lambda: integer.bitplane_kernel_name(plane_count(spec)),
+             "lut": lambda: integer.lut_kernel_name(plane_count(spec), m)}
+    if spec.family not in names:
+        raise ValueError(f"spec.family must be one of {', '.join(names)} for one of our kernels, "
+                         f"got {spec.family!r}")
+    return names[spec.family]()
+
+
+def check_key(spec: KernelSpec, k: int, n: int, m: int) -> tuple | None:
+    """What one correctness check covers; run_case checks each key once, at its first M. The
+    launched kernel, since each variant is different code, and whether M fills one whole M
+    tile, since below that every block takes the kernel's guarded partial-tile path (int8_gemm
+    and a1w1 mma at M = 1 or 16, for instance, never run a full tile). None for a peer: cuBLAS
+    and torch are not ours to check."""
+    if spec.peer:
+        return None
+    return (spec.name, k, n, launched_kernel(spec, m), m >= tile_shape(spec, m)[0])
 
 
 @dataclass(frozen=True)
@@ -186,7 +250,8 @@ def format_table(records: list[dict], columns: list[str]) -> str:
 
 ROW_COLUMNS = [f.name for f in fields(Row)]
 META_COLUMNS = ["device", "sm_count", "l2_bytes", "sm_clock_mhz", "mem_clock_mhz", "max_sm_clock_mhz",
-                "driver", "cuda_runtime", "torch", "torch_cuda", "cupy", "python", "copy_gbps", "timestamp_utc"]
+                "driver", "cuda_runtime", "torch", "torch_cuda", "cupy", "python", "copy_gbps", "l2_copy_gbps",
+                "timestamp_utc"]
 
 
 def write_csv(path: Path, records: list[dict], columns: list[str]) -> None:
@@ -271,14 +336,34 @@ def gpu_hold(cp):
     return lambda ns: spin((1,), (1,), (cp.uint64(ns),))
 
 
-def measure_copy_gbps(cp, warmup: int, runs: int, batch_calls: int) -> float:
-    """HBM ceiling: device-to-device copy of COPY_BYTES, counting bytes read plus written."""
-    src = cp.random.randint(0, 255, COPY_BYTES, dtype=cp.uint8)
+def copy_bandwidth_gbps(cp, nbytes: int, hold, *, warmup: int, runs: int, batch_calls: int) -> float:
+    """GB/s of a device-to-device copy of ``nbytes`` (one source, one destination, the same pair
+    every call), counting bytes read plus written; timed by time_batches behind ``hold``."""
+    src = cp.random.randint(0, 255, nbytes, dtype=cp.uint8)
     dst = cp.empty_like(src)
-    times = time_batches(cp, [lambda: cp.copyto(dst, src)], gpu_hold(cp), warmup=warmup, batches=runs,
+    times = time_batches(cp, [lambda: cp.copyto(dst, src)], hold, warmup=warmup, batches=runs,
                          batch_calls=batch_calls)
     median_us = summarize(times)[0]
-    return 2 * COPY_BYTES / (median_us * 1e-6) / 1e9
+    return 2 * nbytes / (median_us * 1e-6) / 1e9
+
+
+def l2_copy_bytes(l2_bytes: int) -> int:
+    """Bytes per buffer of the L2 copy: source + destination = l2_bytes / L2_COPY_FRACTION, well
+    inside L2, so after the warm-up every call is served by it."""
+    if l2_bytes < 2 * L2_COPY_FRACTION:
+        raise ValueError(f"l2_bytes must be >= {2 * L2_COPY_FRACTION}, got {l2_bytes}")
+    return l2_bytes // (2 * L2_COPY_FRACTION)
+
+
+def measure_copy_gbps(cp, warmup: int, runs: int, batch_calls: int) -> float:
+    """HBM ceiling: a copy of COPY_BYTES, far larger than any L2."""
+    return copy_bandwidth_gbps(cp, COPY_BYTES, gpu_hold(cp), warmup=warmup, runs=runs, batch_calls=batch_calls)
+
+
+def measure_l2_copy_gbps(cp, l2_bytes: int, warmup: int, runs: int, batch_calls: int) -> float:
+    """L2 ceiling: a copy of l2_copy_bytes(l2_bytes) per buffer."""
+    return copy_bandwidth_gbps(cp, l2_copy_bytes(l2_bytes), gpu_hold(cp), warmup=warmup, runs=runs,
+                               batch_calls=batch_calls)
 
 
 class Case:
@@ -287,7 +372,8 @@ class Case:
     def __init__(self, cp, torch, spec: KernelSpec, k: int, n: int, m: int):
         self.cp, self.torch, self.spec, self.k, self.n, self.m = cp, torch, spec, k, n, m
 
-    # Each builder returns (make_set() -> args, call(args) -> output, weight_bytes, set_bytes).
+    # Each builder returns (make_set() -> args, call, weight_bytes, set_bytes): call(args) -> output;
+    # ours take call(args, out=...) too, the output array to write (run_case's checked call).
     def builder(self):
         return getattr(self, f"_build_{self.spec.family}")()
 
@@ -322,7 +408,7 @@ class Case:
         def make():
             return self._fp16_x(), self._weight_only()
         w_bytes = weight_bytes(self.spec.fmt, self.n, self.k, self.spec.group_size or self.k)
-        return make, lambda a: linear(a[0], a[1]), w_bytes, w_bytes + 2 * self.m * self.k
+        return make, lambda a, out=None: linear(a[0], a[1], out=out), w_bytes, w_bytes + 2 * self.m * self.k
 
     def _build_int4pack(self):
         cp, torch = self.cp, self.torch
@@ -352,7 +438,8 @@ class Case:
 
         def make():
             return self._int8(self.m), self._int8(self.n)
-        return make, lambda a: int8_gemm(a[0], a[1]), self.n * self.k, (self.m + self.n) * self.k
+        return (make, lambda a, out=None: int8_gemm(a[0], a[1], out=out), self.n * self.k,
+                (self.m + self.n) * self.k)
 
     def _build_fp8_scaled(self):
         torch = self.torch
@@ -373,18 +460,21 @@ class Case:
             a = cp.random.randint(0, 256, (self.m, self.k // 8), dtype=cp.uint8)
             b = cp.random.randint(0, 256, (self.n, self.k // 8), dtype=cp.uint8)
             return a, b, row_popcount(b, self.k)   # weight popcounts: computed once per weight
-        return (make, lambda a: a1w1_gemm(a[0], a[1], self.k, b_popcount=a[2]), self.n * self.k // 8,
-                (self.m + self.n) * self.k // 8)
+        return (make, lambda a, out=None: a1w1_gemm(a[0], a[1], self.k, b_popcount=a[2], out=out),
+                self.n * self.k // 8, (self.m + self.n) * self.k // 8)
 
     def _plane_weights(self):
         from kernels.integer import BitPlaneWeights
-        planes = self.cp.random.randint(0, 256, (self.n * 4, self.k // 8), dtype=self.cp.uint8).view(self.cp.uint32)
-        return BitPlaneWeights(fmt="int4", n=self.n, k=self.k, n_planes=4, planes=planes)
+        n_planes = plane_count(self.spec)
+        planes = self.cp.random.randint(0, 256, (self.n * n_planes, self.k // 8), dtype=self.cp.uint8)
+        return BitPlaneWeights(fmt=self.spec.fmt, n=self.n, k=self.k, n_planes=n_planes,
+                               planes=planes.view(self.cp.uint32))
 
     def _build_planes(self, fn):
         def make():
             return self._int8(self.m), self._plane_weights()
-        return make, lambda a: fn(a[0], a[1]), self.n * self.k // 2, self.n * self.k // 2 + self.m * self.k
+        w_bytes = self.n * self.k * plane_count(self.spec) // 8
+        return make, lambda a, out=None: fn(a[0], a[1], out=out), w_bytes, w_bytes + self.m * self.k
 
     def _build_bitplane(self):
         from kernels.integer import bitplane_gemm
@@ -395,12 +485,24 @@ class Case:
         return self._build_planes(lut_gemm)
 
 
-def check_case(cp, spec: KernelSpec, args, out) -> str:
-    """Compare a slice of ``out`` with the host reference; "" for peers (not ours to check)."""
+def poisoned_output(cp, spec: KernelSpec, m: int, n: int):
+    """The out= of a checked call of one of our kernels: [m, n] filled with poison (see
+    POISON_INT32)."""
+    if spec.family == "weight_only":
+        return cp.full((m, n), cp.nan, dtype=cp.float16)
+    return cp.full((m, n), POISON_INT32, dtype=cp.int32)
+
+
+def unwritten_count(out) -> int:
+    """Elements of a poisoned_output that still hold the poison (NaN: the value unequal to itself)."""
+    poison = (out != out) if str(out.dtype) == "float16" else (out == POISON_INT32)
+    return int(poison.sum())
+
+
+def _slice_verdict(cp, spec: KernelSpec, args, out) -> tuple[bool, str]:
+    """(ok, detail) of a slice of ``out`` against the host reference."""
     from kernels import reference
     from kernels.weight_only import FP16_REL_TOL
-    if spec.peer:
-        return ""
     rows, cols = min(CHECK_ROWS, args[0].shape[0]), CHECK_COLS
     got = cp.asnumpy(out[:rows, :cols])
     x = cp.asnumpy(args[0][:rows])
@@ -410,35 +512,50 @@ def check_case(cp, spec: KernelSpec, args, out) -> str:
                        zero_points=None if w.zero_points is None else cp.asnumpy(w.zero_points[:cols]))
         ref = reference.weight_only_reference(x, host)
         err = float(np.linalg.norm(got.astype(np.float64) - ref) / np.linalg.norm(ref))
-        ok = bool(np.isfinite(got).all()) and err <= FP16_REL_TOL
-        return f"{'ok' if ok else 'FAILED'} rel_err={err:.2e} (tol {FP16_REL_TOL:g})"
+        return bool(np.isfinite(got).all()) and err <= FP16_REL_TOL, f"rel_err={err:.2e} (tol {FP16_REL_TOL:g})"
     if spec.family == "int8":
         ref = reference.int_matmul_reference(x, cp.asnumpy(args[1][:cols]))
     elif spec.family == "a1w1":
         ref = reference.int_matmul_reference(reference.binary_values(x, x.shape[1] * 8),
                                              reference.binary_values(cp.asnumpy(args[1][:cols]), x.shape[1] * 8))
-    else:
+    elif spec.family in ("bitplane", "lut"):
         w = args[1]
-        host = replace(w, n=cols, planes=cp.asnumpy(w.planes[: cols * w.n_planes]))
+        host = replace(w, n=min(cols, w.n), planes=cp.asnumpy(w.planes[: cols * w.n_planes]))
         ref = reference.int_matmul_reference(x, reference.bitplane_values(host))
-    ok = np.array_equal(got.astype(np.int64), ref)
-    return "ok bit-exact" if ok else f"FAILED {int(np.sum(got != ref))} of {got.size} differ"
+    else:
+        raise ValueError(f"spec must be one of our kernels to be checked, got {spec.name} ({spec.family})")
+    if np.array_equal(got.astype(np.int64), ref):
+        return True, "bit-exact"
+    return False, f"{int(np.sum(got != ref))} of {got.size} differ"
+
+
+def check_case(cp, spec: KernelSpec, args, out) -> str:
+    """Verdict on ``out``, a poisoned_output the call on ``args`` wrote: "ok ..." or "FAILED ...".
+    A slice is compared with the host reference (bit for bit for integer outputs, within
+    FP16_REL_TOL for fp16), and every element is searched for poison the kernel left."""
+    ok, detail = _slice_verdict(cp, spec, args, out)
+    unwritten = unwritten_count(out)
+    if unwritten:
+        return f"FAILED {unwritten} of {out.size} outputs never written (slice: {detail})"
+    return f"{'ok' if ok else 'FAILED'} {detail}"
 
 
 def run_case(cp, torch, spec: KernelSpec, k: int, n: int, m: int, args: argparse.Namespace, l2_bytes: int,
              checked: set) -> Row:
     if spec.max_m is not None and m > spec.max_m:
         return Row(spec.name, k, n, m, f"skipped: M > {spec.max_m} is outside this kernel's target range")
+    key = check_key(spec, k, n, m)
+    checking = key is not None and key not in checked
     try:
         make, call, weight_bytes, set_bytes = Case(cp, torch, spec, k, n, m).builder()
         sets = [make() for _ in range(rotation_count(set_bytes, l2_bytes))]
-        out = call(sets[0])
+        out = call(sets[0], out=poisoned_output(cp, spec, m, n)) if checking else call(sets[0])
     except Exception as exc:  # a peer this torch build or shape lacks; for ours, a failure
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return Row(spec.name, k, n, m, f"{'unsupported' if spec.peer else 'error'}: {reason[:160]}")
     check = ""
-    if (spec.name, k, n) not in checked:   # once per kernel and shape, at its first M
-        checked.add((spec.name, k, n))
+    if checking:
+        checked.add(key)
         check = check_case(cp, spec, sets[0], out)
     times = time_batches(cp, [lambda s=s: call(s) for s in sets], gpu_hold(cp), warmup=args.warmup,
                          batches=args.runs, batch_calls=args.batch_calls)
@@ -509,7 +626,10 @@ def run(args: argparse.Namespace) -> int:
     copy_gbps = measure_copy_gbps(cp, args.warmup, args.runs, args.batch_calls)
     meta = device_meta(cp, torch)   # clocks read right after the copy kept the GPU busy
     meta["copy_gbps"] = round(copy_gbps, 1)
-    print(f"device {meta['device']}, SM clock {meta['sm_clock_mhz']} MHz, copy {copy_gbps:.0f} GB/s", flush=True)
+    meta["l2_copy_gbps"] = round(measure_l2_copy_gbps(cp, meta["l2_bytes"], args.warmup, args.runs,
+                                                      args.batch_calls), 1)
+    print(f"device {meta['device']}, SM clock {meta['sm_clock_mhz']} MHz, copy {copy_gbps:.0f} GB/s, "
+          f"L2 copy {meta['l2_copy_gbps']:.0f} GB/s", flush=True)
     names = ["cublas_fp16"] + [k for k in args.kernels if k != "cublas_fp16"]   # the baseline first
     rows, checked = [], set()
     for k, n in args.shapes:

@@ -17,9 +17,11 @@ Weights for the last two: ``bitplane_weights(codes, fmt=...)`` with fmt "binary"
 or "int2", "int3", "int4" (two's complement codes, as hwsim.quant produces). For bitplane_gemm,
 int3 is stored sign-extended in 4 planes (its tile needs 1, 2 or 4 planes).
 
-Shapes: any M, N >= 1. K: a multiple of 16 (int8_gemm) or of 128 (the binary and bit-plane
-kernels: 16-byte rows of bits). Sums must fit int32: K <= MAX_K. Every array a kernel reads
-must be a CuPy array (ValueError naming it otherwise).
+Shapes: any N >= 1; M >= 1 up to CUDA's grid.y limit (MAX_GRID_Y blocks of a kernel's M tile).
+K: a multiple of 16 (int8_gemm) or of 128 (the binary and bit-plane kernels: 16-byte rows of
+bits). Sums must fit int32: K <= MAX_K. Every array a kernel reads must be a CuPy array starting
+at a 16-byte aligned address, and ``out`` must not share memory with any of them (ValueError
+naming the argument otherwise).
 """
 from __future__ import annotations
 
@@ -35,7 +37,20 @@ MAX_K = (1 << 17) - 1
 BITPLANE_FORMATS = {"binary": 1, "int2": 2, "int3": 3, "int4": 4}   # name -> bits
 METHODS = ("auto", "mma", "popc")
 TILE = 128               # BM = BN in int_gemm.cu
+# a1w1_gemm_popc's block owns POPC_ACT_ROWS activation rows (MB in int_gemm.cu) and
+# POPC_WEIGHT_ROWS weight rows, one per warp (n = blockIdx.x * 8 + warp; block 256 threads):
+# two constants that are both 8 today, named apart so that a change to one cannot resize the other.
+POPC_ACT_ROWS = 8
+POPC_WEIGHT_ROWS = 8
+ACT_PLANES = 8           # bit-planes per int8 activation row in bitplane_gemm
 LUT_THREADS = 256        # weight rows per LUT block
+# Base-address alignment of every array a kernel reads with 16-byte vector loads
+# (ld.global.v4, cp.async 16): PTX requires naturally aligned addresses, and a misaligned one
+# faults with a sticky error that ends the CUDA context. Fresh CuPy allocations and row slices
+# keep it (every row length the kernels accept is a multiple of 16 bytes); a flat view with a
+# byte offset does not.
+VECTOR_BYTES = 16
+MAX_GRID_Y = 65535       # CUDA's limit on gridDim.y, the grid axis over M (x allows 2^31 - 1)
 
 
 def check_positive_int(value, name: str) -> int:
@@ -64,8 +79,41 @@ def _check_n_planes(fmt: str, n_planes) -> int:
     return int(n_planes)
 
 
+def _device_pointer(arr) -> int | None:
+    """The device address of a CuPy array; None for a host (numpy) array, whose ``data`` is a
+    memoryview: it has no device address until CuPy copies it into a fresh allocation."""
+    return getattr(getattr(arr, "data", None), "ptr", None)
+
+
+def check_aligned(arr, name: str) -> None:
+    """ValueError naming ``name`` unless a device array starts at a multiple of VECTOR_BYTES
+    (host arrays pass: see _device_pointer)."""
+    ptr = _device_pointer(arr)
+    if ptr is not None and ptr % VECTOR_BYTES:
+        raise ValueError(f"{name} must start at a {VECTOR_BYTES}-byte aligned device address (the kernel "
+                         f"reads it with vector loads), got address {ptr:#x}; a view with a byte "
+                         f"offset needs a copy (.copy())")
+
+
+def check_out_disjoint(out, inputs: dict) -> None:
+    """ValueError unless the device array ``out`` shares no byte with any device array of
+    ``inputs`` (name -> array; None and host arrays are skipped, the callers refuse those on
+    their own). The kernels declare every pointer __restrict__ and some blocks write outputs
+    while others still read inputs, so an aliased call returns wrong values. Every array here is
+    C-contiguous, so it occupies exactly [data.ptr, data.ptr + nbytes)."""
+    start = out.data.ptr
+    end = start + out.nbytes
+    for name, arr in inputs.items():
+        other = _device_pointer(arr)
+        if other is not None and other < end and start < other + arr.nbytes:
+            raise ValueError(f"out must not share memory with {name} (the kernel reads {name} while "
+                             f"writing out); pass a separate output array")
+
+
 def _check_matrix(arr, name: str, dtype_name: str, cols: int | None = None) -> tuple[int, int]:
-    """A C-contiguous 2-d array of ``dtype_name`` with >= 1 row (and ``cols`` columns)."""
+    """A C-contiguous, VECTOR_BYTES aligned 2-d array of ``dtype_name`` with >= 1 row (and
+    ``cols`` columns). Every caller's array is read with vector loads: 16 bytes wide, except lut
+    x and row_popcount bits (4 bytes), which are held to 16 too, as every row slice keeps it."""
     shape = getattr(arr, "shape", None)
     if shape is None or len(shape) != 2 or shape[0] < 1 or (cols is not None and shape[1] != cols):
         want = f"[rows, {cols}]" if cols is not None else "2-d"
@@ -74,20 +122,99 @@ def _check_matrix(arr, name: str, dtype_name: str, cols: int | None = None) -> t
         raise ValueError(f"{name} must have dtype {dtype_name}, got {getattr(arr, 'dtype', None)}")
     if not arr.flags.c_contiguous:
         raise ValueError(f"{name} must be C-contiguous")
+    check_aligned(arr, name)
     return int(shape[0]), int(shape[1])
 
 
-def _output(cp, out, m: int, n: int):
+def _output(cp, out, m: int, n: int, inputs: dict):
+    """``out`` checked (shape, dtype, no memory shared with ``inputs``), or a new int32 [m, n]."""
     if out is None:
         return cp.empty((m, n), dtype=cp.int32)
     device_array(cp, out, "out")
     if out.shape != (m, n) or out.dtype != cp.int32 or not out.flags.c_contiguous:
         raise ValueError(f"out must be a C-contiguous int32 array of shape {(m, n)}")
+    check_out_disjoint(out, inputs)
     return out
 
 
-def _tile_grid(rows_a: int, rows_b: int) -> tuple[int, int]:
-    return (-(-rows_b // TILE), -(-rows_a // TILE))
+# Tiling as data: each launch below takes its grid from a tile shape (m_tile, n_tile), the
+# activation rows and weight rows of the output tile one block owns. models.cost.roofline reads
+# the same functions (through kernels.bench.tile_shape) to count the bytes the blocks pull
+# through L2, so the model cannot drift from the launch.
+
+def grid_rows(m: int, m_tile: int) -> int:
+    """Blocks along grid.y for M activation rows, ``m_tile`` per block: ceil(m / m_tile), which
+    CUDA caps at MAX_GRID_Y (ValueError naming M beyond it; the launch would fail with
+    "invalid configuration argument")."""
+    blocks = -(-m // m_tile)
+    if blocks > MAX_GRID_Y:
+        raise ValueError(f"M must be <= {MAX_GRID_Y * m_tile} for this kernel ({m_tile} rows per block "
+                         f"along grid.y, whose CUDA limit is {MAX_GRID_Y} blocks), got M = {m}; "
+                         f"split the batch")
+    return blocks
+
+
+def tile_grid(tile: tuple[int, int], m: int, n: int) -> tuple[int, int]:
+    """CUDA grid (x over N, y over M) = (ceil(n / n_tile), ceil(m / m_tile)) of ``tile``."""
+    m_tile, n_tile = tile
+    return (-(-n // n_tile), grid_rows(m, m_tile))
+
+
+def int8_tile_shape() -> tuple[int, int]:
+    """(m_tile, n_tile) of int8_gemm: BM x BN rows of A x B."""
+    return (TILE, TILE)
+
+
+def a1w1_method(m: int, method: str = "auto") -> str:
+    """The kernel a1w1_gemm launches: "auto" takes popc for M < 16, where the b1 tensor-core
+    tile would mostly hold padding."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    return "popc" if method == "popc" or (method == "auto" and m < 16) else "mma"
+
+
+def a1w1_tile_shape(m: int, method: str = "auto") -> tuple[int, int]:
+    """(m_tile, n_tile) of the a1w1 kernel ``method`` selects at this M."""
+    return (POPC_ACT_ROWS, POPC_WEIGHT_ROWS) if a1w1_method(m, method) == "popc" else (TILE, TILE)
+
+
+def a1w1_kernel_name(m: int, method: str = "auto") -> str:
+    """The int_gemm.cu kernel a1w1_gemm launches at this M."""
+    return f"a1w1_gemm_{a1w1_method(m, method)}"
+
+
+def bitplane_tile_shape(n_planes: int) -> tuple[int, int]:
+    """(m_tile, n_tile) of bitplane_gemm in activation and weight rows: its 128 x 128 tile counts
+    plane rows, ACT_PLANES per activation row and ``n_planes`` (1, 2 or 4, which divide 128) per
+    weight row."""
+    if n_planes not in (1, 2, 4):
+        raise ValueError(f"bitplane_gemm needs 1, 2 or 4 weight planes (build int3 weights with "
+                         f"n_planes=4), got {n_planes}")
+    return (TILE // ACT_PLANES, TILE // n_planes)
+
+
+def lut_rows(m: int) -> int:
+    """Activation rows per lut_gemm table block (LM): one for a GEMV, else 8."""
+    return 1 if m == 1 else 8
+
+
+def lut_tile_shape(m: int) -> tuple[int, int]:
+    """(m_tile, n_tile) of lut_gemm: LM activation rows x one weight row per thread."""
+    return (lut_rows(m), LUT_THREADS)
+
+
+# The CUDA kernel each wrapper launches, by name: kernels.bench checks every one it times.
+INT8_KERNEL = "int8_gemm"
+
+
+def bitplane_kernel_name(n_planes: int) -> str:
+    """The int_gemm.cu kernel bitplane_gemm launches for ``n_planes`` weight planes."""
+    return f"bitplane_gemm_p{n_planes}"
+
+
+def lut_kernel_name(n_planes: int, m: int) -> str:
+    """The lut_gemm.cu kernel lut_gemm launches for ``n_planes`` weight planes at this M."""
+    return f"lut_gemm_p{n_planes}_lm{lut_rows(m)}"
 
 
 def int8_gemm(a, b, out=None):
@@ -98,13 +225,17 @@ def int8_gemm(a, b, out=None):
     cp = cupy_module()
     device_array(cp, a, "a")
     device_array(cp, b, "b")
-    out = _output(cp, out, m, n)
-    kernel("int_gemm.cu", "int8_gemm")(_tile_grid(m, n), (256,), (a, b, out, np.int32(m), np.int32(n), np.int32(k)))
+    grid = tile_grid(int8_tile_shape(), m, n)
+    out = _output(cp, out, m, n, {"a": a, "b": b})
+    kernel("int_gemm.cu", INT8_KERNEL)(grid, (256,), (a, b, out, np.int32(m), np.int32(n), np.int32(k)))
     return out
 
 
 def row_popcount(bits, k: int):
-    """int32 [rows]: set bits of each row of a packed bit matrix uint8 [rows, k/8] (device)."""
+    """int32 [rows]: set bits of each row of a packed bit matrix uint8 [rows, k/8] (device).
+    k is checked as a1w1_gemm checks it: the kernel counts K/32 whole words, so a k that is no
+    multiple of 32 would silently drop its tail bits."""
+    k = _check_k(k, 128)
     rows, _ = _check_matrix(bits, "bits", "uint8", k // 8)
     cp = cupy_module()
     device_array(cp, bits, "bits")
@@ -122,22 +253,22 @@ def a1w1_gemm(a, b, k: int, *, method: str = "auto", b_popcount=None, out=None):
     k = _check_k(k, 128)
     m, _ = _check_matrix(a, "a", "uint8", k // 8)
     n, _ = _check_matrix(b, "b", "uint8", k // 8)
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    method = a1w1_method(m, method)
     cp = cupy_module()
     device_array(cp, a, "a")
     device_array(cp, b, "b")
-    out = _output(cp, out, m, n)
-    if method == "popc" or (method == "auto" and m < 16):
-        grid = (-(-n // 8), -(-m // 8))
-        kernel("int_gemm.cu", "a1w1_gemm_popc")(grid, (256,), (a, b, out, np.int32(m), np.int32(n), np.int32(k)))
+    grid = tile_grid(a1w1_tile_shape(m, method), m, n)
+    out = _output(cp, out, m, n, {"a": a, "b": b, "b_popcount": b_popcount})
+    if method == "popc":
+        kernel("int_gemm.cu", a1w1_kernel_name(m, method))(
+            grid, (32 * POPC_WEIGHT_ROWS,), (a, b, out, np.int32(m), np.int32(n), np.int32(k)))
         return out
     pop_b = row_popcount(b, k) if b_popcount is None else b_popcount
     if not isinstance(pop_b, cp.ndarray) or pop_b.shape != (n,) or pop_b.dtype != cp.int32:
         raise ValueError(f"b_popcount must be a cupy int32 array of shape {(n,)}")
     pop_a = row_popcount(a, k)
-    kernel("int_gemm.cu", "a1w1_gemm_mma")(_tile_grid(m, n), (256,),
-                                           (a, b, pop_a, pop_b, out, np.int32(m), np.int32(n), np.int32(k)))
+    kernel("int_gemm.cu", a1w1_kernel_name(m, method))(
+        grid, (256,), (a, b, pop_a, pop_b, out, np.int32(m), np.int32(n), np.int32(k)))
     return out
 
 
@@ -213,31 +344,29 @@ def activation_bitplanes(x):
     _check_k(k, 128)
     cp = cupy_module()
     device_array(cp, x, "x")
+    grid = (-(-(k // 32) // 128), grid_rows(m, 1))    # one activation row per block along y
     planes = cp.empty((m * 8, k // 32), dtype=cp.uint32)
     xsum = cp.zeros(m, dtype=cp.int32)
-    kernel("int_gemm.cu", "int8_bitplanes")((-(-(k // 32) // 128), m), (128,), (x, planes, xsum, np.int32(m), np.int32(k)))
+    kernel("int_gemm.cu", "int8_bitplanes")(grid, (128,), (x, planes, xsum, np.int32(m), np.int32(k)))
     return planes, xsum
 
 
 def bitplane_gemm(x, w: BitPlaneWeights, out=None):
     """int32 [M, N] = x @ w^T, bit-serial over activation and weight bit-planes (b1 mma)."""
     cp, m = _plane_operands(x, w)
-    if w.n_planes not in (1, 2, 4):
-        raise ValueError(f"bitplane_gemm needs 1, 2 or 4 weight planes (build int3 weights with "
-                         f"n_planes=4), got {w.n_planes}")
-    out = _output(cp, out, m, w.n)
+    grid = tile_grid(bitplane_tile_shape(w.n_planes), m, w.n)
+    out = _output(cp, out, m, w.n, {"x": x, "w.planes": w.planes})
     planes, xsum = activation_bitplanes(x)
-    kernel("int_gemm.cu", f"bitplane_gemm_p{w.n_planes}")(
-        _tile_grid(m * 8, w.n * w.n_planes), (256,), (planes, w.planes, xsum, out, np.int32(m), np.int32(w.n), np.int32(w.k)))
+    kernel("int_gemm.cu", bitplane_kernel_name(w.n_planes))(
+        grid, (256,), (planes, w.planes, xsum, out, np.int32(m), np.int32(w.n), np.int32(w.k)))
     return out
 
 
 def lut_gemm(x, w: BitPlaneWeights, out=None):
     """int32 [M, N] = x @ w^T through activation lookup tables indexed by weight bit-planes."""
     cp, m = _plane_operands(x, w)
-    out = _output(cp, out, m, w.n)
-    lm = 1 if m == 1 else 8   # activation rows per table block
-    grid = (-(-w.n // LUT_THREADS), -(-m // lm))
-    kernel("lut_gemm.cu", f"lut_gemm_p{w.n_planes}_lm{lm}")(
+    grid = tile_grid(lut_tile_shape(m), m, w.n)
+    out = _output(cp, out, m, w.n, {"x": x, "w.planes": w.planes})
+    kernel("lut_gemm.cu", lut_kernel_name(w.n_planes, m))(
         grid, (LUT_THREADS,), (x, w.planes, out, np.int32(m), np.int32(w.n), np.int32(w.k)))
     return out

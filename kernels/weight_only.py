@@ -12,12 +12,17 @@ Weights W[N, K] are packed along K with ``hwsim.quant.pack``; scales (and zero p
 [N, K / group_size], and scales must be exactly representable in float16 (the kernel reads fp16).
 
 Numerics (kernels/cuda/wq_gemm.cu): each weight is (q - z) * s (or e4m3(q) * s) rounded once to
-fp16 (binary: exactly +-alpha); products and sums in fp32 on the tensor cores; the output is
-rounded once to fp16. Against a float64 reference built from the same codes and scales,
-||Y - ref|| / ||ref|| stays under ``FP16_REL_TOL`` for random data.
+fp16 (binary: exactly +-alpha); the fp16 products are summed by the tensor cores (mma.sync)
+into fp32-width accumulators, whose additions inside one mma are not IEEE fp32 round-to-nearest
+adds, then the warps' partial sums are added in fp32; the output is rounded once to fp16.
+Against a float64 reference built from the same codes and scales, ||Y - ref|| / ||ref|| stays
+under ``FP16_REL_TOL`` for random data.
 
-Shapes: any M >= 1 and N >= 1; K must be a multiple of the elements per 16-byte vector
-(128 / bits) and of the group size; a group size below 128 / bits must be a power of two.
+Shapes: any N >= 1; M >= 1 up to CUDA's grid.y limit (kernels.integer.MAX_GRID_Y blocks of 16,
+32 or 64 rows); K must be a multiple of the elements per 16-byte vector (128 / bits) and of the
+group size; a group size below 128 / bits must be a power of two. x and packed must start at
+16-byte aligned device addresses (the kernel reads them with vector loads), and ``out`` must not
+share memory with x or the weights.
 """
 from __future__ import annotations
 
@@ -26,7 +31,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from kernels._device import cupy_module, device_array, kernel
-from kernels.integer import check_positive_int
+from kernels.integer import check_aligned, check_out_disjoint, check_positive_int, tile_grid
 
 # format name -> (bits, has zero points)
 FORMATS = {
@@ -68,6 +73,7 @@ class WeightOnlyLinear:
         check_group_size(self.group_size, self.k, bits)
         groups = (self.n, self.k // self.group_size)
         _check_layout(self.packed, "packed", "uint8", (self.n, self.k * bits // 8))
+        check_aligned(self.packed, "packed")    # 16-byte vector loads; scales and zero points are read one by one
         _check_layout(self.scales, "scales", "float16", groups)
         if has_zp:
             if self.zero_points is None:
@@ -225,8 +231,22 @@ def _m_tiles(m: int) -> int:
     return 1 if m <= 16 else 2 if m <= 32 else 4
 
 
+def tile_shape(m: int) -> tuple[int, int]:
+    """(m_tile, n_tile) of the output tile one block owns at this M: MT * 16 activation rows x
+    NT * 8 weight rows. The launch takes its grid from it (kernels.integer.tile_grid), and
+    models.cost.roofline its L2 traffic: weights once per M tile, activations once per N tile."""
+    return (16 * _m_tiles(m), ROWS_PER_BLOCK)
+
+
+def kernel_name(fmt: str, m: int) -> str:
+    """The wq_gemm.cu kernel linear launches for ``fmt`` at this M (one per M tile height)."""
+    return f"wq_gemm_{check_format(fmt)}_mt{_m_tiles(m)}"
+
+
 def check_activations(x, k: int, dtype_name: str = "float16"):
-    """x must be a C-contiguous 2-d GPU array [M, k] of ``dtype_name`` (checked by attributes)."""
+    """x must be a C-contiguous 2-d GPU array [M, k] of ``dtype_name`` (checked by attributes),
+    16-byte aligned: the kernel reads it with vector loads (8 bytes today; 16 keeps the check
+    valid for wider loads, and every row slice of an [M, k] array keeps it)."""
     shape = getattr(x, "shape", None)
     if shape is None or len(shape) != 2 or shape[1] != k or shape[0] < 1:
         raise ValueError(f"x must be a 2-d array [M, {k}] with M >= 1, got shape {shape}")
@@ -234,7 +254,15 @@ def check_activations(x, k: int, dtype_name: str = "float16"):
         raise ValueError(f"x must have dtype {dtype_name}, got {getattr(x, 'dtype', None)}")
     if not x.flags.c_contiguous:
         raise ValueError("x must be C-contiguous")
+    check_aligned(x, "x")
     return int(shape[0])
+
+
+def group_shift(group_size: int, bits: int) -> int:
+    """The kernel's g_shift: log2(group_size) when groups are smaller than a 16-byte vector (a
+    power of two then, checked by check_group_size), else 7, which tells the kernel that no group
+    boundary falls inside a vector."""
+    return group_size.bit_length() - 1 if group_size < vector_elements(bits) else 7
 
 
 def linear(x, w: WeightOnlyLinear, out=None):
@@ -244,17 +272,17 @@ def linear(x, w: WeightOnlyLinear, out=None):
     device_array(cp, x, "x")
     if not isinstance(w.packed, cp.ndarray):
         raise ValueError("w must be on the device: call w.to_device() once")
+    grid = tile_grid(tile_shape(m), m, w.n)
     if out is None:
         out = cp.empty((m, w.n), dtype=cp.float16)
-    elif device_array(cp, out, "out").shape != (m, w.n) or out.dtype != cp.float16 or not out.flags.c_contiguous:
-        raise ValueError(f"out must be a C-contiguous float16 array of shape {(m, w.n)}")
-    mt = _m_tiles(m)
-    e = vector_elements(w.bits)
-    # g_shift >= 7 tells the kernel that no group boundary falls inside a 16-byte vector.
-    g_shift = w.group_size.bit_length() - 1 if w.group_size < e else 7
+    else:
+        if device_array(cp, out, "out").shape != (m, w.n) or out.dtype != cp.float16 or not out.flags.c_contiguous:
+            raise ValueError(f"out must be a C-contiguous float16 array of shape {(m, w.n)}")
+        check_out_disjoint(out, {"x": x, "w.packed": w.packed, "w.scales": w.scales,
+                                 "w.zero_points": w.zero_points})
     zp = w.zero_points if w.zero_points is not None else w.scales  # never read for these formats
-    fn = kernel("wq_gemm.cu", f"wq_gemm_{w.fmt}_mt{mt}")
-    grid = (-(-w.n // ROWS_PER_BLOCK), -(-m // (16 * mt)))
-    fn(grid, (32 * WARPS_PER_BLOCK,), (x, w.packed, w.scales, zp, out, np.int32(m), np.int32(w.n),
-                                       np.int32(w.k), np.int32(w.group_size), np.int32(g_shift)))
+    kernel("wq_gemm.cu", kernel_name(w.fmt, m))(
+        grid, (32 * WARPS_PER_BLOCK,),
+        (x, w.packed, w.scales, zp, out, np.int32(m), np.int32(w.n), np.int32(w.k), np.int32(w.group_size),
+         np.int32(group_shift(w.group_size, w.bits))))
     return out

@@ -9,9 +9,11 @@
 //   binary  (FMT_BINARY)   code 0 -> +1, code 1 -> -1:       w = +-s (alpha)
 //   fp8     (FMT_FP8)      OCP float8_e4m3fn code (no NaN): w = e4m3(q) * s
 // Numerics: the integer part (q - z), or e4m3(q), is exact in fp16; w is that times s rounded
-// once to fp16 (binary: exactly +-s). Products and sums are fp32 on the tensor cores
-// (mma.sync m16n8k16, fp32 accumulate); each warp sums its K slice, the block adds the warps'
-// partial sums in a fixed order, and the result is rounded once to fp16.
+// once to fp16 (binary: exactly +-s). Each warp sums x * w over its K slice on the tensor cores
+// (mma.sync m16n8k16 with fp32 accumulators): the accumulators are fp32-width, but the additions
+// inside one mma are the tensor core's own, not a sequence of IEEE fp32 round-to-nearest adds,
+// so a host fp32 loop does not reproduce them bit for bit. The block then adds the warps'
+// partial sums with ordinary fp32 adds in a fixed order, and the result is rounded once to fp16.
 //
 // Work split. A block owns NT*8 weight rows and MT*16 activation rows; its KW warps take
 // interleaved K chunks of 4 vectors (one per lane of a quad), so a GEMV with few rows still

@@ -3,8 +3,10 @@
     lowbit compare [--results DIR] [--out DIR]
 
 For every recorded run in DIR (default kernels/results/): a table of measured vs predicted time
-per kernel and shape, the median absolute relative error, and a PNG plot (predicted vs
-measured) in --out (default results/compare/). Without recorded runs it says so and exits 1.
+per kernel and shape (in-sample and held-out, leave one shape out), both median absolute
+relative errors, the verdict on the goal (judged on the held-out median), and a PNG plot
+(held-out prediction vs measured) in --out (default results/compare/). Without recorded runs
+it says so and exits 1.
 """
 from __future__ import annotations
 
@@ -12,13 +14,28 @@ import sys
 from pathlib import Path
 
 HELP = "set the GPU roofline predictions beside the recorded GPU benchmark results"
-COLUMNS = ("kernel", "op_class", "m", "k", "n", "measured_s", "predicted_s", "rel_error", "bound")
+COLUMNS = ("kernel", "op_class", "m", "k", "n", "measured_s", "predicted_s", "rel_error",
+           "held_out_s", "held_out_error", "bound")
 
 
 def configure(parser) -> None:
     parser.add_argument("--results", default=None,
                         help="folder of bench_*.csv files (default: kernels/results/)")
     parser.add_argument("--out", default="results/compare", help="folder for the PNG plots")
+
+
+def _summary(result) -> str:
+    from models import compare
+    model = result.model
+    lines = [f"t_launch {model.launch_s * 1e6:.2f} us (fitted on the whole run); "
+             f"in-sample median abs error {result.in_sample_median:.1%}"]
+    goal = f"goal <= {compare.GOAL_MEDIAN_ERROR:.0%} on the held-out median: {result.verdict}"
+    if result.has_held_out:
+        lines.append(f"held-out (leave one shape out, {len(result.shapes)} shapes) median abs error "
+                     f"{result.held_out_median:.1%} ({goal})")
+    else:
+        lines.append(goal)
+    return "\n".join(lines)
 
 
 def run(args) -> int:
@@ -34,16 +51,16 @@ def run(args) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for path in files:
-        records = compare.compare_run(compare.read_rows(path))
-        if not records:
+        result = compare.compare_run(compare.read_rows(path))
+        if result is None:
             print(f"{path.name}: no ok row with a measured peak for its class; skipped")
             continue
-        print(f"{path.name} ({records[0]['device']}):")
-        print_table(records, COLUMNS)
-        error = compare.median_error(records)
-        verdict = "met" if error <= compare.GOAL_MEDIAN_ERROR else "not met"
+        print(f"{path.name} ({result.records[0]['device']}):")
+        if not result.has_l2_term:
+            print("note: this run has no l2_copy_gbps (recorded before the L2 measurement): "
+                  "the L2 term is omitted from every prediction")
+        print_table(result.records, COLUMNS)
         png = out / f"{path.stem}_roofline.png"
-        compare.plot(records, png)
-        print(f"median abs error {error:.1%} (goal <= {compare.GOAL_MEDIAN_ERROR:.0%}: {verdict}); "
-              f"plot {png}")
+        compare.plot(result, png)
+        print(f"{_summary(result)}; plot {png}")
     return 0

@@ -1,13 +1,17 @@
 """kernels.bench and ``lowbit bench``: the parts that need no GPU (argument checks, L2
-rotation, derived columns, goal verdicts, CSV schema, the no-GPU exit)."""
+rotation, derived columns, goal verdicts, CSV schema, which calls are checked and how, the
+no-GPU exit)."""
 from __future__ import annotations
 
+import argparse
 import csv
 import math
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
-from kernels import bench, gpu_unavailable_reason
+from kernels import bench, gpu_unavailable_reason, integer, reference, weight_only
 from sweeps.cli import main as lowbit
 
 
@@ -108,6 +112,200 @@ def test_time_batches_and_hold_reject_bad_counts():
     with pytest.raises(ValueError, match="enqueue_seconds must be >= 0"):
         bench.hold_duration_ns(-1.0)
     assert bench.hold_duration_ns(1e-3) == 2_000_000 + bench.HOLD_MARGIN_NS
+
+
+class _FakeCopyGpu(_FakeGpu):
+    """_FakeGpu plus the buffers and copy copy_bandwidth_gbps uses; each copy is one call of call_ms."""
+    uint8 = "uint8"
+
+    def __init__(self, call_ms: float):
+        super().__init__(call_ms)
+        self.random = type("random", (), {"randint": staticmethod(lambda low, high, size, dtype: ("src", size))})
+        self.copy_once = self.call("copy")
+
+    def empty_like(self, src):
+        return ("dst", src[1])
+
+    def copyto(self, dst, src):
+        assert dst == ("dst", src[1])
+        self.copy_once()
+
+
+def test_copy_bandwidth_counts_bytes_read_and_written():
+    gpu = _FakeCopyGpu(call_ms=0.002)
+    nbytes = bench.l2_copy_bytes(50 * 2**20)
+    assert nbytes == 50 * 2**20 // 8          # source + destination = a quarter of L2
+    gbps = bench.copy_bandwidth_gbps(gpu, nbytes, gpu.hold, warmup=2, runs=5, batch_calls=3)
+    assert gbps == pytest.approx(2 * nbytes / 2e-6 / 1e9)   # 2 us per copy of 6.25 MiB
+    assert gpu.log.count("copy") == 2 + 3 + 5 * 3           # warm-up, enqueue probe, timed
+    with pytest.raises(ValueError, match="l2_bytes must be >= 8"):
+        bench.l2_copy_bytes(4)
+
+
+# -- correctness checks of run_case, on the fake GPU ------------------------------------------------
+class _FakeBenchGpu(_FakeGpu):
+    """_FakeGpu plus the array functions run_case and check_case use, on numpy arrays (asnumpy
+    is the identity)."""
+    float16, int32, nan = np.float16, np.int32, np.nan
+    full = staticmethod(np.full)
+    asnumpy = staticmethod(np.asarray)
+
+    def get_default_memory_pool(self):
+        return SimpleNamespace(free_all_blocks=lambda: None)
+
+
+_FAKE_TORCH = SimpleNamespace(cuda=SimpleNamespace(empty_cache=lambda: None))
+_L2_BYTES = 1 << 20
+
+
+def _run_case(monkeypatch, spec, k, n, m, build, checked):
+    """bench.run_case on _FakeBenchGpu, with bench.Case replaced by ``build(k, n, m)`` ->
+    (make, call, weight_bytes, set_bytes)."""
+    gpu = _FakeBenchGpu(call_ms=0.01)
+    monkeypatch.setattr(bench, "gpu_hold", lambda cp: cp.hold)
+    monkeypatch.setattr(bench, "Case", lambda cp, torch, spec, k, n, m: SimpleNamespace(
+        builder=lambda: build(k, n, m)))
+    args = argparse.Namespace(warmup=1, runs=1, batch_calls=1)
+    return bench.run_case(gpu, _FAKE_TORCH, spec, k, n, m, args, _L2_BYTES, checked)
+
+
+def _recording_build(calls):
+    """A builder whose call records (M, whether it was handed an out=) in ``calls``."""
+    def build(k, n, m):
+        def call(args, out=None):
+            calls.append((m, out is not None))
+            return out
+        return (lambda: None), call, 0, 2 * _L2_BYTES
+    return build
+
+
+# M list of the issue's grid; the checked M per kernel: each launched variant, below and at a
+# whole M tile (wq_gemm mt1 at 1 and 16, mt2 at 32, mt4 at 128; a1w1 popc at 1, mma at 16 and
+# 128; lut lm1 at 1, lm8 at 16).
+CHECKED_M = {"w4a16_g128": [1, 16, 32, 128], "w8a8": [1, 128], "a1w1": [1, 16, 128],
+             "bitplane_w4a8": [1, 16], "lut_w4a8": [1, 16]}
+
+
+def test_every_launched_variant_is_checked_once_per_shape(monkeypatch):
+    monkeypatch.setattr(bench, "check_case", lambda cp, spec, args, out: "ok (not compared here)")
+    ms = (1, 16, 32, 128, 1024, 4096)
+    for name, want in CHECKED_M.items():
+        spec, calls, checked = bench.KERNELS[name], [], set()
+        for k, n in ((4096, 4096), (4096, 11008)):
+            calls.clear()
+            for m in ms:
+                _run_case(monkeypatch, spec, k, n, m, _recording_build(calls), checked)
+            got = sorted(m for m, with_out in calls if with_out)
+            assert got == want, f"{name} K={k} N={n}: checked at M {got}, want {want}"
+            timed = {bench.launched_kernel(spec, m) for m in ms if spec.max_m is None or m <= spec.max_m}
+            assert {bench.launched_kernel(spec, m) for m in got} == timed, name
+
+
+def test_peers_are_never_checked(monkeypatch):
+    calls = []
+    _run_case(monkeypatch, bench.KERNELS["cublas_fp16"], 4096, 4096, 1, _recording_build(calls), set())
+    assert calls and not any(with_out for _, with_out in calls)
+    assert bench.check_key(bench.KERNELS["cublas_fp16"], 4096, 4096, 1) is None
+
+
+def _launch(spec, m, array):
+    """Call ``spec``'s wrapper at this M on stand-in arrays (k = 256, n = 40)."""
+    k, n = 256, 40
+    if spec.family == "weight_only":
+        bits, has_zp = weight_only.FORMATS[spec.fmt]
+        groups = (n, k // (spec.group_size or k))
+        w = weight_only.WeightOnlyLinear(fmt=spec.fmt, n=n, k=k, group_size=spec.group_size or k,
+                                         packed=array((n, k * bits // 8), "uint8"), scales=array(groups, "float16"),
+                                         zero_points=array(groups, "uint8") if has_zp else None)
+        weight_only.linear(array((m, k), "float16"), w)
+    elif spec.family == "int8":
+        integer.int8_gemm(array((m, k), "int8"), array((n, k), "int8"))
+    elif spec.family == "a1w1":
+        integer.a1w1_gemm(array((m, k // 8), "uint8"), array((n, k // 8), "uint8"), k)
+    else:
+        planes = bench.plane_count(spec)
+        w = integer.BitPlaneWeights(fmt=spec.fmt, n=n, k=k, n_planes=planes,
+                                    planes=array((n * planes, k // 32), "uint32"))
+        {"bitplane": integer.bitplane_gemm, "lut": integer.lut_gemm}[spec.family](array((m, k), "int8"), w)
+
+
+@pytest.mark.parametrize("m", [1, 2, 15, 16, 17, 32, 33, 128, 4096])
+def test_launched_kernel_is_the_kernel_the_wrapper_launches(launches, m):
+    for spec in bench.KERNELS.values():
+        if spec.peer:
+            assert bench.launched_kernel(spec, m) is None
+            continue
+        launches.clear()
+        _launch(spec, m, launches.array)
+        assert launches[-1][1] == bench.launched_kernel(spec, m), (spec.name, m)
+
+
+def test_int32_poison_is_outside_every_integer_result():
+    # The widest integer result: K products of (-128)(-128) = 2^14 at the largest K accepted.
+    assert 2**14 * integer.MAX_K < bench.POISON_INT32 <= np.iinfo(np.int32).max
+
+
+def _int8_build(rng, behaviour):
+    """int8_gemm stand-in. Handed no out=, it returns the correct product, as a kernel that wrote
+    nothing would seem to when cupy.empty hands it memory holding an earlier correct result;
+    handed an out=, it writes all of it ("correct"), nothing ("silent") or the checked slice only."""
+    def build(k, n, m):
+        a = rng.integers(-128, 128, (m, k)).astype(np.int8)
+        b = rng.integers(-128, 128, (n, k)).astype(np.int8)
+
+        def call(args, out=None):
+            product = (args[0].astype(np.int64) @ args[1].astype(np.int64).T).astype(np.int32)
+            if out is None:
+                return product
+            if behaviour == "correct":
+                out[...] = product
+            elif behaviour == "checked slice only":
+                out[:bench.CHECK_ROWS, :bench.CHECK_COLS] = product[:bench.CHECK_ROWS, :bench.CHECK_COLS]
+            return out
+        return (lambda: (a, b)), call, n * k, 2 * _L2_BYTES
+    return build
+
+
+@pytest.mark.parametrize("behaviour,status,check", [
+    ("correct", "ok", "ok bit-exact"),
+    ("silent", "check failed", "FAILED 1400 of 1400 outputs never written (slice: 1024 of 1024 differ)"),
+    ("checked slice only", "check failed", "FAILED 376 of 1400 outputs never written (slice: bit-exact)"),
+])
+def test_integer_check_writes_into_int32_poison(monkeypatch, rng, behaviour, status, check):
+    row = _run_case(monkeypatch, bench.KERNELS["w8a8"], 64, 70, 20, _int8_build(rng, behaviour), set())
+    assert (row.status, row.check) == (status, check)
+
+
+def _weight_only_build(rng, behaviour):
+    """linear stand-in for w4a16_g128, like _int8_build (float64 reference rounded to fp16)."""
+    def build(k, n, m):
+        packed = rng.integers(0, 256, (n, k // 2)).astype(np.uint8)
+        scales = (rng.uniform(0.5, 1.0, (n, k // 128)) / 64).astype(np.float16)
+        w = weight_only.weight_only_linear(packed, scales, fmt="int4", k=k, group_size=128)
+        x = rng.standard_normal((m, k)).astype(np.float16)
+
+        def call(args, out=None):
+            y = reference.weight_only_reference(args[0], args[1]).astype(np.float16)
+            if out is None:
+                return y
+            if behaviour == "correct":
+                out[...] = y
+            return out
+        return (lambda: (x, w)), call, w.weight_bytes, 2 * _L2_BYTES
+    return build
+
+
+@pytest.mark.parametrize("behaviour,status", [("correct", "ok"), ("silent", "check failed")])
+def test_fp16_check_writes_into_nan_poison(monkeypatch, rng, behaviour, status):
+    row = _run_case(monkeypatch, bench.KERNELS["w4a16_g128"], 256, 70, 20, _weight_only_build(rng, behaviour), set())
+    assert row.status == status, row.check
+    if behaviour == "silent":
+        assert row.check.startswith("FAILED 1400 of 1400 outputs never written (slice: rel_err=nan")
+
+
+def test_l2_copy_bandwidth_is_recorded_beside_the_hbm_one():
+    columns = bench.META_COLUMNS
+    assert columns.index("l2_copy_gbps") == columns.index("copy_gbps") + 1
 
 
 def _ok(kernel, k, n, m, us, weight_bytes=1000):

@@ -204,3 +204,10 @@ def test_launch_constants_match_the_cuda_sources():
     tile = defines("int_gemm.cu")
     assert tile["BM"] == tile["BN"] == integer.TILE and tile["THREADS"] == 256
     assert defines("lut_gemm.cu")["LUT_THREADS"] == integer.LUT_THREADS
+    # a1w1_gemm_popc: MB activation rows per block, and one weight row per warp of its block.
+    assert tile["MB"] == integer.POPC_ACT_ROWS
+    popc = re.search(r"__launch_bounds__\((\d+)\)\s+a1w1_gemm_popc\(.*?"
+                     r"const int n = blockIdx\.x \* (\d+) \+ \(threadIdx\.x >> 5\)",
+                     (CUDA_DIR / "int_gemm.cu").read_text(), re.S)
+    assert popc is not None, "a1w1_gemm_popc's launch bounds or weight-row index moved: update this test"
+    assert (int(popc[1]), int(popc[2])) == (32 * integer.POPC_WEIGHT_ROWS, integer.POPC_WEIGHT_ROWS)

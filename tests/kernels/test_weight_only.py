@@ -185,8 +185,9 @@ def test_linear_matches_float64_reference(gpu, rng, name, m, n, k):
     ref = reference.weight_only_reference(x, w)
     err = np.linalg.norm(got - ref) / np.linalg.norm(ref)
     assert err <= FP16_REL_TOL, f"{name} M={m} N={n} K={k}: relative error {err:.3e} > {FP16_REL_TOL}"
-    # Tighter: with the kernel's own fp16 weights the only error left is fp32 summation and
-    # the final fp16 rounding (about 2^-12 relative).
+    # Tighter: with the kernel's own fp16 weights the only error left is the summation (the
+    # tensor cores' fp32-width accumulation, then fp32 adds of the warps' partial sums) and the
+    # final fp16 rounding (about 2^-12 relative).
     ref16 = x.astype(np.float64) @ reference.kernel_weights_fp16(w).astype(np.float64).T
     err16 = np.linalg.norm(got - ref16) / np.linalg.norm(ref16)
     assert err16 <= 1e-3, f"{name} M={m} N={n} K={k}: error vs fp16 weights {err16:.3e}"
