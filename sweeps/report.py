@@ -210,24 +210,26 @@ def _runner_up(best, key, valued):
     return min(others, key=lambda row: row[key]) if others else None
 
 
+def _against(best, other, key, unit, *, tied: str, lower: str) -> str:
+    """How ``best`` compares with ``other`` on ``key``: tied within model noise, or by a ratio."""
+    label = f"{design_label(other)} ({si(other[key], unit)})"
+    if other[key] <= best[key] * (1 + NOISE):
+        return f"{tied} {label}"
+    return f"{_ratio(other[key], best[key])} {lower} {label}"
+
+
 def _margin(best, key, what, unit, runner_up, baseline) -> str:
     parts = []
     if runner_up is None:
         parts.append("the only scheme that reaches the fidelity bar")
-    elif runner_up[key] <= best[key] * (1 + NOISE):
-        parts.append(f"tied: within model noise ({NOISE:.0%}) of {design_label(runner_up)} "
-                     f"({si(runner_up[key], unit)})")
     else:
-        parts.append(f"{_ratio(runner_up[key], best[key])} lower {what} than the best other "
-                     f"scheme, {design_label(runner_up)} ({si(runner_up[key], unit)})")
+        parts.append(_against(best, runner_up, key, unit,
+                              tied=f"tied: within model noise ({NOISE:.0%}) of",
+                              lower=f"lower {what} than the best other scheme,"))
     if baseline is not None and baseline is not best and baseline is not runner_up \
             and _known(baseline[key]):
-        if baseline[key] <= best[key] * (1 + NOISE):
-            parts.append(f"tied with the baseline {design_label(baseline)} "
-                         f"({si(baseline[key], unit)})")
-        else:
-            parts.append(f"{_ratio(baseline[key], best[key])} lower than the baseline "
-                         f"{design_label(baseline)} ({si(baseline[key], unit)})")
+        parts.append(_against(best, baseline, key, unit, tied="tied with the baseline",
+                              lower="lower than the baseline"))
     return "; ".join(parts)
 
 
