@@ -19,7 +19,9 @@ for poison everywhere. A failed check is recorded and makes the run exit 1. Resu
 every case and a CSV of every goal cell (met or not) in the output folder (kernels/results/ by
 default; schema in kernels/results/README.md), and printed tables.
 Two copy bandwidths are recorded beside them, the ceilings of the GPU roofline
-(models.cost.roofline): HBM (a copy far larger than L2) and L2 (a copy that fits in it).
+(models.cost.roofline): HBM (a copy far larger than L2) and L2 (a copy that fits in it),
+each the slope between two copy sizes so that a call's fixed cost does not count as time
+moving bytes.
 """
 from __future__ import annotations
 
@@ -90,39 +92,36 @@ def plane_count(spec: KernelSpec) -> int:
     return BITPLANE_FORMATS[spec.fmt]
 
 
-def tile_shape(spec: KernelSpec, m: int) -> tuple[int, int] | None:
-    """(m_tile, n_tile) of the output tile one block of ``spec``'s launch owns at this M, from
-    the function its launch takes its grid from; None for a peer, whose tiling cuBLAS or torch
-    choose internally and do not expose."""
+def _launch_facts(spec: KernelSpec, m: int) -> tuple[tuple[int, int], str] | None:
+    """((m_tile, n_tile), kernel name) of ``spec``'s launch at this M, each from the function
+    the wrapper takes it from; None for a peer, whose tiling and kernels cuBLAS or torch choose
+    internally and do not expose. a1w1: the bench calls the wrapper with method "auto"."""
     from kernels import integer, weight_only
     if spec.peer:
         return None
-    tiles = {"weight_only": lambda: weight_only.tile_shape(m),
-             "int8": integer.int8_tile_shape,
-             "a1w1": lambda: integer.a1w1_tile_shape(m),      # the bench calls method "auto"
-             "bitplane": lambda: integer.bitplane_tile_shape(plane_count(spec)),
-             "lut": lambda: integer.lut_tile_shape(m)}
-    if spec.family not in tiles:
-        raise ValueError(f"spec.family must be one of {', '.join(tiles)} for one of our kernels, "
+    facts = {"weight_only": lambda: (weight_only.tile_shape(m), weight_only.kernel_name(spec.fmt, m)),
+             "int8": lambda: (integer.int8_tile_shape(), integer.INT8_KERNEL),
+             "a1w1": lambda: (integer.a1w1_tile_shape(m), integer.a1w1_kernel_name(m)),
+             "bitplane": lambda: (integer.bitplane_tile_shape(plane_count(spec)),
+                                  integer.bitplane_kernel_name(plane_count(spec))),
+             "lut": lambda: (integer.lut_tile_shape(m), integer.lut_kernel_name(plane_count(spec), m))}
+    if spec.family not in facts:
+        raise ValueError(f"spec.family must be one of {', '.join(facts)} for one of our kernels, "
                          f"got {spec.family!r}")
-    return tiles[spec.family]()
+    return facts[spec.family]()
+
+
+def tile_shape(spec: KernelSpec, m: int) -> tuple[int, int] | None:
+    """(m_tile, n_tile) of the output tile one block of ``spec``'s launch owns at this M; None
+    for a peer."""
+    facts = _launch_facts(spec, m)
+    return None if facts is None else facts[0]
 
 
 def launched_kernel(spec: KernelSpec, m: int) -> str | None:
-    """Name of the CUDA kernel ``spec``'s wrapper launches at this M, from the function the
-    wrapper takes it from; None for a peer."""
-    from kernels import integer, weight_only
-    if spec.peer:
-        return None
-    names = {"weight_only": lambda: weight_only.kernel_name(spec.fmt, m),
-             "int8": lambda: integer.INT8_KERNEL,
-             "a1w1": lambda: integer.a1w1_kernel_name(m),          # the bench calls method "auto"
-             "bitplane": lambda: integer.bitplane_kernel_name(plane_count(spec)),
-             "lut": lambda: integer.lut_kernel_name(plane_count(spec), m)}
-    if spec.family not in names:
-        raise ValueError(f"spec.family must be one of {', '.join(names)} for one of our kernels, "
-                         f"got {spec.family!r}")
-    return names[spec.family]()
+    """Name of the CUDA kernel ``spec``'s wrapper launches at this M; None for a peer."""
+    facts = _launch_facts(spec, m)
+    return None if facts is None else facts[1]
 
 
 def check_key(spec: KernelSpec, k: int, n: int, m: int) -> tuple | None:
@@ -336,15 +335,26 @@ def gpu_hold(cp):
     return lambda ns: spin((1,), (1,), (cp.uint64(ns),))
 
 
-def copy_bandwidth_gbps(cp, nbytes: int, hold, *, warmup: int, runs: int, batch_calls: int) -> float:
-    """GB/s of a device-to-device copy of ``nbytes`` (one source, one destination, the same pair
-    every call), counting bytes read plus written; timed by time_batches behind ``hold``."""
+def copy_seconds(cp, nbytes: int, hold, *, warmup: int, runs: int, batch_calls: int) -> float:
+    """Median GPU seconds of one device-to-device copy of ``nbytes`` (one source, one
+    destination, the same pair every call), timed by time_batches behind ``hold``."""
     src = cp.random.randint(0, 255, nbytes, dtype=cp.uint8)
     dst = cp.empty_like(src)
     times = time_batches(cp, [lambda: cp.copyto(dst, src)], hold, warmup=warmup, batches=runs,
                          batch_calls=batch_calls)
-    median_us = summarize(times)[0]
-    return 2 * nbytes / (median_us * 1e-6) / 1e9
+    return summarize(times)[0] * 1e-6
+
+
+def copy_bandwidth_gbps(cp, nbytes: int, hold, **timing) -> float:
+    """GB/s of device-to-device copies, counting bytes read plus written, from the slope between a
+    copy of ``nbytes`` per buffer and one of half that: a call takes t_fixed + 2 n / bandwidth,
+    and t_fixed (the gap between back-to-back kernels, the last wave's tail: about a microsecond)
+    cancels in the difference. It matters for the L2 copy, a few microseconds a call, where it
+    would read ~30 % low otherwise. NaN when the larger copy did not time slower (noise above the
+    difference); ``timing``: copy_seconds' warmup, runs, batch_calls."""
+    half = nbytes // 2
+    extra = copy_seconds(cp, nbytes, hold, **timing) - copy_seconds(cp, half, hold, **timing)
+    return 2 * (nbytes - half) / extra / 1e9 if extra > 0 else math.nan
 
 
 def l2_copy_bytes(l2_bytes: int) -> int:
@@ -355,15 +365,18 @@ def l2_copy_bytes(l2_bytes: int) -> int:
     return l2_bytes // (2 * L2_COPY_FRACTION)
 
 
-def measure_copy_gbps(cp, warmup: int, runs: int, batch_calls: int) -> float:
-    """HBM ceiling: a copy of COPY_BYTES, far larger than any L2."""
-    return copy_bandwidth_gbps(cp, COPY_BYTES, gpu_hold(cp), warmup=warmup, runs=runs, batch_calls=batch_calls)
-
-
-def measure_l2_copy_gbps(cp, l2_bytes: int, warmup: int, runs: int, batch_calls: int) -> float:
-    """L2 ceiling: a copy of l2_copy_bytes(l2_bytes) per buffer."""
-    return copy_bandwidth_gbps(cp, l2_copy_bytes(l2_bytes), gpu_hold(cp), warmup=warmup, runs=runs,
-                               batch_calls=batch_calls)
+def measured_meta(cp, torch, args: argparse.Namespace) -> dict:
+    """device_meta plus the two bandwidth ceilings the roofline divides by: ``copy_gbps`` (HBM: a
+    copy of COPY_BYTES, far larger than any L2) and ``l2_copy_gbps`` (a copy of
+    l2_copy_bytes(L2 size)), rounded to 0.1 GB/s. The clocks are read right after the HBM copy
+    kept the GPU busy."""
+    hold = gpu_hold(cp)
+    timing = {"warmup": args.warmup, "runs": args.runs, "batch_calls": args.batch_calls}
+    copy_gbps = copy_bandwidth_gbps(cp, COPY_BYTES, hold, **timing)
+    meta = device_meta(cp, torch)
+    meta["copy_gbps"] = round(copy_gbps, 1)
+    meta["l2_copy_gbps"] = round(copy_bandwidth_gbps(cp, l2_copy_bytes(meta["l2_bytes"]), hold, **timing), 1)
+    return meta
 
 
 class Case:
@@ -536,7 +549,9 @@ def check_case(cp, spec: KernelSpec, args, out) -> str:
     ok, detail = _slice_verdict(cp, spec, args, out)
     unwritten = unwritten_count(out)
     if unwritten:
-        return f"FAILED {unwritten} of {out.size} outputs never written (slice: {detail})"
+        # int32 poison lies outside every result; NaN poison is also what a kernel may compute
+        left = "never written" if str(out.dtype) == "int32" else "NaN (never written, or written as NaN)"
+        return f"FAILED {unwritten} of {out.size} outputs {left} (slice: {detail})"
     return f"{'ok' if ok else 'FAILED'} {detail}"
 
 
@@ -544,9 +559,9 @@ def run_case(cp, torch, spec: KernelSpec, k: int, n: int, m: int, args: argparse
              checked: set) -> Row:
     if spec.max_m is not None and m > spec.max_m:
         return Row(spec.name, k, n, m, f"skipped: M > {spec.max_m} is outside this kernel's target range")
-    key = check_key(spec, k, n, m)
-    checking = key is not None and key not in checked
     try:
+        key = check_key(spec, k, n, m)
+        checking = key is not None and key not in checked
         make, call, weight_bytes, set_bytes = Case(cp, torch, spec, k, n, m).builder()
         sets = [make() for _ in range(rotation_count(set_bytes, l2_bytes))]
         out = call(sets[0], out=poisoned_output(cp, spec, m, n)) if checking else call(sets[0])
@@ -623,12 +638,8 @@ def run(args: argparse.Namespace) -> int:
     except (KernelUnavailable, ImportError) as exc:
         print(f"the benchmark needs a CUDA GPU with CuPy and a CUDA build of torch: {exc}", file=sys.stderr)
         return 1
-    copy_gbps = measure_copy_gbps(cp, args.warmup, args.runs, args.batch_calls)
-    meta = device_meta(cp, torch)   # clocks read right after the copy kept the GPU busy
-    meta["copy_gbps"] = round(copy_gbps, 1)
-    meta["l2_copy_gbps"] = round(measure_l2_copy_gbps(cp, meta["l2_bytes"], args.warmup, args.runs,
-                                                      args.batch_calls), 1)
-    print(f"device {meta['device']}, SM clock {meta['sm_clock_mhz']} MHz, copy {copy_gbps:.0f} GB/s, "
+    meta = measured_meta(cp, torch, args)
+    print(f"device {meta['device']}, SM clock {meta['sm_clock_mhz']} MHz, copy {meta['copy_gbps']:.0f} GB/s, "
           f"L2 copy {meta['l2_copy_gbps']:.0f} GB/s", flush=True)
     names = ["cublas_fp16"] + [k for k in args.kernels if k != "cublas_fp16"]   # the baseline first
     rows, checked = [], set()
@@ -640,7 +651,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{name:22s} K={k:<6d} N={n:<6d} M={m:<5d} {row.status:14.14s} {row.median_us:10.2f} us "
                       f"{row.check}", flush=True)
     add_derived(rows)
-    goal_records = evaluate_goals(rows, copy_gbps)
+    goal_records = evaluate_goals(rows, meta["copy_gbps"])
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     slug = "".join(c if c.isalnum() else "_" for c in meta["device"]).strip("_")
     row_records = [{**asdict(r), **meta} for r in rows]

@@ -17,7 +17,8 @@ Weights for the last two: ``bitplane_weights(codes, fmt=...)`` with fmt "binary"
 or "int2", "int3", "int4" (two's complement codes, as hwsim.quant produces). For bitplane_gemm,
 int3 is stored sign-extended in 4 planes (its tile needs 1, 2 or 4 planes).
 
-Shapes: any N >= 1; M >= 1 up to CUDA's grid.y limit (MAX_GRID_Y blocks of a kernel's M tile).
+Shapes: any N >= 1; M >= 1 up to CUDA's grid.y limit (MAX_GRID_Y blocks of a kernel's M tile;
+bitplane_gemm: MAX_GRID_Y rows, since its activation pre-pass takes one row per block).
 K: a multiple of 16 (int8_gemm) or of 128 (the binary and bit-plane kernels: 16-byte rows of
 bits). Sums must fit int32: K <= MAX_K. Every array a kernel reads must be a CuPy array starting
 at a 16-byte aligned address, and ``out`` must not share memory with any of them (ValueError
@@ -354,6 +355,7 @@ def activation_bitplanes(x):
 def bitplane_gemm(x, w: BitPlaneWeights, out=None):
     """int32 [M, N] = x @ w^T, bit-serial over activation and weight bit-planes (b1 mma)."""
     cp, m = _plane_operands(x, w)
+    grid_rows(m, 1)     # the pre-pass's grid limit, the tighter one: refuse before allocating
     grid = tile_grid(bitplane_tile_shape(w.n_planes), m, w.n)
     out = _output(cp, out, m, w.n, {"x": x, "w.planes": w.planes})
     planes, xsum = activation_bitplanes(x)

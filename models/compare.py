@@ -5,9 +5,13 @@ parameters (models.cost.roofline) and every predictable ok row of that run gets 
 time; the error of a row is |predicted - measured| / measured and a run is summarized by the
 median of its errors. The model's one fitted constant, t_launch, is judged two ways:
   in-sample   fitted on every row of the run, then predicting those same rows
-  held-out    leave one shape out: for each (K, N) of the run, t_launch is fitted on the rows of
-              the other shapes and predicts the rows of this one. Bandwidths and peaks stay
-              those of the whole run (they are measurements, not fits), and so does the range.
+  held-out    leave one shape out: for each (K, N) of the run, the roofline is built from the
+              rows of the other shapes alone and predicts the rows of this one: t_launch is
+              fitted on them, and the peaks are taken from them too, since a peak is the best
+              throughput a row reached (a row that set the peak would otherwise predict
+              itself). Only the range stays the whole run's, so the shape left out is inside it.
+              A row whose operation class has no peak among the other shapes gets no held-out
+              prediction (NaN) and is left out of the held-out median.
 The goal of issue 6 (median error <= 15 %) is judged on the held-out median, which needs at
 least two shapes in the run. Nothing here is measured: without recorded runs there is nothing
 to compare, and the functions say so.
@@ -17,7 +21,7 @@ from __future__ import annotations
 import csv
 import math
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from models.cost import roofline
@@ -89,16 +93,26 @@ def _shape(row: dict) -> tuple[int, int]:
     return int(row["k"]), int(row["n"])
 
 
-def held_out_seconds(base: roofline.Roofline, rows: list[dict]) -> list[float]:
-    """Leave-one-shape-out prediction of each of ``rows`` (predictable rows of the run ``base``
-    was measured on): t_launch fitted on the rows of the other shapes only."""
-    predicted = [math.nan] * len(rows)
+def _fold(base: roofline.Roofline, run_rows: list[dict], shape: tuple[int, int]) -> roofline.Roofline:
+    """The roofline of the run's rows of every shape but ``shape``: measured and fitted on them
+    alone, with the whole run's range (``base``'s) so that ``shape`` is inside it."""
+    others = [row for row in run_rows if _shape(row) != shape]
+    measured = replace(roofline.measured_roofline(others), m_range=base.m_range,
+                       k_range=base.k_range, n_range=base.n_range)
+    return roofline.with_fitted_launch(measured, others)
+
+
+def held_out_seconds(base: roofline.Roofline, run_rows: list[dict],
+                     rows: list[dict]) -> list[float]:
+    """Leave-one-shape-out prediction of each of ``rows`` (the predictable rows of ``run_rows``,
+    the run ``base`` was measured on) from the rows of the other shapes alone; NaN for a row
+    whose class has no measured peak on the other shapes."""
+    predicted = {}
     for shape in sorted({_shape(row) for row in rows}):
-        fold = roofline.with_fitted_launch(base, [row for row in rows if _shape(row) != shape])
-        for index, row in enumerate(rows):
-            if _shape(row) == shape:
-                predicted[index] = roofline.predict_row(fold, row).seconds
-    return predicted
+        fold = _fold(base, run_rows, shape)
+        for row in roofline.predictable_rows(fold, [row for row in rows if _shape(row) == shape]):
+            predicted[id(row)] = roofline.predict_row(fold, row).seconds
+    return [predicted.get(id(row), math.nan) for row in rows]
 
 
 def compare_run(rows: list[dict]) -> RunComparison | None:
@@ -110,7 +124,7 @@ def compare_run(rows: list[dict]) -> RunComparison | None:
         return None
     model = roofline.with_fitted_launch(base, predictable)
     shapes = tuple(sorted({_shape(row) for row in predictable}))
-    held_out = (held_out_seconds(base, predictable) if len(shapes) >= MIN_HELD_OUT_SHAPES
+    held_out = (held_out_seconds(base, rows, predictable) if len(shapes) >= MIN_HELD_OUT_SHAPES
                 else [math.nan] * len(predictable))
     records = []
     for row, held in zip(predictable, held_out):
@@ -130,12 +144,15 @@ def compare_run(rows: list[dict]) -> RunComparison | None:
 
 
 def median_error(records: list[dict], column: str = "rel_error") -> float:
-    """Median of ``column`` ("rel_error": in-sample, "held_out_error": held-out) over records."""
+    """Median of ``column`` ("rel_error": in-sample, "held_out_error": held-out) over the
+    records that have one (NaN when none has)."""
     if not records:
         raise ValueError("records must not be empty")
     if column not in ("rel_error", "held_out_error"):
         raise ValueError(f"column must be 'rel_error' or 'held_out_error', got {column!r}")
-    return statistics.median(record[column] for record in records)
+    # A held-out error is NaN where the other shapes had no peak for the row's class.
+    errors = [record[column] for record in records if not math.isnan(record[column])]
+    return statistics.median(errors) if errors else math.nan
 
 
 def plot(result: RunComparison, path: str | Path) -> None:

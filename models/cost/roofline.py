@@ -26,8 +26,9 @@ its README), none is taken from a datasheet:
               time spent beyond the roof, median(measured - max(...)), floored at 0: the fixed
               cost of a launch and its tail, which dominates at M = 1 on small shapes (the
               median is the additive constant that minimizes the absolute error).
-              models.compare validates it out of sample: leave one (K, N) shape out, fit on the
-              others, predict the one left out.
+              models.compare validates the model out of sample: leave one (K, N) shape out,
+              take the peaks and fit t_launch on the other shapes' rows, predict the one left
+              out.
 Range: a roofline covers the M, K and N spans of the ok rows of its run and refuses (ValueError)
 a prediction outside them rather than extrapolate.
 """
@@ -46,8 +47,6 @@ OUT_BYTES = {"fp16": 2.0, "int8": 4.0, "fp8": 2.0, "binary": 4.0}
 # operation class -> the kernel whose measured throughput is its peak
 PEAK_KERNEL = {"fp16": "cublas_fp16", "int8": "torch_int_mm", "fp8": "torch_scaled_mm_fp8",
                "binary": "a1w1"}
-# Which term of the max bound a prediction: HBM bytes, L2 bytes, or operations.
-BOUNDS = ("memory", "l2", "compute")
 
 
 def _check_class(op_class: str) -> None:
@@ -80,7 +79,8 @@ def l2_bytes(op_class: str, M: int, K: int, N: int, weight_bytes: float,
 
 @dataclass(frozen=True)
 class Prediction:
-    """A predicted kernel time and the term of the max that bound it (one of BOUNDS)."""
+    """A predicted kernel time and the term of the max that bound it: "memory" (HBM bytes),
+    "l2" (L2 bytes) or "compute" (operations)."""
     seconds: float
     bound: str
 
@@ -158,8 +158,8 @@ def predictable_rows(model: Roofline, rows: list[dict]) -> list[dict]:
 
 def _median_positive(values) -> float:
     """Median of the positive values (NaN and missing ones skipped); NaN when there is none."""
-    kept = sorted(v for v in values if v > 0)
-    return kept[len(kept) // 2] if kept else math.nan
+    kept = [v for v in values if v > 0]
+    return statistics.median(kept) if kept else math.nan
 
 
 def measured_roofline(rows: list[dict]) -> Roofline:

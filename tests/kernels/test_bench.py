@@ -115,31 +115,59 @@ def test_time_batches_and_hold_reject_bad_counts():
 
 
 class _FakeCopyGpu(_FakeGpu):
-    """_FakeGpu plus the buffers and copy copy_bandwidth_gbps uses; each copy is one call of call_ms."""
+    """_FakeGpu plus the buffers and copy copy_seconds uses; a copy of n bytes per buffer takes
+    a fixed gap_ms plus 2 n bytes at the true bandwidth (bytes read + written), as on a GPU."""
     uint8 = "uint8"
 
-    def __init__(self, call_ms: float):
-        super().__init__(call_ms)
+    def __init__(self, gap_ms: float, true_gbps: float):
+        super().__init__(call_ms=0.0)
+        self.gap_ms, self.true_gbps = gap_ms, true_gbps
         self.random = type("random", (), {"randint": staticmethod(lambda low, high, size, dtype: ("src", size))})
-        self.copy_once = self.call("copy")
 
     def empty_like(self, src):
         return ("dst", src[1])
 
     def copyto(self, dst, src):
         assert dst == ("dst", src[1])
-        self.copy_once()
+        self.clock_ms += self.gap_ms + 2 * src[1] / (self.true_gbps * 1e9) * 1e3
+        self.log.append(("copy", src[1]))
 
 
-def test_copy_bandwidth_counts_bytes_read_and_written():
-    gpu = _FakeCopyGpu(call_ms=0.002)
+def test_copy_bandwidth_is_the_slope_so_the_fixed_gap_cancels():
+    gpu = _FakeCopyGpu(gap_ms=0.001, true_gbps=9000.0)
     nbytes = bench.l2_copy_bytes(50 * 2**20)
     assert nbytes == 50 * 2**20 // 8          # source + destination = a quarter of L2
     gbps = bench.copy_bandwidth_gbps(gpu, nbytes, gpu.hold, warmup=2, runs=5, batch_calls=3)
-    assert gbps == pytest.approx(2 * nbytes / 2e-6 / 1e9)   # 2 us per copy of 6.25 MiB
-    assert gpu.log.count("copy") == 2 + 3 + 5 * 3           # warm-up, enqueue probe, timed
+    assert gbps == pytest.approx(9000.0)
+    for size in (nbytes, nbytes // 2):        # warm-up, enqueue probe, timed batches of each size
+        assert gpu.log.count(("copy", size)) == 2 + 3 + 5 * 3
+    one_size = 2 * nbytes / (bench.copy_seconds(gpu, nbytes, gpu.hold, warmup=2, runs=5, batch_calls=3)) / 1e9
+    assert one_size < 0.8 * 9000.0            # what timing one size alone reads: 1 us of gap in 2.5 us
     with pytest.raises(ValueError, match="l2_bytes must be >= 8"):
         bench.l2_copy_bytes(4)
+
+
+def test_copy_bandwidth_is_nan_when_the_larger_copy_is_not_slower():
+    gpu = _FakeCopyGpu(gap_ms=0.001, true_gbps=math.inf)   # size-independent: no slope to read
+    assert math.isnan(bench.copy_bandwidth_gbps(gpu, 1 << 20, gpu.hold, warmup=1, runs=2, batch_calls=1))
+
+
+def test_measured_meta_records_both_ceilings(monkeypatch):
+    gpu = _FakeCopyGpu(gap_ms=0.001, true_gbps=3000.0)
+    monkeypatch.setattr(bench, "gpu_hold", lambda cp: gpu.hold)
+    monkeypatch.setattr(bench, "COPY_BYTES", 1 << 24)       # a small stand-in for the 1 GiB copy
+    calls = []
+
+    def device_meta(cp, torch):
+        calls.append(len(gpu.log))
+        gpu.true_gbps = 9000.0                               # the L2 copy comes after the meta
+        return {"device": "fake", "l2_bytes": 50 * 2**20}
+    monkeypatch.setattr(bench, "device_meta", device_meta)
+    meta = bench.measured_meta(gpu, None, bench.validated(_args()))
+    assert meta["copy_gbps"] == pytest.approx(3000.0, abs=0.05)
+    assert meta["l2_copy_gbps"] == pytest.approx(9000.0, abs=0.05)
+    copies_before_meta = [entry for entry in gpu.log[:calls[0]] if entry[0] == "copy"]
+    assert {size for _, size in copies_before_meta} == {1 << 24, 1 << 23}   # the clocks follow the HBM copy
 
 
 # -- correctness checks of run_case, on the fake GPU ------------------------------------------------
@@ -300,7 +328,8 @@ def test_fp16_check_writes_into_nan_poison(monkeypatch, rng, behaviour, status):
     row = _run_case(monkeypatch, bench.KERNELS["w4a16_g128"], 256, 70, 20, _weight_only_build(rng, behaviour), set())
     assert row.status == status, row.check
     if behaviour == "silent":
-        assert row.check.startswith("FAILED 1400 of 1400 outputs never written (slice: rel_err=nan")
+        assert row.check.startswith("FAILED 1400 of 1400 outputs NaN (never written, or written as NaN) "
+                                 "(slice: rel_err=nan")
 
 
 def test_l2_copy_bandwidth_is_recorded_beside_the_hbm_one():
