@@ -3,7 +3,8 @@
 Each recorded run (one ``bench_<device>_<stamp>.csv``) is fitted on its own measured
 parameters (models.cost.roofline) and every predictable ok row of that run gets a predicted
 time; the error of a row is |predicted - measured| / measured and a run is summarized by the
-median of its errors. The model's one fitted constant, t_launch, is judged two ways:
+median of its errors. The model's two data-derived parts, its one fitted constant t_launch
+and its peaks (the best throughputs rows reached), are judged two ways:
   in-sample   fitted on every row of the run, then predicting those same rows
   held-out    leave one shape out: for each (K, N) of the run, the roofline is built from the
               rows of the other shapes alone and predicts the rows of this one: t_launch is
