@@ -35,6 +35,7 @@ from kernels._device import cupy_module, device_array, kernel
 # int8 x int8: |sum| <= K * 128 * 128 = K * 2^14, which must stay < 2^31, so K < 2^17
 # (K = 2^17 with every product (-128)(-128) would give exactly 2^31).
 MAX_K = (1 << 17) - 1
+INT32_MAX = (1 << 31) - 1    # the kernels' int32 row and column indices
 BITPLANE_FORMATS = {"binary": 1, "int2": 2, "int3": 3, "int4": 4}   # name -> bits
 METHODS = ("auto", "mma", "popc")
 TILE = 128               # BM = BN in int_gemm.cu
@@ -356,6 +357,10 @@ def bitplane_gemm(x, w: BitPlaneWeights, out=None):
     """int32 [M, N] = x @ w^T, bit-serial over activation and weight bit-planes (b1 mma)."""
     cp, m = _plane_operands(x, w)
     grid_rows(m, 1)     # the pre-pass's grid limit, the tighter one: refuse before allocating
+    if w.n * w.n_planes > INT32_MAX:
+        # the kernel counts weight plane rows in an int32: past it, every B tile reads as zero
+        raise ValueError(f"w.n * n_planes must be <= {INT32_MAX} for bitplane_gemm (weight plane "
+                         f"rows are int32 indices), got {w.n} * {w.n_planes}; split N")
     grid = tile_grid(bitplane_tile_shape(w.n_planes), m, w.n)
     out = _output(cp, out, m, w.n, {"x": x, "w.planes": w.planes})
     planes, xsum = activation_bitplanes(x)

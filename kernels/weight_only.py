@@ -10,6 +10,8 @@ Formats (the code format of ``hwsim.quant``, i.e. ``spec.element_format.name``):
   float8_e4m3fn           OCP E4M3 codes (NaN codes rejected), w = e4m3(q) * s
 Weights W[N, K] are packed along K with ``hwsim.quant.pack``; scales (and zero points) are
 [N, K / group_size], and scales must be exactly representable in float16 (the kernel reads fp16).
+Every dequantized weight must be finite in fp16 as well (|(q - z) * s| rounds to at most 65504):
+the kernel forms it in fp16, where a larger one is inf, and inf times a zero activation is NaN.
 
 Numerics (kernels/cuda/wq_gemm.cu): each weight is (q - z) * s (or e4m3(q) * s) rounded once to
 fp16 (binary: exactly +-alpha); the fp16 products are summed by the tensor cores (mma.sync)
@@ -64,7 +66,8 @@ class WeightOnlyLinear:
         # The kernel indexes packed, scales and zero points from n, k and group_size alone: a
         # mismatch would read out of bounds, so every instance (also one built directly, as
         # the benchmark does, from host or device arrays) is checked. Value checks (zero point
-        # range, e4m3 NaN codes) need the data on the host: weight_only_linear does those.
+        # range, e4m3 NaN codes, dequantized weights finite in fp16) need the data on the host:
+        # weight_only_linear does those, and an instance built directly must hold valid values.
         bits, has_zp = FORMATS[check_format(self.fmt)]
         check_positive_int(self.n, "n")
         check_k(self.k, self.fmt)
@@ -205,8 +208,44 @@ def weight_only_linear(packed, scales, zero_points=None, *, fmt: str, k: int,
         raise ValueError(f"zero_points must be None for the symmetric format {fmt}")
     if fmt == "float8_e4m3fn" and np.any((packed & _E4M3_NAN_MASK) == _E4M3_NAN_MASK):
         raise ValueError("packed holds float8_e4m3fn NaN codes (0x7f/0xff); weights must be finite")
-    return WeightOnlyLinear(fmt=fmt, n=int(n), k=int(k), group_size=group_size, packed=packed,
-                            scales=scales, zero_points=zero_points)
+    w = WeightOnlyLinear(fmt=fmt, n=int(n), k=int(k), group_size=group_size, packed=packed,
+                         scales=scales, zero_points=zero_points)
+    _check_fp16_range(w)
+    return w
+
+
+# The smallest magnitude float16 rounding to nearest turns into inf (65504 + half an ulp of 32).
+FP16_OVERFLOW = 65520.0
+
+
+def _largest_weight_magnitude(w: WeightOnlyLinear):
+    """Per group (or for all), the largest |q - z| (|e4m3(q)|, 1 for binary) a code can give."""
+    bits, has_zp = FORMATS[w.fmt]
+    if w.fmt == "binary":
+        return 1.0
+    if w.fmt == "float8_e4m3fn":
+        return 448.0
+    if has_zp:
+        zero = np.asarray(w.zero_points, dtype=np.float64)
+        return np.maximum(zero, (1 << bits) - 1 - zero)
+    return float(1 << (bits - 1))
+
+
+def _check_fp16_range(w: WeightOnlyLinear) -> None:
+    """ValueError unless every weight the kernel dequantizes is finite in fp16: a bound from the
+    scales and the largest code magnitude first (cheap, and enough for any sane scale), the
+    weights themselves only when the bound does not rule overflow out."""
+    bound = _largest_weight_magnitude(w) * np.abs(np.asarray(w.scales, dtype=np.float64))
+    if np.all(bound < FP16_OVERFLOW):
+        return
+    from kernels.reference import kernel_weights_fp16
+    with np.errstate(over="ignore"):
+        overflow = ~np.isfinite(kernel_weights_fp16(w))
+    if overflow.any():
+        row, col = (int(i) for i in np.argwhere(overflow)[0])
+        raise ValueError(f"scales too large: {int(overflow.sum())} dequantized weights (q - z) * s "
+                         f"exceed float16's 65504, which the kernel forms them in (first at row "
+                         f"{row}, column {col}, scale {float(w.scales[row, col // w.group_size])})")
 
 
 def from_qtensor(q) -> WeightOnlyLinear:

@@ -11,7 +11,7 @@ A point's costs (models.cost) per inference:
     lane-and-reduction timing); latency = per GEMM the larger of compute time at CLOCK_HZ and
     DRAM time at DRAM_BYTES_PER_S (compute and DRAM streaming overlap), summed over the GEMMs;
   - energy = energy_mac_j (models.cost.energy.mac_energy per MAC; on fp8_mac also the
-    min(lanes, dot_len) - 1 fp32 additions that reduce each dot product's lane sums)
+    min(lanes, length) - 1 fp32 additions that reduce each dot product's lane sums)
     + energy_rescale_j (per dot product) + energy_sram_j + energy_dram_j;
   - area = array * PE area from the RTL synthesis (models.cost.area); NaN, with the reason in
     ``area_note``, when the synthesis data has no record for the PE config;
@@ -39,7 +39,8 @@ scheme's own activation element + its per-token / MX / per-tensor scales):
     (b_w * K * N * ceil(M / M_t): once whenever the activations fit, as for M = 1 and for
     LLaMA-2-7B's K = 4096 projections at M = 128), outputs once (M * N * OUTPUT_BITS).
 The cycle count (models.cost.cycles.gemm_cycles) packs the M * N * ceil(K / dot_len) dot products
-onto the array without the grid's edge losses, so it is exact when R divides M and C divides N.
+(the last of each output shorter when dot_len does not divide K) onto the array without the
+grid's edge losses, so it is exact when R divides M and C divides N.
 Fidelity comes from a proxy model measured through the hwsim codes (models.fidelity), named in
 ``fidelity_model`` with its sample count ``fidelity_samples``: all-MiniLM-L6-v2 sentence-embedding
 mean cosine over the shipped sentences for every transformer workload (llama2-7b included), the
@@ -193,15 +194,19 @@ def _gemm_costs(scheme, mapping, gemms, lanes: int, array: int) -> dict:
     per_mac = _mac_energy(mapping)
     per_rescale = energy.rescale_energy(scheme.weight_spec.granularity)
     occupancy = cycles.beat_occupancy(mapping, lanes)
-    reduction = cycles.reduction_cycles(mapping, lanes)
+    lane_reduction = cycles.reduces_lanes(mapping)
     sram_bit, dram_bit = energy.sram_read_per_bit(SRAM_BUFFER_BYTES), energy.dram_per_bit()
     totals = dict.fromkeys(("cycles", "latency_s", "weight_bits", "energy_mac_j",
                             "energy_rescale_j", "energy_sram_j", "energy_dram_j"), 0.0)
     for g in gemms:
         dot_len = cycles.dot_length(scheme.weight_spec, g.K)
-        dots = g.M * g.N * math.ceil(g.K / dot_len)
+        segments = cycles.dot_segments(dot_len, g.K)
+        dots = g.M * g.N * sum(count for _, count in segments)
+        # fp8_mac: lanes used - 1 fp32 additions reduce each dot product's lane sums
+        reduction_adds = g.M * g.N * sum(count * (min(lanes, length) - 1)
+                                         for length, count in segments) if lane_reduction else 0
         gemm_cycles = cycles.gemm_cycles(g.M, g.K, g.N, dot_len, lanes, array, occupancy,
-                                         reduction)
+                                         lane_reduction)
         bpw = traffic.bits_per_weight(scheme.weight_spec, g.K, g.N)
         bits = memory_bits(g.M, g.K, g.N, array, bpw,
                            traffic.bits_per_activation(scheme.act_spec, g.M, g.K))
@@ -211,18 +216,12 @@ def _gemm_costs(scheme, mapping, gemms, lanes: int, array: int) -> dict:
         totals["latency_s"] += g.count * latency
         totals["weight_bits"] += g.count * bpw * g.K * g.N
         totals["energy_mac_j"] += g.count * (g.M * g.K * g.N * per_mac
-                                             + dots * _reduction_adds(mapping, lanes, dot_len)
-                                             * energy.fp32_add())
+                                             + reduction_adds * energy.fp32_add())
         totals["energy_rescale_j"] += g.count * dots * per_rescale
         totals["energy_sram_j"] += g.count * (bits["sram_weight"] + bits["sram_act"]) * sram_bit
         totals["energy_dram_j"] += g.count * dram_bits * dram_bit
     totals["cycles"] = int(totals["cycles"])
     return totals
-
-
-def _reduction_adds(mapping, lanes: int, dot_len: int) -> int:
-    """fp32 additions that reduce one dot product's lane sums on fp8_mac (lanes used - 1)."""
-    return min(lanes, dot_len) - 1 if mapping.pe == "fp8_mac" else 0
 
 
 def pareto_front(rows: list[dict], objectives: dict[str, str]) -> list[dict]:
@@ -240,8 +239,7 @@ def pareto_front(rows: list[dict], objectives: dict[str, str]) -> list[dict]:
         missing = [metric for metric in signs if metric not in row]
         if missing:
             raise ValueError(f"rows must have every objective metric; a row lacks {missing}")
-        values = [row[metric] for metric in signs]
-        if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in values):
+        if not all(_known(row[metric]) for metric in signs):
             continue
         keyed.append((row, [signs[m] * float(row[m]) for m in signs]))
     return [row for row, key in keyed
@@ -271,8 +269,9 @@ def scalar_rank(rows: list[dict], min_fidelity: float | None = None,
     score = sum(weight * term) / sum(weight) over the metrics the row has: a row lacking a
     number (NaN area: no synthesis record) is left out of that metric only and scored on the
     weighted mean of the others, so it neither gains nor loses from the missing number;
-    ``score_metrics`` names the metrics used. Ties are broken by scheme, pe, lanes, array so the
-    order is reproducible."""
+    ``score_metrics`` names the metrics used. A NaN fidelity (the proxy model broke down) is
+    scored the same way but ranks after every row with a fidelity: nothing shows it is usable.
+    Ties are broken by scheme, pe, lanes, array so the order is reproducible."""
     weights = RANK_WEIGHTS if weights is None else weights
     unknown = [key for key in weights if key not in RANK_WEIGHTS]
     if unknown:
@@ -282,18 +281,20 @@ def scalar_rank(rows: list[dict], min_fidelity: float | None = None,
             if min_fidelity is None or row["fidelity"] >= min_fidelity]
     best = {metric: min((row[metric] for row in kept if _known(row[metric])), default=None)
             for metric in weights if metric in _LOG_METRICS}
-    best_fidelity = max((row["fidelity"] for row in kept), default=None)
+    best_fidelity = max((row["fidelity"] for row in kept if _known(row["fidelity"])), default=None)
     for row in kept:
         terms = {}
         for metric, weight in weights.items():
             if metric == "fidelity":
-                terms[metric] = weight * (best_fidelity - row["fidelity"]) / FIDELITY_STEP
+                if _known(row[metric]):
+                    terms[metric] = weight * (best_fidelity - row[metric]) / FIDELITY_STEP
             elif _known(row[metric]) and best[metric] > 0:
                 terms[metric] = weight * math.log10(row[metric] / best[metric])
         used = sum(weights[metric] for metric in terms)
         row["score"] = sum(terms.values()) / used if used else 0.0
         row["score_metrics"] = ",".join(terms)
-    return sorted(kept, key=lambda r: (r["score"], r["scheme"], r["pe"], r["lanes"], r["array"]))
+    return sorted(kept, key=lambda r: (not _known(r["fidelity"]), r["score"], r["scheme"], r["pe"],
+                                       r["lanes"], r["array"]))
 
 
 def check_min_fidelity(value, argname: str) -> None:
@@ -305,7 +306,8 @@ def check_min_fidelity(value, argname: str) -> None:
 
 
 def _known(value) -> bool:
-    return value is not None and not (isinstance(value, float) and math.isnan(value))
+    """A number, not None or NaN (of any float type: numpy's too)."""
+    return value is not None and not math.isnan(value)
 
 
 # -- ranking a workload: every applicable (scheme, PE) pair ---------------------------------------

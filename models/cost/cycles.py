@@ -15,8 +15,10 @@ Mapping a GEMM onto the array. Each PE computes one dot product at a time over b
 ``lanes`` elements; ``array`` PEs work on different outputs concurrently. Scales are applied
 outside the PE, so the PE's dot product runs over one scale group: K for per-tensor and
 per-channel weights, ``group_size`` for grouped weights, 32 for MX. A GEMM of M x K x N is
-M * N * (K / dot_len) dot products of ceil(dot_len / lanes) beats each, issued in
-ceil(dots / array) rounds. Dot products stream back to back (a beat may follow a last beat at
+M * N * floor(K / dot_len) dot products of ceil(dot_len / lanes) beats each, issued in
+ceil(dots / array) rounds; when dot_len does not divide K (ResNet's stem, K = 147, in groups of
+128 or MX blocks of 32) each output adds one shorter dot product over the last K mod dot_len
+elements, of fewer beats, issued in rounds of its own (dot_segments). Dot products stream back to back (a beat may follow a last beat at
 once, protocol.py), so one round of a dot product takes the sum of its beats' occupancies and the
 whole GEMM takes rounds * beats * occupancy cycles plus the output latency of the final beat.
 
@@ -26,8 +28,8 @@ cycle, which cannot close at the shared CLOCK_HZ (one fp32 addition per cycle is
 assumption every other PE's single-cycle accumulator makes). The cost model therefore costs the
 FP8 PE as ``lanes`` independent MAC lanes: each lane multiplies and adds one product into its own
 fp32 accumulator per cycle (occupancy 1, as hwsim), and after a dot product's last beat the lane
-sums are reduced pairwise by the lane adders in ceil(log2(lanes)) more cycles, which do not
-overlap the next dot product (fp8_reduction_cycles). The lane order of the additions differs
+sums are reduced pairwise by the lane adders in ceil(log2(lanes used)) more cycles, lanes used
+= min(lanes, dot product length), which do not overlap the next dot product (reduction_cycles). The lane order of the additions differs
 from hwsim's chain, so the values are not hwsim's; the cycle count is this stated model's.
 """
 from __future__ import annotations
@@ -169,20 +171,34 @@ def dot_cycles(beats: int, occupancy: int) -> int:
     return accepts[-1] + occupancy
 
 
-def reduction_cycles(mapping: Mapping, lanes: int) -> int:
-    """Cycles after each dot product's last beat that reduce the lane sums: ceil(log2(lanes))
-    pairwise fp32 addition levels on fp8_mac (see the module docstring), 0 on the integer PEs
-    (their lanes feed one adder tree inside the beat, as hwsim and the RTL do)."""
-    if mapping.pe != "fp8_mac":
-        return 0
-    return math.ceil(math.log2(lanes)) if lanes > 1 else 0
+def reduces_lanes(mapping: Mapping) -> bool:
+    """Whether the PE reduces its lane sums after each dot product (fp8_mac; see the module
+    docstring): the integer PEs' lanes feed one adder tree inside the beat, as hwsim and the RTL
+    do."""
+    return mapping.pe == "fp8_mac"
+
+
+def reduction_cycles(lanes_used: int) -> int:
+    """Cycles of the pairwise fp32 reduction of ``lanes_used`` lane sums: ceil(log2(lanes_used))."""
+    return math.ceil(math.log2(lanes_used)) if lanes_used > 1 else 0
+
+
+def dot_segments(dot_len: int, K: int) -> list[tuple[int, int]]:
+    """(length, dot products per output) of a row of K cut into scale groups of ``dot_len``:
+    floor(K / dot_len) full groups, and one shorter group of K mod dot_len when dot_len does not
+    divide K (a group longer than K is that one short group)."""
+    full, rest = divmod(K, dot_len)
+    return [(length, count) for length, count in ((dot_len, full), (rest, 1)) if length and count]
 
 
 def gemm_cycles(M: int, K: int, N: int, dot_len: int, lanes: int, array: int,
-                occupancy: int, reduction: int = 0) -> int:
-    """Cycles of one M x K x N GEMM on ``array`` PEs (see the module docstring); ``reduction``
-    cycles (reduction_cycles) follow every dot product."""
-    dots = M * N * math.ceil(K / dot_len)
-    rounds = math.ceil(dots / array)
-    per_dot = dot_cycles(math.ceil(dot_len / lanes), occupancy) + reduction
-    return rounds * per_dot + protocol.LATENCY
+                occupancy: int, lane_reduction: bool = False) -> int:
+    """Cycles of one M x K x N GEMM on ``array`` PEs (see the module docstring); with
+    ``lane_reduction`` (reduces_lanes) reduction_cycles of the lanes used follow every dot
+    product."""
+    total = protocol.LATENCY
+    for length, per_output in dot_segments(dot_len, K):
+        reduction = reduction_cycles(min(lanes, length)) if lane_reduction else 0
+        rounds = math.ceil(M * N * per_output / array)
+        total += rounds * (dot_cycles(math.ceil(length / lanes), occupancy) + reduction)
+    return total

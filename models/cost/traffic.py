@@ -2,9 +2,11 @@
 
 For a weight matrix W[N, K] quantized along K (hwsim.quant's axis), one scale is stored per
 *scale group*: the whole tensor ("tensor"), one row of K ("channel"), ``group_size`` elements
-("group") or an OCP MX block of 32 ("mx"). Stored bits per weight:
+("group") or an OCP MX block of 32 ("mx"). When group_size does not divide K (ResNet's stem has
+K = 147) the last group of a row is shorter and still has its own scale, so a row holds
+ceil(K / group_size) of them. Stored bits per weight:
 
-    bits = element_bits + (scale_bits + zero_point_bits) / elements_per_scale
+    bits = element_bits + (scale_bits + zero_point_bits) * scales / (N * K)
 
 with scale_bits the width of the scheme's scale format (float16/bfloat16 16, float32 32,
 float8_e8m0fnu 8) and zero_point_bits = element_bits for asymmetric schemes (a zero point lies in
@@ -13,19 +15,22 @@ scales, symmetric: 4 + 16/128 = 4.125 bits.
 """
 from __future__ import annotations
 
+import math
+
 from models.workloads import Gemm
 
 SCALE_BITS = {"float16": 16, "bfloat16": 16, "float32": 32, "float8_e8m0fnu": 8}
 
 
-def elements_per_scale(granularity: str, group_size: int | None, K: int, N: int) -> int:
-    """How many weights of a W[N, K] share one scale."""
+def scale_count(granularity: str, group_size: int | None, K: int, N: int) -> int:
+    """How many scales a W[N, K] stores: 1 per tensor, 1 per row of K, or ceil(K / group_size)
+    per row for group and MX granularity."""
     if granularity == "tensor":
-        return N * K
+        return 1
     if granularity == "channel":
-        return K
+        return N
     if granularity in ("group", "mx"):
-        return group_size
+        return N * math.ceil(K / group_size)
     raise ValueError(f"granularity must be one of tensor, channel, group, mx, got {granularity!r}")
 
 
@@ -37,8 +42,8 @@ def bits_per_weight(spec, K: int, N: int) -> float:
         raise ValueError(f"scale_format must be one of {', '.join(SCALE_BITS)}, "
                          f"got {spec.scale_format!r}")
     zero_point_bits = 0 if spec.symmetric else spec.bits
-    shared = elements_per_scale(spec.granularity, spec.group_size, K, N)
-    return spec.bits + (SCALE_BITS[spec.scale_format] + zero_point_bits) / shared
+    scales = scale_count(spec.granularity, spec.group_size, K, N)
+    return spec.bits + (SCALE_BITS[spec.scale_format] + zero_point_bits) * scales / (N * K)
 
 
 def bits_per_activation(spec, M: int, K: int) -> float:

@@ -80,6 +80,22 @@ def test_row_popcount_checks_k_like_a1w1(launches, k, message):
     assert not launches
 
 
+# -- bitplane_gemm's int32 weight plane rows ---------------------------------------------------------
+@pytest.mark.parametrize("fmt, n_planes", [("int2", 2), ("int4", 4)])
+def test_bitplane_gemm_refuses_plane_rows_past_int32(launches, fmt, n_planes):
+    largest_n = integer.INT32_MAX // n_planes
+
+    def weights(n):
+        return integer.BitPlaneWeights(fmt=fmt, n=n, k=K, n_planes=n_planes,
+                                       planes=launches.array((n * n_planes, K // 32), "uint32"))
+    with pytest.raises(ValueError, match=rf"w.n \* n_planes must be <= 2147483647 for bitplane_gemm .*"
+                                         rf"got {largest_n + 1} \* {n_planes}"):
+        integer.bitplane_gemm(launches.array((2, K), "int8"), weights(largest_n + 1))
+    assert not launches
+    integer.bitplane_gemm(launches.array((2, K), "int8"), weights(largest_n))
+    assert launches
+
+
 # -- grid.y limit -------------------------------------------------------------------------------
 def _launch_at_m(array, case, m):
     """One launch of ``case`` with M activation rows."""

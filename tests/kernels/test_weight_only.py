@@ -74,6 +74,27 @@ def test_fp8_nan_codes_are_rejected():
         weight_only_linear(packed, scales, fmt="float8_e4m3fn", k=256, group_size=None)
 
 
+@pytest.mark.parametrize("fmt, code, scale, finite", [
+    ("int8", 0x7F, 512.0, True),          # 127 * 512 = 65024
+    ("int8", 0x80, 510.0, True),          # -128 * 510 = -65280
+    ("int8", 0x80, 512.0, False),         # -128 * 512 = -65536: inf in fp16
+    ("int8", 0x7F, 1024.0, False),
+    ("float8_e4m3fn", 0x7E, 146.0, True),   # 448 * 146 = 65408
+    ("float8_e4m3fn", 0x7E, 147.0, False),  # 448 * 147 = 65856, rounds to inf
+])
+def test_dequantized_weights_must_fit_fp16(fmt, code, scale, finite):
+    packed, scales, _ = _linear_args(fmt, group=256)
+    packed[2, 5] = code
+    scales[:] = scale
+    if finite:
+        w = weight_only_linear(packed, scales, fmt=fmt, k=256, group_size=None)
+        assert np.isfinite(reference.kernel_weights_fp16(w)).all()
+    else:
+        with pytest.raises(ValueError, match=r"scales too large: 1 dequantized weights .* exceed "
+                                             r"float16's 65504.*\(first at row 2, column 5, scale"):
+            weight_only_linear(packed, scales, fmt=fmt, k=256, group_size=None)
+
+
 def test_from_qtensor_packs_along_k(rng):
     spec = QuantSpec(format="int4", granularity="group", group_size=64, scale_format="float16", symmetric=False)
     q = quantize(rng.standard_normal((8, 256)), spec, axis=1)

@@ -80,13 +80,29 @@ def test_gemm_cycles_by_hand():
 
 
 def test_fp8_mac_reduction_cycles():
-    # fp8_mac runs as independent lanes; ceil(log2(lanes)) pairwise fp32 levels after each dot
-    fp8 = cycles.map_scheme("fp8_mac", quant.preset("mxfp8"))
-    assert [cycles.reduction_cycles(fp8, lanes) for lanes in (1, 2, 8, 16, 12)] == [0, 1, 3, 4, 4]
-    assert cycles.reduction_cycles(cycles.map_scheme("int_mac", quant.preset("int8")), 16) == 0
+    # fp8_mac runs as independent lanes; ceil(log2(lanes used)) pairwise fp32 levels after each dot
+    assert cycles.reduces_lanes(cycles.map_scheme("fp8_mac", quant.preset("mxfp8")))
+    assert not cycles.reduces_lanes(cycles.map_scheme("int_mac", quant.preset("int8")))
+    assert [cycles.reduction_cycles(lanes) for lanes in (1, 2, 8, 16, 12)] == [0, 1, 3, 4, 4]
     # MX block of 32 on 16 lanes: 2 one-cycle beats + 4 reduction cycles per dot; M=1, N=4,
     # K=64 -> 8 dots on 4 PEs = 2 rounds of 6 cycles, + 1 output latency
-    assert cycles.gemm_cycles(1, 64, 4, 32, 16, 4, 1, reduction=4) == 2 * 6 + 1
+    assert cycles.gemm_cycles(1, 64, 4, 32, 16, 4, 1, lane_reduction=True) == 2 * 6 + 1
+    # on 64 lanes a block of 32 uses 32 of them: one beat + 5 levels, not 6
+    assert cycles.gemm_cycles(1, 64, 4, 32, 64, 4, 1, lane_reduction=True) == 2 * 6 + 1
+
+
+def test_a_group_that_does_not_divide_k_ends_in_a_shorter_dot_product():
+    assert cycles.dot_segments(128, 4096) == [(128, 32)]
+    assert cycles.dot_segments(128, 147) == [(128, 1), (19, 1)]       # ResNet stem, g128
+    assert cycles.dot_segments(32, 147) == [(32, 4), (19, 1)]         # ResNet stem, MX
+    assert cycles.dot_segments(128, 64) == [(64, 1)]                  # a group longer than K
+    # K=147, g=128, 16 lanes, 1-cycle beats, M=1, N=2 on 1 PE: per output 8 beats + 2 beats
+    assert cycles.gemm_cycles(1, 147, 2, 128, 16, 1, 1) == 2 * 8 + 2 * 2 + 1
+    # a group longer than K costs what per-channel (dot_len = K) costs
+    assert cycles.gemm_cycles(3, 64, 5, 128, 16, 4, 1) == cycles.gemm_cycles(3, 64, 5, 64, 16, 4, 1)
+    # fp8 reduction of the short group: 19 elements on 16 lanes use all 16 (4 levels); on 64
+    # lanes 19 of them (5 levels) against 6 for the full block of 128
+    assert cycles.gemm_cycles(1, 147, 1, 128, 64, 1, 1, lane_reduction=True) == (2 + 6) + (1 + 5) + 1
 
 
 def _simulated_gemm_cycles(model, M, K, N, lanes, array, w_bits, rng):

@@ -18,6 +18,11 @@ from models.cost import traffic
     (quant.Scheme(weight="int4", act="int8", granularity="group", group_size=32,
                   scale_format="float32"), 64, 32, 4 + 32 / 32),
     (quant.preset("fp16"), 64, 32, 16.0),
+    # the last group of a row is shorter when g does not divide K, with a scale of its own
+    (quant.preset("int4-g128"), 147, 64, 4 + 16 * 2 / 147),         # ResNet stem: 128 + 19
+    (quant.preset("int4-g128"), 64, 64, 4 + 16 / 64),                # a group longer than K
+    (quant.preset("mxfp4"), 147, 64, 4 + 8 * 5 / 147),               # 4 blocks of 32 + 19
+    (quant.preset("int2-g64"), 576, 64, 2 + (16 + 2) * 9 / 576),     # divides: 18/64 as before
 ])
 def test_bits_per_weight_by_hand(scheme, K, N, expected):
     assert traffic.bits_per_weight(scheme.weight_spec, K, N) == pytest.approx(expected, rel=1e-15)
@@ -44,4 +49,4 @@ def test_weight_bits_of_a_workload():
 
 def test_bad_granularity():
     with pytest.raises(ValueError, match="granularity must be one of tensor, channel"):
-        traffic.elements_per_scale("row", None, 8, 8)
+        traffic.scale_count("row", None, 8, 8)
