@@ -238,7 +238,7 @@ def _check_fp16_range(w: WeightOnlyLinear) -> None:
     bound = _largest_weight_magnitude(w) * np.abs(np.asarray(w.scales, dtype=np.float64))
     if np.all(bound < FP16_OVERFLOW):
         return
-    from kernels.reference import kernel_weights_fp16
+    from kernels.reference import kernel_weights_fp16   # reference imports this module
     with np.errstate(over="ignore"):
         overflow = ~np.isfinite(kernel_weights_fp16(w))
     if overflow.any():

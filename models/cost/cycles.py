@@ -18,9 +18,10 @@ per-channel weights, ``group_size`` for grouped weights, 32 for MX. A GEMM of M 
 M * N * floor(K / dot_len) dot products of ceil(dot_len / lanes) beats each, issued in
 ceil(dots / array) rounds; when dot_len does not divide K (ResNet's stem, K = 147, in groups of
 128 or MX blocks of 32) each output adds one shorter dot product over the last K mod dot_len
-elements, of fewer beats, issued in rounds of its own (dot_segments). Dot products stream back to back (a beat may follow a last beat at
-once, protocol.py), so one round of a dot product takes the sum of its beats' occupancies and the
-whole GEMM takes rounds * beats * occupancy cycles plus the output latency of the final beat.
+elements, of fewer beats, issued in rounds of its own (dot_segments). Dot products stream back
+to back (a beat may follow a last beat at once, protocol.py), so one round of a dot product
+takes the sum of its beats' occupancies and the whole GEMM takes rounds * beats * occupancy
+cycles plus the output latency of the final beat.
 
 fp8_mac timing (a stated choice). hwsim's Fp8MacPE adds a beat's ``lanes`` products to one fp32
 accumulator in a chain within its one-cycle occupancy: lanes dependent fp32 additions in one
@@ -29,8 +30,9 @@ assumption every other PE's single-cycle accumulator makes). The cost model ther
 FP8 PE as ``lanes`` independent MAC lanes: each lane multiplies and adds one product into its own
 fp32 accumulator per cycle (occupancy 1, as hwsim), and after a dot product's last beat the lane
 sums are reduced pairwise by the lane adders in ceil(log2(lanes used)) more cycles, lanes used
-= min(lanes, dot product length), which do not overlap the next dot product (reduction_cycles). The lane order of the additions differs
-from hwsim's chain, so the values are not hwsim's; the cycle count is this stated model's.
+= min(lanes, dot product length), which do not overlap the next dot product (reduction_cycles).
+The lane order of the additions differs from hwsim's chain, so the values are not hwsim's; the
+cycle count is this stated model's.
 """
 from __future__ import annotations
 
