@@ -1,4 +1,4 @@
-"""Benchmark the low-bit kernels against torch peers on one CUDA GPU: ``python -m kernels.bench``.
+"""Benchmark the low-bit kernels against torch peers on one CUDA GPU: ``python -m lowbit.kernels.bench``.
 
 Shapes (K, N) in SHAPES (the LLaMA-7B linears) x M in M_VALUES (the issue's grid plus M = 32,
 which reaches the MT = 2 weight-only kernels). Every case is timed in batches: a spin kernel
@@ -14,12 +14,12 @@ each where the build and shape allow it (otherwise its row says why not).
 Before timing, each CUDA kernel a benchmarked wrapper launches (wq_gemm mt1 / mt2 / mt4, a1w1
 popc / mma, lut lm1 / lm8, ...) is checked at each shape, once with M below one M tile and once
 with M filling at least one (check_key): its output, first filled with a poison no correct
-kernel writes, is compared with the host reference (kernels.reference) on a slice and searched
+kernel writes, is compared with the host reference (lowbit.kernels.reference) on a slice and searched
 for poison everywhere. A failed check is recorded and makes the run exit 1. Results: a CSV of
 every case and a CSV of every goal cell (met or not) in the output folder (kernels/results/ by
 default; schema in kernels/results/README.md), and printed tables.
 Two copy bandwidths are recorded beside them, the ceilings of the GPU roofline
-(models.cost.roofline): HBM (a copy far larger than L2) and L2 (a copy that fits in it),
+(lowbit.models.cost.roofline): HBM (a copy far larger than L2) and L2 (a copy that fits in it),
 each the slope between two copy sizes so that a call's fixed cost does not count as time
 moving bytes.
 """
@@ -49,7 +49,7 @@ CHECK_ROWS, CHECK_COLS = 16, 64          # output slice checked against the host
 # The checked call's out= is filled with poison, so an output the kernel never writes cannot
 # pass as a stale copy of an earlier correct result (cupy.empty may reuse that memory). fp16:
 # NaN, which the bench's small finite inputs never give. int32: INT32_MAX, beyond every integer
-# kernel's range: |result| <= 2^14 * kernels.integer.MAX_K = 2^31 - 2^14 (int8 x int8, the
+# kernel's range: |result| <= 2^14 * lowbit.kernels.integer.MAX_K = 2^31 - 2^14 (int8 x int8, the
 # widest product).
 POISON_INT32 = 2**31 - 1
 COPY_BYTES = 1 << 30                     # device-to-device copy that measures the HBM ceiling
@@ -88,7 +88,7 @@ KERNELS = {k.name: k for k in (
 
 def plane_count(spec: KernelSpec) -> int:
     """Weight bit-planes the bench builds for a bitplane / lut kernel: one per bit of its format."""
-    from kernels.integer import BITPLANE_FORMATS
+    from lowbit.kernels.integer import BITPLANE_FORMATS
     return BITPLANE_FORMATS[spec.fmt]
 
 
@@ -96,7 +96,7 @@ def _launch_facts(spec: KernelSpec, m: int) -> tuple[tuple[int, int], str] | Non
     """((m_tile, n_tile), kernel name) of ``spec``'s launch at this M, each from the function
     the wrapper takes it from; None for a peer, whose tiling and kernels cuBLAS or torch choose
     internally and do not expose. a1w1: the bench calls the wrapper with method "auto"."""
-    from kernels import integer, weight_only
+    from lowbit.kernels import integer, weight_only
     if spec.peer:
         return None
     facts = {"weight_only": lambda: (weight_only.tile_shape(m), weight_only.kernel_name(spec.fmt, m)),
@@ -330,7 +330,7 @@ def time_batches(cp, calls, hold, *, warmup: int, batches: int, batch_calls: int
 
 def gpu_hold(cp):
     """hold(ns): enqueue kernels/cuda/hold.cu's spin on the current stream."""
-    from kernels._device import kernel
+    from lowbit.kernels._device import kernel
     spin = kernel("hold.cu", "hold_ns")
     return lambda ns: spin((1,), (1,), (cp.uint64(ns),))
 
@@ -403,7 +403,7 @@ class Case:
         return make, lambda a: F.linear(a[0], a[1]), 2 * self.n * self.k, 2 * (self.m + self.n) * self.k
 
     def _weight_only(self):
-        from kernels.weight_only import FORMATS, WeightOnlyLinear
+        from lowbit.kernels.weight_only import FORMATS, WeightOnlyLinear
         cp, fmt = self.cp, self.spec.fmt
         bits, has_zp = FORMATS[fmt]
         group = self.spec.group_size or self.k
@@ -416,7 +416,7 @@ class Case:
                                 zero_points=zp)
 
     def _build_weight_only(self):
-        from kernels.weight_only import linear, weight_bytes
+        from lowbit.kernels.weight_only import linear, weight_bytes
 
         def make():
             return self._fp16_x(), self._weight_only()
@@ -447,7 +447,7 @@ class Case:
         return make, lambda a: torch._int_mm(a[0], a[1].t()), self.n * self.k, (self.m + self.n) * self.k
 
     def _build_int8(self):
-        from kernels.integer import int8_gemm
+        from lowbit.kernels.integer import int8_gemm
 
         def make():
             return self._int8(self.m), self._int8(self.n)
@@ -466,7 +466,7 @@ class Case:
                 self.n * self.k, (self.m + self.n) * self.k)
 
     def _build_a1w1(self):
-        from kernels.integer import a1w1_gemm, row_popcount
+        from lowbit.kernels.integer import a1w1_gemm, row_popcount
         cp = self.cp
 
         def make():
@@ -477,7 +477,7 @@ class Case:
                 self.n * self.k // 8, (self.m + self.n) * self.k // 8)
 
     def _plane_weights(self):
-        from kernels.integer import BitPlaneWeights
+        from lowbit.kernels.integer import BitPlaneWeights
         n_planes = plane_count(self.spec)
         planes = self.cp.random.randint(0, 256, (self.n * n_planes, self.k // 8), dtype=self.cp.uint8)
         return BitPlaneWeights(fmt=self.spec.fmt, n=self.n, k=self.k, n_planes=n_planes,
@@ -490,11 +490,11 @@ class Case:
         return make, lambda a, out=None: fn(a[0], a[1], out=out), w_bytes, w_bytes + self.m * self.k
 
     def _build_bitplane(self):
-        from kernels.integer import bitplane_gemm
+        from lowbit.kernels.integer import bitplane_gemm
         return self._build_planes(bitplane_gemm)
 
     def _build_lut(self):
-        from kernels.integer import lut_gemm
+        from lowbit.kernels.integer import lut_gemm
         return self._build_planes(lut_gemm)
 
 
@@ -514,8 +514,8 @@ def unwritten_count(out) -> int:
 
 def _slice_verdict(cp, spec: KernelSpec, args, out) -> tuple[bool, str]:
     """(ok, detail) of a slice of ``out`` against the host reference."""
-    from kernels import reference
-    from kernels.weight_only import FP16_REL_TOL
+    from lowbit.kernels import reference
+    from lowbit.kernels.weight_only import FP16_REL_TOL
     rows, cols = min(CHECK_ROWS, args[0].shape[0]), CHECK_COLS
     got = cp.asnumpy(out[:rows, :cols])
     x = cp.asnumpy(args[0][:rows])
@@ -585,7 +585,7 @@ def run_case(cp, torch, spec: KernelSpec, k: int, n: int, m: int, args: argparse
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m kernels.bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m lowbit.kernels.bench", description=__doc__.splitlines()[0])
     configure(parser)
     return parser.parse_args(argv)
 
@@ -628,7 +628,7 @@ def validated(args: argparse.Namespace) -> argparse.Namespace:
 
 def run(args: argparse.Namespace) -> int:
     """The benchmark; returns 0, or 1 when a kernel check failed or no GPU is available."""
-    from kernels._device import KernelUnavailable, cupy_module
+    from lowbit.kernels._device import KernelUnavailable, cupy_module
     args = validated(args)
     try:
         cp = cupy_module()
@@ -669,7 +669,7 @@ def main(argv=None) -> int:
     try:
         return run(parse_args(argv))
     except ValueError as exc:
-        print(f"python -m kernels.bench: error: {exc}", file=sys.stderr)
+        print(f"python -m lowbit.kernels.bench: error: {exc}", file=sys.stderr)
         return 2
 
 

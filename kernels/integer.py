@@ -1,11 +1,11 @@
 """Integer and binary GEMMs on the GPU, exact int32 results (kernels/cuda/int_gemm.cu,
 kernels/cuda/lut_gemm.cu). Every result equals the exact integer product, the contract of
-``hwsim.units.integer.int_dot`` (acc_bits=32) and ``hwsim.units.binary.xnor_dot``.
+``lowbit.hwsim.units.integer.int_dot`` (acc_bits=32) and ``lowbit.hwsim.units.binary.xnor_dot``.
 
     int8_gemm(a, b)               a int8 [M, K], b int8 [N, K] -> int32 a @ b^T
                                   (tensor cores, s8 mma; K a multiple of 16)
     a1w1_gemm(a, b, k)            binary codes (0 -> +1, 1 -> -1) packed along K with
-                                  hwsim.quant.pack: uint8 [M, k/8], [N, k/8] -> int32 dot
+                                  lowbit.hwsim.quant.pack: uint8 [M, k/8], [N, k/8] -> int32 dot
                                   products; method "mma" (b1 tensor cores, AND-popc) or "popc"
                                   (CUDA cores, XOR-popc); "auto" takes popc for M < 16
     bitplane_gemm(x, w)           int8 x [M, K] times 1..4-bit weights in bit-planes,
@@ -14,7 +14,7 @@ kernels/cuda/lut_gemm.cu). Every result equals the exact integer product, the co
                                   16-entry table in shared memory, indexed by weight bit-planes
 
 Weights for the last two: ``bitplane_weights(codes, fmt=...)`` with fmt "binary" (w = 1 - 2 code)
-or "int2", "int3", "int4" (two's complement codes, as hwsim.quant produces). For bitplane_gemm,
+or "int2", "int3", "int4" (two's complement codes, as lowbit.hwsim.quant produces). For bitplane_gemm,
 int3 is stored sign-extended in 4 planes (its tile needs 1, 2 or 4 planes).
 
 Shapes: any N >= 1; M >= 1 up to CUDA's grid.y limit (MAX_GRID_Y blocks of a kernel's M tile;
@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from kernels._device import cupy_module, device_array, kernel
+from lowbit.kernels._device import cupy_module, device_array, kernel
 
 # int8 x int8: |sum| <= K * 128 * 128 = K * 2^14, which must stay < 2^31, so K < 2^17
 # (K = 2^17 with every product (-128)(-128) would give exactly 2^31).
@@ -140,8 +140,8 @@ def _output(cp, out, m: int, n: int, inputs: dict):
 
 
 # Tiling as data: each launch below takes its grid from a tile shape (m_tile, n_tile), the
-# activation rows and weight rows of the output tile one block owns. models.cost.roofline reads
-# the same functions (through kernels.bench.tile_shape) to count the bytes the blocks pull
+# activation rows and weight rows of the output tile one block owns. lowbit.models.cost.roofline reads
+# the same functions (through lowbit.kernels.bench.tile_shape) to count the bytes the blocks pull
 # through L2, so the model cannot drift from the launch.
 
 def grid_rows(m: int, m_tile: int) -> int:
@@ -205,7 +205,7 @@ def lut_tile_shape(m: int) -> tuple[int, int]:
     return (lut_rows(m), LUT_THREADS)
 
 
-# The CUDA kernel each wrapper launches, by name: kernels.bench checks every one it times.
+# The CUDA kernel each wrapper launches, by name: lowbit.kernels.bench checks every one it times.
 INT8_KERNEL = "int8_gemm"
 
 
@@ -307,7 +307,7 @@ class BitPlaneWeights:
 def bitplane_weights(codes, *, fmt: str, n_planes: int | None = None) -> BitPlaneWeights:
     """Bit-planes of unpacked weight codes uint8 [N, K] (host). ``n_planes`` >= the format's
     bits; extra planes repeat the sign bit (two's complement sign extension)."""
-    from hwsim.quant import pack
+    from lowbit.hwsim.quant import pack
 
     if fmt not in BITPLANE_FORMATS:
         raise ValueError(f"fmt must be one of {tuple(BITPLANE_FORMATS)}, got {fmt!r}")

@@ -3,7 +3,7 @@
 Two kinds of function live here:
   * references: what a kernel must compute, from the packed inputs, in float64 or exact int64
     (``dequantize_reference``, ``weight_only_reference``, ``int_matmul_reference``,
-    ``binary_values``). They unpack with ``hwsim.quant.pack.unpack`` and decode with hwsim, the
+    ``binary_values``). They unpack with ``lowbit.hwsim.quant.pack.unpack`` and decode with hwsim, the
     oracle.
   * models of the kernel algorithms, bit for bit, so that the arithmetic identities the CUDA
     code relies on are checked on any machine: the fp16 dequantization bit tricks
@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwsim import formats
-from hwsim.quant import unpack
-from hwsim.units.integer import decode_int_codes
-from kernels.integer import BitPlaneWeights
-from kernels.weight_only import FORMATS, WeightOnlyLinear
+from lowbit.hwsim import formats
+from lowbit.hwsim.quant import unpack
+from lowbit.hwsim.units.integer import decode_int_codes
+from lowbit.kernels.integer import BitPlaneWeights
+from lowbit.kernels.weight_only import FORMATS, WeightOnlyLinear
 
 ACT_PLANES = 8  # int8 activations: 8 two's complement bit-planes
 

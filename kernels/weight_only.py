@@ -3,12 +3,12 @@
     w = from_qtensor(quant.quantize(W, spec))      # or weight_only_linear(packed, scales, ...)
     y = linear(x, w.to_device())                   # x: cupy float16 [M, K] -> cupy float16 [M, N]
 
-Formats (the code format of ``hwsim.quant``, i.e. ``spec.element_format.name``):
+Formats (the code format of ``lowbit.hwsim.quant``, i.e. ``spec.element_format.name``):
   int8, int4, int2        symmetric two's complement codes, w = q * s
   uint8, uint4, uint2     asymmetric codes with zero points, w = (q - z) * s
   binary                  code 0 -> +1, code 1 -> -1, w = +-alpha
   float8_e4m3fn           OCP E4M3 codes (NaN codes rejected), w = e4m3(q) * s
-Weights W[N, K] are packed along K with ``hwsim.quant.pack``; scales (and zero points) are
+Weights W[N, K] are packed along K with ``lowbit.hwsim.quant.pack``; scales (and zero points) are
 [N, K / group_size], and scales must be exactly representable in float16 (the kernel reads fp16).
 Every dequantized weight must be finite in fp16 as well (|(q - z) * s| rounds to at most 65504):
 the kernel forms it in fp16, where a larger one is inf, and inf times a zero activation is NaN.
@@ -20,7 +20,7 @@ adds, then the warps' partial sums are added in fp32; the output is rounded once
 Against a float64 reference built from the same codes and scales, ||Y - ref|| / ||ref|| stays
 under ``FP16_REL_TOL`` for random data.
 
-Shapes: any N >= 1; M >= 1 up to CUDA's grid.y limit (kernels.integer.MAX_GRID_Y blocks of 16,
+Shapes: any N >= 1; M >= 1 up to CUDA's grid.y limit (lowbit.kernels.integer.MAX_GRID_Y blocks of 16,
 32 or 64 rows); K must be a multiple of the elements per 16-byte vector (128 / bits) and of the
 group size; a group size below 128 / bits must be a power of two. x and packed must start at
 16-byte aligned device addresses (the kernel reads them with vector loads), and ``out`` must not
@@ -32,8 +32,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from kernels._device import cupy_module, device_array, kernel
-from kernels.integer import check_aligned, check_out_disjoint, check_positive_int, tile_grid
+from lowbit.kernels._device import cupy_module, device_array, kernel
+from lowbit.kernels.integer import check_aligned, check_out_disjoint, check_positive_int, tile_grid
 
 # format name -> (bits, has zero points)
 FORMATS = {
@@ -181,7 +181,7 @@ def fp16_scales(scales) -> np.ndarray:
 
 def weight_only_linear(packed, scales, zero_points=None, *, fmt: str, k: int,
                        group_size: int | None = None) -> WeightOnlyLinear:
-    """Validate host arrays in the ``hwsim.quant`` packed layout (ValueError naming the argument)."""
+    """Validate host arrays in the ``lowbit.hwsim.quant`` packed layout (ValueError naming the argument)."""
     fmt = check_format(fmt)
     bits, has_zp = FORMATS[fmt]
     k = check_k(k, fmt)
@@ -238,7 +238,7 @@ def _check_fp16_range(w: WeightOnlyLinear) -> None:
     bound = _largest_weight_magnitude(w) * np.abs(np.asarray(w.scales, dtype=np.float64))
     if np.all(bound < FP16_OVERFLOW):
         return
-    from kernels.reference import kernel_weights_fp16   # reference imports this module
+    from lowbit.kernels.reference import kernel_weights_fp16   # reference imports this module
     with np.errstate(over="ignore"):
         overflow = ~np.isfinite(kernel_weights_fp16(w))
     if overflow.any():
@@ -249,8 +249,8 @@ def _check_fp16_range(w: WeightOnlyLinear) -> None:
 
 
 def from_qtensor(q) -> WeightOnlyLinear:
-    """Pack a ``hwsim.quant.QTensor`` of a weight W[N, K] (axis 1) for the kernels."""
-    from hwsim.quant import pack
+    """Pack a ``lowbit.hwsim.quant.QTensor`` of a weight W[N, K] (axis 1) for the kernels."""
+    from lowbit.hwsim.quant import pack
 
     if len(q.shape) != 2 or q.axis != 1:
         raise ValueError(f"q must be a 2-d weight [N, K] quantized along axis 1, got shape "
@@ -272,8 +272,8 @@ def _m_tiles(m: int) -> int:
 
 def tile_shape(m: int) -> tuple[int, int]:
     """(m_tile, n_tile) of the output tile one block owns at this M: MT * 16 activation rows x
-    NT * 8 weight rows. The launch takes its grid from it (kernels.integer.tile_grid), and
-    models.cost.roofline its L2 traffic: weights once per M tile, activations once per N tile."""
+    NT * 8 weight rows. The launch takes its grid from it (lowbit.kernels.integer.tile_grid), and
+    lowbit.models.cost.roofline its L2 traffic: weights once per M tile, activations once per N tile."""
     return (16 * _m_tiles(m), ROWS_PER_BLOCK)
 
 

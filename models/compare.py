@@ -1,7 +1,7 @@
 """Roofline predictions beside the recorded GPU benchmark results (kernels/results/).
 
 Each recorded run (one ``bench_<device>_<stamp>.csv``) is fitted on its own measured
-parameters (models.cost.roofline) and every predictable ok row of that run gets a predicted
+parameters (lowbit.models.cost.roofline) and every predictable ok row of that run gets a predicted
 time; the error of a row is |predicted - measured| / measured and a run is summarized by the
 median of its errors. The model's two data-derived parts, its one fitted constant t_launch
 and its peaks (the best throughputs rows reached), are judged two ways:
@@ -25,7 +25,7 @@ import statistics
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from models.cost import roofline
+from lowbit.models.cost import roofline
 
 RESULTS_DIR = Path(__file__).resolve().parents[1] / "kernels" / "results"
 GOAL_MEDIAN_ERROR = 0.15

@@ -1,19 +1,19 @@
 """Evaluate and rank (scheme, PE, array) design points for a workload.
 
-    from models import rank
+    from lowbit.models import rank
     rank.applies("int4-g128", "lut")                      # True
     row = rank.evaluate_point({"scheme": "int4-g128", "pe": "lut", "lanes": 16, "array": 256,
                                "workload": "llama2-7b"})
     front = rank.pareto_front(rows, {"energy_j": "min", "fidelity": "max"})
 
-A point's costs (models.cost) per inference:
-  - cycles from the hwsim PE cycle models (models.cost.cycles, which also states the fp8_mac
+A point's costs (lowbit.models.cost) per inference:
+  - cycles from the hwsim PE cycle models (lowbit.models.cost.cycles, which also states the fp8_mac
     lane-and-reduction timing); latency = per GEMM the larger of compute time at CLOCK_HZ and
     DRAM time at DRAM_BYTES_PER_S (compute and DRAM streaming overlap), summed over the GEMMs;
-  - energy = energy_mac_j (models.cost.energy.mac_energy per MAC; on fp8_mac also the
+  - energy = energy_mac_j (lowbit.models.cost.energy.mac_energy per MAC; on fp8_mac also the
     min(lanes, length) - 1 fp32 additions that reduce each dot product's lane sums)
     + energy_rescale_j (per dot product) + energy_sram_j + energy_dram_j;
-  - area = array * PE area from the RTL synthesis (models.cost.area); NaN, with the reason in
+  - area = array * PE area from the RTL synthesis (lowbit.models.cost.area); NaN, with the reason in
     ``area_note``, when the synthesis data has no record for the PE config;
   - EDP = energy * latency.
 
@@ -38,10 +38,10 @@ scheme's own activation element + its per-token / MX / per-tensor scales):
     activations cross DRAM once (b_a * M * K), weights once per M tile
     (b_w * K * N * ceil(M / M_t): once whenever the activations fit, as for M = 1 and for
     LLaMA-2-7B's K = 4096 projections at M = 128), outputs once (M * N * OUTPUT_BITS).
-The cycle count (models.cost.cycles.gemm_cycles) packs the M * N * ceil(K / dot_len) dot products
+The cycle count (lowbit.models.cost.cycles.gemm_cycles) packs the M * N * ceil(K / dot_len) dot products
 (the last of each output shorter when dot_len does not divide K) onto the array without the
 grid's edge losses, so it is exact when R divides M and C divides N.
-Fidelity comes from a proxy model measured through the hwsim codes (models.fidelity), named in
+Fidelity comes from a proxy model measured through the hwsim codes (lowbit.models.fidelity), named in
 ``fidelity_model`` with its sample count ``fidelity_samples``: all-MiniLM-L6-v2 sentence-embedding
 mean cosine over the shipped sentences for every transformer workload (llama2-7b included), the
 digits CNN top-1 accuracy on its test images for the convolutional ones (ResNets); cached by
@@ -52,11 +52,11 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from hwsim import formats
+from lowbit.hwsim import formats
 
-from models import workloads
-from models.cost import area, cycles, energy, traffic
-from models.cost.cycles import NotApplicable
+from lowbit.models import workloads
+from lowbit.models.cost import area, cycles, energy, traffic
+from lowbit.models.cost.cycles import NotApplicable
 
 CLOCK_HZ = 1e9  # an assumed clock, stated; cycles are reported too so any clock can be applied
 # One DDR4-3200 channel: 3200 MT/s x 8 bytes (JEDEC JESD79-4 speed bin).
@@ -75,9 +75,9 @@ _OPTIONAL = ("batch", "seq_len", "group_size")
 
 
 def scheme_for(name: str, group_size: int | None = None):
-    """The hwsim.quant preset ``name``, its group size replaced when ``group_size`` is given;
+    """The lowbit.hwsim.quant preset ``name``, its group size replaced when ``group_size`` is given;
     NotApplicable for a group size on an ungrouped scheme."""
-    from hwsim import quant
+    from lowbit.hwsim import quant
     scheme = quant.preset(name)
     if group_size is None:
         return scheme
@@ -90,7 +90,7 @@ def scheme_for(name: str, group_size: int | None = None):
 
 
 def applies(scheme: str, pe: str) -> bool:
-    """Whether preset ``scheme`` runs on PE kind ``pe`` (see models.cost.cycles)."""
+    """Whether preset ``scheme`` runs on PE kind ``pe`` (see lowbit.models.cost.cycles)."""
     try:
         cycles.map_scheme(pe, scheme_for(scheme))
     except NotApplicable:
@@ -123,8 +123,8 @@ def _check_point(point: dict) -> dict:
 def evaluate_point(point: dict) -> dict:
     """Flat metrics of one design point (see the module docstring for the model).
 
-    ``point``: "scheme" (hwsim.quant preset name), "pe" (one of models.cost.cycles.PE_KINDS),
-    "lanes", "array" (number of PEs), "workload" (models.workloads name), optional "batch"
+    ``point``: "scheme" (lowbit.hwsim.quant preset name), "pe" (one of lowbit.models.cost.cycles.PE_KINDS),
+    "lanes", "array" (number of PEs), "workload" (lowbit.models.workloads name), optional "batch"
     (default 1), "seq_len" (default 128), "group_size" (grouped schemes only).
     Raises NotApplicable when the scheme does not run on the PE, ValueError for bad input."""
     point = _check_point(point)
@@ -156,7 +156,7 @@ def evaluate_point(point: dict) -> dict:
 
 def _fidelity(workload: str, scheme) -> tuple[float, str, dict]:
     """(fidelity, metric, {"fidelity_model", "fidelity_samples"}) of the workload's proxy."""
-    from models.fidelity import cache
+    from lowbit.models.fidelity import cache
     model = FIDELITY_MODEL[workloads.FAMILY[workload]]
     return (*cache.fidelity(model, scheme), cache.provenance(model))
 
@@ -164,7 +164,7 @@ def _fidelity(workload: str, scheme) -> tuple[float, str, dict]:
 def _mac_energy(mapping) -> float:
     # fp8_mac: the significand of its native format (mantissa + hidden bit).
     significand = getattr(formats.get(mapping.weight_format), "mbits", 0) + 1
-    # shift_add: the activation shifted left by up to (fmax - 1) places (hwsim.units.log).
+    # shift_add: the activation shifted left by up to (fmax - 1) places (lowbit.hwsim.units.log).
     shift = mapping.act_bits + (1 << (mapping.w_bits - 1)) - 2 if mapping.pe == "shift_add" else 0
     return energy.mac_energy(mapping.pe, mapping.act_bits, mapping.w_bits, cycles.ACC_BITS,
                              significand_bits=significand, lut_group=cycles.LUT_GROUP,
@@ -321,8 +321,8 @@ TABLE_COLUMNS = ("rank", "scheme", "pe", "lanes", "array", "fidelity", "fidelity
 def evaluate_all(workload: str, lanes: int, array: int, batch: int = 1, seq_len: int = 128,
                  schemes: list[str] | None = None, pes: list[str] | None = None) -> list[dict]:
     """evaluate_point for every applicable (scheme, pe) pair, in (scheme, pe) order. Default:
-    every hwsim.quant preset on every PE kind."""
-    from hwsim import quant
+    every lowbit.hwsim.quant preset on every PE kind."""
+    from lowbit.hwsim import quant
     schemes = quant.preset_names() if schemes is None else schemes
     pes = list(cycles.PE_KINDS) if pes is None else pes
     rows = []

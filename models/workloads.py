@@ -1,6 +1,6 @@
 """Workloads as lists of weight GEMMs: what one inference multiplies.
 
-    from models import workloads
+    from lowbit.models import workloads
     workloads.names()                               # every workload
     workloads.get("llama2-7b", batch=1, seq_len=128)  # [Gemm(M, K, N, count), ...]
 
@@ -55,7 +55,7 @@ _RESNET = {
 _IMAGE_SIZE = 224
 _CLASSES = 1000
 
-# The family each workload belongs to decides which proxy model measures its fidelity (models.rank).
+# The family each workload belongs to decides which proxy model measures its fidelity (lowbit.models.rank).
 FAMILY = {**{name: "transformer" for name in (*_LLAMA, *_BERT)},
           **{name: "cnn" for name in _RESNET}}
 

@@ -9,7 +9,7 @@ import dataclasses
 import threading
 from pathlib import Path
 
-from rtl import registry
+from lowbit.rtl import registry
 
 # Verification and synthesis export from worker threads; Amaranth's in-process yosys is not
 # known to be thread-safe, so conversions run one at a time.

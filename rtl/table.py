@@ -3,7 +3,7 @@ config, the design and config columns as wide as the longest name and label (lab
 configs with many non-default fields run past 70 characters), numbers right-aligned."""
 from __future__ import annotations
 
-from rtl import registry
+from lowbit.rtl import registry
 
 
 def column_widths(names: list[str]) -> tuple[int, int]:

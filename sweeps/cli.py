@@ -1,6 +1,6 @@
 """The ``lowbit`` command line.
 
-Each subcommand is a module in ``sweeps.commands`` exposing ``configure(parser)`` (adds its
+Each subcommand is a module in ``lowbit.sweeps.commands`` exposing ``configure(parser)`` (adds its
 arguments) and ``run(args) -> int`` (the exit code); its one-line help is in ``_HELP`` below.
 Modules are imported only when their command runs, so ``lowbit formats`` never loads torch.
 
@@ -15,7 +15,7 @@ import importlib
 import os
 import sys
 
-# name on the command line -> module in sweeps.commands
+# name on the command line -> module in lowbit.sweeps.commands
 COMMANDS = {
     "sweep": "sweep",
     "rank": "rank",
@@ -51,9 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _command_module(module_name: str, command: str):
     try:
-        return importlib.import_module(f"sweeps.commands.{module_name}")
+        return importlib.import_module(f"lowbit.sweeps.commands.{module_name}")
     except ModuleNotFoundError as exc:
-        if exc.name == f"sweeps.commands.{module_name}":
+        if exc.name == f"lowbit.sweeps.commands.{module_name}":
             return _Missing(command)
         raise
 

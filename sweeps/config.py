@@ -4,14 +4,14 @@ A config (built-in ones live in ``sweeps/configs/``, addressed by file stem) loo
 
     name = "default"                          # optional; the file stem otherwise
     description = "what this sweep answers"   # optional
-    evaluator = "models.rank:evaluate_point"  # optional; "module:function"
+    evaluator = "lowbit.models.rank:evaluate_point"  # optional; "module:function"
 
     [axes]                 # every list non-empty, without duplicates
-    schemes = ["int8", "int4-g128"]           # hwsim.quant.preset_names()
-    pes = ["int_mac", "lut"]                  # models.cost.cycles.PE_KINDS
+    schemes = ["int8", "int4-g128"]           # lowbit.hwsim.quant.preset_names()
+    pes = ["int_mac", "lut"]                  # lowbit.models.cost.cycles.PE_KINDS
     lanes = [16]                              # positive integers the PEs accept
     arrays = [64]                             # PEs in the array, positive integers
-    workloads = ["minilm-l6"]                 # models.workloads.names()
+    workloads = ["minilm-l6"]                 # lowbit.models.workloads.names()
     group_sizes = [32, 128]                   # optional axis, positive integers
     batches = [1]                             # optional axis, positive integers
     seq_lens = [128]                          # optional axis, positive integers
@@ -23,7 +23,7 @@ A config (built-in ones live in ``sweeps/configs/``, addressed by file stem) loo
     baseline = {scheme = "int8", pe = "int_mac"}   # what the report compares winners against
                                                    # (names from the vocabulary)
 
-The evaluator's module is the sweep's model of the world (models.rank by default). Besides the
+The evaluator's module is the sweep's model of the world (lowbit.models.rank by default). Besides the
 evaluator function it must define ``pareto_front(rows, objectives)`` (the report's front), and
 it may define ``applies(scheme, pe) -> bool`` (pairs it rejects are not enumerated),
 ``NotApplicable`` (the exception the evaluator raises for points it does not apply to),
@@ -31,9 +31,9 @@ it may define ``applies(scheme, pe) -> bool`` (pairs it rejects are not enumerat
 may use; without "fidelity_metrics" any metric name may carry a bar) and
 ``check_lanes(scheme, pe, lanes)`` (raises ValueError when that PE cannot have that many lanes
 for that scheme). Without ``vocabulary`` the project's names and limits apply: the
-hwsim.quant presets, models.cost.cycles.PE_KINDS, the models.workloads names, the fidelity
-metrics of models.fidelity.cache.MODELS, and the lane limits of the hwsim PE configs that
-models.cost.cycles builds for each applicable (scheme, PE) pair.
+lowbit.hwsim.quant presets, lowbit.models.cost.cycles.PE_KINDS, the lowbit.models.workloads names, the fidelity
+metrics of lowbit.models.fidelity.cache.MODELS, and the lane limits of the hwsim PE configs that
+lowbit.models.cost.cycles builds for each applicable (scheme, PE) pair.
 
 Every validation error is a ValueError naming the file, the offending key and value, and what
 is allowed there.
@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CONFIG_DIR = Path(__file__).parent / "configs"
-DEFAULT_EVALUATOR = "models.rank:evaluate_point"
+DEFAULT_EVALUATOR = "lowbit.models.rank:evaluate_point"
 
 _NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
 _TOP_KEYS = ("name", "description", "evaluator", "axes", "report")
@@ -180,10 +180,10 @@ def vocabulary(evaluator: str) -> dict[str, tuple[str, ...] | None]:
         vocab = {key: tuple(names[key]) for key in ("schemes", "pes", "workloads")}
         metrics = names.get("fidelity_metrics")
         return {**vocab, "fidelity_metrics": None if metrics is None else tuple(metrics)}
-    from hwsim.quant import preset_names
-    from models.cost.cycles import PE_KINDS
-    from models.fidelity.cache import MODELS
-    from models.workloads import names as workload_names
+    from lowbit.hwsim.quant import preset_names
+    from lowbit.models.cost.cycles import PE_KINDS
+    from lowbit.models.fidelity.cache import MODELS
+    from lowbit.models.workloads import names as workload_names
     return {"schemes": tuple(preset_names()), "pes": PE_KINDS,
             "workloads": tuple(workload_names()),
             "fidelity_metrics": tuple(metric for metric, _ in MODELS.values())}
@@ -191,7 +191,7 @@ def vocabulary(evaluator: str) -> dict[str, tuple[str, ...] | None]:
 
 def lane_check(evaluator: str):
     """The evaluator's ``check_lanes(scheme, pe, lanes)``; for an evaluator without a
-    vocabulary (the project's own, models.rank) the check that builds the hwsim PE config the
+    vocabulary (the project's own, lowbit.models.rank) the check that builds the hwsim PE config the
     cost model builds; None when the evaluator states no lane limits."""
     module = evaluator_module(evaluator)
     if hasattr(module, "check_lanes"):
@@ -203,8 +203,8 @@ def lane_check(evaluator: str):
 
 def _project_check_lanes(scheme: str, pe: str, lanes: int) -> None:
     # The PE config validates its lanes (range, LUT group multiple): ask it, copy no limit.
-    from models.cost import cycles
-    from models.rank import scheme_for
+    from lowbit.models.cost import cycles
+    from lowbit.models.rank import scheme_for
     cycles.pe_model(cycles.map_scheme(pe, scheme_for(scheme)), lanes)
 
 

@@ -10,7 +10,7 @@ import hashlib
 import itertools
 import json
 
-from sweeps.config import AXES, SweepConfig
+from lowbit.sweeps.config import AXES, SweepConfig
 
 
 def expand(config: SweepConfig, applies=None) -> tuple[list[dict], int]:

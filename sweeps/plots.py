@@ -15,7 +15,7 @@ import re
 import textwrap
 from pathlib import Path
 
-from sweeps.report import OBJECTIVES, missing_note, pareto_rows, si
+from lowbit.sweeps.report import OBJECTIVES, missing_note, pareto_rows, si
 
 _PANELS = (("energy_j", "energy per inference", "J"), ("latency_s", "latency", "s"),
            ("area_m2", "area", "m²"))
@@ -178,13 +178,13 @@ def _slug(text: str) -> str:
 def gpu_results_dir() -> Path:
     """kernels/results in this checkout, found without importing kernels (no CuPy needed)."""
     import importlib.util
-    spec = importlib.util.find_spec("kernels")
+    spec = importlib.util.find_spec("lowbit.kernels")
     return Path(spec.submodule_search_locations[0]) / "results"
 
 
 # Columns of kernels/results/bench_*.csv the comparison reads (schema: kernels/results/README.md).
 GPU_COLUMNS = ("kernel", "m", "status", "tops")
-# hwsim.quant preset -> the recorded GPU kernels that compute exactly that scheme's arithmetic
+# lowbit.hwsim.quant preset -> the recorded GPU kernels that compute exactly that scheme's arithmetic
 # (weight and activation formats and granularity); presets without one are left out of the plot.
 GPU_KERNELS = {
     "fp16": ("cublas_fp16",),

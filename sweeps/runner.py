@@ -4,7 +4,7 @@ One code path for every backend: the runner takes any ``concurrent.futures.Execu
 that is a ``ProcessPoolExecutor`` (one process per core); on Dask it is the executor of a
 ``distributed.Client`` (``Client.get_executor``), connected to a scheduler address or to a
 ``LocalCluster`` this module starts. Workers only evaluate and return a record; the parent
-process alone writes the store (see sweeps.store for why that makes it loss-free).
+process alone writes the store (see lowbit.sweeps.store for why that makes it loss-free).
 
 Failures: an evaluator exception other than the module's ``NotApplicable`` is reported with
 its point and the sweep goes on (the point is not stored, so a rerun retries it); a local
@@ -22,9 +22,9 @@ from concurrent.futures import FIRST_COMPLETED, Executor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
-from sweeps import grid
-from sweeps.config import SweepConfig, evaluator_module, split_evaluator
-from sweeps.store import Store
+from lowbit.sweeps import grid
+from lowbit.sweeps.config import SweepConfig, evaluator_module, split_evaluator
+from lowbit.sweeps.store import Store
 
 
 @dataclass

@@ -1,6 +1,6 @@
-"""float32 -> float8_e4m3fn encode and decode: hwsim.formats against ml_dtypes, same run.
+"""float32 -> float8_e4m3fn encode and decode: lowbit.hwsim.formats against ml_dtypes, same run.
 
-    python -m hwsim.bench.formats [--n 16777216] [--repeats 7] [--seed 0]
+    python -m lowbit.hwsim.bench.formats [--n 16777216] [--repeats 7] [--seed 0]
 
 Times are the median of ``--repeats`` runs after one warm-up (which also compiles the Numba
 kernels), on seeded normal float32 data with σ = 64: E4M3's normal range, about 2e-4 of the
@@ -20,8 +20,8 @@ import ml_dtypes
 import numba
 import numpy as np
 
-from hwsim import formats
-from hwsim.bench.timing import median_seconds
+from lowbit.hwsim import formats
+from lowbit.hwsim.bench.timing import median_seconds
 
 
 def mismatch(fmt, x: np.ndarray, codes_ml: np.ndarray) -> str | None:
@@ -75,7 +75,7 @@ def run(n: int, repeats: int, seed: int, out=None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m hwsim.bench.formats",
+    parser = argparse.ArgumentParser(prog="python -m lowbit.hwsim.bench.formats",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1 << 24, help="elements (default 16777216)")
     parser.add_argument("--repeats", type=int, default=7, help="timed runs per case (default 7)")

@@ -1,4 +1,4 @@
-"""The one timer of the CPU benchmarks (hwsim.bench.*, hwsim.quant.bench)."""
+"""The one timer of the CPU benchmarks (lowbit.hwsim.bench.*, lowbit.hwsim.quant.bench)."""
 from __future__ import annotations
 
 import statistics

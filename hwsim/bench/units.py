@@ -1,6 +1,6 @@
 """Benchmark runner for the arithmetic units: Numba kernels against numpy-vectorized baselines.
 
-    python -m hwsim.bench.units [--n N] [--seed S] [--repeats R]
+    python -m lowbit.hwsim.bench.units [--n N] [--seed S] [--repeats R]
 
 Times the cases of every module ``hwsim/bench/units_*.py`` and the integer, log, binary, LUT and
 bit-serial cases below. A case is a dict {"unit", "macs" (multiply-accumulates per call),
@@ -23,8 +23,8 @@ import sys
 import numba
 import numpy as np
 
-from hwsim.bench.timing import median_seconds
-from hwsim.units import binary, bitserial, integer, log, lut
+from lowbit.hwsim.bench.timing import median_seconds
+from lowbit.hwsim.units import binary, bitserial, integer, log, lut
 
 INT_LENGTH = 256        # elements per integer / log / LUT / bit-serial dot product
 BINARY_LENGTH = 4096    # elements per XNOR and binary-weight dot product
@@ -161,11 +161,11 @@ def _case(unit: str, operand: np.ndarray, numba_fn, numpy_fn) -> dict:
 # -- runner -------------------------------------------------------------------------------------
 def all_cases(n: int, seed: int) -> list[dict]:
     """This module's cases and those of every hwsim/bench/units_*.py module."""
-    import hwsim.bench
+    import lowbit.hwsim.bench
     collected = []
-    for info in sorted(pkgutil.iter_modules(hwsim.bench.__path__), key=lambda m: m.name):
+    for info in sorted(pkgutil.iter_modules(lowbit.hwsim.bench.__path__), key=lambda m: m.name):
         if info.name.startswith("units_"):
-            collected += importlib.import_module(f"hwsim.bench.{info.name}").cases(n, seed)
+            collected += importlib.import_module(f"lowbit.hwsim.bench.{info.name}").cases(n, seed)
     return cases(n, seed) + collected
 
 
@@ -209,7 +209,7 @@ def run(n: int, seed: int, repeats: int, out=None) -> int:
     return run_cases(all_cases(n, seed), repeats, out)
 
 
-def main(argv: list[str] | None = None, *, prog: str = "python -m hwsim.bench.units",
+def main(argv: list[str] | None = None, *, prog: str = "python -m lowbit.hwsim.bench.units",
          collect=all_cases) -> int:
     """The command line; ``collect(n, seed)`` returns the cases to time (a units_*.py module
     passes its own ``cases`` to time those alone)."""

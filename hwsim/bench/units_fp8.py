@@ -2,8 +2,8 @@
 
 ``cases(n, seed)`` returns one dict per unit, {"unit", "macs", "numba", "numpy"}: "numba" and
 "numpy" are zero-argument callables returning the same uint32 float32 bit patterns, "macs" the
-multiply-accumulates one call performs. The runner :mod:`hwsim.bench.units` times them all;
-``python -m hwsim.bench.units_fp8 [--n N] [--seed S] [--repeats R]`` times these cases alone,
+multiply-accumulates one call performs. The runner :mod:`lowbit.hwsim.bench.units` times them all;
+``python -m lowbit.hwsim.bench.units_fp8 [--n N] [--seed S] [--repeats R]`` times these cases alone,
 with the same runner.
 
 The numpy baselines are vectorized across the dot products of a batch (numpy has no sequential
@@ -16,18 +16,18 @@ import sys
 
 import numpy as np
 
-from hwsim import formats
-from hwsim.units import fp8, mx
-from hwsim.units.fp8 import float32_bits
+from lowbit.hwsim import formats
+from lowbit.hwsim.units import fp8, mx
+from lowbit.hwsim.units.fp8 import float32_bits
 
 FP8_MAC_LENGTH = 256          # elements per FP8 dot product
 MX_BLOCKS = 8                 # blocks of 32 per MX dot product
 
 
 def numpy_fp8_mac(a_codes, b_codes, fmt_a: str, fmt_b: str, acc=0.0) -> np.ndarray:
-    """The contract of :func:`hwsim.units.fp8.fp8_mac` for 2-D code arrays, in numpy.
+    """The contract of :func:`lowbit.hwsim.units.fp8.fp8_mac` for 2-D code arrays, in numpy.
 
-    Codes are decoded by :mod:`hwsim.formats` (not by the units), the float32 product of two
+    Codes are decoded by :mod:`lowbit.hwsim.formats` (not by the units), the float32 product of two
     values is exact (see fp8_mul_exact), and each column is added to the float32 accumulators
     of all rows at once, in index order.
     """
@@ -41,7 +41,7 @@ def numpy_fp8_mac(a_codes, b_codes, fmt_a: str, fmt_b: str, acc=0.0) -> np.ndarr
 
 
 def numpy_mx_dot(a_codes, a_scales, b_codes, b_scales, fmt_a: str, fmt_b: str) -> np.ndarray:
-    """The contract of :func:`hwsim.units.mx.mx_dot` (acc = +0.0) for 2-D arrays, in numpy.
+    """The contract of :func:`lowbit.hwsim.units.mx.mx_dot` (acc = +0.0) for 2-D arrays, in numpy.
 
     Only for element formats without inf whose exact block sums fit 53 bits (every pair not
     involving float8_e5m2): the block sum is an exact int64 in units of 2^(lsb_a + lsb_b),
@@ -54,7 +54,7 @@ def numpy_mx_dot(a_codes, a_scales, b_codes, b_scales, fmt_a: str, fmt_b: str) -
     for codes, fmt in ((a_codes, fmt_a), (b_codes, fmt_b)):
         f = formats.get(fmt)
         unit = math.frexp(f.min_subnormal)[1] - 1          # min_subnormal = 2^unit
-        values = f.values()                                 # decoded by hwsim.formats
+        values = f.values()                                 # decoded by lowbit.hwsim.formats
         fixed.append(np.nan_to_num(np.ldexp(values, -unit)).astype(np.int64)[codes])
         nan.append(np.isnan(values)[codes])
         lsb += unit
@@ -102,5 +102,5 @@ def cases(n: int, seed: int) -> list[dict]:
 
 
 if __name__ == "__main__":
-    from hwsim.bench.units import main
-    sys.exit(main(prog="python -m hwsim.bench.units_fp8", collect=cases))
+    from lowbit.hwsim.bench.units import main
+    sys.exit(main(prog="python -m lowbit.hwsim.bench.units_fp8", collect=cases))

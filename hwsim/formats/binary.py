@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwsim.formats.base import Format, register
+from lowbit.hwsim.formats.base import Format, register
 
 
 class BinaryFormat(Format):

@@ -44,14 +44,14 @@ once, directly to the target (never through float32 as ml_dtypes' ``astype`` doe
 The hot paths are Numba kernels on the IEEE bit patterns (see ``_round_magnitude``). Decoding
 gathers from a per-format table of float32 bit patterns, itself built by a bit-pattern kernel:
 with at most 256 codes, a gather beats recomputing the fields per element. A plain-Python
-integer reference lives in ``hwsim.formats.reference.minifloat``.
+integer reference lives in ``lowbit.hwsim.formats.reference.minifloat``.
 """
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
 
-from hwsim.formats.base import PARALLEL_MIN_SIZE, Format, register
+from lowbit.hwsim.formats.base import PARALLEL_MIN_SIZE, Format, register
 
 
 # The source IEEE formats, as (signed integer view dtype, mantissa bits, exponent bits, bias).

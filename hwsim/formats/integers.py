@@ -17,7 +17,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from hwsim.formats.base import PARALLEL_MIN_SIZE, Format, register
+from lowbit.hwsim.formats.base import PARALLEL_MIN_SIZE, Format, register
 
 
 @numba.njit(cache=True)

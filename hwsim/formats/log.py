@@ -34,7 +34,7 @@ from fractions import Fraction
 import numba
 import numpy as np
 
-from hwsim.formats.base import PARALLEL_MIN_SIZE, Format, register
+from lowbit.hwsim.formats.base import PARALLEL_MIN_SIZE, Format, register
 
 
 def _ge_a_plus_b_sqrt2(t: Fraction, a: Fraction, b: Fraction) -> bool:

@@ -1,19 +1,19 @@
 """Cycle-level processing-element models: the golden models the RTL is held to.
-The port protocol shared with the RTL is in :mod:`hwsim.pe.protocol`.
+The port protocol shared with the RTL is in :mod:`lowbit.hwsim.pe.protocol`.
 
-    from hwsim.pe import BitSerialPE, BitSerialPEConfig, Beat
+    from lowbit.hwsim.pe import BitSerialPE, BitSerialPEConfig, Beat
     pe = BitSerialPE(BitSerialPEConfig(lanes=16, act_bits=8, max_weight_bits=8,
                                        bits_per_cycle=1, acc_bits=32))
     trace = pe.run(beats, offers)   # trace.accepts, trace.outputs [(cycle, value)], trace.values
 """
-from hwsim.pe.bit_serial import BitSerialPE
-from hwsim.pe.configs import (BitSerialPEConfig, Fp8MacPEConfig, IntMacPEConfig, LutPEConfig,
+from lowbit.hwsim.pe.bit_serial import BitSerialPE
+from lowbit.hwsim.pe.configs import (BitSerialPEConfig, Fp8MacPEConfig, IntMacPEConfig, LutPEConfig,
                               ShiftAddPEConfig)
-from hwsim.pe.fp8_mac import Fp8MacPE
-from hwsim.pe.int_mac import IntMacPE
-from hwsim.pe.lut import LutPE
-from hwsim.pe.protocol import LATENCY, Beat, Trace, accept_cycles, output_cycle, wrap
-from hwsim.pe.shift_add import ShiftAddPE
+from lowbit.hwsim.pe.fp8_mac import Fp8MacPE
+from lowbit.hwsim.pe.int_mac import IntMacPE
+from lowbit.hwsim.pe.lut import LutPE
+from lowbit.hwsim.pe.protocol import LATENCY, Beat, Trace, accept_cycles, output_cycle, wrap
+from lowbit.hwsim.pe.shift_add import ShiftAddPE
 
 __all__ = ["Beat", "Trace", "LATENCY", "accept_cycles", "output_cycle", "wrap",
            "IntMacPE", "IntMacPEConfig", "ShiftAddPE", "ShiftAddPEConfig", "BitSerialPE",

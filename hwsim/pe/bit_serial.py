@@ -1,5 +1,5 @@
 """``BitSerialPE``: weights consumed bits_per_cycle bits a cycle, built from
-:func:`hwsim.units.bitserial.bitserial_dot`.
+:func:`lowbit.hwsim.units.bitserial.bitserial_dot`.
 
 Per beat, the weight codes are w_bits-bit two's complement (w_bits sampled with the beat, code in
 the low w_bits bits of each lane). Cycle j of the beat adds the j-th k-bit digit of every weight
@@ -11,10 +11,10 @@ Cycles: occupancy c_i = ceil(w_bits_i / bits_per_cycle), so with ``offers`` o_i
 """
 from __future__ import annotations
 
-from hwsim.pe.configs import BitSerialPEConfig
-from hwsim.pe.model import PEModel
-from hwsim.pe.protocol import Beat, wrap
-from hwsim.units.bitserial import bitserial_cycles, bitserial_dot
+from lowbit.hwsim.pe.configs import BitSerialPEConfig
+from lowbit.hwsim.pe.model import PEModel
+from lowbit.hwsim.pe.protocol import Beat, wrap
+from lowbit.hwsim.units.bitserial import bitserial_cycles, bitserial_dot
 
 
 class BitSerialPE(PEModel):

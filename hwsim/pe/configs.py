@@ -3,7 +3,7 @@
 The same object builds the hwsim model, the Amaranth component, the cocotb testbench and the cost
 entry, so every field is validated here, once, with an exact message naming the field and the
 allowed values. ``wgt_bits`` is the width of one lane of the ``in_wgt`` port (see
-:mod:`hwsim.pe.protocol`); ``runtime_w_bits`` says whether the PE has the ``in_wbits`` port.
+:mod:`lowbit.hwsim.pe.protocol`); ``runtime_w_bits`` says whether the PE has the ``in_wbits`` port.
 """
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ class IntMacPEConfig:
 class ShiftAddPEConfig:
     """Power-of-two weights: each lane shifts its activation and conditionally negates it.
 
-    log2-only (``weight_format`` in ``LOG_FORMATS``): the unit :mod:`hwsim.units.log` also has
+    log2-only (``weight_format`` in ``LOG_FORMATS``): the unit :mod:`lowbit.hwsim.units.log` also has
     ``logsqrt2_4``, whose odd powers of √2 need a constant shift-add multiplier (act * 181) per
     lane that this PE, its RTL and its cost entry do not have."""
     runtime_w_bits: ClassVar[bool] = False   # has the in_wbits port

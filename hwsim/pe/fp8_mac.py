@@ -1,4 +1,4 @@
-"""``Fp8MacPE``: the FP8 baseline, built from :func:`hwsim.units.fp8.fp8_mac`.
+"""``Fp8MacPE``: the FP8 baseline, built from :func:`lowbit.hwsim.units.fp8.fp8_mac`.
 
 Per beat, lane i's activation and weight (both ``fmt`` codes) are multiplied exactly and the
 products are added to the float32 accumulator one at a time, lane 0 .. lanes-1, with float32 RNE
@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwsim.pe.configs import Fp8MacPEConfig
-from hwsim.pe.model import PEModel
-from hwsim.pe.protocol import Beat
-from hwsim.units.fp8 import fp8_mac
-from hwsim.units.integer import check_int_codes
+from lowbit.hwsim.pe.configs import Fp8MacPEConfig
+from lowbit.hwsim.pe.model import PEModel
+from lowbit.hwsim.pe.protocol import Beat
+from lowbit.hwsim.units.fp8 import fp8_mac
+from lowbit.hwsim.units.integer import check_int_codes
 
 
 class Fp8MacPE(PEModel):

@@ -1,4 +1,4 @@
-"""``IntMacPE``: the bit-parallel integer baseline, built from :func:`hwsim.units.integer.int_dot`.
+"""``IntMacPE``: the bit-parallel integer baseline, built from :func:`lowbit.hwsim.units.integer.int_dot`.
 
 Per beat, ``lanes`` multipliers form act_i * w_i (act: signed act_bits integer, w: the intN or
 uintN value of the w_bits code) and an adder tree sums them; the accumulator adds the sum and wraps
@@ -10,10 +10,10 @@ Cycles: occupancy c = 1 for every beat, so with ``offers`` o_i
 """
 from __future__ import annotations
 
-from hwsim.pe.configs import IntMacPEConfig
-from hwsim.pe.model import PEModel
-from hwsim.pe.protocol import Beat, wrap
-from hwsim.units.integer import decode_int_codes, int_dot
+from lowbit.hwsim.pe.configs import IntMacPEConfig
+from lowbit.hwsim.pe.model import PEModel
+from lowbit.hwsim.pe.protocol import Beat, wrap
+from lowbit.hwsim.units.integer import decode_int_codes, int_dot
 
 
 class IntMacPE(PEModel):

@@ -1,7 +1,7 @@
-"""``LutPE``: table-lookup dot products, built from :func:`hwsim.units.lut.lut_dot`.
+"""``LutPE``: table-lookup dot products, built from :func:`lowbit.hwsim.units.lut.lut_dot`.
 
 Per beat, each group of group_size lanes builds the table of partial sums of its activations
-("full" or "symmetric", as in :mod:`hwsim.units.lut`); cycle p of the beat indexes every table with
+("full" or "symmetric", as in :mod:`lowbit.hwsim.units.lut`); cycle p of the beat indexes every table with
 weight bit-plane p (w_bits sampled with the beat, codes two's complement in the low w_bits bits),
 and the plane sums are combined by shift-and-add with the sign plane subtracted. The beat's exact
 lane sum is added to the accumulator, which wraps to acc_bits two's complement.
@@ -11,10 +11,10 @@ Cycles: occupancy c_i = w_bits_i (one bit-plane a cycle), so with ``offers`` o_i
 """
 from __future__ import annotations
 
-from hwsim.pe.configs import LutPEConfig
-from hwsim.pe.model import PEModel
-from hwsim.pe.protocol import Beat, wrap
-from hwsim.units.lut import lut_dot
+from lowbit.hwsim.pe.configs import LutPEConfig
+from lowbit.hwsim.pe.model import PEModel
+from lowbit.hwsim.pe.protocol import Beat, wrap
+from lowbit.hwsim.units.lut import lut_dot
 
 
 class LutPE(PEModel):

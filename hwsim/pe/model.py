@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwsim.pe.protocol import Beat, Trace, accept_cycles, output_cycle
-from hwsim.units.integer import check_int_codes, check_int_values
+from lowbit.hwsim.pe.protocol import Beat, Trace, accept_cycles, output_cycle
+from lowbit.hwsim.units.integer import check_int_codes, check_int_values
 
 
 class PEModel:
-    """Base of the cycle-level PE models; see :mod:`hwsim.pe.protocol` for the contract."""
+    """Base of the cycle-level PE models; see :mod:`lowbit.hwsim.pe.protocol` for the contract."""
 
     config_class: type = object
 

@@ -43,8 +43,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 # The protocol's accumulator wrap is the units' one, re-exported under its long-standing public
-# name hwsim.pe.protocol.wrap (the PE models and their users import it from here).
-from hwsim.units.integer import wrap  # noqa: F401
+# name lowbit.hwsim.pe.protocol.wrap (the PE models and their users import it from here).
+from lowbit.hwsim.units.integer import wrap  # noqa: F401
 
 LATENCY = 1
 

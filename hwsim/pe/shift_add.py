@@ -1,20 +1,20 @@
-"""``ShiftAddPE``: power-of-two weights, built from :func:`hwsim.units.log.log_dot`.
+"""``ShiftAddPE``: power-of-two weights, built from :func:`lowbit.hwsim.units.log.log_dot`.
 
 Per beat, each lane shifts its signed act_bits activation left by f - 1 (f: the exponent field of
 its log2_b weight code) and negates it when the sign bit is set; the accumulator counts units of
 the smallest weight magnitude 2^-(fmax-1), so no product is ever rounded, and wraps to acc_bits
 two's complement. out_data is therefore the dot product times 2^(fmax-1). log2_b only (see
-:class:`~hwsim.pe.configs.ShiftAddPEConfig`): logsqrt2_4 is a unit, not a PE, so far.
+:class:`~lowbit.hwsim.pe.configs.ShiftAddPEConfig`): logsqrt2_4 is a unit, not a PE, so far.
 
 Cycles: occupancy c = 1 for every beat, so with ``offers`` o_i
     accept[i] = max(o_i, accept[i-1] + 1),    out_valid for a last beat at accept[i] + 1.
 """
 from __future__ import annotations
 
-from hwsim.pe.configs import ShiftAddPEConfig
-from hwsim.pe.model import PEModel
-from hwsim.pe.protocol import Beat, wrap
-from hwsim.units.log import log_dot
+from lowbit.hwsim.pe.configs import ShiftAddPEConfig
+from lowbit.hwsim.pe.model import PEModel
+from lowbit.hwsim.pe.protocol import Beat, wrap
+from lowbit.hwsim.units.log import log_dot
 
 
 class ShiftAddPE(PEModel):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwsim.pe.protocol import Beat
+from lowbit.hwsim.pe.protocol import Beat
 
 
 def random_beats(config, rng: np.random.Generator, n_beats: int,

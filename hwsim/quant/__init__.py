@@ -1,6 +1,6 @@
 """Quantization: scales, granularity, calibration, packing, and the Scheme that ties them.
 
-    from hwsim import quant
+    from lowbit.hwsim import quant
     scheme = quant.Scheme(weight="int4", act="float8_e4m3fn", granularity="group",
                           group_size=128, scale_format="float16", symmetric=True,
                           calibration="minmax")
@@ -14,14 +14,14 @@ axis), calibrate (clipping ranges), scaling (scales, scaled encode/decode, MX), 
 (binary, ternary), scales (scale formats and their rounding), ieee (float16/bfloat16/float32),
 qtensor (QTensor, quantize, dequantize), pack (bit packing), presets (named schemes).
 """
-from hwsim.quant.calibrate import MSE_CLIP_RATIOS
-from hwsim.quant.granularity import grouping
-from hwsim.quant.pack import pack, packed_length, unpack
-from hwsim.quant.presets import preset, preset_description, preset_names
-from hwsim.quant.qtensor import QTensor, dequantize, quantize
-from hwsim.quant.scales import SCALE_FORMATS, ZERO_GROUP_SCALE
-from hwsim.quant.scheme import Scheme, quantize_act
-from hwsim.quant.spec import CALIBRATIONS, GRANULARITIES, MX_BLOCK_SIZE, QuantSpec, \
+from lowbit.hwsim.quant.calibrate import MSE_CLIP_RATIOS
+from lowbit.hwsim.quant.granularity import grouping
+from lowbit.hwsim.quant.pack import pack, packed_length, unpack
+from lowbit.hwsim.quant.presets import preset, preset_description, preset_names
+from lowbit.hwsim.quant.qtensor import QTensor, dequantize, quantize
+from lowbit.hwsim.quant.scales import SCALE_FORMATS, ZERO_GROUP_SCALE
+from lowbit.hwsim.quant.scheme import Scheme, quantize_act
+from lowbit.hwsim.quant.spec import CALIBRATIONS, GRANULARITIES, MX_BLOCK_SIZE, QuantSpec, \
     element_format_names
 
 __all__ = ["CALIBRATIONS", "GRANULARITIES", "MSE_CLIP_RATIOS", "MX_BLOCK_SIZE", "QTensor",

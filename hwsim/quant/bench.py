@@ -1,6 +1,6 @@
 """Benchmark: quantize and dequantize every preset's weight spec on an n x n float32 weight.
 
-    python -m hwsim.quant.bench [--n 4096] [--repeats 5] [--seed 0]
+    python -m lowbit.hwsim.quant.bench [--n 4096] [--repeats 5] [--seed 0]
 
 The peer, timed in the same run: torch's per-channel int8 quantization on CPU (amax per row,
 scale = amax / 127, ``torch.quantize_per_channel``), against the "int8" preset's weight spec,
@@ -14,9 +14,9 @@ import warnings
 
 import numpy as np
 
-from hwsim.bench.timing import median_seconds
-from hwsim.quant.presets import preset, preset_names
-from hwsim.quant.qtensor import dequantize, quantize
+from lowbit.hwsim.bench.timing import median_seconds
+from lowbit.hwsim.quant.presets import preset, preset_names
+from lowbit.hwsim.quant.qtensor import dequantize, quantize
 
 
 def preset_times(w: np.ndarray, repeats: int) -> list[tuple[str, float, float]]:
@@ -47,7 +47,7 @@ def torch_int8_per_channel_seconds(w: np.ndarray, repeats: int) -> float:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m hwsim.quant.bench",
+    parser = argparse.ArgumentParser(prog="python -m lowbit.hwsim.quant.bench",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=4096, help="weight is n x n (default 4096)")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per case (default 5)")

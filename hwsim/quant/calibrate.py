@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwsim.quant.scaling import asymmetric_scales, decode_groups, encode_groups, symmetric_scales
-from hwsim.quant.spec import QuantSpec
+from lowbit.hwsim.quant.scaling import asymmetric_scales, decode_groups, encode_groups, symmetric_scales
+from lowbit.hwsim.quant.spec import QuantSpec
 
 # Clipping ratios the "mse" calibrator tries: 1.00, 0.98, ..., 0.20 (41 candidates). The low end
 # reaches the optimum of 2-bit grids on Gaussian data over long (per-channel) rows, ~0.3.

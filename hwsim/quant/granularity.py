@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hwsim.quant.spec import QuantSpec
+from lowbit.hwsim.quant.spec import QuantSpec
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import numbers
 
 import numpy as np
 
-from hwsim.quant.granularity import normalize_axis
+from lowbit.hwsim.quant.granularity import normalize_axis
 
 
 def packed_length(n: int, bits: int) -> int:

@@ -8,7 +8,7 @@ inference does: on all-MiniLM-L6-v2 per-tensor int8 activations cost 0.014 of em
 """
 from __future__ import annotations
 
-from hwsim.quant.scheme import Scheme
+from lowbit.hwsim.quant.scheme import Scheme
 
 # name -> (one-line description, scheme)
 _PRESETS = {

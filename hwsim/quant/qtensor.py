@@ -27,13 +27,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hwsim.formats import as_float_array
-from hwsim.quant import calibrate, ieee, scales
-from hwsim.quant.granularity import grouping, normalize_axis
-from hwsim.quant.scaling import (asymmetric_scales, decode_groups, encode_groups, mx_scales,
+from lowbit.hwsim.formats import as_float_array
+from lowbit.hwsim.quant import calibrate, ieee, scales
+from lowbit.hwsim.quant.granularity import grouping, normalize_axis
+from lowbit.hwsim.quant.scaling import (asymmetric_scales, decode_groups, encode_groups, mx_scales,
                                  symmetric_scales)
-from hwsim.quant.sign_quant import twn_quantize, xnor_quantize
-from hwsim.quant.spec import QuantSpec
+from lowbit.hwsim.quant.sign_quant import twn_quantize, xnor_quantize
+from lowbit.hwsim.quant.spec import QuantSpec
 
 
 @dataclass(frozen=True, eq=False)

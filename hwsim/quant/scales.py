@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwsim.quant import ieee
+from lowbit.hwsim.quant import ieee
 
 MX_SCALE_FORMAT = "float8_e8m0fnu"
 SCALE_FORMATS = ieee.IEEE_FORMATS + (MX_SCALE_FORMAT,)

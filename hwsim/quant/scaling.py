@@ -1,6 +1,6 @@
 """Scales from clipping ranges, and scaled encode/decode of grouped tensors.
 
-Arrays here are grouped (see ``hwsim.quant.granularity``): data ``(rows, groups, length)``,
+Arrays here are grouped (see ``lowbit.hwsim.quant.granularity``): data ``(rows, groups, length)``,
 per-group scales and zero points ``(rows, groups)``.
 
 Symmetric (every format):  s = roundup(clip / fmt.max),  code = encode(x / s, saturate=True)
@@ -15,7 +15,7 @@ Dequantize:                x_hat = float32((decode(code) - z) * s), the product 
                            gives float64 there, never a float32-rounded level) times s is rounded
                            in float64, then converted to float32.
 
-roundup is ``scales.round_up`` to the spec's scale format (why up: see ``hwsim.quant.scales``);
+roundup is ``scales.round_up`` to the spec's scale format (why up: see ``lowbit.hwsim.quant.scales``);
 after it, s * fmt.max >= clip holds exactly (see ``_scales_covering``).
 x / s (and x / s + z) is computed in float64: for float32 x and every scale format the
 quotient's one rounding never moves it across a dyadic rounding boundary (those of the int,
@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwsim.quant import scales
-from hwsim.quant.spec import QuantSpec
+from lowbit.hwsim.quant import scales
+from lowbit.hwsim.quant.spec import QuantSpec
 
 
 def symmetric_scales(clip: np.ndarray, spec: QuantSpec) -> np.ndarray:

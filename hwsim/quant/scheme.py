@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hwsim import formats
-from hwsim.quant.qtensor import QTensor, quantize
-from hwsim.quant.scales import MX_SCALE_FORMAT
-from hwsim.quant.spec import DEFAULT_PERCENTILE, QuantSpec, normalized_fields
+from lowbit.hwsim import formats
+from lowbit.hwsim.quant.qtensor import QTensor, quantize
+from lowbit.hwsim.quant.scales import MX_SCALE_FORMAT
+from lowbit.hwsim.quant.spec import DEFAULT_PERCENTILE, QuantSpec, normalized_fields
 
 WEIGHT_SCALE_FORMAT = "float16"
 ACT_SCALE_FORMAT = "float32"

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwsim.quant.scaling import rounded_up_scales
-from hwsim.quant.spec import QuantSpec
+from lowbit.hwsim.quant.scaling import rounded_up_scales
+from lowbit.hwsim.quant.spec import QuantSpec
 
 TWN_THRESHOLD_FACTOR = 0.7
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numbers
 from dataclasses import dataclass
 
-from hwsim import formats
-from hwsim.quant import ieee
-from hwsim.quant.scales import MX_SCALE_FORMAT, check_scale_format
+from lowbit.hwsim import formats
+from lowbit.hwsim.quant import ieee
+from lowbit.hwsim.quant.scales import MX_SCALE_FORMAT, check_scale_format
 
 GRANULARITIES = ("tensor", "channel", "group", "mx")
 CALIBRATIONS = ("minmax", "percentile", "mse")
@@ -40,13 +40,13 @@ class QuantSpec:
                  "bfloat16", "float32") means: round once to it, no scale (granularity,
                  group_size, scale_format and calibration are then normalized to "tensor",
                  None, "float32", "minmax")
-    granularity  "tensor" | "channel" | "group" | "mx" (see ``hwsim.quant.granularity``)
+    granularity  "tensor" | "channel" | "group" | "mx" (see ``lowbit.hwsim.quant.granularity``)
     group_size   "group": elements per group along the axis; "mx": 32 (None means 32);
                  "tensor"/"channel": None
     scale_format "float16" | "bfloat16" | "float32" | "float8_e8m0fnu"; None means
                  "float8_e8m0fnu" for "mx" (the only one allowed there), "float32" otherwise
     symmetric    False only for int formats: codes on the uintN grid with a zero point
-    calibration  "minmax" | "percentile" | "mse" (see ``hwsim.quant.calibrate``); "mx",
+    calibration  "minmax" | "percentile" | "mse" (see ``lowbit.hwsim.quant.calibrate``); "mx",
                  binary and ternary take "minmax" only (their scale rule is fixed)
     percentile   the percentile of |x| that "percentile" clips at, in [50, 100]
     """

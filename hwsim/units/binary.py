@@ -1,6 +1,6 @@
 """Binary (±1) arithmetic: XNOR-popcount dot products and binary-weight x integer dot products.
 
-Packing (``pack_codes``, ``pack_signs``): a vector of n ``binary`` codes (hwsim.formats: code 0
+Packing (``pack_codes``, ``pack_signs``): a vector of n ``binary`` codes (lowbit.hwsim.formats: code 0
 is +1, code 1 is -1, the sign bit) becomes ceil(n/64) uint64 words; code i is bit i % 64 (LSB
 first) of word i // 64. Bits at positions >= n of the last word (the tail) are padding and are
 ignored by every unit, whatever they hold.
@@ -28,8 +28,8 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
-from hwsim.formats.base import as_float_array
-from hwsim.units.integer import check_bits, check_int_values, rows, unrows
+from lowbit.hwsim.formats.base import as_float_array
+from lowbit.hwsim.units.integer import check_bits, check_int_values, rows, unrows
 
 WORD_BITS = 64
 

@@ -21,7 +21,7 @@ Common rules of every function here
   - A NaN result is always the canonical code 0x7F (E4M3), 0x7E (E5M2), 0x7FC00000 (float32),
     including an E4M3 overflow of either sign: NaN signs and payloads are not propagated.
     Apart from NaN signs, fp8_mul(a, b) == formats.get(fmt_out).encode(exact product, saturate)
-    and fp8_add(a, b) == encode(exact sum, saturate) for every pair (hwsim.formats keeps signs).
+    and fp8_add(a, b) == encode(exact sum, saturate) for every pair (lowbit.hwsim.formats keeps signs).
   - Rounding to FP8 is RNE to the format's precision with an unbounded exponent (subnormals kept),
     *then* overflow handling (OCP OFP8): a result whose rounded magnitude exceeds max, or an
     infinite result, becomes
@@ -39,8 +39,8 @@ import math
 import numpy as np
 from numba import njit
 
-from hwsim import formats
-from hwsim.formats.base import as_float_array
+from lowbit.hwsim import formats
+from lowbit.hwsim.formats.base import as_float_array
 
 # Decoding table, one row per element format, indexed by the format id (the row number).
 # Fields: code bits, mantissa bits, exponent bias, largest finite magnitude code (sign bit

@@ -23,7 +23,7 @@ Contract (``int_mac`` and ``int_dot``)
 The helpers ``check_bits``, ``check_flag``, ``int_range``, ``check_int_values``,
 ``check_int_codes``, ``decode_int_codes``, ``check_acc_bits``, ``check_overflow``, ``acc_limits``,
 ``wrap``, ``wrap_int64`` and ``saturating_add`` are the shared validation and accumulator
-arithmetic of every unit in :mod:`hwsim.units`.
+arithmetic of every unit in :mod:`lowbit.hwsim.units`.
 """
 from __future__ import annotations
 
@@ -149,7 +149,7 @@ def unrows(out: np.ndarray, batch_shape: tuple):
 # -- accumulator arithmetic shared by every kernel and PE model ---------------------------------
 def wrap(value: int, bits: int) -> int:
     """Python integer wrapped to ``bits``-bit two's complement, by arithmetic on Python ints.
-    (The PE models' accumulator wrap, also importable as :func:`hwsim.pe.protocol.wrap`.)"""
+    (The PE models' accumulator wrap, also importable as :func:`lowbit.hwsim.pe.protocol.wrap`.)"""
     value %= 1 << bits
     return value - (1 << bits) if value >= 1 << (bits - 1) else value
 

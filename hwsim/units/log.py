@@ -1,7 +1,7 @@
 """Logarithmic weights: a multiply becomes a shift (for odd powers of √2, a constant shift-add
 multiplier too) and a conditional negate.
 
-Weight formats (:mod:`hwsim.formats.log`): code = sign bit (the MSB) + a (b-1)-bit field f,
+Weight formats (:mod:`lowbit.hwsim.formats.log`): code = sign bit (the MSB) + a (b-1)-bit field f,
 fmax = 2^(b-1) - 1; f = 0 is zero (with either sign).
   log2_3, log2_4, log2_5   magnitude 2^(f - fmax):     2^-2, 2^-6, 2^-14 .. 2^0
   logsqrt2_4               magnitude 2^((f - 7) / 2):  2^-3, 2^-2.5, 2^-2, .. 2^-0.5, 2^0
@@ -39,7 +39,7 @@ Contract (``log_product`` and ``log_dot``)
                units, starting at 0; products added in index order 0 .. n-1.
   overflow     "wrap", "saturate" (clamp after every addition) or "error" (ValueError naming
                ``acc_bits`` unless the worst-case sum of n products fits), exactly as in
-               :mod:`hwsim.units.integer`.
+               :mod:`lowbit.hwsim.units.integer`.
   shapes       act and codes of equal shape (..., n); a Python int for 1-D, else int64 (...).
 """
 from __future__ import annotations
@@ -49,8 +49,8 @@ from fractions import Fraction
 import numpy as np
 from numba import njit
 
-from hwsim import formats
-from hwsim.units.integer import (acc_limits, accumulate_reference, check_acc_bits, check_bits,
+from lowbit.hwsim import formats
+from lowbit.hwsim.units.integer import (acc_limits, accumulate_reference, check_acc_bits, check_bits,
                                  check_int_codes, check_int_values, check_overflow,
                                  check_same_shape, check_worst_case, int_range, rows,
                                  saturating_add, unrows, wrap_int64)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from hwsim.units.integer import (check_bits, check_int_codes, check_int_values,
+from lowbit.hwsim.units.integer import (check_bits, check_int_codes, check_int_values,
                                  check_same_shape, rows, unrows)
 
 TABLES = ("full", "symmetric")

@@ -3,7 +3,7 @@
 Contract of :func:`mx_dot` (the hardware contract):
   operands     a_codes (``fmt_a``) and b_codes (``fmt_b``), equal shapes (..., n), n a multiple
                of 32 (0 allowed). Element formats: float8_e4m3fn, float8_e5m2, float6_e3m2fn,
-               float6_e2m3fn, float4_e2m1fn (decoded as in :mod:`hwsim.units.fp8`), mixed
+               float6_e2m3fn, float4_e2m1fn (decoded as in :mod:`lowbit.hwsim.units.fp8`), mixed
                allowed. Block j is elements 32j .. 32j+31.
   scales       a_scales, b_scales: float8_e8m0fnu codes of shape (..., n / 32), one per block;
                code s means 2^(s - 127) (s = 0..254), s = 0xFF is NaN.
@@ -31,8 +31,8 @@ import math
 import numpy as np
 from numba import njit
 
-from hwsim import formats
-from hwsim.units.fp8 import (ELEMENT_FORMATS, FINITE, NAN, check_dot_operands, decode_table,
+from lowbit.hwsim import formats
+from lowbit.hwsim.units.fp8 import (ELEMENT_FORMATS, FINITE, NAN, check_dot_operands, decode_table,
                              dyadic_to_float32, float32_bits)
 
 # The kernels here call no njit function of another module (fp8's are called from Python):

@@ -1,4 +1,4 @@
-"""Plain-Python references for :mod:`hwsim.units.fp8` and :mod:`hwsim.units.mx`.
+"""Plain-Python references for :mod:`lowbit.hwsim.units.fp8` and :mod:`lowbit.hwsim.units.mx`.
 
 Slow, scalar, and written for reading: every value is an exact dyadic rational held as Python
 integers (sign, significand, exponent), every rounding is done on those integers, and no
@@ -232,7 +232,7 @@ def mx_block(a_codes, a_scale: int, b_codes, b_scale: int, fmt_a: str, fmt_b: st
 
 def mx_dot(a_codes, a_scales, b_codes, b_scales, fmt_a: str, fmt_b: str,
            acc_bits: int = 0) -> int:
-    """float32 bits of the MX dot product (contract in :func:`hwsim.units.mx.mx_dot`)."""
+    """float32 bits of the MX dot product (contract in :func:`lowbit.hwsim.units.mx.mx_dot`)."""
     for fmt, arg in ((fmt_a, "fmt_a"), (fmt_b, "fmt_b")):
         if fmt not in FORMATS:
             raise ValueError(f"{arg} must be one of {', '.join(FORMATS)}; got {fmt!r}")

@@ -2,14 +2,14 @@
 ``lowbit synth``: yosys ``stat -tech cmos`` transistor estimates per design and config).
 
 Conversion (stated): area = transistors * AREA_PER_TRANSISTOR_M2 at 45 nm, the node of the
-Horowitz energies (models.cost.energy). The per-transistor area is the Nangate 45 nm Open Cell
+Horowitz energies (lowbit.models.cost.energy). The per-transistor area is the Nangate 45 nm Open Cell
 Library's NAND2_X1 (FreePDK45; NangateOpenCellLibrary_typical.lib, ``area : 0.798`` µm²), a
 4-transistor cell: 0.1995 µm² per transistor, i.e. one gate equivalent per 4 transistors. This
 is standard-cell logic area at 100 % utilization, without routing overhead or SRAM.
 
-A PE kind maps to the rtl.registry designs int_mac_pe, lut_pe, shift_add_pe, bit_serial_pe
+A PE kind maps to the lowbit.rtl.registry designs int_mac_pe, lut_pe, shift_add_pe, bit_serial_pe
 with the same config (every field equal). fp8_mac has no PE design, so it is composed from the
-synthesized units as ``lanes`` independent MAC lanes (the timing models.cost.cycles states: one
+synthesized units as ``lanes`` independent MAC lanes (the timing lowbit.models.cost.cycles states: one
 FP8 product and one fp32 addition per lane per cycle, then a reduction of the lane sums): area =
 lanes x the fp8_mac unit (fmt_a = fmt_b = the PE's fmt: an exact multiplier, a float32 adder and
 the float32 accumulator register), about lanes x 12.5k transistors. The reduction reuses the lane
@@ -34,7 +34,7 @@ AREA_PER_TRANSISTOR_M2 = NAND2_X1_AREA_M2 / NAND2_TRANSISTORS
 SOURCE = "Nangate 45nm Open Cell Library (FreePDK45), NAND2_X1 0.798 um^2"
 
 SYNTH_PATH = Path(__file__).resolve().parents[2] / "rtl" / "data" / "synth.json"
-# PE kind -> rtl.registry design name
+# PE kind -> lowbit.rtl.registry design name
 PE_DESIGNS = {"int_mac": "int_mac_pe", "lut": "lut_pe", "shift_add": "shift_add_pe",
               "bit_serial": "bit_serial_pe"}
 
@@ -48,7 +48,7 @@ def transistors_to_m2(transistors: float) -> float:
 
 def load_records(path: str | Path | None = None) -> list[dict]:
     """The synthesis results flattened to records {"design", "config", "transistors"}, from the
-    document rtl.synth writes: {"tool", "designs": {design: [{"config", "cmos":
+    document lowbit.rtl.synth writes: {"tool", "designs": {design: [{"config", "cmos":
     {"transistors"}, ...}, ...]}} (flip-flops are legalized to $_DFF_P_ before ``stat -tech
     cmos``, so the transistor count includes them)."""
     path = Path(path) if path is not None else SYNTH_PATH
@@ -68,7 +68,7 @@ def find_transistors(records: list[dict], design: str, config: dict) -> float | 
 def pe_area(mapping, lanes: int, path: str | Path | None = None) -> tuple[float, str]:
     """(area in m² of one PE running ``mapping`` with ``lanes`` lanes, note). The note names
     the source records, or why the area is NaN."""
-    from models.cost.cycles import pe_model
+    from lowbit.models.cost.cycles import pe_model
     config = pe_model(mapping, lanes).config
     try:
         records = load_records(path)

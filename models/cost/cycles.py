@@ -1,5 +1,5 @@
 """Which processing element runs which scheme, and how many cycles a GEMM takes on an array of
-them, from the hwsim PE cycle models (hwsim.pe).
+them, from the hwsim PE cycle models (lowbit.hwsim.pe).
 
 Mapping a scheme onto a PE. A PE consumes codes of its *native* formats: the integer PEs
 (int_mac, bit_serial, lut) take two's-complement intN weights and intN activations, shift_add
@@ -41,8 +41,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hwsim import formats
-from hwsim.pe import protocol
+from lowbit.hwsim import formats
+from lowbit.hwsim.pe import protocol
 
 PE_KINDS = ("int_mac", "lut", "shift_add", "bit_serial", "fp8_mac")
 ACC_BITS = 32                 # integer accumulator width of every integer PE
@@ -109,7 +109,7 @@ def check_pe(pe: str) -> None:
 
 
 def map_scheme(pe: str, scheme) -> Mapping:
-    """The native formats ``scheme`` (a hwsim.quant Scheme) uses on PE kind ``pe``;
+    """The native formats ``scheme`` (a lowbit.hwsim.quant Scheme) uses on PE kind ``pe``;
     NotApplicable when its weights or activations fit no native format of that PE."""
     check_pe(pe)
     weight_name, act_name = _code_format(scheme.weight_spec), _code_format(scheme.act_spec)
@@ -127,7 +127,7 @@ def map_scheme(pe: str, scheme) -> Mapping:
 
 def dot_length(spec, K: int) -> int:
     """Elements per dot product the PE computes before a scale is applied, for weights
-    quantized by ``spec`` (a hwsim.quant QuantSpec)."""
+    quantized by ``spec`` (a lowbit.hwsim.quant QuantSpec)."""
     if spec.granularity in ("group", "mx"):
         return spec.group_size
     return K
@@ -135,7 +135,7 @@ def dot_length(spec, K: int) -> int:
 
 def pe_model(mapping: Mapping, lanes: int):
     """The hwsim PE model (with its config) that runs ``mapping`` with ``lanes`` lanes."""
-    from hwsim import pe as hwpe
+    from lowbit.hwsim import pe as hwpe
     if mapping.pe == "int_mac":
         config = hwpe.IntMacPEConfig(lanes=lanes, act_bits=mapping.act_bits,
                                      w_bits=mapping.w_bits, acc_bits=ACC_BITS)

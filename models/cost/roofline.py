@@ -11,7 +11,7 @@ for Y[M, N] = X[M, K] @ W[N, K]^T, with
              tile) reads all the weights and every column (one N tile) all the activations:
              weight_bytes ceil(M / m_tile) + M K act_bytes ceil(N / n_tile) + M N out_bytes.
              Only for our kernels, whose launch takes its grid from the tile shape the model
-             reads (kernels.bench.tile_shape); cuBLAS and torch choose their tiling internally
+             reads (lowbit.kernels.bench.tile_shape); cuBLAS and torch choose their tiling internally
              and do not expose it, so a peer gets no L2 term. Pre-passes (activation bit-planes,
              popcounts) are not counted.
 Every parameter but one is *measured* in the same benchmark run (kernels/results/, schema in
@@ -26,7 +26,7 @@ its README), none is taken from a datasheet:
               time spent beyond the roof, median(measured - max(...)), floored at 0: the fixed
               cost of a launch and its tail, which dominates at M = 1 on small shapes (the
               median is the additive constant that minimizes the absolute error).
-              models.compare validates the model out of sample: leave one (K, N) shape out,
+              lowbit.models.compare validates the model out of sample: leave one (K, N) shape out,
               take the peaks and fit t_launch on the other shapes' rows, predict the one left
               out.
 Range: a roofline covers the M, K and N spans of the ok rows of its run and refuses (ValueError)
@@ -38,7 +38,7 @@ import math
 import statistics
 from dataclasses import dataclass, replace
 
-# kernels.bench KernelSpec.family -> operation class (the math the kernel's inner loop does).
+# lowbit.kernels.bench KernelSpec.family -> operation class (the math the kernel's inner loop does).
 FAMILY_CLASS = {"fp16": "fp16", "weight_only": "fp16", "int4pack": "fp16", "int8": "int8",
                 "int_mm": "int8", "fp8_scaled": "fp8", "a1w1": "binary", "bitplane": "int8",
                 "lut": "int8"}
@@ -136,8 +136,8 @@ class Roofline:
 
 def row_case(row: dict) -> tuple[str, int, int, int, float, tuple[int, int] | None]:
     """(op_class, M, K, N, weight_bytes, tile) of a benchmark row of a kernel in
-    kernels.bench.KERNELS: the arguments of Roofline.predict."""
-    from kernels.bench import KERNELS, tile_shape
+    lowbit.kernels.bench.KERNELS: the arguments of Roofline.predict."""
+    from lowbit.kernels.bench import KERNELS, tile_shape
     spec = KERNELS[row["kernel"]]
     M = int(row["m"])
     return (FAMILY_CLASS[spec.family], M, int(row["k"]), int(row["n"]), row["weight_bytes"],
@@ -150,8 +150,8 @@ def predict_row(model: Roofline, row: dict) -> Prediction:
 
 
 def predictable_rows(model: Roofline, rows: list[dict]) -> list[dict]:
-    """The ok rows of kernels in kernels.bench.KERNELS whose class has a measured peak."""
-    from kernels.bench import KERNELS
+    """The ok rows of kernels in lowbit.kernels.bench.KERNELS whose class has a measured peak."""
+    from lowbit.kernels.bench import KERNELS
     return [row for row in rows if row["status"] == "ok" and row["kernel"] in KERNELS
             and FAMILY_CLASS[KERNELS[row["kernel"]].family] in model.peak_ops_per_s]
 

@@ -1,6 +1,6 @@
 """Memory traffic of quantized weights: bits per weight including scales and zero points.
 
-For a weight matrix W[N, K] quantized along K (hwsim.quant's axis), one scale is stored per
+For a weight matrix W[N, K] quantized along K (lowbit.hwsim.quant's axis), one scale is stored per
 *scale group*: the whole tensor ("tensor"), one row of K ("channel"), ``group_size`` elements
 ("group") or an OCP MX block of 32 ("mx"). When group_size does not divide K (ResNet's stem has
 K = 147) the last group of a row is shorter and still has its own scale, so a row holds
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 
-from models.workloads import Gemm
+from lowbit.models.workloads import Gemm
 
 SCALE_BITS = {"float16": 16, "bfloat16": 16, "float32": 32, "float8_e8m0fnu": 8}
 
@@ -35,7 +35,7 @@ def scale_count(granularity: str, group_size: int | None, K: int, N: int) -> int
 
 
 def bits_per_weight(spec, K: int, N: int) -> float:
-    """Stored bits per weight of a W[N, K] quantized by ``spec`` (a hwsim.quant QuantSpec)."""
+    """Stored bits per weight of a W[N, K] quantized by ``spec`` (a lowbit.hwsim.quant QuantSpec)."""
     if spec.is_ieee:  # unscaled IEEE weights: just the element
         return float(spec.bits)
     if spec.scale_format not in SCALE_BITS:

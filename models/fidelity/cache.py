@@ -58,7 +58,7 @@ def fingerprint(model: str) -> str:
     """What produced a cached result of ``model``: version, source digest, MiniLM sentences."""
     text = f"v{VERSION}|{source_digest()}"
     if model == "minilm":
-        from models.fidelity import minilm
+        from lowbit.models.fidelity import minilm
         text += "|" + hashlib.sha256(minilm.SENTENCES_PATH.read_bytes()).hexdigest()[:16]
     return text
 
@@ -67,9 +67,9 @@ def compute(model: str, scheme) -> dict:
     """Run the model's evaluation (no cache)."""
     _check_model(model)
     if model == "minilm":
-        from models.fidelity import minilm
+        from lowbit.models.fidelity import minilm
         return minilm.evaluate(scheme)
-    from models.fidelity import digits_cnn
+    from lowbit.models.fidelity import digits_cnn
     return digits_cnn.evaluate(scheme)
 
 
@@ -99,9 +99,9 @@ def provenance(model: str) -> dict:
     test images)."""
     _check_model(model)
     if model == "minilm":
-        from models.fidelity import minilm
+        from lowbit.models.fidelity import minilm
         return {"fidelity_model": minilm.MODEL_NAME, "fidelity_samples": len(minilm.sentences())}
-    from models.fidelity import digits_cnn
+    from lowbit.models.fidelity import digits_cnn
     return {"fidelity_model": digits_cnn.MODEL_NAME,
             "fidelity_samples": digits_cnn.test_samples()}
 

@@ -7,7 +7,7 @@ deterministic algorithms, Adam lr 3e-3, 25 epochs of batch 64 in a seeded order:
 on every run of the same torch build (a few seconds on one CPU core).
 
 Under a scheme, both convolutions (as im2col GEMMs) and both linear layers are replaced by the
-quantized layers of models.fidelity.quantized: weights and input activations through hwsim.quant.
+quantized layers of lowbit.models.fidelity.quantized: weights and input activations through lowbit.hwsim.quant.
 """
 from __future__ import annotations
 
@@ -95,7 +95,7 @@ def accuracy(model) -> float:
 
 
 def quantized_model(scheme):
-    from models.fidelity.quantized import quantize_model
+    from lowbit.models.fidelity.quantized import quantize_model
     return quantize_model(copy.deepcopy(trained_model()), scheme)
 
 

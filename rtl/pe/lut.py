@@ -1,13 +1,13 @@
 """LutPE: T-MAC / LUT Tensor Core style. Each group of ``group_size`` activations fills a table
 of partial sums once per beat; every weight bit-plane (one a cycle) indexes the tables; planes
 are combined by shift-and-add with the sign plane subtracted. Golden model:
-:class:`hwsim.pe.LutPE`; arithmetic contract (both table kinds): :mod:`hwsim.units.lut`."""
+:class:`lowbit.hwsim.pe.LutPE`; arithmetic contract (both table kinds): :mod:`lowbit.hwsim.units.lut`."""
 from __future__ import annotations
 
 from amaranth import Array, Cat, Module, Mux, Signal, signed
 
-from hwsim.pe.configs import LutPEConfig
-from rtl.pe.common import (Accumulator, OperandLatch, ProtocolPE, Sequencer, adder_tree,
+from lowbit.hwsim.pe.configs import LutPEConfig
+from lowbit.rtl.pe.common import (Accumulator, OperandLatch, ProtocolPE, Sequencer, adder_tree,
                            lane_fields)
 
 
@@ -27,7 +27,7 @@ def table_entries(acts: list, kind: str) -> list:
 class LutPE(ProtocolPE):
     """Table-lookup processing element: occupancy w_bits cycles (one bit-plane each), latency 1.
 
-    Ports (protocol of hwsim.pe.protocol; widths in bits; W = max_weight_bits <= 4):
+    Ports (protocol of lowbit.hwsim.pe.protocol; widths in bits; W = max_weight_bits <= 4):
       in_valid  In 1                  a beat is offered
       in_ready  Out 1                 1 when idle; 0 for the planes after a transfer
       in_last   In 1                  the beat ends a dot product

@@ -1,13 +1,13 @@
 """ShiftAddPE: power-of-two (log2_b) weights; each lane is a barrel shifter and a conditional
-negate, no multiplier. Golden model: :class:`hwsim.pe.ShiftAddPE`; arithmetic contract:
-:mod:`hwsim.units.log` (the accumulator counts units of the smallest weight magnitude, so a
+negate, no multiplier. Golden model: :class:`lowbit.hwsim.pe.ShiftAddPE`; arithmetic contract:
+:mod:`lowbit.hwsim.units.log` (the accumulator counts units of the smallest weight magnitude, so a
 product is ``(-1)^s * (act << (f - 1))`` and nothing is ever rounded)."""
 from __future__ import annotations
 
 from amaranth import Module, Mux
 
-from hwsim.pe.configs import ShiftAddPEConfig
-from rtl.pe.common import Accumulator, ProtocolPE, adder_tree, lane_fields
+from lowbit.hwsim.pe.configs import ShiftAddPEConfig
+from lowbit.rtl.pe.common import Accumulator, ProtocolPE, adder_tree, lane_fields
 
 
 def log_product(act, code, w_bits: int):
@@ -20,7 +20,7 @@ def log_product(act, code, w_bits: int):
 class ShiftAddPE(ProtocolPE):
     """Shift-add processing element (occupancy 1 cycle per beat, latency 1).
 
-    Ports (protocol of hwsim.pe.protocol; widths in bits; b = bits of the log2_b format):
+    Ports (protocol of lowbit.hwsim.pe.protocol; widths in bits; b = bits of the log2_b format):
       in_valid  In 1                  a beat is offered
       in_ready  Out 1                 always 1: every beat takes one cycle
       in_last   In 1                  the beat ends a dot product

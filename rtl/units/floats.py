@@ -4,8 +4,8 @@ Nothing here is a component: each function adds combinational logic to an Amaran
 ``Module`` and returns the signals it made. They work on bit fields, never on Python floats.
 
 Float layouts (sign | exponent field | mantissa field): the FP8 formats' parameters are read
-from hwsim.formats (float8_e4m3fn, float8_e5m2: see hwsim.formats.floats for the encodings);
-float32 is IEEE 754 binary32 (ebits 8, mbits 23, bias 127), which hwsim.formats does not hold.
+from lowbit.hwsim.formats (float8_e4m3fn, float8_e5m2: see lowbit.hwsim.formats.floats for the encodings);
+float32 is IEEE 754 binary32 (ebits 8, mbits 23, bias 127), which lowbit.hwsim.formats does not hold.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from amaranth import Cat, Const, Module, Mux, Signal, signed
 
-from hwsim import formats
+from lowbit.hwsim import formats
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class FloatLayout:
 
 
 def minifloat_layout(name: str) -> FloatLayout:
-    """The layout of hwsim.formats' minifloat ``name``, read from the format itself so the
+    """The layout of lowbit.hwsim.formats' minifloat ``name``, read from the format itself so the
     hardware cannot drift from the oracle: its field widths and bias, and the codes its encoder
     writes for max and NaN."""
     fmt = formats.get(name)
@@ -54,7 +54,7 @@ def minifloat_layout(name: str) -> FloatLayout:
 
 
 FP8_FORMATS = ("float8_e4m3fn", "float8_e5m2")
-# NaN: the canonical quiet NaN hwsim.units.fp8 returns.
+# NaN: the canonical quiet NaN lowbit.hwsim.units.fp8 returns.
 FLOAT32 = FloatLayout("float32", 8, 23, 127, 0x7F7FFFFF, has_inf=True, nan_code=0x7FC00000)
 LAYOUTS = {**{name: minifloat_layout(name) for name in FP8_FORMATS}, "float32": FLOAT32}
 

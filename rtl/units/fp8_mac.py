@@ -1,5 +1,5 @@
 """Fp8Mac: FP8 x FP8 products accumulated into a float32 register, RNE after every addition.
-Contract: :func:`hwsim.units.fp8.fp8_mac` (exact products, float32 RNE per add, subnormals kept,
+Contract: :func:`lowbit.hwsim.units.fp8.fp8_mac` (exact products, float32 RNE per add, subnormals kept,
 IEEE specials, canonical NaN 0x7FC00000)."""
 
 from dataclasses import dataclass
@@ -8,7 +8,7 @@ from amaranth import Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from rtl.units.floats import FP8_FORMATS, LAYOUTS, exact_product, float32_add, float32_code
+from lowbit.rtl.units.floats import FP8_FORMATS, LAYOUTS, exact_product, float32_add, float32_code
 
 
 @dataclass(frozen=True, kw_only=True)

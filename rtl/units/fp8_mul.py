@@ -1,6 +1,6 @@
 """Fp8Mul: one FP8 x FP8 multiplier with two outputs, the exact product as float32 bits and the
 product rounded to the same FP8 format (RNE, saturating or not). Combinational.
-Contract: :func:`hwsim.units.fp8.fp8_mul_exact` and :func:`hwsim.units.fp8.fp8_mul`."""
+Contract: :func:`lowbit.hwsim.units.fp8.fp8_mul_exact` and :func:`lowbit.hwsim.units.fp8.fp8_mul`."""
 
 from dataclasses import dataclass
 
@@ -8,7 +8,7 @@ from amaranth import Const, Module, Mux
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from rtl.units.floats import FP8_FORMATS, LAYOUTS, exact_product, float32_code, round_to_layout
+from lowbit.rtl.units.floats import FP8_FORMATS, LAYOUTS, exact_product, float32_code, round_to_layout
 
 
 @dataclass(frozen=True, kw_only=True)

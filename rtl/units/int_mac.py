@@ -1,5 +1,5 @@
 """IntMac: an integer multiply-accumulate unit, a_bits x b_bits into an acc_bits register that
-wraps or saturates after every addition. Contract: :func:`hwsim.units.integer.int_mac`."""
+wraps or saturates after every addition. Contract: :func:`lowbit.hwsim.units.integer.int_mac`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,7 +8,7 @@ from amaranth import Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from hwsim.units.integer import check_acc_bits, check_bits, check_flag, check_overflow
+from lowbit.hwsim.units.integer import check_acc_bits, check_bits, check_flag, check_overflow
 
 # "error" is hwsim's software check that the accumulator can never overflow; hardware has no
 # way to raise, so a circuit either wraps or saturates.
@@ -19,7 +19,7 @@ HARDWARE_OVERFLOW = ("wrap", "saturate")
 class IntMacConfig:
     """a_bits, b_bits: operand widths, each signed (two's complement) or not (a_signed,
     b_signed); acc_bits; overflow "wrap" or "saturate" (clamp after every addition). The ranges
-    are hwsim.units.integer's (operands 1..8 bits, acc_bits 2..64, 2..63 for "saturate"),
+    are lowbit.hwsim.units.integer's (operands 1..8 bits, acc_bits 2..64, 2..63 for "saturate"),
     checked by its own validators so the hardware accepts exactly what the oracle does."""
     a_bits: int = 8
     b_bits: int = 8

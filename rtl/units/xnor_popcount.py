@@ -1,5 +1,5 @@
 """XnorPopcount: the dot product of two n-element ±1 vectors as 2 * popcount(XNOR) - n.
-Combinational. Contract: :func:`hwsim.units.binary.xnor_dot` (bit 1 = +1, bit 0 = -1)."""
+Combinational. Contract: :func:`lowbit.hwsim.units.binary.xnor_dot` (bit 1 = +1, bit 0 = -1)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,7 +8,7 @@ from amaranth import Module, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from rtl.pe.common import adder_tree
+from lowbit.rtl.pe.common import adder_tree
 
 N_RANGE = range(1, 4097)
 

@@ -4,19 +4,19 @@ job that runs *outside* the simulator.
 A :class:`Bench` holds the job the testbench drives (JSON) and a ``compare(observed)`` that
 checks what the design did against hwsim, bit for bit and (for the PEs) cycle for cycle:
   fp8_mul        exhaustive: all 65,536 operand pairs, both outputs (exact float32, rounded FP8)
-                 vs hwsim.units.fp8.fp8_mul_exact / fp8_mul
+                 vs lowbit.hwsim.units.fp8.fp8_mul_exact / fp8_mul
   int_mac        operands with <= 256 pairs (4x4): every pair, 16 shuffled passes through the
                  accumulator with random clears and idle cycles; wider: random pairs;
-                 vs hwsim.units.integer.int_mac after every cycle
+                 vs lowbit.hwsim.units.integer.int_mac after every cycle
   xnor_popcount  n <= 8: every pair of vectors; wider: corners + random pairs;
-                 vs hwsim.units.binary.xnor_dot
+                 vs lowbit.hwsim.units.binary.xnor_dot
   fp8_mac        random dot products of 1..12 products (15% corner codes: zeros, smallest
                  subnormal, one, max, NaN, inf; 10% exact cancellations; 20% start with a
                  clear-only cycle, 10% of products are followed by an idle cycle with random
-                 operands) vs hwsim.units.fp8.fp8_mac, the accumulator compared every cycle
-  PEs            hwsim.pe.stimulus streams (random activations, weight codes with garbage above
+                 operands) vs lowbit.hwsim.units.fp8.fp8_mac, the accumulator compared every cycle
+  PEs            lowbit.hwsim.pe.stimulus streams (random activations, weight codes with garbage above
                  w_bits, random per-beat w_bits, random dot-product lengths, random offers and
-                 bubbles) vs the hwsim.pe model's Trace: every transfer cycle, every output
+                 bubbles) vs the lowbit.hwsim.pe model's Trace: every transfer cycle, every output
                  cycle and value. One vector = one dot product.
 """
 from __future__ import annotations
@@ -26,8 +26,8 @@ from typing import Callable
 
 import numpy as np
 
-from hwsim.pe.configs import ShiftAddPEConfig
-from hwsim.units.integer import wrap
+from lowbit.hwsim.pe.configs import ShiftAddPEConfig
+from lowbit.hwsim.units.integer import wrap
 
 MAX_REPORTED = 5
 EXHAUSTIVE_MAC_PASSES = 16
@@ -103,7 +103,7 @@ def _unit_job(widths: dict, inputs: list, outputs: list, clocked: bool, vectors:
 
 # -- arithmetic units ---------------------------------------------------------------------------
 def _fp8_mul_bench(config, rng, vectors, limit) -> Bench:
-    from hwsim.units.fp8 import fp8_mul, fp8_mul_exact
+    from lowbit.hwsim.units.fp8 import fp8_mul, fp8_mul_exact
 
     a = np.repeat(np.arange(256), 256)
     b = np.tile(np.arange(256), 256)
@@ -128,7 +128,7 @@ def _int_values(bits: int, signed: bool) -> np.ndarray:
 
 
 def _int_mac_bench(config, rng, vectors, limit) -> Bench:
-    from hwsim.units.integer import int_mac
+    from lowbit.hwsim.units.integer import int_mac
 
     a_vals = _int_values(config.a_bits, config.a_signed)
     b_vals = _int_values(config.b_bits, config.b_signed)
@@ -166,12 +166,12 @@ def _int_mac_bench(config, rng, vectors, limit) -> Bench:
 
 
 def _words(x: int, n: int) -> list[int]:
-    """An n-bit Python int as little-endian uint64 words (hwsim.units.binary packing)."""
+    """An n-bit Python int as little-endian uint64 words (lowbit.hwsim.units.binary packing)."""
     return [(x >> (64 * k)) & ((1 << 64) - 1) for k in range(-(-n // 64))]
 
 
 def _xnor_bench(config, rng, vectors, limit) -> Bench:
-    from hwsim.units.binary import xnor_dot
+    from lowbit.hwsim.units.binary import xnor_dot
 
     n = config.n
     full = (1 << n) - 1
@@ -215,7 +215,7 @@ def _fp8_codes(rng, fmt: str, shape) -> np.ndarray:
 
 
 def _fp8_mac_bench(config, rng, vectors, limit) -> Bench:
-    from hwsim.units.fp8 import fp8_mac
+    from lowbit.hwsim.units.fp8 import fp8_mac
 
     fa, fb = config.fmt_a, config.fmt_b
     a = _fp8_codes(rng, fa, (vectors, MAX_MAC_LENGTH))
@@ -283,7 +283,7 @@ _UNIT_BENCHES = {"fp8_mul": _fp8_mul_bench, "int_mac": _int_mac_bench,
 
 # -- processing elements ------------------------------------------------------------------------
 def _pe_model(config):
-    from hwsim import pe
+    from lowbit.hwsim import pe
 
     models = {pe.IntMacPEConfig: pe.IntMacPE, pe.ShiftAddPEConfig: pe.ShiftAddPE,
               pe.BitSerialPEConfig: pe.BitSerialPE, pe.LutPEConfig: pe.LutPE}
@@ -291,8 +291,8 @@ def _pe_model(config):
 
 
 def _random_stream(config, rng, dots: int):
-    """hwsim.pe.stimulus beats cut after the ``dots``-th last beat, and their offers."""
-    from hwsim.pe.stimulus import random_beats, random_offers
+    """lowbit.hwsim.pe.stimulus beats cut after the ``dots``-th last beat, and their offers."""
+    from lowbit.hwsim.pe.stimulus import random_beats, random_offers
 
     beats = random_beats(config, rng, int(dots / LAST_PROBABILITY) + 64, LAST_PROBABILITY)
     while sum(beat.last for beat in beats) < dots:
@@ -312,7 +312,7 @@ def _exhaustive_log_stream(config):
     """ShiftAddPE: every log code x every activation in every lane, one beat per dot product,
     offered back to back. Lane l of beat i carries pair (i + l * stride) mod n_pairs, so each
     beat mixes unrelated pairs and every lane sees every pair exactly once."""
-    from hwsim.pe.protocol import Beat
+    from lowbit.hwsim.pe.protocol import Beat
 
     acts = np.arange(-(1 << (config.act_bits - 1)), 1 << (config.act_bits - 1))
     codes = np.arange(1 << config.wgt_bits)

@@ -20,13 +20,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rtl import registry
-from rtl.export import module_name, write_verilog
-from rtl.verify.benches import make_bench
+from lowbit.rtl import registry
+from lowbit.rtl.export import module_name, write_verilog
+from lowbit.rtl.verify.benches import make_bench
 
 DEFAULT_VECTORS = 10_000
 DEFAULT_SEED = 20261123
-TESTBENCH = {"unit": "rtl.verify.tb_units", "pe": "rtl.verify.tb_pe"}
+TESTBENCH = {"unit": "lowbit.rtl.verify.tb_units", "pe": "lowbit.rtl.verify.tb_pe"}
 
 
 @dataclass

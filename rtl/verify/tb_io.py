@@ -3,7 +3,7 @@ the simulator imports roughly ten times slower than outside it, so the testbench
 only cocotb and this module. Stimulus and hwsim expectations are computed by the runner
 (outside the simulator); the testbench drives, observes and writes what it saw.
 
-Cycle convention (hwsim.pe.protocol): cycle 0 is the first rising edge after reset is released.
+Cycle convention (lowbit.hwsim.pe.protocol): cycle 0 is the first rising edge after reset is released.
 The testbenches drive inputs and sample outputs at falling edges: what they read at the falling
 edge before rising edge n is the value "at cycle n" (registers settled since edge n-1) and what
 they write there is sampled at edge n.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import cocotb
 from cocotb.triggers import FallingEdge
 
-from rtl.verify.tb_io import check_widths, read_job, start_clock_and_reset, write_observed
+from lowbit.rtl.verify.tb_io import check_widths, read_job, start_clock_and_reset, write_observed
 
 
 @cocotb.test()

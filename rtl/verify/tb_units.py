@@ -1,6 +1,6 @@
 """cocotb testbench of the arithmetic units: drive a list of input vectors, read the outputs.
 
-The job (see :mod:`rtl.verify.benches`) names the input ports, the output ports, whether the
+The job (see :mod:`lowbit.rtl.verify.benches`) names the input ports, the output ports, whether the
 unit is clocked, and the vectors (one value per input port). Combinational units are read 1 ns
 after the inputs change; clocked units are driven at a falling edge and read at the next one,
 i.e. after the rising edge that consumed the vector. Observed: one list of raw (unsigned)
@@ -11,7 +11,7 @@ from __future__ import annotations
 import cocotb
 from cocotb.triggers import FallingEdge, Timer
 
-from rtl.verify.tb_io import check_widths, read_job, start_clock_and_reset, write_observed
+from lowbit.rtl.verify.tb_io import check_widths, read_job, start_clock_and_reset, write_observed
 
 
 @cocotb.test()

@@ -25,7 +25,7 @@ def configure(parser) -> None:
 
 
 def _summary(result) -> str:
-    from models import compare
+    from lowbit.models import compare
     model = result.model
     lines = [f"t_launch {model.launch_s * 1e6:.2f} us (fitted on the whole run); "
              f"in-sample median abs error {result.in_sample_median:.1%}"]
@@ -39,8 +39,8 @@ def _summary(result) -> str:
 
 
 def run(args) -> int:
-    from models import compare
-    from sweeps.commands.rank import print_table
+    from lowbit.models import compare
+    from lowbit.sweeps.commands.rank import print_table
     files = compare.result_files(args.results)
     if not files:
         where = args.results or compare.RESULTS_DIR

@@ -1,6 +1,6 @@
 """``lowbit formats [NAME]``: list every element format, or print one format's codes and values.
 
-Works for every format registered in ``hwsim.formats`` through the generic Format API only, so
+Works for every format registered in ``lowbit.hwsim.formats`` through the generic Format API only, so
 formats added later show up without changes here. Values are printed with Python's ``repr``
 (the shortest text that reads back to the same float64, so the table is exact); NaN codes
 print as ``nan`` or ``-nan`` by their sign.
@@ -20,7 +20,7 @@ def configure(parser) -> None:
 
 
 def run(args) -> int:
-    from hwsim import formats  # loads the Numba kernels: keep it out of the parser's imports
+    from lowbit.hwsim import formats  # loads the Numba kernels: keep it out of the parser's imports
 
     if args.name is None:
         _print_rows(SUMMARY_FIELDS, [_summary_row(formats.get(name)) for name in formats.names()])

@@ -4,10 +4,10 @@
                 [--lanes 16] [--array 256] [--batch 1] [--seq-len 128]
                 [--schemes int8,int4-g128] [--pes lut,int_mac]
 
-Evaluates every applicable (scheme, PE) pair with models.rank.evaluate_point, ranks them by the
-stated scalar score (models.rank.RANK_WEIGHTS), marks the Pareto front, prints a table (with the
+Evaluates every applicable (scheme, PE) pair with lowbit.models.rank.evaluate_point, ranks them by the
+stated scalar score (lowbit.models.rank.RANK_WEIGHTS), marks the Pareto front, prints a table (with the
 proxy model and sample count each fidelity comes from) and writes every column of every row to
-the CSV with the sweeps' writer (sweeps.report.write_table). Every argument is checked before
+the CSV with the sweeps' writer (lowbit.sweeps.report.write_table). Every argument is checked before
 any point is evaluated. Same inputs, same table.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ HELP = "rank quantization schemes x PEs for a workload by fidelity, energy, late
 
 
 def configure(parser) -> None:
-    parser.add_argument("--workload", required=True, help="a models.workloads name")
+    parser.add_argument("--workload", required=True, help="a lowbit.models.workloads name")
     parser.add_argument("--min-fidelity", type=float, default=None,
                         help="keep rows with fidelity >= this (cosine or top-1, 0..1)")
     parser.add_argument("--out", default=None, help="CSV file to write the ranked rows to")
@@ -29,7 +29,7 @@ def configure(parser) -> None:
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--seq-len", type=int, default=128)
     parser.add_argument("--schemes", default=None,
-                        help="comma-separated hwsim.quant presets (default: all)")
+                        help="comma-separated lowbit.hwsim.quant presets (default: all)")
     parser.add_argument("--pes", default=None, help="comma-separated PE kinds (default: all)")
 
 
@@ -71,8 +71,8 @@ def _check_positive(args) -> None:
 def _check_lanes(schemes: list[str], pes: list[str], lanes: int) -> list[tuple[str, str]]:
     """The applicable (scheme, pe) pairs; ValueError naming --lanes when a PE cannot take
     ``lanes`` lanes (checked on the PE config before any point is evaluated)."""
-    from models import rank
-    from models.cost import cycles
+    from lowbit.models import rank
+    from lowbit.models.cost import cycles
     pairs = [(scheme, pe) for scheme in schemes for pe in pes if rank.applies(scheme, pe)]
     for scheme, pe in pairs:
         try:
@@ -83,10 +83,10 @@ def _check_lanes(schemes: list[str], pes: list[str], lanes: int) -> list[tuple[s
 
 
 def run(args) -> int:
-    from hwsim import quant
-    from models import rank, workloads
-    from models.cost.cycles import PE_KINDS
-    from sweeps.report import write_table
+    from lowbit.hwsim import quant
+    from lowbit.models import rank, workloads
+    from lowbit.models.cost.cycles import PE_KINDS
+    from lowbit.sweeps.report import write_table
     if args.workload not in workloads.names():
         raise ValueError(f"--workload must be one of {', '.join(workloads.names())}, "
                          f"got {args.workload!r}")

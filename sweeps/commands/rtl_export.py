@@ -1,6 +1,6 @@
 """``lowbit rtl export NAME [--param k=v ...] --out DIR``: write a design's Verilog.
 
-NAME is a design of :mod:`rtl.registry`; each ``--param`` sets one field of its config (the
+NAME is a design of :mod:`lowbit.rtl.registry`; each ``--param`` sets one field of its config (the
 rest keep their defaults). The file is ``DIR/lowbit_NAME.v`` and is byte-for-byte the same for
 the same design and config.
 """
@@ -11,7 +11,7 @@ def configure(parser) -> None:
     sub = parser.add_subparsers(dest="rtl_command", metavar="ACTION", required=True)
     export = sub.add_parser("export", help="write a design's Verilog",
                             description="write a design's Verilog (deterministic)")
-    export.add_argument("name", metavar="NAME", help="design name (see rtl.registry)")
+    export.add_argument("name", metavar="NAME", help="design name (see lowbit.rtl.registry)")
     export.add_argument("--param", action="append", default=[], metavar="K=V",
                         help="set config field K to V (repeatable)")
     export.add_argument("--out", required=True, metavar="DIR", help="output directory")
@@ -29,8 +29,8 @@ def parse_params(items: list[str]) -> dict:
 
 
 def run(args) -> int:
-    from rtl import registry
-    from rtl.export import write_verilog
+    from lowbit.rtl import registry
+    from lowbit.rtl.export import write_verilog
 
     design = registry.get(args.name)
     config = design.parse_params(parse_params(args.param))

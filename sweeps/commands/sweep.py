@@ -40,7 +40,7 @@ def configure(parser) -> None:
 
 def run(args) -> int:
     _check_args(args)
-    from sweeps import config as sweep_config
+    from lowbit.sweeps import config as sweep_config
     try:
         config = sweep_config.load(args.config)
         evaluator = sweep_config.evaluator_module(config.evaluator)
@@ -72,8 +72,8 @@ def _check_args(args) -> None:
 
 
 def _evaluate(config, out: Path, args):
-    from sweeps import runner
-    from sweeps.store import Store
+    from lowbit.sweeps import runner
+    from lowbit.sweeps.store import Store
 
     with Store(out / STORE_NAME) as store:
         if args.fresh:
@@ -87,7 +87,7 @@ def _evaluate(config, out: Path, args):
 
 
 def _write_outputs(config, evaluator, out: Path) -> None:
-    from sweeps import grid, plots, report, store
+    from lowbit.sweeps import grid, plots, report, store
 
     points, dropped = grid.expand(config, getattr(evaluator, "applies", None))
     records = store.read(out / STORE_NAME)

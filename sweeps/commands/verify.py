@@ -2,7 +2,7 @@
 named with --design) against the hwsim golden models and print a summary table.
 
 Sample counts and seeds come from LOWBIT_RTL_VECTORS and LOWBIT_RTL_SEED (see
-:mod:`rtl.verify.runner`); --vectors overrides the former. Exit code 1 if any vector mismatched
+:mod:`lowbit.rtl.verify.runner`); --vectors overrides the former. Exit code 1 if any vector mismatched
 or any config could not be verified (its row says why).
 """
 from __future__ import annotations
@@ -26,9 +26,9 @@ def configure(parser) -> None:
 
 
 def run(args) -> int:
-    from rtl import registry
-    from rtl.table import column_widths, table_row
-    from rtl.verify.runner import verify_many
+    from lowbit.rtl import registry
+    from lowbit.rtl.table import column_widths, table_row
+    from lowbit.rtl.verify.runner import verify_many
 
     names = list(dict.fromkeys(args.design)) or registry.names()   # a design named twice: once
     for name in names:

@@ -1,4 +1,4 @@
-"""hwsim.bench.formats: a tiny end-to-end run prints every ratio line; the encode it times equals
+"""lowbit.hwsim.bench.formats: a tiny end-to-end run prints every ratio line; the encode it times equals
 ml_dtypes' bit for bit, and a wrong result is refused before any timing."""
 import io
 import re
@@ -8,8 +8,8 @@ import numba
 import numpy as np
 import pytest
 
-from hwsim import formats
-from hwsim.bench.formats import bench_input, main, mismatch, run
+from lowbit.hwsim import formats
+from lowbit.hwsim.bench.formats import bench_input, main, mismatch, run
 
 SEED = 5
 

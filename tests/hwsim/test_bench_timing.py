@@ -1,7 +1,7 @@
-"""hwsim.bench.timing: the median of the timed calls, after the stated number of warm-ups."""
+"""lowbit.hwsim.bench.timing: the median of the timed calls, after the stated number of warm-ups."""
 import pytest
 
-from hwsim.bench import timing
+from lowbit.hwsim.bench import timing
 
 
 def test_warmups_are_called_but_not_timed(monkeypatch):

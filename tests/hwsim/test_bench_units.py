@@ -1,9 +1,9 @@
-"""hwsim.bench.units: every case's two sides agree, and the runner reports each case once."""
+"""lowbit.hwsim.bench.units: every case's two sides agree, and the runner reports each case once."""
 import io
 
 import numpy as np
 
-from hwsim.bench import units
+from lowbit.hwsim.bench import units
 
 
 def test_every_case_returns_the_same_result_from_numba_and_numpy():
@@ -58,8 +58,8 @@ def test_a_differing_case_fails_the_run():
 
 
 def test_units_fp8_main_runs_its_cases_through_the_runner(capsys):
-    from hwsim.bench import units_fp8
-    assert units.main(["--n", "512", "--repeats", "1"], prog="python -m hwsim.bench.units_fp8",
+    from lowbit.hwsim.bench import units_fp8
+    assert units.main(["--n", "512", "--repeats", "1"], prog="python -m lowbit.hwsim.bench.units_fp8",
                       collect=units_fp8.cases) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split(",")[0] for line in lines[1:]] == \

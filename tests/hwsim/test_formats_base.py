@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from hwsim import formats
+from lowbit.hwsim import formats
 
 EXPECTED = {"float8_e4m3fn", "float8_e5m2", "float6_e3m2fn", "float6_e2m3fn", "float4_e2m1fn",
             "float8_e8m0fnu", "log2_3", "log2_4", "log2_5", "logsqrt2_4", "binary", "ternary",

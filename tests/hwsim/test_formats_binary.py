@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from hwsim import formats
-from hwsim.formats.binary import TernaryFormat
-from hwsim.formats.reference.binary import (decode_binary, decode_ternary, encode_binary,
+from lowbit.hwsim import formats
+from lowbit.hwsim.formats.binary import TernaryFormat
+from lowbit.hwsim.formats.reference.binary import (decode_binary, decode_ternary, encode_binary,
                                             encode_ternary)
 
 def specials(dtype) -> np.ndarray:

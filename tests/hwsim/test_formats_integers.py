@@ -3,8 +3,8 @@ import ml_dtypes
 import numpy as np
 import pytest
 
-from hwsim import formats
-from hwsim.formats.reference.integer import decode_int, encode_int
+from lowbit.hwsim import formats
+from lowbit.hwsim.formats.reference.integer import decode_int, encode_int
 
 INT_FORMATS = [(f"{'' if signed else 'u'}int{bits}", bits, signed)
                for bits in range(1, 9) for signed in (True, False)]

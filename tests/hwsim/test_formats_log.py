@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from hwsim import formats
-from hwsim.formats.reference.log import decode_log, encode_log
+from lowbit.hwsim import formats
+from lowbit.hwsim.formats.reference.log import decode_log, encode_log
 
 LOG_FORMATS = [("log2_3", 3, False), ("log2_4", 4, False), ("log2_5", 5, False),
                ("logsqrt2_4", 4, True)]

@@ -1,10 +1,10 @@
-"""BitSerialPE: lane sums are hwsim.units.bitserial's, occupancy its cycle count."""
+"""BitSerialPE: lane sums are lowbit.hwsim.units.bitserial's, occupancy its cycle count."""
 import numpy as np
 
-from hwsim.pe import BitSerialPE, BitSerialPEConfig, Beat
-from hwsim.pe.protocol import wrap
-from hwsim.pe.stimulus import random_beats
-from hwsim.units.bitserial import bitserial_dot
+from lowbit.hwsim.pe import BitSerialPE, BitSerialPEConfig, Beat
+from lowbit.hwsim.pe.protocol import wrap
+from lowbit.hwsim.pe.stimulus import random_beats
+from lowbit.hwsim.units.bitserial import bitserial_dot
 
 SEED = 3003
 

@@ -1,9 +1,9 @@
-"""hwsim.pe.configs: every field validated with an exact message; configs are frozen values."""
+"""lowbit.hwsim.pe.configs: every field validated with an exact message; configs are frozen values."""
 import dataclasses
 
 import pytest
 
-from hwsim.pe.configs import (BitSerialPEConfig, Fp8MacPEConfig, IntMacPEConfig, LutPEConfig,
+from lowbit.hwsim.pe.configs import (BitSerialPEConfig, Fp8MacPEConfig, IntMacPEConfig, LutPEConfig,
                               ShiftAddPEConfig)
 
 

@@ -1,9 +1,9 @@
-"""Fp8MacPE: lane products added lane 0 .. lanes-1 by hwsim.units.fp8.fp8_mac."""
+"""Fp8MacPE: lane products added lane 0 .. lanes-1 by lowbit.hwsim.units.fp8.fp8_mac."""
 import numpy as np
 
-from hwsim.pe import Beat, Fp8MacPE, Fp8MacPEConfig
-from hwsim.pe.stimulus import random_beats
-from hwsim.units.fp8 import fp8_mac
+from lowbit.hwsim.pe import Beat, Fp8MacPE, Fp8MacPEConfig
+from lowbit.hwsim.pe.stimulus import random_beats
+from lowbit.hwsim.units.fp8 import fp8_mac
 
 SEED = 5005
 

@@ -1,9 +1,9 @@
-"""IntMacPE: lane sums are hwsim.units.integer.int_dot's; accumulator wraps to acc_bits."""
+"""IntMacPE: lane sums are lowbit.hwsim.units.integer.int_dot's; accumulator wraps to acc_bits."""
 import numpy as np
 
-from hwsim.pe import Beat, IntMacPE, IntMacPEConfig
-from hwsim.pe.stimulus import random_beats
-from hwsim.units.integer import decode_int_codes, int_dot
+from lowbit.hwsim.pe import Beat, IntMacPE, IntMacPEConfig
+from lowbit.hwsim.pe.stimulus import random_beats
+from lowbit.hwsim.units.integer import decode_int_codes, int_dot
 
 SEED = 1001
 

@@ -1,10 +1,10 @@
-"""LutPE: lane sums are hwsim.units.lut.lut_dot's, one bit-plane per cycle."""
+"""LutPE: lane sums are lowbit.hwsim.units.lut.lut_dot's, one bit-plane per cycle."""
 import numpy as np
 
-from hwsim.pe import Beat, LutPE, LutPEConfig
-from hwsim.pe.protocol import wrap
-from hwsim.pe.stimulus import random_beats
-from hwsim.units.lut import lut_dot
+from lowbit.hwsim.pe import Beat, LutPE, LutPEConfig
+from lowbit.hwsim.pe.protocol import wrap
+from lowbit.hwsim.pe.stimulus import random_beats
+from lowbit.hwsim.units.lut import lut_dot
 
 SEED = 4004
 

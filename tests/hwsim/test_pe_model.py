@@ -6,10 +6,10 @@ import ml_dtypes
 import numpy as np
 import pytest
 
-from hwsim import formats
-from hwsim.pe import (Beat, BitSerialPE, BitSerialPEConfig, Fp8MacPE, Fp8MacPEConfig, IntMacPE,
+from lowbit.hwsim import formats
+from lowbit.hwsim.pe import (Beat, BitSerialPE, BitSerialPEConfig, Fp8MacPE, Fp8MacPEConfig, IntMacPE,
                      IntMacPEConfig, LutPE, LutPEConfig, ShiftAddPE, ShiftAddPEConfig)
-from hwsim.pe.stimulus import random_beats, random_offers
+from lowbit.hwsim.pe.stimulus import random_beats, random_offers
 
 SEED = 31337
 MODELS = [

@@ -1,7 +1,7 @@
-"""hwsim.pe.protocol: its accumulator wrap is the units' one (a single implementation), and the
+"""lowbit.hwsim.pe.protocol: its accumulator wrap is the units' one (a single implementation), and the
 accept / output cycle formulas of the module docstring."""
-from hwsim.pe import protocol
-from hwsim.units import integer
+from lowbit.hwsim.pe import protocol
+from lowbit.hwsim.units import integer
 
 
 def test_wrap_is_the_units_wrap():

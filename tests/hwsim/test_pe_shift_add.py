@@ -1,9 +1,9 @@
-"""ShiftAddPE: lane sums are hwsim.units.log.log_dot's, in units of 2^-(fmax-1)."""
+"""ShiftAddPE: lane sums are lowbit.hwsim.units.log.log_dot's, in units of 2^-(fmax-1)."""
 import numpy as np
 
-from hwsim.pe import Beat, ShiftAddPE, ShiftAddPEConfig
-from hwsim.pe.stimulus import random_beats
-from hwsim.units.log import log_dot
+from lowbit.hwsim.pe import Beat, ShiftAddPE, ShiftAddPEConfig
+from lowbit.hwsim.pe.stimulus import random_beats
+from lowbit.hwsim.units.log import log_dot
 
 SEED = 2002
 

@@ -1,8 +1,8 @@
-"""hwsim.pe.stimulus: streams are valid, reproducible and exercise what the protocol allows."""
+"""lowbit.hwsim.pe.stimulus: streams are valid, reproducible and exercise what the protocol allows."""
 import numpy as np
 
-from hwsim.pe import BitSerialPE, BitSerialPEConfig, Fp8MacPEConfig, IntMacPEConfig
-from hwsim.pe.stimulus import random_beats, random_offers
+from lowbit.hwsim.pe import BitSerialPE, BitSerialPEConfig, Fp8MacPEConfig, IntMacPEConfig
+from lowbit.hwsim.pe.stimulus import random_beats, random_offers
 
 
 def test_streams_are_valid_seeded_and_cover_runtime_precision():

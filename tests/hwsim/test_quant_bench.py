@@ -1,8 +1,8 @@
-"""hwsim.quant.bench: the benchmark runs end to end on a small weight and reports every preset."""
+"""lowbit.hwsim.quant.bench: the benchmark runs end to end on a small weight and reports every preset."""
 import pytest
 
-from hwsim.quant import preset_names
-from hwsim.quant.bench import main
+from lowbit.hwsim.quant import preset_names
+from lowbit.hwsim.quant.bench import main
 
 
 def test_small_run_reports_every_preset_and_the_peer(capsys):
@@ -25,5 +25,5 @@ def test_bad_arguments_are_usage_errors(argv, message, capsys):
         main(argv)
     assert info.value.code == 2
     err = capsys.readouterr().err
-    assert err.startswith("usage: python -m hwsim.quant.bench")
-    assert err.rstrip().endswith(f"python -m hwsim.quant.bench: error: {message}")
+    assert err.startswith("usage: python -m lowbit.hwsim.quant.bench")
+    assert err.rstrip().endswith(f"python -m lowbit.hwsim.quant.bench: error: {message}")

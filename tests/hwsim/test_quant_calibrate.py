@@ -1,13 +1,13 @@
-"""hwsim.quant.calibrate: minmax, percentile and MSE clipping, per group, against by-hand
+"""lowbit.hwsim.quant.calibrate: minmax, percentile and MSE clipping, per group, against by-hand
 references that loop over the groups one at a time. The hypothesis test of the s/2 error bound
 inside the percentile and MSE clip ranges lives in test_quant_qtensor.py, next to the minmax one
 whose strategy it shares."""
 import numpy as np
 import pytest
 
-from hwsim import formats
-from hwsim.quant import MSE_CLIP_RATIOS, QuantSpec, dequantize, quantize
-from hwsim.quant.scales import round_up
+from lowbit.hwsim import formats
+from lowbit.hwsim.quant import MSE_CLIP_RATIOS, QuantSpec, dequantize, quantize
+from lowbit.hwsim.quant.scales import round_up
 
 SEED = 17
 

@@ -1,8 +1,8 @@
-"""hwsim.quant.granularity: scales shapes, group views along any axis, bad sizes and axes."""
+"""lowbit.hwsim.quant.granularity: scales shapes, group views along any axis, bad sizes and axes."""
 import numpy as np
 import pytest
 
-from hwsim.quant import QuantSpec, grouping
+from lowbit.hwsim.quant import QuantSpec, grouping
 
 SHAPE = (3, 64, 5)
 

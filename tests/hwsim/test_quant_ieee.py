@@ -1,10 +1,10 @@
-"""hwsim.quant.ieee: float16/bfloat16/float32 rounding, checked against a nearest-value search
+"""lowbit.hwsim.quant.ieee: float16/bfloat16/float32 rounding, checked against a nearest-value search
 over every finite code (the reference) and against ml_dtypes / numpy on float32 input."""
 import ml_dtypes
 import numpy as np
 import pytest
 
-from hwsim.quant import ieee
+from lowbit.hwsim.quant import ieee
 
 BITS_DTYPE = {"float16": np.uint16, "bfloat16": np.uint16, "float32": np.uint32}
 VALUE_DTYPE = {"float16": np.float16, "bfloat16": ml_dtypes.bfloat16}

@@ -1,10 +1,10 @@
-"""hwsim.quant.pack: the little-endian bit-stream layout, lossless round trips, bad input."""
+"""lowbit.hwsim.quant.pack: the little-endian bit-stream layout, lossless round trips, bad input."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hwsim.quant import pack, packed_length, unpack
+from lowbit.hwsim.quant import pack, packed_length, unpack
 
 
 def reference_pack_row(codes, bits) -> list[int]:

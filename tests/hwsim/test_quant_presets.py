@@ -1,8 +1,8 @@
-"""hwsim.quant.presets: the binding names, their schemes, descriptions, unknown names."""
+"""lowbit.hwsim.quant.presets: the binding names, their schemes, descriptions, unknown names."""
 import numpy as np
 import pytest
 
-from hwsim.quant import Scheme, dequantize, preset, preset_description, preset_names, quantize
+from lowbit.hwsim.quant import Scheme, dequantize, preset, preset_description, preset_names, quantize
 
 REQUIRED = ["int8", "int4-pc", "int4-g128", "int2-g64", "fp8-e4m3", "fp8-e5m2", "mxfp8", "mxfp6",
             "mxfp4", "log2_4", "binary", "ternary"]

@@ -1,4 +1,4 @@
-"""hwsim.quant.qtensor: quantize/dequantize contracts, error bounds (hypothesis), the codes
+"""lowbit.hwsim.quant.qtensor: quantize/dequantize contracts, error bounds (hypothesis), the codes
 being the real codes, IEEE pass-through, and every ValueError path."""
 from fractions import Fraction
 
@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from hwsim import formats
-from hwsim.quant import MSE_CLIP_RATIOS, QTensor, QuantSpec, SCALE_FORMATS, calibrate, \
+from lowbit.hwsim import formats
+from lowbit.hwsim.quant import MSE_CLIP_RATIOS, QTensor, QuantSpec, SCALE_FORMATS, calibrate, \
     dequantize, grouping, quantize
-from hwsim.quant.scales import representable
+from lowbit.hwsim.quant.scales import representable
 
 INT_FORMATS = [f"int{n}" for n in range(2, 9)]
 GRANULARITIES = ["tensor", "channel", "group"]

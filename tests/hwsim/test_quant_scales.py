@@ -1,11 +1,11 @@
-"""hwsim.quant.scales: scale formats, rounding scales up, exact log2, representability."""
+"""lowbit.hwsim.quant.scales: scale formats, rounding scales up, exact log2, representability."""
 import math
 
 import numpy as np
 import pytest
 
-from hwsim import formats
-from hwsim.quant import scales
+from lowbit.hwsim import formats
+from lowbit.hwsim.quant import scales
 
 
 def test_e8m0_round_up_to_powers_of_two():

@@ -1,14 +1,14 @@
-"""hwsim.quant.scaling: MX scales against the OCP MX v1.0 rule, scales covering their clip,
+"""lowbit.hwsim.quant.scaling: MX scales against the OCP MX v1.0 rule, scales covering their clip,
 asymmetric zero points, scaled encode/decode, scale overflow."""
 import math
 
 import numpy as np
 import pytest
 
-from hwsim import formats
-from hwsim.quant import QuantSpec, SCALE_FORMATS, dequantize, element_format_names, ieee, \
+from lowbit.hwsim import formats
+from lowbit.hwsim.quant import QuantSpec, SCALE_FORMATS, dequantize, element_format_names, ieee, \
     quantize, scales
-from hwsim.quant.scaling import asymmetric_scales, mx_scales, symmetric_scales, zero_group_scale
+from lowbit.hwsim.quant.scaling import asymmetric_scales, mx_scales, symmetric_scales, zero_group_scale
 
 
 def mx_block(amax, size=32):

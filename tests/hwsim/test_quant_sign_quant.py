@@ -1,11 +1,11 @@
-"""hwsim.quant.sign_quant: binary (XNOR-Net alpha) and ternary (TWN) weights, checked against
+"""lowbit.hwsim.quant.sign_quant: binary (XNOR-Net alpha) and ternary (TWN) weights, checked against
 row-by-row loops written from the papers' formulas."""
 import ml_dtypes
 import numpy as np
 import pytest
 
-from hwsim.quant import QuantSpec, SCALE_FORMATS, dequantize, quantize
-from hwsim.quant.scales import round_up
+from lowbit.hwsim.quant import QuantSpec, SCALE_FORMATS, dequantize, quantize
+from lowbit.hwsim.quant.scales import round_up
 
 SEED = 29
 
@@ -57,7 +57,7 @@ def test_ternary_element_at_exactly_delta_is_zero():
 
 
 # The smallest positive value of each scale format, from ml_dtypes/numpy rather than from
-# hwsim.quant.scales (E8M0: 2^-127, code 0x00 of OCP MX v1.0).
+# lowbit.hwsim.quant.scales (E8M0: 2^-127, code 0x00 of OCP MX v1.0).
 SMALLEST_POSITIVE = {"float16": float(np.finfo(np.float16).smallest_subnormal),
                      "bfloat16": float(ml_dtypes.finfo(ml_dtypes.bfloat16).smallest_subnormal),
                      "float32": float(np.finfo(np.float32).smallest_subnormal),

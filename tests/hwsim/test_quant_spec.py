@@ -1,9 +1,9 @@
-"""hwsim.quant.spec: QuantSpec normalization and every ValueError path."""
+"""lowbit.hwsim.quant.spec: QuantSpec normalization and every ValueError path."""
 import dataclasses
 
 import pytest
 
-from hwsim.quant import QuantSpec, element_format_names
+from lowbit.hwsim.quant import QuantSpec, element_format_names
 
 
 def test_element_formats_are_the_signed_ones_plus_ieee():

@@ -1,9 +1,9 @@
-"""hwsim.units.binary: XNOR-popcount and binary-weight dots, >= 100,000 random dots each."""
+"""lowbit.hwsim.units.binary: XNOR-popcount and binary-weight dots, >= 100,000 random dots each."""
 import numpy as np
 import pytest
 
-from hwsim import formats
-from hwsim.units.binary import (binary_weight_dot, binary_weight_dot_reference,
+from lowbit.hwsim import formats
+from lowbit.hwsim.units.binary import (binary_weight_dot, binary_weight_dot_reference,
                                 binary_weight_sums, binary_weight_sums_reference, pack_codes,
                                 pack_signs, unpack_signs_reference, xnor_dot, xnor_dot_reference)
 

@@ -1,11 +1,11 @@
-"""hwsim.units.bitserial: exact dots and cycle counts; >= 100,000 random dots."""
+"""lowbit.hwsim.units.bitserial: exact dots and cycle counts; >= 100,000 random dots."""
 import itertools
 
 import numpy as np
 import pytest
 
-from hwsim.units.bitserial import bitserial_cycles, bitserial_dot, bitserial_dot_reference
-from hwsim.units.integer import decode_int_codes
+from lowbit.hwsim.units.bitserial import bitserial_cycles, bitserial_dot, bitserial_dot_reference
+from lowbit.hwsim.units.integer import decode_int_codes
 
 SEED = 5150
 # (w_bits, bits_per_cycle, rows, n): 102,400 random dot products in all.

@@ -1,12 +1,12 @@
-"""hwsim.units.fp8: every FP8 pair exhaustively, seeded random and corner-case MACs.
+"""lowbit.hwsim.units.fp8: every FP8 pair exhaustively, seeded random and corner-case MACs.
 
-Every result is checked against (a) the plain-Python reference hwsim.units.reference_fp,
+Every result is checked against (a) the plain-Python reference lowbit.hwsim.units.reference_fp,
 (b) an oracle written here: exact ``Fraction`` arithmetic on values decoded by ml_dtypes,
 rounded by the ``round_fraction`` fixture (tests/hwsim/conftest.py),
 (c) ml_dtypes / torch float8 conversions where their semantics coincide with ours.
 The rounded units are tested for every (operand a, operand b, result) format triple.
 Random tests print their seed on failure; rerun one with
-``python -m pytest tests/hwsim/test_units_fp8.py -k NAME``.
+``pytest tests/hwsim/test_units_fp8.py -k NAME``.
 """
 from __future__ import annotations
 
@@ -21,10 +21,10 @@ import numpy as np
 import pytest
 import torch
 
-from hwsim import formats
-from hwsim.bench.units_fp8 import numpy_fp8_mac
-from hwsim.units import fp8, reference_fp
-from hwsim.units.fp8 import fp8_add, fp8_mac, fp8_mul, fp8_mul_exact
+from lowbit.hwsim import formats
+from lowbit.hwsim.bench.units_fp8 import numpy_fp8_mac
+from lowbit.hwsim.units import fp8, reference_fp
+from lowbit.hwsim.units.fp8 import fp8_add, fp8_mac, fp8_mul, fp8_mul_exact
 
 FP8 = ("float8_e4m3fn", "float8_e5m2")
 FORMAT_PAIRS = [(fa, fb) for fa in FP8 for fb in FP8]
@@ -243,7 +243,7 @@ def test_rounded_ops_agree_with_torch(fmt_a, fmt_b, fmt_out, saturate, op):
 @pytest.mark.parametrize("saturate", [False, True])
 @pytest.mark.parametrize("fmt_a, fmt_b, fmt_out", FORMAT_TRIPLES)
 def test_rounded_ops_equal_formats_encode_of_exact_result(fmt_a, fmt_b, fmt_out, saturate):
-    """The units and hwsim.formats share one OFP8 rounding: fp8_mul is fmt_out's encode of
+    """The units and lowbit.hwsim.formats share one OFP8 rounding: fp8_mul is fmt_out's encode of
     the exact float32 product, fp8_add its encode of the float64 sum (exact: <= 33 bits).
     NaN results are compared as NaN only: encode keeps NaN signs, the units do not."""
     f = formats.get(fmt_out)
@@ -257,7 +257,7 @@ def test_rounded_ops_equal_formats_encode_of_exact_result(fmt_a, fmt_b, fmt_out,
         what = unit_name(op, fmt_a, fmt_b, fmt_out, saturate)
         assert (np.isnan(f.decode(got)) == nan).all(), f"{what}: NaN positions differ"
         assert_same(np.where(nan, 0, got), np.where(nan, 0, want),
-                    what + " vs hwsim.formats encode")
+                    what + " vs lowbit.hwsim.formats encode")
 
 
 @pytest.mark.parametrize("fmt_a, fmt_b", FORMAT_PAIRS)

@@ -1,10 +1,10 @@
-"""hwsim.units.integer: exhaustive products, accumulator policies, random dots, bad input."""
+"""lowbit.hwsim.units.integer: exhaustive products, accumulator policies, random dots, bad input."""
 import itertools
 
 import numpy as np
 import pytest
 
-from hwsim.units.integer import (int_dot, int_dot_reference, int_mac, int_mac_reference,
+from lowbit.hwsim.units.integer import (int_dot, int_dot_reference, int_mac, int_mac_reference,
                                  int_range, wrap)
 
 SEED = 20261123

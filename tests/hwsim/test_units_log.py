@@ -1,4 +1,4 @@
-"""hwsim.units.log: every log code x every int8 activation (log2_3/4/5 vs exact rationals,
+"""lowbit.hwsim.units.log: every log code x every int8 activation (log2_3/4/5 vs exact rationals,
 logsqrt2_4 vs Python integers and its √2 error bound checked with Fractions), random dots,
 overflow, bad input."""
 from fractions import Fraction
@@ -6,8 +6,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from hwsim import formats
-from hwsim.units.log import (SQRT2_ERROR_BOUND, log2_fmax, log_dot, log_dot_reference,
+from lowbit.hwsim import formats
+from lowbit.hwsim.units.log import (SQRT2_ERROR_BOUND, log2_fmax, log_dot, log_dot_reference,
                              log_product, log_product_reference, log_unit_bits)
 
 SEED = 7331

@@ -1,11 +1,11 @@
-"""hwsim.units.lut: table-lookup dots equal exact integer dots; >= 100,000 random dots."""
+"""lowbit.hwsim.units.lut: table-lookup dots equal exact integer dots; >= 100,000 random dots."""
 import itertools
 
 import numpy as np
 import pytest
 
-from hwsim.units.integer import decode_int_codes
-from hwsim.units.lut import lut_dot, lut_dot_reference
+from lowbit.hwsim.units.integer import decode_int_codes
+from lowbit.hwsim.units.lut import lut_dot, lut_dot_reference
 
 SEED = 9090
 # (w_bits, group_size, table, rows, n): 133,000 random dot products in all.

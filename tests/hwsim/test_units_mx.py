@@ -1,11 +1,11 @@
-"""hwsim.units.mx: seeded random and corner-case MX dot products.
+"""lowbit.hwsim.units.mx: seeded random and corner-case MX dot products.
 
-Every result is checked against the plain-Python reference hwsim.units.reference_fp, an oracle
+Every result is checked against the plain-Python reference lowbit.hwsim.units.reference_fp, an oracle
 written here (exact ``Fraction`` arithmetic on values decoded by ml_dtypes, rounded by the
 ``round_fraction`` fixture of tests/hwsim/conftest.py), and, for format
-pairs whose block sums fit 53 bits, the numpy baseline of hwsim.bench.units_fp8. Random tests
+pairs whose block sums fit 53 bits, the numpy baseline of lowbit.hwsim.bench.units_fp8. Random tests
 print their seed on failure; rerun one with
-``python -m pytest tests/hwsim/test_units_mx.py -k NAME``.
+``pytest tests/hwsim/test_units_mx.py -k NAME``.
 """
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ import pytest
 
 from numba.core.registry import CPUDispatcher
 
-from hwsim.bench.units_fp8 import numpy_mx_dot
-from hwsim.units import fp8, mx, reference_fp
-from hwsim.units.mx import mx_dot
+from lowbit.hwsim.bench.units_fp8 import numpy_mx_dot
+from lowbit.hwsim.units import fp8, mx, reference_fp
+from lowbit.hwsim.units.mx import mx_dot
 
 ELEMENTS = ("float8_e4m3fn", "float8_e5m2", "float6_e3m2fn", "float6_e2m3fn", "float4_e2m1fn")
 BITS = {"float8_e4m3fn": 8, "float8_e5m2": 8, "float6_e3m2fn": 6, "float6_e2m3fn": 6,

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from kernels import gpu_unavailable_reason
+from lowbit.kernels import gpu_unavailable_reason
 
 
 @pytest.fixture(scope="session")
@@ -66,9 +66,9 @@ class LaunchLog(list):
 
 @pytest.fixture
 def launches(monkeypatch):
-    """Records every kernel launch of kernels.integer and kernels.weight_only, with CuPy
+    """Records every kernel launch of lowbit.kernels.integer and lowbit.kernels.weight_only, with CuPy
     replaced by FakeCupy, so launch code runs without a GPU."""
-    from kernels import integer, weight_only
+    from lowbit.kernels import integer, weight_only
     log = LaunchLog()
 
     def fake_kernel(source, name):

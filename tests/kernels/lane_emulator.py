@@ -4,13 +4,13 @@ Every function follows the CUDA text of the function named in the table below, s
 statement: blockIdx, warp, lane and quad indices, predicated and vector loads, prmt/lop3 and
 f16x2 arithmetic, cp.async with zero fill, warp shuffles, epilogues and stores. Loops over lanes
 (or over the threads of a block) are numpy arrays indexed by lane, so each CUDA statement is one
-array statement. The grid of each launch and the tile constants come from kernels.weight_only and
-kernels.integer (the launch side, whose constants tests/kernels/test_{weight_only,integer}.py
+array statement. The grid of each launch and the tile constants come from lowbit.kernels.weight_only and
+lowbit.kernels.integer (the launch side, whose constants tests/kernels/test_{weight_only,integer}.py
 match with the .cu #defines); constants only the .cu has are named below with their source.
 
 The mma instructions are not taken from the kernels' comments but from the PTX ISA fragment
 tables (see fragment_tables). The wq dequantization helpers (prmt, pair_bias, integer_pair, ...)
-are kernels.reference's host models of the same device helpers, which test_reference.py checks
+are lowbit.kernels.reference's host models of the same device helpers, which test_reference.py checks
 exhaustively against hwsim; what this module adds is which lane holds which word, row, group and
 fragment register.
 
@@ -51,10 +51,10 @@ from functools import lru_cache
 
 import numpy as np
 
-from kernels.integer import (ACT_PLANES, LUT_THREADS, POPC_ACT_ROWS, POPC_WEIGHT_ROWS, TILE, a1w1_tile_shape,
+from lowbit.kernels.integer import (ACT_PLANES, LUT_THREADS, POPC_ACT_ROWS, POPC_WEIGHT_ROWS, TILE, a1w1_tile_shape,
                              bitplane_tile_shape, grid_rows, int8_tile_shape, lut_rows, lut_tile_shape, tile_grid)
-from kernels.reference import bias_class, int_offset, integer_pair, pair_bias
-from kernels.weight_only import FORMATS, WARPS_PER_BLOCK, group_shift, tile_shape, vector_elements
+from lowbit.kernels.reference import bias_class, int_offset, integer_pair, pair_bias
+from lowbit.kernels.weight_only import FORMATS, WARPS_PER_BLOCK, group_shift, tile_shape, vector_elements
 
 U32 = np.uint32
 WARP = 32

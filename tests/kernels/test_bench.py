@@ -1,4 +1,4 @@
-"""kernels.bench and ``lowbit bench``: the parts that need no GPU (argument checks, L2
+"""lowbit.kernels.bench and ``lowbit bench``: the parts that need no GPU (argument checks, L2
 rotation, derived columns, goal verdicts, CSV schema, which calls are checked and how, the
 no-GPU exit)."""
 from __future__ import annotations
@@ -11,8 +11,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from kernels import bench, gpu_unavailable_reason, integer, reference, weight_only
-from sweeps.cli import main as lowbit
+from lowbit.kernels import bench, gpu_unavailable_reason, integer, reference, weight_only
+from lowbit.sweeps.cli import main as lowbit
 
 
 def _args(*argv):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from kernels import integer, weight_only
-from kernels.integer import MAX_GRID_Y, MAX_K
+from lowbit.kernels import integer, weight_only
+from lowbit.kernels.integer import MAX_GRID_Y, MAX_K
 
 K, N = 256, 40
 

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from kernels._device import NVCC_TARGETS, SOURCES, nvcc_command
+from lowbit.kernels._device import NVCC_TARGETS, SOURCES, nvcc_command
 
 CASES = [(source, target) for source in SOURCES for target in NVCC_TARGETS]
 

@@ -1,10 +1,10 @@
-"""kernels._device: the source list and the argument checks, on any machine."""
+"""lowbit.kernels._device: the source list and the argument checks, on any machine."""
 from __future__ import annotations
 
 import pytest
 
-from kernels import KernelUnavailable, gpu_unavailable_reason
-from kernels._device import CUDA_DIR, HEADER, SOURCES, cupy_module, kernel, nvrtc_source
+from lowbit.kernels import KernelUnavailable, gpu_unavailable_reason
+from lowbit.kernels._device import CUDA_DIR, HEADER, SOURCES, cupy_module, kernel, nvrtc_source
 
 
 def test_every_cuda_source_is_listed():

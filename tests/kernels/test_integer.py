@@ -1,15 +1,15 @@
-"""kernels.integer: argument checks (CPU) and the GPU kernels bit for bit against hwsim
+"""lowbit.kernels.integer: argument checks (CPU) and the GPU kernels bit for bit against hwsim
 (skipped, with the reason, without CuPy or a CUDA device)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from hwsim.quant import pack
-from hwsim.units.binary import pack_signs, xnor_dot
-from hwsim.units.integer import decode_int_codes, int_dot
-from kernels import integer
-from kernels.integer import (BITPLANE_FORMATS, MAX_K, BitPlaneWeights, a1w1_gemm, bitplane_gemm,
+from lowbit.hwsim.quant import pack
+from lowbit.hwsim.units.binary import pack_signs, xnor_dot
+from lowbit.hwsim.units.integer import decode_int_codes, int_dot
+from lowbit.kernels import integer
+from lowbit.kernels.integer import (BITPLANE_FORMATS, MAX_K, BitPlaneWeights, a1w1_gemm, bitplane_gemm,
                              bitplane_weights, int8_gemm, lut_gemm, row_popcount)
 
 
@@ -196,8 +196,8 @@ def test_bitplane_gemm_rejects_three_planes(gpu):
 def test_launch_constants_match_the_cuda_sources():
     import re
 
-    from kernels import integer
-    from kernels._device import CUDA_DIR
+    from lowbit.kernels import integer
+    from lowbit.kernels._device import CUDA_DIR
 
     def defines(name):
         return {k: int(v) for k, v in re.findall(r"#define (\w+) (\d+)", (CUDA_DIR / name).read_text())}

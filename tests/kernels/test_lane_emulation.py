@@ -10,7 +10,7 @@ instructions are built from the PTX ISA 9.0 fragment tables, not from the kernel
 Fragments for mma.m16n8k32" (.s8) and 9.7.14.5.13 "Matrix Fragments for mma.m16n8k256" (.b1).
 
 The results are compared with the independent host references: wq sums bit for bit with
-x @ kernels.reference.kernel_weights_fp16(w)^T (exact float64 sums: see _exact_float64_sums) and,
+x @ lowbit.kernels.reference.kernel_weights_fp16(w)^T (exact float64 sums: see _exact_float64_sums) and,
 after fp16 rounding, with the float64 hwsim dequantization; the integer kernels bit for bit with
 int64 products of the values decoded by hwsim.
 
@@ -30,11 +30,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hwsim.quant import pack
-from hwsim.units.integer import decode_int_codes
-from kernels import reference
-from kernels.integer import BITPLANE_FORMATS, bitplane_weights
-from kernels.weight_only import FORMATS, FP16_REL_TOL, weight_only_linear
+from lowbit.hwsim.quant import pack
+from lowbit.hwsim.units.integer import decode_int_codes
+from lowbit.kernels import reference
+from lowbit.kernels.integer import BITPLANE_FORMATS, bitplane_weights
+from lowbit.kernels.weight_only import FORMATS, FP16_REL_TOL, weight_only_linear
 
 
 def _load_emulator():

@@ -1,5 +1,5 @@
 """Every CUDA source compiles with NVRTC, the compiler CuPy uses on the GPU, from the exact text
-CuPy is handed (kernels._device.nvrtc_source, NVRTC_OPTIONS), for Ampere and Hopper.
+CuPy is handed (lowbit.kernels._device.nvrtc_source, NVRTC_OPTIONS), for Ampere and Hopper.
 
 nvcc (test_compile.py) and NVRTC differ: NVRTC has no system headers and its own built-ins, so a
 kernel can build with one and not the other. Runs without a GPU through libnvrtc from the
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from kernels._device import NVRTC_OPTIONS, SOURCES, nvrtc_source
+from lowbit.kernels._device import NVRTC_OPTIONS, SOURCES, nvrtc_source
 
 # The -arch CuPy passes on an A100 and on an H100: a cubin (sm_XX) and the PTX (compute_XX)
 # whose .entry lines name every kernel the module exports.
@@ -104,7 +104,7 @@ def test_nvrtc_reports_a_broken_kernel(libnvrtc, monkeypatch, tmp_path):
     # The check can fail: a source with a type error is refused with NVRTC's message.
     broken = tmp_path / "broken.cu"
     broken.write_text('#include "common.cuh"\nextern "C" __global__ void k(u32* p) { p[0] = undefined_name; }\n')
-    import kernels._device as device
+    import lowbit.kernels._device as device
     monkeypatch.setattr(device, "CUDA_DIR", tmp_path)
     (tmp_path / "common.cuh").write_text((Path(device.__file__).parent / "cuda" / "common.cuh").read_text())
     status, log, _ = nvrtc_build(libnvrtc, "broken.cu", "sm_90")
@@ -115,7 +115,7 @@ def test_nvrtc_reports_a_broken_kernel(libnvrtc, monkeypatch, tmp_path):
 def _launch_every_variant(launches) -> None:
     """Drive every launch path of the wrappers (each weight format at each M tile, each integer
     kernel and method, each plane count) against the CuPy stand-in that records the names."""
-    from kernels import integer, weight_only
+    from lowbit.kernels import integer, weight_only
     array = launches.array
     k, n = 256, 40
     for fmt, (bits, has_zp) in weight_only.FORMATS.items():
@@ -153,5 +153,5 @@ def test_every_kernel_the_wrappers_launch_is_exported(libnvrtc, launches):
     missing = sorted((source, name) for source, name in wanted if name not in exported[source])
     assert not missing, f"kernels launched but not exported: {missing}"
     # Sanity of the sweep itself: every weight format at every M tile was launched.
-    from kernels import weight_only
+    from lowbit.kernels import weight_only
     assert len({name for _, name, _ in launches if name.startswith("wq_gemm_")}) == 3 * len(weight_only.FORMATS)

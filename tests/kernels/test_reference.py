@@ -8,13 +8,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hwsim.quant import QuantSpec, dequantize, pack, quantize
-from hwsim.units.binary import pack_signs, xnor_dot
-from hwsim.units.integer import decode_int_codes, int_dot
-from hwsim.units.lut import lut_dot
-from kernels import reference
-from kernels.integer import BITPLANE_FORMATS, bitplane_weights
-from kernels.weight_only import FORMATS, from_qtensor, weight_only_linear
+from lowbit.hwsim.quant import QuantSpec, dequantize, pack, quantize
+from lowbit.hwsim.units.binary import pack_signs, xnor_dot
+from lowbit.hwsim.units.integer import decode_int_codes, int_dot
+from lowbit.hwsim.units.lut import lut_dot
+from lowbit.kernels import reference
+from lowbit.kernels.integer import BITPLANE_FORMATS, bitplane_weights
+from lowbit.kernels.weight_only import FORMATS, from_qtensor, weight_only_linear
 
 WEIGHT_SPECS = [
     QuantSpec(format="int8", granularity="channel", scale_format="float16"),

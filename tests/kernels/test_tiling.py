@@ -1,5 +1,5 @@
-"""Kernel tiling as data (kernels.weight_only.tile_shape, kernels.integer.*_tile_shape,
-kernels.bench.tile_shape): the tile shapes by hand, the grid each launch computes from them
+"""Kernel tiling as data (lowbit.kernels.weight_only.tile_shape, lowbit.kernels.integer.*_tile_shape,
+lowbit.kernels.bench.tile_shape): the tile shapes by hand, the grid each launch computes from them
 (launched against a stand-in for CuPy that records the grid, so no GPU is needed) equal to the
 grid the .cu file's header states, in that kernel's own rows."""
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import pytest
 
-from kernels import bench, integer, weight_only
+from lowbit.kernels import bench, integer, weight_only
 
 
 @pytest.mark.parametrize("m,tile", [(1, (16, 16)), (16, (16, 16)), (17, (32, 16)), (32, (32, 16)),

@@ -1,13 +1,13 @@
-"""kernels.weight_only: argument checks (CPU, never touching CuPy) and the GPU kernels against
+"""lowbit.kernels.weight_only: argument checks (CPU, never touching CuPy) and the GPU kernels against
 the float64 reference (skipped, with the reason, without CuPy or a CUDA device)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from hwsim.quant import QuantSpec, pack, quantize
-from kernels import KernelUnavailable, gpu_unavailable_reason, reference
-from kernels.weight_only import (FORMATS, FP16_REL_TOL, WeightOnlyLinear, check_group_size, from_qtensor,
+from lowbit.hwsim.quant import QuantSpec, pack, quantize
+from lowbit.kernels import KernelUnavailable, gpu_unavailable_reason, reference
+from lowbit.kernels.weight_only import (FORMATS, FP16_REL_TOL, WeightOnlyLinear, check_group_size, from_qtensor,
                                  linear, weight_only_linear)
 
 
@@ -146,7 +146,7 @@ class _FakeCupy:
 
 
 def test_host_activations_are_refused_before_the_launch(monkeypatch):
-    from kernels import weight_only
+    from lowbit.kernels import weight_only
     monkeypatch.setattr(weight_only, "cupy_module", lambda: _FakeCupy)
     w = weight_only_linear(*_linear_args(), fmt="int4", k=256, group_size=128)
     with pytest.raises(ValueError, match="x must be a cupy array on the device"):
@@ -182,7 +182,7 @@ SHAPES = [(1, 64, 512), (1, 37, 1152), (5, 70, 640), (16, 128, 1024), (24, 40, 7
 
 def test_gpu_shapes_reach_every_m_tile_kernel():
     # Each wq_gemm_*_mt{1,2,4} kernel must run in the GPU tests (MT = 2 needs 17 <= M <= 32).
-    from kernels.weight_only import _m_tiles
+    from lowbit.kernels.weight_only import _m_tiles
     assert {_m_tiles(m) for m, _, _ in SHAPES} == {1, 2, 4}
 
 
@@ -228,8 +228,8 @@ def test_linear_rejects_host_weights_and_bad_out(gpu, rng):
 def test_launch_constants_match_the_cuda_source():
     import re
 
-    from kernels import weight_only
-    from kernels._device import CUDA_DIR
+    from lowbit.kernels import weight_only
+    from lowbit.kernels._device import CUDA_DIR
     text = (CUDA_DIR / "wq_gemm.cu").read_text()
     defines = {name: int(value) for name, value in re.findall(r"#define (\w+) (\d+)", text)}
     assert defines["KW"] == weight_only.WARPS_PER_BLOCK

@@ -1,8 +1,8 @@
 import pytest
 
-from hwsim import quant
+from lowbit.hwsim import quant
 
-from models.fidelity import cache
+from lowbit.models.fidelity import cache
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@ import csv
 
 import pytest
 
-from sweeps import cli
+from lowbit.sweeps import cli
 
 
 def test_rank_prints_and_writes_csv(seeded_cache, tmp_path, capsys):
@@ -53,7 +53,7 @@ def test_rank_names_the_fidelity_proxy(seeded_cache, capsys):
     (["--lanes", "6", "--pes", "lut"], "--lanes 6 does not suit the lut PE"),
 ])
 def test_rank_checks_arguments_before_evaluating(monkeypatch, capsys, argv, message):
-    from models import rank
+    from lowbit.models import rank
 
     def refuse(*args, **kwargs):
         raise AssertionError("evaluated before the arguments were checked")

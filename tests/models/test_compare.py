@@ -1,4 +1,4 @@
-"""models.compare and `lowbit compare` on benchmark rows written by the test itself (hand-made
+"""lowbit.models.compare and `lowbit compare` on benchmark rows written by the test itself (hand-made
 fixtures, and a synthetic run drawn from a stated ground truth; no recorded result is invented
 in the repo)."""
 import csv
@@ -8,10 +8,10 @@ import statistics
 import numpy as np
 import pytest
 
-from kernels import bench
-from kernels.weight_only import weight_bytes as weight_only_bytes
-from models import compare
-from sweeps import cli
+from lowbit.kernels import bench
+from lowbit.kernels.weight_only import weight_bytes as weight_only_bytes
+from lowbit.models import compare
+from lowbit.sweeps import cli
 
 COLUMNS = ["kernel", "k", "n", "m", "status", "median_us", "tops", "weight_bytes", "copy_gbps",
            "device"]
@@ -130,7 +130,7 @@ TRUTH = {"cublas_fp16": ("fp16", 2, 2, lambda k, n: 2 * n * k),
 
 def _true_time(kernel, m, k, n):
     """(seconds, bound): launch + the largest of HBM, L2 (our kernels, tiled as their launch
-    is) and compute time, written out here independently of models.cost.roofline."""
+    is) and compute time, written out here independently of lowbit.models.cost.roofline."""
     op_class, act, out, weight = TRUTH[kernel]
     w = weight(k, n)
     terms = {"memory": (w + m * k * act + m * n * out) / (COPY_GBPS * 1e9),

@@ -4,9 +4,9 @@ import math
 
 import pytest
 
-from hwsim import quant
+from lowbit.hwsim import quant
 
-from models.cost import area, cycles
+from lowbit.models.cost import area, cycles
 
 
 def test_per_transistor_area():
@@ -18,7 +18,7 @@ def test_per_transistor_area():
 
 
 def _synth_file(tmp_path, records):
-    """A synthesis document in rtl.synth's layout holding ``records``' transistor counts."""
+    """A synthesis document in lowbit.rtl.synth's layout holding ``records``' transistor counts."""
     designs = {}
     for record in records:
         designs.setdefault(record["design"], []).append(
@@ -50,7 +50,7 @@ def test_pe_area_from_a_synthesis_record(tmp_path):
 
 def test_fp8_mac_area_is_lanes_mac_units(tmp_path):
     # One fp8_mac unit (multiplier + fp32 adder + accumulator) per lane: the PE's timing adds
-    # one product per lane per cycle (models.cost.cycles), so every lane has its own adder.
+    # one product per lane per cycle (lowbit.models.cost.cycles), so every lane has its own adder.
     mapping = cycles.map_scheme("fp8_mac", quant.preset("fp8-e5m2"))
     path = _synth_file(tmp_path, [
         {"design": "fp8_mac", "config": {"fmt_a": "float8_e5m2", "fmt_b": "float8_e5m2"},
@@ -88,7 +88,7 @@ def test_committed_synthesis_data_is_read():
 
 def test_every_default_sweep_pair_has_an_area():
     import tomllib
-    from models import rank
+    from lowbit.models import rank
     config = tomllib.loads((area.SYNTH_PATH.parents[2] / "sweeps" / "configs"
                             / "default.toml").read_text())
     axes = config["axes"]

@@ -3,10 +3,10 @@ import math
 import numpy as np
 import pytest
 
-from hwsim import pe as hwpe
-from hwsim import quant
+from lowbit.hwsim import pe as hwpe
+from lowbit.hwsim import quant
 
-from models.cost import cycles
+from lowbit.models.cost import cycles
 
 SEED = 20261123
 

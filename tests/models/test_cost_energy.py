@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from models.cost import energy
+from lowbit.models.cost import energy
 
 PJ = 1e-12
 

@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from models.cost import roofline
+from lowbit.models.cost import roofline
 
 # int4 weights of a 4096 x 4096 layer, group 128: codes + fp16 scales
 W4_BYTES = 4096 * 4096 // 2 + 4096 * 32 * 2        # 8650752

@@ -1,9 +1,9 @@
 import pytest
 
-from hwsim import quant
+from lowbit.hwsim import quant
 
-from models import workloads
-from models.cost import traffic
+from lowbit.models import workloads
+from lowbit.models.cost import traffic
 
 
 @pytest.mark.parametrize("scheme, K, N, expected", [

@@ -2,9 +2,9 @@ import json
 
 import pytest
 
-from hwsim import quant
+from lowbit.hwsim import quant
 
-from models.fidelity import cache
+from lowbit.models.fidelity import cache
 
 
 @pytest.fixture

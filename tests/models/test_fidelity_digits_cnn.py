@@ -1,9 +1,9 @@
 import torch
 
-from hwsim import quant
+from lowbit.hwsim import quant
 
-from models.fidelity import digits_cnn
-from models.fidelity.quantized import quantized_layers
+from lowbit.models.fidelity import digits_cnn
+from lowbit.models.fidelity.quantized import quantized_layers
 
 
 def test_training_is_deterministic():

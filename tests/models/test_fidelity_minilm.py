@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from hwsim import quant
+from lowbit.hwsim import quant
 
-from models.fidelity import minilm
-from models.fidelity.quantized import quantized_layers
+from lowbit.models.fidelity import minilm
+from lowbit.models.fidelity.quantized import quantized_layers
 
 
 def test_shipped_sentences():

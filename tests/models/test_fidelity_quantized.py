@@ -4,9 +4,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from hwsim import formats, quant
+from lowbit.hwsim import formats, quant
 
-from models.fidelity import quantized
+from lowbit.models.fidelity import quantized
 
 SEED = 1234
 

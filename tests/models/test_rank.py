@@ -3,8 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from models import rank
-from models.cost import energy
+from lowbit.models import rank
+from lowbit.models.cost import energy
 
 PJ = 1e-12
 
@@ -113,7 +113,7 @@ def test_memory_bits_by_hand():
 
 
 def test_cnn_workloads_use_the_digits_fidelity(seeded_cache):
-    from models import workloads
+    from lowbit.models import workloads
     seeded_cache("digits_cnn", "mxfp4", 0.96)
     row = rank.evaluate_point({"scheme": "mxfp4", "pe": "fp8_mac", "lanes": 8, "array": 2,
                                "workload": "resnet18"})
@@ -128,15 +128,15 @@ def test_cnn_workloads_use_the_digits_fidelity(seeded_cache):
                                                    rel=1e-12)
     assert row["bits_per_weight"] > 4.25
     # per MAC a multiply + an fp32 add; per MX block of 32 the 8 lane sums are reduced with
-    # 7 more fp32 adds (models.cost.cycles: fp8_mac as independent lanes)
+    # 7 more fp32 adds (lowbit.models.cost.cycles: fp8_mac as independent lanes)
     blocks = sum(g.count * g.M * g.N * math.ceil(g.K / 32) for g in workloads.get("resnet18"))
     assert row["energy_mac_j"] == pytest.approx(
         row["macs"] * (energy.fp_mult(4) + 0.9 * PJ) + blocks * 7 * 0.9 * PJ)
 
 
 def test_group_size_override(seeded_cache):
-    from hwsim import quant
-    from models.fidelity import cache
+    from lowbit.hwsim import quant
+    from lowbit.models.fidelity import cache
     scheme = rank.scheme_for("int4-g128", 64)
     cache._store(cache.default_path(), cache.key("minilm", scheme),
                  {"fingerprint": cache.fingerprint("minilm"), "result": {"mean_cosine": 0.93}})

@@ -1,7 +1,7 @@
 import pytest
 
-from models import workloads
-from models.workloads import Gemm
+from lowbit.models import workloads
+from lowbit.models.workloads import Gemm
 
 
 def test_names():

@@ -4,7 +4,7 @@ A test module that sets ``DESIGN = "<registry name>"`` and asks for the ``verdic
 is run once per registered config of that design. All simulations of the collected tests
 start together on LOWBIT_RTL_WORKERS threads (default 2: each simulation is a subprocess),
 so the suite uses both cores of a CI machine; each test then waits for its own verdict.
-Sample counts and seeds: LOWBIT_RTL_VECTORS, LOWBIT_RTL_SEED (see rtl.verify.runner).
+Sample counts and seeds: LOWBIT_RTL_VECTORS, LOWBIT_RTL_SEED (see lowbit.rtl.verify.runner).
 """
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import os
 
 import pytest
 
-from rtl import registry
-from rtl.verify.runner import verify_many
+from lowbit.rtl import registry
+from lowbit.rtl.verify.runner import verify_many
 
 
 def pytest_configure(config):
@@ -54,7 +54,7 @@ def all_verdicts(request, rtl_build_root):
 
 @pytest.fixture
 def verdict(design_config, all_verdicts):
-    """The rtl.verify.runner.Result of this test's design config."""
+    """The lowbit.rtl.verify.runner.Result of this test's design config."""
     name, config = design_config
     return all_verdicts[(name, registry.config_label(config))].result()
 
@@ -62,5 +62,5 @@ def verdict(design_config, all_verdicts):
 @pytest.fixture
 def random_vectors():
     """The random-vector count the runner used (LOWBIT_RTL_VECTORS)."""
-    from rtl.verify.runner import DEFAULT_VECTORS, env_int
+    from lowbit.rtl.verify.runner import DEFAULT_VECTORS, env_int
     return env_int("LOWBIT_RTL_VECTORS", DEFAULT_VECTORS)

@@ -1,5 +1,5 @@
 """``lowbit rtl export``: writes the design's Verilog; bad input exits 2 naming the problem."""
-from sweeps import cli
+from lowbit.sweeps import cli
 
 
 def test_export_writes_the_verilog(tmp_path, capsys):

@@ -2,7 +2,7 @@
 import json
 import re
 
-from sweeps import cli
+from lowbit.sweeps import cli
 
 
 def test_unknown_design_exits_2(capsys, tmp_path):

@@ -3,10 +3,10 @@ a config that cannot be verified gets a failed row and exit 1; long labels keep 
 aligned; bad input exits 2."""
 import dataclasses
 
-from rtl import registry
-from rtl.units.int_mac import IntMacConfig
-from rtl.verify import runner
-from sweeps import cli
+from lowbit.rtl import registry
+from lowbit.rtl.units.int_mac import IntMacConfig
+from lowbit.rtl.verify import runner
+from lowbit.sweeps import cli
 
 
 def test_verify_prints_the_summary_table(capsys, tmp_path):

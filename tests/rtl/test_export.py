@@ -1,7 +1,7 @@
 """Verilog export is deterministic and names the design and config."""
-from hwsim.pe.configs import LutPEConfig
-from rtl import registry
-from rtl.export import verilog_text, write_verilog
+from lowbit.hwsim.pe.configs import LutPEConfig
+from lowbit.rtl import registry
+from lowbit.rtl.export import verilog_text, write_verilog
 
 
 def test_same_design_and_config_give_the_same_bytes():
@@ -30,7 +30,7 @@ def test_export_is_the_same_in_a_fresh_interpreter(tmp_path):
     import sys
 
     config = registry.get("fp8_mac").configs[2]
-    code = ("import sys; from rtl import registry; from rtl.export import write_verilog; "
+    code = ("import sys; from lowbit.rtl import registry; from lowbit.rtl.export import write_verilog; "
             "write_verilog('fp8_mac', registry.get('fp8_mac').configs[2], sys.argv[1])")
     env = dict(os.environ, PYTHONHASHSEED="12345")
     subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True, env=env)

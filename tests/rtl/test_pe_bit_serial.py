@@ -1,4 +1,4 @@
-"""BitSerialPE vs hwsim.pe.BitSerialPE: random dot products (hwsim.pe.stimulus: random activations,
+"""BitSerialPE vs lowbit.hwsim.pe.BitSerialPE: random dot products (lowbit.hwsim.pe.stimulus: random activations,
 weights, runtime precision, lengths, offers and bubbles); every transfer cycle, output cycle and
 output value equal."""
 DESIGN = "bit_serial_pe"

@@ -1,13 +1,13 @@
-"""What every PE shares (rtl.pe.common): the protocol's ports sized from the config, and the
+"""What every PE shares (lowbit.rtl.pe.common): the protocol's ports sized from the config, and the
 refusal of a config of another class."""
 import pytest
 
-from hwsim.pe.configs import BitSerialPEConfig, IntMacPEConfig, LutPEConfig, ShiftAddPEConfig
-from rtl.pe.bit_serial import BitSerialPE
-from rtl.pe.common import pe_ports
-from rtl.pe.int_mac import IntMacPE
-from rtl.pe.lut import LutPE
-from rtl.pe.shift_add import ShiftAddPE
+from lowbit.hwsim.pe.configs import BitSerialPEConfig, IntMacPEConfig, LutPEConfig, ShiftAddPEConfig
+from lowbit.rtl.pe.bit_serial import BitSerialPE
+from lowbit.rtl.pe.common import pe_ports
+from lowbit.rtl.pe.int_mac import IntMacPE
+from lowbit.rtl.pe.lut import LutPE
+from lowbit.rtl.pe.shift_add import ShiftAddPE
 
 PES = [(IntMacPE, IntMacPEConfig), (ShiftAddPE, ShiftAddPEConfig),
        (BitSerialPE, BitSerialPEConfig), (LutPE, LutPEConfig)]

@@ -1,4 +1,4 @@
-"""IntMacPE vs hwsim.pe.IntMacPE: random dot products (hwsim.pe.stimulus: random activations,
+"""IntMacPE vs lowbit.hwsim.pe.IntMacPE: random dot products (lowbit.hwsim.pe.stimulus: random activations,
 weights, runtime precision, lengths, offers and bubbles); every transfer cycle, output cycle and
 output value equal."""
 DESIGN = "int_mac_pe"

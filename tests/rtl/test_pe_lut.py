@@ -1,4 +1,4 @@
-"""LutPE vs hwsim.pe.LutPE: random dot products (hwsim.pe.stimulus: random activations,
+"""LutPE vs lowbit.hwsim.pe.LutPE: random dot products (lowbit.hwsim.pe.stimulus: random activations,
 weights, runtime precision, lengths, offers and bubbles); every transfer cycle, output cycle and
 output value equal."""
 DESIGN = "lut_pe"

@@ -1,5 +1,5 @@
-"""ShiftAddPE vs hwsim.pe.ShiftAddPE: every log code x every int8 activation in every lane (one
-beat per dot product, back to back), then random dot products (hwsim.pe.stimulus); every
+"""ShiftAddPE vs lowbit.hwsim.pe.ShiftAddPE: every log code x every int8 activation in every lane (one
+beat per dot product, back to back), then random dot products (lowbit.hwsim.pe.stimulus); every
 transfer cycle, output cycle and output value equal."""
 DESIGN = "shift_add_pe"
 

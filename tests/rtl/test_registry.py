@@ -1,8 +1,8 @@
 """The design registry: names, lookup errors, command-line parameter parsing."""
 import pytest
 
-from hwsim.pe.configs import BitSerialPEConfig
-from rtl import registry
+from lowbit.hwsim.pe.configs import BitSerialPEConfig
+from lowbit.rtl import registry
 
 
 def test_every_design_has_at_least_three_configs():

@@ -4,8 +4,8 @@ import dataclasses
 
 import pytest
 
-from rtl import registry
-from rtl.synth import load, synthesize
+from lowbit.rtl import registry
+from lowbit.rtl.synth import load, synthesize
 
 # Fields whose growth must not make a design cheaper; weight formats count by their bits.
 _SIZE_FIELDS = ("lanes", "a_bits", "b_bits", "acc_bits", "n", "w_bits", "max_weight_bits",

@@ -1,6 +1,6 @@
 """The command tables: columns as wide as the longest design name and config label."""
-from rtl import registry
-from rtl.table import column_widths, table_row
+from lowbit.rtl import registry
+from lowbit.rtl.table import column_widths, table_row
 
 
 def test_columns_fit_the_longest_label_and_numbers_align():

@@ -1,10 +1,10 @@
-"""The FP8 layouts of rtl.units.floats are read from hwsim.formats: each parameter agrees with
+"""The FP8 layouts of lowbit.rtl.units.floats are read from lowbit.hwsim.formats: each parameter agrees with
 what the format encodes and decodes, and float32's with IEEE binary32 (numpy)."""
 import numpy as np
 import pytest
 
-from hwsim import formats
-from rtl.units.floats import FLOAT32, FP8_FORMATS, LAYOUTS
+from lowbit.hwsim import formats
+from lowbit.rtl.units.floats import FLOAT32, FP8_FORMATS, LAYOUTS
 
 
 @pytest.mark.parametrize("name", FP8_FORMATS)

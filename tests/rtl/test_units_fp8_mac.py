@@ -1,9 +1,9 @@
-"""Fp8Mac vs hwsim.units.fp8.fp8_mac: random dot products with corner codes, exact
+"""Fp8Mac vs lowbit.hwsim.units.fp8.fp8_mac: random dot products with corner codes, exact
 cancellations, clear-only cycles and idle cycles (en=0, random operands); the float32
 accumulator compared after every cycle."""
 import pytest
 
-from rtl.units.fp8_mac import Fp8Mac, Fp8MacConfig
+from lowbit.rtl.units.fp8_mac import Fp8Mac, Fp8MacConfig
 
 DESIGN = "fp8_mac"
 

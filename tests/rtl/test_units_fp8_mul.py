@@ -1,8 +1,8 @@
-"""Fp8Mul vs hwsim.units.fp8 (fp8_mul_exact, fp8_mul): all 65,536 operand pairs, both formats,
+"""Fp8Mul vs lowbit.hwsim.units.fp8 (fp8_mul_exact, fp8_mul): all 65,536 operand pairs, both formats,
 both overflow modes, both outputs, bit for bit."""
 import pytest
 
-from rtl.units.fp8_mul import Fp8Mul, Fp8MulConfig
+from lowbit.rtl.units.fp8_mul import Fp8Mul, Fp8MulConfig
 
 DESIGN = "fp8_mul"
 

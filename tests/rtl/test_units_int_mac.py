@@ -1,9 +1,9 @@
-"""IntMac vs hwsim.units.integer.int_mac: 4x4 configs exhaustively (every operand pair, 16
+"""IntMac vs lowbit.hwsim.units.integer.int_mac: 4x4 configs exhaustively (every operand pair, 16
 shuffled passes through the accumulator, wrap and saturate, signed and unsigned), the 8x8
 config with random vectors; the accumulator compared after every cycle."""
 import pytest
 
-from rtl.units.int_mac import IntMac, IntMacConfig
+from lowbit.rtl.units.int_mac import IntMac, IntMacConfig
 
 DESIGN = "int_mac"
 
@@ -38,7 +38,7 @@ def test_config_rejects(kwargs, message):
 @pytest.mark.parametrize("overflow", ["wrap", "saturate"])
 @pytest.mark.parametrize("acc_bits", [1, 2, 63, 64, 65])
 def test_config_accepts_exactly_what_the_hwsim_oracle_accepts(acc_bits, overflow):
-    from hwsim.units.integer import int_mac
+    from lowbit.hwsim.units.integer import int_mac
     try:
         int_mac(0, 1, 1, a_bits=8, b_bits=8, acc_bits=acc_bits, overflow=overflow)
     except ValueError as oracle_refusal:

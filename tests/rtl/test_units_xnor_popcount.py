@@ -1,8 +1,8 @@
-"""XnorPopcount vs hwsim.units.binary.xnor_dot: n = 8 exhaustively (65,536 pairs), n = 64 and
+"""XnorPopcount vs lowbit.hwsim.units.binary.xnor_dot: n = 8 exhaustively (65,536 pairs), n = 64 and
 256 with corner and random vectors."""
 import pytest
 
-from rtl.units.xnor_popcount import XnorPopcount, XnorPopcountConfig
+from lowbit.rtl.units.xnor_popcount import XnorPopcount, XnorPopcountConfig
 
 DESIGN = "xnor_popcount"
 

@@ -5,18 +5,18 @@ import copy
 
 import pytest
 
-from hwsim.pe.configs import BitSerialPEConfig
-from rtl.units.fp8_mac import Fp8MacConfig
-from rtl.units.fp8_mul import Fp8MulConfig
-from rtl.units.int_mac import IntMacConfig
-from rtl.units.xnor_popcount import XnorPopcountConfig
-from rtl.verify.benches import make_bench
+from lowbit.hwsim.pe.configs import BitSerialPEConfig
+from lowbit.rtl.units.fp8_mac import Fp8MacConfig
+from lowbit.rtl.units.fp8_mul import Fp8MulConfig
+from lowbit.rtl.units.int_mac import IntMacConfig
+from lowbit.rtl.units.xnor_popcount import XnorPopcountConfig
+from lowbit.rtl.verify.benches import make_bench
 
 
 def test_unit_bench_flags_exactly_the_corrupted_vector():
     bench = make_bench("fp8_mul", Fp8MulConfig(), seed=1, vectors=1, limit=300)
     pairs = bench.job["vectors"]
-    from hwsim.units.fp8 import fp8_mul, fp8_mul_exact
+    from lowbit.hwsim.units.fp8 import fp8_mul, fp8_mul_exact
     observed = [[int(fp8_mul_exact(a, b, "float8_e4m3fn", "float8_e4m3fn")),
                  int(fp8_mul(a, b, "float8_e4m3fn", False))] for a, b in pairs]
     assert bench.compare({"outputs": observed}).mismatches == 0
@@ -45,8 +45,8 @@ def test_pe_bench_flags_a_late_output_and_a_late_transfer():
 
 
 def _int_mac_register(cycles, config):
-    """The IntMac port semantics cycle by cycle, straight from hwsim.units.integer.int_mac."""
-    from hwsim.units.integer import decode_int_codes, int_mac
+    """The IntMac port semantics cycle by cycle, straight from lowbit.hwsim.units.integer.int_mac."""
+    from lowbit.hwsim.units.integer import decode_int_codes, int_mac
     acc, observed = 0, []
     for a, b, en, clear in cycles:
         if en:
@@ -61,9 +61,9 @@ def _int_mac_register(cycles, config):
 
 
 def _fp8_mac_register(cycles, config):
-    """The Fp8Mac port semantics cycle by cycle, straight from hwsim.units.fp8.fp8_mac."""
+    """The Fp8Mac port semantics cycle by cycle, straight from lowbit.hwsim.units.fp8.fp8_mac."""
     import numpy as np
-    from hwsim.units.fp8 import fp8_mac
+    from lowbit.hwsim.units.fp8 import fp8_mac
     acc, observed = 0, []
     for a, b, en, clear in cycles:
         if en:

@@ -2,8 +2,8 @@
 test_pe_* files): the rerun hint reproduces the run; a repeated job runs once."""
 import threading
 
-from rtl import registry
-from rtl.verify import runner
+from lowbit.rtl import registry
+from lowbit.rtl.verify import runner
 
 
 def test_the_rerun_hint_carries_the_seed_and_the_vector_count(monkeypatch):

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).parent
-REPO = HERE.parent.parent
 # 5 schemes x 4 PEs x 2 lanes x 2 workloads = 80 points: 20 dropped by applies(), 8 that the
 # double declares not applicable (bit_serial at 64 lanes), 52 evaluated.
 DOUBLE_CONFIG = """
@@ -32,7 +31,7 @@ def double_env(monkeypatch):
     """sweep_double importable in this process and in every child (spawned pools, Dask
     workers and subprocesses inherit PYTHONPATH)."""
     monkeypatch.syspath_prepend(str(HERE))
-    path = os.pathsep.join(filter(None, [str(HERE), str(REPO), os.environ.get("PYTHONPATH")]))
+    path = os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))
     monkeypatch.setenv("PYTHONPATH", path)
     return HERE
 
@@ -47,11 +46,11 @@ def double_config(tmp_path, double_env):
 
 @pytest.fixture
 def cli(double_env):
-    """Run `python -m sweeps.cli ARGS` in a subprocess: cli(*args, cwd=DIR, env_extra={})."""
+    """Run `python -m lowbit.sweeps.cli ARGS` in a subprocess: cli(*args, cwd=DIR, env_extra={})."""
     import subprocess
 
     def run(*args, cwd, env_extra=None):
         env = dict(os.environ, **(env_extra or {}))
-        return subprocess.run([sys.executable, "-m", "sweeps.cli", *args], cwd=cwd, env=env,
+        return subprocess.run([sys.executable, "-m", "lowbit.sweeps.cli", *args], cwd=cwd, env=env,
                               capture_output=True, text=True, timeout=180)
     return run

@@ -1,6 +1,6 @@
-"""A small deterministic evaluator module: the test double of models.rank for the sweep runner.
+"""A small deterministic evaluator module: the test double of lowbit.models.rank for the sweep runner.
 
-It follows the evaluator-module protocol of sweeps.config (evaluate_point, applies,
+It follows the evaluator-module protocol of lowbit.sweeps.config (evaluate_point, applies,
 NotApplicable, pareto_front, vocabulary) with closed-form metrics, so the runner, store, report
 and CLI can be tested in seconds and their outputs predicted exactly. It is not the real cost
 model and no result of the real sweep comes from it.
@@ -17,7 +17,7 @@ import time
 SCHEMES = ("int8", "int4-pc", "int4-g128", "int2-g64", "fp8-e4m3", "fp8-e5m2", "mxfp8",
            "mxfp6", "mxfp4", "log2_4", "binary", "ternary")
 PES = ("int_mac", "lut", "shift_add", "bit_serial", "fp8_mac")
-# real workload names (models.workloads), so built-in configs run on the double too
+# real workload names (lowbit.models.workloads), so built-in configs run on the double too
 WORKLOADS = ("minilm-l6", "resnet18", "llama2-7b")
 # bits per weight including scales, and a made-up fidelity per scheme
 _BITS = {"int8": 8, "int4-pc": 4, "int4-g128": 4.125, "int2-g64": 2.25, "fp8-e4m3": 8,

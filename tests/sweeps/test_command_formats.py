@@ -1,12 +1,12 @@
-"""`lowbit formats` through the real dispatcher: sweeps.cli.main([...]) with captured output."""
+"""`lowbit formats` through the real dispatcher: lowbit.sweeps.cli.main([...]) with captured output."""
 import math
 
 import numpy as np
 import pytest
 
-from hwsim import formats
-from sweeps.cli import main
-from sweeps.commands.formats import SUMMARY_FIELDS
+from lowbit.hwsim import formats
+from lowbit.sweeps.cli import main
+from lowbit.sweeps.commands.formats import SUMMARY_FIELDS
 
 
 def run_cli(capsys, *argv):

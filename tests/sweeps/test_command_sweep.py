@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from sweeps.config import CONFIG_DIR
-from sweeps.store import read
+from lowbit.sweeps.config import CONFIG_DIR
+from lowbit.sweeps.store import read
 
 N_POINTS = 60  # the double config: 5 schemes x 4 PEs x 2 lanes x 2 workloads, 8 dropped + 8 n/a
 N_ROWS = 52
@@ -44,7 +44,7 @@ def test_tiny_config_end_to_end(cli, double_env, tmp_path):
     """The built-in tiny.toml, its evaluator swapped for the double."""
     text = (CONFIG_DIR / "tiny.toml").read_text()
     (tmp_path / "tiny.toml").write_text(
-        text.replace('"models.rank:evaluate_point"', '"sweep_double:evaluate_point"'))
+        text.replace('"lowbit.models.rank:evaluate_point"', '"sweep_double:evaluate_point"'))
     result = cli("sweep", "--config", "tiny.toml", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     out = tmp_path / "results" / "tiny"  # the default results directory
@@ -61,8 +61,8 @@ def test_tiny_config_end_to_end(cli, double_env, tmp_path):
 
 
 def test_builtin_tiny_config_with_the_real_evaluator(cli, tmp_path, monkeypatch):
-    """The shipped tiny.toml through models.rank, real fidelity included (a fresh cache)."""
-    from models import rank
+    """The shipped tiny.toml through lowbit.models.rank, real fidelity included (a fresh cache)."""
+    from lowbit.models import rank
     monkeypatch.setenv("LOWBIT_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     result = cli("sweep", "--config", "tiny", "--out", "out", cwd=tmp_path)
@@ -134,7 +134,7 @@ def test_limit_then_fresh(cli, double_config, tmp_path):
 def slow_sweep(double_config, out, tmp_path) -> subprocess.Popen:
     """A sweep whose points take 0.15 s each, in its own process group (like a shell job)."""
     env = dict(os.environ, SWEEP_DOUBLE_SLEEP="0.15")
-    return subprocess.Popen([sys.executable, "-m", "sweeps.cli", "sweep", "--config",
+    return subprocess.Popen([sys.executable, "-m", "lowbit.sweeps.cli", "sweep", "--config",
                              str(double_config), "--out", str(out)], cwd=tmp_path, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)

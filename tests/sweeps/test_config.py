@@ -1,9 +1,9 @@
-"""sweeps.config: loading, and validation errors naming the key, the value and what is allowed."""
+"""lowbit.sweeps.config: loading, and validation errors naming the key, the value and what is allowed."""
 from __future__ import annotations
 
 import pytest
 
-from sweeps import config
+from lowbit.sweeps import config
 
 GOOD = """
 name = "t"
@@ -153,7 +153,7 @@ def test_evaluator_module_must_define_pareto_front(write, monkeypatch):
         config.load(str(write(GOOD)))
 
 
-# The project's own evaluator (models.rank): names and limits come from models, not copies.
+# The project's own evaluator (lowbit.models.rank): names and limits come from models, not copies.
 REAL = GOOD.replace('evaluator = "sweep_double:evaluate_point"\n', "").replace(
     '["minilm-l6"]', '["resnet18"]')
 
@@ -215,8 +215,8 @@ def test_an_evaluator_may_state_its_own_lane_limits(write, monkeypatch):
 
 
 def test_pe_kinds_are_the_cost_models():
-    from models.cost.cycles import PE_KINDS
-    from models.fidelity.cache import MODELS
+    from lowbit.models.cost.cycles import PE_KINDS
+    from lowbit.models.fidelity.cache import MODELS
     names = config.vocabulary(config.DEFAULT_EVALUATOR)
     assert names["pes"] is PE_KINDS
     assert names["fidelity_metrics"] == tuple(metric for metric, _ in MODELS.values())

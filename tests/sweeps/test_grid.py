@@ -1,11 +1,11 @@
-"""sweeps.grid: the cartesian product in a fixed order, applies() filtering, stable keys."""
+"""lowbit.sweeps.grid: the cartesian product in a fixed order, applies() filtering, stable keys."""
 from __future__ import annotations
 
 import hashlib
 import itertools
 
-from sweeps import grid
-from sweeps.config import ReportSettings, SweepConfig
+from lowbit.sweeps import grid
+from lowbit.sweeps.config import ReportSettings, SweepConfig
 
 
 def make_config(**axes) -> SweepConfig:

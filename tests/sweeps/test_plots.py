@@ -1,12 +1,12 @@
-"""sweeps.plots: PNGs that open, and a GPU plot only when recorded GPU results exist."""
+"""lowbit.sweeps.plots: PNGs that open, and a GPU plot only when recorded GPU results exist."""
 from __future__ import annotations
 
 import csv
 import math
 
 
-from sweeps import plots
-from sweeps.config import ReportSettings
+from lowbit.sweeps import plots
+from lowbit.sweeps.config import ReportSettings
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -1,12 +1,12 @@
-"""sweeps.report: the table in grid order, and winners, margins and reasons on hand-made rows."""
+"""lowbit.sweeps.report: the table in grid order, and winners, margins and reasons on hand-made rows."""
 from __future__ import annotations
 
 import math
 
 import pytest
 
-from sweeps import grid, report
-from sweeps.config import ReportSettings, SweepConfig
+from lowbit.sweeps import grid, report
+from lowbit.sweeps.config import ReportSettings, SweepConfig
 
 
 def make_config(min_fidelity=0.99, baseline=("int8", "int_mac"), **extra_axes) -> SweepConfig:
@@ -145,7 +145,7 @@ PARTIAL_AREA = [
 
 
 def test_a_design_without_area_leaves_only_the_area_objective():
-    from models.rank import pareto_front
+    from lowbit.models.rank import pareto_front
     front, notes = report.pareto_rows(PARTIAL_AREA, pareto_front)
     assert front == [PARTIAL_AREA[1], PARTIAL_AREA[2]]
     assert notes == ["2 of 4 design(s) without area_m2, marked †, ranked on the other "
@@ -155,7 +155,7 @@ def test_a_design_without_area_leaves_only_the_area_objective():
 
 
 def test_partial_area_in_the_report_and_its_pareto_table(tmp_path):
-    from models.rank import pareto_front
+    from lowbit.models.rank import pareto_front
     text = report_text(tmp_path, PARTIAL_AREA, pareto_front)
     assert "area_m2 (min): 2 of 4 designs." in text
     table = text[text.index("| design |"):].splitlines()
@@ -165,7 +165,7 @@ def test_partial_area_in_the_report_and_its_pareto_table(tmp_path):
 
 
 def test_objectives_are_the_evaluators_not_a_copy():
-    from models import rank
+    from lowbit.models import rank
     assert report.OBJECTIVES is rank.PARETO_OBJECTIVES
 
 

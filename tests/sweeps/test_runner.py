@@ -1,4 +1,4 @@
-"""sweeps.runner: every point evaluated once and stored, on the local pool and on Dask alike."""
+"""lowbit.sweeps.runner: every point evaluated once and stored, on the local pool and on Dask alike."""
 from __future__ import annotations
 
 import io
@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from sweeps import config, grid, report, runner
-from sweeps.store import Store
+from lowbit.sweeps import config, grid, report, runner
+from lowbit.sweeps.store import Store
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def expected_records(sweep) -> dict:
 
 def table_bytes(sweep, store_path, tmp_path, name) -> bytes:
     import sweep_double
-    from sweeps.store import read
+    from lowbit.sweeps.store import read
     points, _ = grid.expand(sweep, sweep_double.applies)
     path = tmp_path / name
     report.write_table(report.table_rows(sweep, read(store_path), points), path)

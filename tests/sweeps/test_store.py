@@ -1,4 +1,4 @@
-"""sweeps.store: atomic checksummed records, torn tails, corrupt lines, the lock."""
+"""lowbit.sweeps.store: atomic checksummed records, torn tails, corrupt lines, the lock."""
 from __future__ import annotations
 
 import io
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from sweeps import store
+from lowbit.sweeps import store
 
 
 def record(i: int, status: str = "ok") -> dict:

@@ -1,6 +1,6 @@
 """Plain-Python reference for the log formats (used by the tests).
 
-Written independently of hwsim.formats.log: √2 is bracketed by a 300-bit rational interval
+Written independently of lowbit.hwsim.formats.log: √2 is bracketed by a 300-bit rational interval
 from math.isqrt, and every decision must come out the same at both ends of the interval.
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Plain-Python integer reference for the minifloat formats of ``hwsim.formats.floats``.
+"""Plain-Python integer reference for the minifloat formats of ``lowbit.hwsim.formats.floats``.
 
 Slow and independent of the fast path on purpose: it takes its layouts from its own table
 (below, from the OCP OFP8 rev 1.0 and OCP MX v1.0 specifications), decodes with integer
@@ -6,7 +6,7 @@ significands and ``math.ldexp``, and encodes with exact rational arithmetic on t
 value (``fractions.Fraction``): round half to even at the spacing of the value's binade, then
 look the rounded value up among the decoded codes. No numpy, no float tricks.
 
-Contract (the same as ``hwsim.formats.floats``; the tests hold both to it):
+Contract (the same as ``lowbit.hwsim.formats.floats``; the tests hold both to it):
   sign-magnitude formats: round to nearest, ties to even, with an unbounded exponent range
     above; then a result beyond max, or ±inf, overflows: to ±max if ``saturate`` (always for
     the formats without inf/NaN), else to NaN ("fn") or ±inf ("ieee"). NaN keeps its sign and
