@@ -105,37 +105,78 @@ def test_a_group_that_does_not_divide_k_ends_in_a_shorter_dot_product():
     assert cycles.gemm_cycles(1, 147, 1, 128, 64, 1, 1, lane_reduction=True) == (2 + 6) + (1 + 5) + 1
 
 
-def _simulated_gemm_cycles(model, M, K, N, lanes, array, w_bits, rng):
-    """Cycles until the last output of a GEMM dealt round-robin to ``array`` copies of a
-    hwsim PE model, by running every PE's beat stream (back to back)."""
-    dots = M * N
-    finish = 0
-    for p in range(array):
-        beats = []
-        for _ in range(len(range(p, dots, array))):
-            for b in range(math.ceil(K / lanes)):
-                beats.append(hwpe.Beat(act=rng.integers(-128, 128, lanes),
-                                       wgt=rng.integers(0, 1 << model.config.wgt_bits, lanes)
-                                       .astype(np.uint8),
-                                       last=b == math.ceil(K / lanes) - 1, w_bits=w_bits))
+def _dot_products(K, dot_len):
+    """The element ranges (start, stop) of one output row cut into scale groups of ``dot_len``,
+    by slicing the row (not by dot_segments): the last group is shorter when dot_len does not
+    divide K."""
+    return [(start, min(start + dot_len, K)) for start in range(0, K, dot_len)]
+
+
+def _beats(model, start, stop, lanes, w_bits, rng):
+    """One dot product over elements start..stop-1 as beats of ``lanes``; the lanes past stop
+    in the last beat carry zero activations (a short last beat)."""
+    beats = []
+    for first in range(start, stop, lanes):
+        used = min(lanes, stop - first)
+        act = np.zeros(lanes, dtype=np.int64)
+        act[:used] = rng.integers(-128, 128, used)
+        beats.append(hwpe.Beat(act=act, wgt=rng.integers(0, 1 << model.config.wgt_bits, lanes)
+                               .astype(np.uint8), last=first + lanes >= stop, w_bits=w_bits))
+    return beats
+
+
+def _simulated_gemm_cycles(model, M, K, N, dot_len, lanes, array, w_bits, rng):
+    """Cycles until the last output of a GEMM run on ``array`` copies of a hwsim PE model. Every
+    output's row is cut into groups of dot_len; the full-length dot products of all outputs are
+    dealt round-robin to the PEs first, then the short ones (the cost model's rounds of their
+    own), which are offered only once every PE has finished the full-length ones."""
+    groups = _dot_products(K, dot_len)
+    phases = [[(start, stop) for start, stop in groups if stop - start == dot_len],
+              [(start, stop) for start, stop in groups if stop - start < dot_len]]
+    streams = [[[] for _ in range(array)] for _ in phases]   # [phase][pe] -> beats
+    for phase, phase_groups in zip(streams, phases):
+        dots = [group for _ in range(M * N) for group in phase_groups]
+        for i, (start, stop) in enumerate(dots):
+            phase[i % array] += _beats(model, start, stop, lanes, w_bits, rng)
+    # the cycle the slowest PE can take a beat after its full-length dot products
+    barrier = 0
+    for beats in streams[0]:
         if beats:
-            finish = max(finish, model.run(beats).outputs[-1][0] + 1)
+            barrier = max(barrier, model.run(beats).accepts[-1] + model.occupancy(beats[-1]))
+    finish = 0
+    for full, short in zip(*streams):
+        if full or short:
+            trace = model.run(full + short, offers=[0] * len(full) + [barrier] * len(short))
+            finish = max(finish, trace.outputs[-1][0] + 1)
     return finish
 
 
+def test_dot_products_by_hand():
+    assert _dot_products(27, 27) == [(0, 27)]
+    assert _dot_products(27, 10) == [(0, 10), (10, 20), (20, 27)]
+    assert _dot_products(8, 16) == [(0, 8)]
+
+
+@pytest.mark.parametrize("K, dot_len", [
+    (24, 24),   # every beat full
+    (27, 27),   # a short last beat (27 is not a multiple of the lanes)
+    (27, 10),   # groups ending in a short beat, and a partial last group of 7
+    (27, 8),    # full-beat groups and a partial last group of 3
+])
 @pytest.mark.parametrize("pe, name, lanes, array", [
     ("bit_serial", "int4-pc", 4, 3), ("lut", "int2-g64", 8, 2), ("int_mac", "int8", 4, 5),
     ("shift_add", "log2_4", 4, 2),
 ])
-def test_gemm_cycles_equal_a_hwsim_pe_run(pe, name, lanes, array):
+def test_gemm_cycles_equal_a_hwsim_pe_run(pe, name, lanes, array, K, dot_len):
     rng = np.random.default_rng(SEED)
     mapping = cycles.map_scheme(pe, quant.preset(name))
     model = cycles.pe_model(mapping, lanes)
     w_bits = mapping.w_bits if model.config.runtime_w_bits else None
-    M, K, N = 2, 24, 5
-    expected = _simulated_gemm_cycles(model, M, K, N, lanes, array, w_bits, rng)
+    M, N = 2, 5
+    expected = _simulated_gemm_cycles(model, M, K, N, dot_len, lanes, array, w_bits, rng)
     occupancy = cycles.beat_occupancy(mapping, lanes)
-    assert cycles.gemm_cycles(M, K, N, K, lanes, array, occupancy) == expected, f"seed {SEED}"
+    assert cycles.gemm_cycles(M, K, N, dot_len, lanes, array, occupancy) == expected, \
+        f"seed {SEED}, K {K}, dot_len {dot_len}"
 
 
 def test_bad_pe():
