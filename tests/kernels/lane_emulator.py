@@ -18,11 +18,16 @@ Memory is modelled as flat arrays addressed exactly as the kernel computes its p
 outside an array, a vector access that is not naturally aligned (the wrappers guarantee 16-byte
 aligned bases), or an output element written zero times or more than once raises KernelFault.
 
+Each function below carries @mirrors(file, target, fingerprint) for the .cu text it follows; a
+test recomputes the fingerprints, so a kernel edit fails until the emulator is re-read against
+the new text and the pins are updated.
+
 Emulator function               mirrors (.cu file: function or statement)
   mma_f16_m16n8k16              common.cuh: mma_f16_m16n8k16
   mma_s8_m16n8k32               int_gemm.cu: mma_k_step (OP_INT8)
   mma_b1_and_popc_m16n8k256     int_gemm.cu: mma_k_step (OP_BINARY)
   wq_gemm, wq_block             wq_gemm.cu: wq_gemm_body (grid: weight_only.linear)
+  wq_kind                       wq_gemm.cu: the WQ_KERNELS(...) instantiations (name -> FMT)
   wq_warp                       wq_gemm.cu: wq_gemm_body's K loop
   wq_load_weights               wq_gemm.cu: the load_weights lambda
   wq_group_index                wq_gemm.cu: wq_gemm_body, the group index grp
@@ -65,6 +70,30 @@ STAGE_BYTES = 64              # BKB in int_gemm.cu: bytes of K per cp.async stag
 TILE_THREADS = 256            # THREADS in int_gemm.cu: mma_tile's block, 8 warps as 2 x 4
 BITPLANES_THREADS = 128       # int8_bitplanes' block (its __launch_bounds__, integer.py's launch)
 ROW_POPCOUNT_ROWS = 8         # row_popcount: one warp per row, 256 threads (integer.py's launch)
+
+
+@dataclass(frozen=True)
+class Pin:
+    """Emulator function ``emulator`` follows ``target`` of kernels/cuda/``file`` as it was when
+    its fingerprint (test_lane_emulation.fingerprint of the normalised text) was ``fingerprint``."""
+    emulator: str
+    file: str
+    target: str
+    fingerprint: str
+
+
+PINS: list[Pin] = []
+
+
+def mirrors(file: str, target: str, fingerprint: str):
+    """Records that the decorated function transcribes ``target`` of kernels/cuda/``file``: a
+    function's name, ``#define NAME`` for a macro, or ``NAME(...)`` for its invocation lines.
+    test_lane_emulation.py fails when that text no longer has this fingerprint. Returns the
+    function itself, so tests may still monkeypatch it."""
+    def record(function):
+        PINS.append(Pin(function.__name__, file, target, fingerprint))
+        return function
+    return record
 
 
 class KernelFault(AssertionError):
@@ -176,18 +205,21 @@ def join_halves(pairs: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(pairs, dtype=np.float16).view("<u4")[..., 0]
 
 
+@mirrors("common.cuh", "mma_f16_m16n8k16", "2f25a35560c2572a")
 def mma_f16_m16n8k16(acc, a, b) -> None:
     """a uint32 [32, 4], b [32, 2] f16x2 registers; float64 products and sums (exact for the
     tests' data), where the tensor core keeps fp32-width sums of its own rounding."""
     mma_sync(acc, halves(a).reshape(WARP, 8).astype(np.float64), halves(b).reshape(WARP, 4).astype(np.float64), 2)
 
 
+@mirrors("int_gemm.cu", "mma_k_step", "34f6f9f8de547771")
 def mma_s8_m16n8k32(acc, a, b) -> None:
     """a uint32 [32, 4], b [32, 2], four s8 per register, lowest byte first; int64 sums."""
     mma_sync(acc, np.ascontiguousarray(a, "<u4").view(np.int8).astype(np.int64),
              np.ascontiguousarray(b, "<u4").view(np.int8).astype(np.int64), 4)
 
 
+@mirrors("int_gemm.cu", "mma_k_step", "34f6f9f8de547771")
 def mma_b1_and_popc_m16n8k256(acc, a, b) -> None:
     """a uint32 [32, 4], b [32, 2], 32 .b1 per register taken lowest bit first (the order does not
     change an AND-popcount as long as A and B share it); AND of bits is their product."""
@@ -228,6 +260,7 @@ class WqLaunch:
         return (self.vecs + 3) // 4
 
 
+@mirrors("wq_gemm.cu", "WQ_KERNELS(...)", "688cbd58b5d99b4f")
 def wq_kind(fmt: str) -> str:
     """The kernel's FMT of a weight format (the WQ_KERNELS table at the end of wq_gemm.cu)."""
     if fmt == "binary":
@@ -237,6 +270,9 @@ def wq_kind(fmt: str) -> str:
     return "uint" if FORMATS[fmt][1] else "int"
 
 
+@mirrors("wq_gemm.cu", "wq_gemm_body", "599188b78de1fc6a")
+@mirrors("wq_gemm.cu", "#define WQ_KERNEL", "80ab2dee205ac4ad")
+@mirrors("wq_gemm.cu", "#define WQ_KERNELS", "9da9eb990c6a2710")
 def wq_gemm(x: np.ndarray, w) -> np.ndarray:
     """float64 [M, N] sums of x @ dequant(w)^T as the wq_gemm_<fmt>_mt<MT> launch of
     weight_only.linear forms them, before the block's fp32 sum and the fp16 rounding."""
@@ -259,6 +295,7 @@ def wq_gemm(x: np.ndarray, w) -> np.ndarray:
     return out.result((m, w.n))
 
 
+@mirrors("wq_gemm.cu", "wq_gemm_body", "599188b78de1fc6a")
 def wq_block(p: WqLaunch, bx: int, by: int, out: DeviceOutput) -> None:
     """The block's KW warps, their partial[KW][MT*16][NT*8], and the strided sum-and-store loop."""
     g, t = GROUP_ID, THREAD_IN_GROUP
@@ -276,6 +313,7 @@ def wq_block(p: WqLaunch, bx: int, by: int, out: DeviceOutput) -> None:
     out.store(m * p.N + n, partial[:, row, col].sum(axis=0), (m < p.M) & (n < p.N))
 
 
+@mirrors("wq_gemm.cu", "wq_gemm_body", "599188b78de1fc6a")
 def wq_warp(p: WqLaunch, n0: int, m0: int, warp: int) -> np.ndarray:
     """acc [MT, NT, 32, 4] of one warp: interleaved K chunks, the next chunk's weights loaded
     before this chunk's math."""
@@ -304,6 +342,7 @@ def wq_warp(p: WqLaunch, n0: int, m0: int, warp: int) -> np.ndarray:
     return acc
 
 
+@mirrors("wq_gemm.cu", "wq_gemm_body", "599188b78de1fc6a")
 def wq_load_weights(p: WqLaunch, n0: int, chunk: int) -> np.ndarray:
     """uint32 [NT, 32, 4]: lane (g, t) loads vector chunk*4 + t of weight row n0 + j*8 + g."""
     v = chunk * 4 + THREAD_IN_GROUP
@@ -311,10 +350,12 @@ def wq_load_weights(p: WqLaunch, n0: int, chunk: int) -> np.ndarray:
     return load(p.W, (n * p.vecs + v) * 4, (chunk < p.chunks) & (v < p.vecs) & (n < p.N), 4)
 
 
+@mirrors("wq_gemm.cu", "wq_gemm_body", "599188b78de1fc6a")
 def wq_group_index(kb, s: int, g_shift: int, G: int):
     return (kb >> g_shift) + ((4 * s) >> g_shift) if g_shift < 7 else kb // G
 
 
+@mirrors("wq_gemm.cu", "load_group_params", "1456fdd08e6b306e")
 def wq_load_group_params(p: WqLaunch, valid, idx):
     """(bias2 [classes][32], scale2 [32]); invalid lanes get a zero scale and the z = 0 bias, so
     their padding weights are exactly zero."""
@@ -329,6 +370,7 @@ def wq_load_group_params(p: WqLaunch, valid, idx):
     return bias2, scale2
 
 
+@mirrors("wq_gemm.cu", "wq_gemm_body", "599188b78de1fc6a")
 def wq_load_x(p: WqLaunch, row0: int, k, kvalid):
     """The uint2 loads x0 (row row0 + g) and x1 (row + 8) of elements k..k+3, as [32, 2] u32."""
     r0 = row0 + GROUP_ID
@@ -337,11 +379,13 @@ def wq_load_x(p: WqLaunch, row0: int, k, kvalid):
     return (x0[:, 0::2] | (x0[:, 1::2] << U32(16))), (x1[:, 0::2] | (x1[:, 1::2] << U32(16)))
 
 
+@mirrors("wq_gemm.cu", "wq_gemm_body", "599188b78de1fc6a")
 def wq_a_fragment(x0, x1) -> np.ndarray:
     """a[0..3] = x0.x, x1.x, x0.y, x1.y."""
     return np.stack([x0[:, 0], x1[:, 0], x0[:, 1], x1[:, 1]], axis=1)
 
 
+@mirrors("wq_gemm.cu", "wq_gemm_body", "599188b78de1fc6a")
 def wq_pair_positions(pos: int, bits: int):
     """Bit positions of the weight pairs b0 and b1 of one mma step."""
     return pos, pos + 2 * bits
@@ -350,14 +394,17 @@ def wq_pair_positions(pos: int, bits: int):
 # numpy evaluates float16 arithmetic in float32 and rounds the result to float16. A product of two
 # fp16 values is exact in float32 (22 bits) and the kernel's differences are exact (one binade),
 # so each result is one round to nearest even, as sub.rn / mul.rn.f16x2 (subnormals kept, no ftz).
+@mirrors("common.cuh", "hsub2", "1ac3349a54c016ed")
 def hsub2(a, b):
     return join_halves(halves(a) - halves(b))
 
 
+@mirrors("common.cuh", "hmul2", "81df134d622d05b3")
 def hmul2(a, b):
     return join_halves(halves(a) * halves(b))
 
 
+@mirrors("wq_gemm.cu", "dequant_pair", "739a65d723891a97")
 def dequant_pair(p: WqLaunch, word, pos: int, bias2, scale2):
     """fp16x2 weights of the two elements at bits [pos, pos + 2*BITS) of each lane's word."""
     if p.kind in ("int", "uint"):
@@ -372,6 +419,7 @@ def dequant_pair(p: WqLaunch, word, pos: int, bias2, scale2):
 
 
 # -- int_gemm.cu: the shared mma tile -----------------------------------------------------------
+@mirrors("int_gemm.cu", "mma_tile", "54d9c3590e1e881b")
 def mma_tile(a_mem, b_mem, rows_a: int, rows_b: int, row_bytes: int, op: str, bx: int, by: int):
     """[(acc [4, 4, 32, 4], a0, b0)] of the block's 8 warps; a_mem, b_mem: flat uint8 rows.
     The two cp.async stages are kept, each load finishing at once (wait_group and the barriers
@@ -393,6 +441,8 @@ def mma_tile(a_mem, b_mem, rows_a: int, rows_b: int, row_bytes: int, op: str, bx
     return [(acc[w], block_a + (w >> 2) * 64, block_b + (w & 3) * 32) for w in range(TILE_THREADS // WARP)]
 
 
+@mirrors("int_gemm.cu", "mma_tile", "54d9c3590e1e881b")
+@mirrors("int_gemm.cu", "cp_async16", "60d186731cab8b65")
 def load_stage(stage, memory, block_row: int, rows: int, row_bytes: int, kt: int) -> None:
     """cp.async of 16-byte chunks c (all of them: c = tid; c += THREADS): row c >> 2, K byte
     kt*BKB + (c & 3)*16; rows past the end and K past row_bytes are zero-filled."""
@@ -403,6 +453,7 @@ def load_stage(stage, memory, block_row: int, rows: int, row_bytes: int, kt: int
     stage.reshape(TILE, STAGE_BYTES // 16, 16)[row, c & 3] = chunk
 
 
+@mirrors("int_gemm.cu", "mma_tile", "54d9c3590e1e881b")
 def mma_tile_warp(acc, stage_a, stage_b, warp: int, op: str) -> None:
     """One warp's fragments (ld.shared.v4 of 16 bytes at column 16t) and its 2 x 4 x 4 mma."""
     g, t = GROUP_ID[:, None], THREAD_IN_GROUP[:, None]
@@ -421,11 +472,13 @@ def mma_tile_warp(acc, stage_a, stage_b, warp: int, op: str) -> None:
                 mma(acc[i, j], a, b[j][:, 2 * step:2 * step + 2])
 
 
+@mirrors("int_gemm.cu", "mma_tile", "54d9c3590e1e881b")
 def mma_tile_a_fragment(a_lo, a_hi, step: int) -> np.ndarray:
     """a = {lo.w[2s], hi.w[2s], lo.w[2s+1], hi.w[2s+1]}."""
     return np.stack([a_lo[:, 2 * step], a_hi[:, 2 * step], a_lo[:, 2 * step + 1], a_hi[:, 2 * step + 1]], axis=1)
 
 
+@mirrors("int_gemm.cu", "store_tile", "671568992d50eabc")
 def store_tile(out: DeviceOutput, acc, a0: int, b0: int, M: int, N: int, value) -> None:
     """C[m*N + n] = value(m, n, sum, mask) for accumulator r of tile (i, j) at row
     a0 + i*16 + g + 8*(r/2), column b0 + j*8 + 2t + r%2, inside [0, M) x [0, N)."""
@@ -437,6 +490,7 @@ def store_tile(out: DeviceOutput, acc, a0: int, b0: int, M: int, N: int, value) 
     out.store(m * N + n, value(m, n, acc, mask), mask)
 
 
+@mirrors("int_gemm.cu", "int8_gemm", "964ae54a245398f5")
 def int8_gemm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """int64 [M, N] as the int8_gemm launch of integer.int8_gemm computes it."""
     (M, K), N = a.shape, b.shape[0]
@@ -449,6 +503,7 @@ def int8_gemm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out.result((M, N))
 
 
+@mirrors("int_gemm.cu", "row_popcount", "b4b66e925155b594")
 def row_popcount(bits: np.ndarray, K: int) -> np.ndarray:
     """int64 [rows]: one warp per row, lanes striding over its K/32 words, a butterfly sum."""
     rows, words = bits.shape[0], K // 32
@@ -464,6 +519,7 @@ def row_popcount(bits: np.ndarray, K: int) -> np.ndarray:
     return out.result((rows,))
 
 
+@mirrors("int_gemm.cu", "a1w1_gemm_mma", "5d3a9c90fdecdce3")
 def a1w1_gemm_mma(a: np.ndarray, b: np.ndarray, K: int) -> np.ndarray:
     """int64 [M, N]: K - 2 pop_a[m] - 2 pop_b[n] + 4 AND-popc, b1 mma tiles."""
     M, N = a.shape[0], b.shape[0]
@@ -480,6 +536,7 @@ def a1w1_gemm_mma(a: np.ndarray, b: np.ndarray, K: int) -> np.ndarray:
     return out.result((M, N))
 
 
+@mirrors("int_gemm.cu", "a1w1_gemm_popc", "fbcc4c8e31322c71")
 def a1w1_gemm_popc(a: np.ndarray, b: np.ndarray, K: int) -> np.ndarray:
     """int64 [M, N] = K - 2 popc(a XOR b): a warp per weight row n, MB activation rows, lanes
     striding over the 16-byte vectors, a butterfly sum per row."""
@@ -509,6 +566,7 @@ def a1w1_gemm_popc(a: np.ndarray, b: np.ndarray, K: int) -> np.ndarray:
 
 
 # -- int_gemm.cu: bit-serial GEMM ---------------------------------------------------------------
+@mirrors("int_gemm.cu", "int8_bitplanes", "6baf9436b14d5fb4")
 def int8_bitplanes(x: np.ndarray):
     """(planes uint32 [M*8*K/32], xsum int64 [M]): one thread per (m, 32-element word), two
     uint4 loads, bit q of byte i into plane q bit i; row sums by warp butterfly and atomicAdd."""
@@ -537,6 +595,8 @@ def int8_bitplanes(x: np.ndarray):
     return planes.result((M * ACT_PLANES * words,)), xsum
 
 
+@mirrors("int_gemm.cu", "bitplane_gemm_body", "f84fde3ddef88aa3")
+@mirrors("int_gemm.cu", "#define BITPLANE_KERNEL", "917f8377ada94dc8")
 def bitplane_gemm(x: np.ndarray, planes: np.ndarray, P: int) -> np.ndarray:
     """int64 [M, N] = x @ w^T over 8 activation planes and P weight planes (b1 mma tiles)."""
     M, K = x.shape
@@ -552,6 +612,7 @@ def bitplane_gemm(x: np.ndarray, planes: np.ndarray, P: int) -> np.ndarray:
     return out.result((M, N))
 
 
+@mirrors("int_gemm.cu", "bitplane_gemm_body", "f84fde3ddef88aa3")
 def bitplane_epilogue(out, acc, a0: int, b0: int, P: int, xsum, M: int, N: int) -> None:
     """Weight each count by c_q c_p, sum over q (xor 4, 8, 16) and over the P planes of a weight
     row, and store from the lanes with g == 0."""
@@ -580,12 +641,15 @@ def bitplane_epilogue(out, acc, a0: int, b0: int, P: int, xsum, M: int, N: int) 
                     out.store(m * N + n, s, mask)
 
 
+@mirrors("int_gemm.cu", "bitplane_gemm_body", "f84fde3ddef88aa3")
 def bitplane_plane_pair_sum(s, P: int):
     """For P = 4 add the quad neighbour's two planes: s += __shfl_xor_sync(.., s, 1)."""
     return s + shfl_xor(s, 1) if P == 4 else s
 
 
 # -- lut_gemm.cu ----------------------------------------------------------------------------------
+@mirrors("lut_gemm.cu", "lut_gemm_body", "dc5d0be469f877cb")
+@mirrors("lut_gemm.cu", "#define LUT_KERNEL", "9b71d942bca786af")
 def lut_gemm(x: np.ndarray, planes: np.ndarray, P: int) -> np.ndarray:
     """int64 [M, N] as the lut_gemm_p<P>_lm<LM> launch of integer.lut_gemm computes it."""
     M, K = x.shape
@@ -621,6 +685,7 @@ def lut_gemm(x: np.ndarray, planes: np.ndarray, P: int) -> np.ndarray:
     return out.result((M, N))
 
 
+@mirrors("lut_gemm.cu", "lut_gemm_body", "dc5d0be469f877cb")
 def lut_build_table(x_mem, M: int, K: int, m0: int, k0: int, LM: int, P: int) -> np.ndarray:
     """int16 table [LM][GROUPS][16]: thread (bm, j) loads 4 activations with one u32 load and
     writes its 16 entries as two uint4 of packed shorts."""

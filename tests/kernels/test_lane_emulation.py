@@ -18,12 +18,14 @@ The limit, honestly: this is a transcription of the CUDA text, checked against r
 checks the design (which lane holds which element, group, row and fragment register; tails, zero
 fill, bounds, alignment, one write per output) but not the compiled binary, not timing or races
 between threads, and not the tensor cores' own fp32 accumulation (sums here are exact). An edit
-to a .cu file must be mirrored in lane_emulator.py by hand, or these tests keep checking the old
-design. The GPU tests (test_weight_only.py, test_integer.py) check the binary, where a GPU exists.
+to a .cu file must be mirrored in lane_emulator.py by hand; each emulator function is pinned to a
+fingerprint of the .cu text it follows (@mirrors), so such an edit fails here until it is. The GPU tests (test_weight_only.py, test_integer.py) check the binary, where a GPU exists.
 """
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import re
 import sys
 from pathlib import Path
 
@@ -33,6 +35,7 @@ import pytest
 from lowbit.hwsim.quant import pack
 from lowbit.hwsim.units.integer import decode_int_codes
 from lowbit.kernels import reference
+from lowbit.kernels._device import CUDA_DIR
 from lowbit.kernels.integer import BITPLANE_FORMATS, bitplane_weights
 from lowbit.kernels.weight_only import FORMATS, FP16_REL_TOL, weight_only_linear
 
@@ -253,3 +256,144 @@ def test_emulator_memory_checks_fault():
     out.store(np.array([0, 1, 1]), np.array([5, 6, 7]), np.array([True, True, True]))
     with pytest.raises(emulator.KernelFault, match="2 output elements never written, 1 written more than once"):
         out.result((2, 2))
+
+
+# -- pins: each emulated kernel against the CUDA text it mirrors -----------------------------------
+# The emulator is a transcription, so it only checks the design while the transcription is current.
+# Every emulator function carries @mirrors(file, target, fingerprint) for each piece of .cu text it
+# follows; the fingerprint is taken from the current text here, so an edit to that text fails
+# below until someone re-reads the emulator against it and updates the pin.
+_TOKEN = re.compile(r'"(?:\\.|[^"\\])*"|\w+|[^\w\s]')
+_COMMENT_OR_STRING = re.compile(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/', re.DOTALL)
+_INVOCATION = re.compile(r"[A-Za-z_]\w*\s*\(.*\)\s*$")
+
+
+def _top_level_items(source: str) -> list[list[str]]:
+    """The .cu text as top-level items, each a token list: a preprocessor directive (with its
+    continuation lines), a macro invocation line such as ``WQ_KERNELS(int8, 8, FMT_INT)``, or a
+    declaration ending in ``;`` or in the ``}`` that closes its body. Comments are dropped and
+    tokens carry no whitespace, so only a change to the code itself changes an item."""
+    source = _COMMENT_OR_STRING.sub(lambda m: m.group(1) or " ", source.replace("\\\n", " "))
+    items, current, depth = [], [], 0
+    for line in source.splitlines():
+        stripped = line.strip()
+        if depth == 0 and not current and (stripped.startswith("#") or _INVOCATION.fullmatch(stripped)):
+            items.append(_TOKEN.findall(stripped))
+            continue
+        for token in _TOKEN.findall(line):
+            current.append(token)
+            depth += (token == "{") - (token == "}")
+            if depth == 0 and token in ("}", ";"):
+                items.append(current)
+                current = []
+    assert depth == 0 and not current, "unbalanced braces at the end of the file"
+    return items
+
+
+def _is_target(item: list[str], target: str) -> bool:
+    """``#define NAME``: that macro; ``NAME(...)``: every invocation line of macro NAME;
+    otherwise the function definition (signature and body) named ``target``."""
+    if target.startswith("#define "):
+        return item[:3] == ["#", "define", target.split()[1]]
+    if target.endswith("(...)"):
+        return item[:2] == [target[:-5], "("] and item[-1] == ")"
+    header = item[:item.index("{")] if "{" in item else []
+    return any(a == target and b == "(" for a, b in zip(header, header[1:]))
+
+
+def cuda_text(source: str, target: str, file: str = "the source") -> str:
+    """The normalised text of ``target`` in ``source`` (tokens joined by one space)."""
+    matches = [item for item in _top_level_items(source) if _is_target(item, target)]
+    assert matches, f"{file} has no {target!r}: the emulator's @mirrors pin names text that is gone"
+    assert target.endswith("(...)") or len(matches) == 1, f"{file} defines {target!r} {len(matches)} times"
+    return "\n".join(" ".join(item) for item in matches)
+
+
+def fingerprint(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def test_each_emulated_kernel_is_pinned_to_the_cuda_text_it_mirrors():
+    by_text = {}
+    for pin in emulator.PINS:
+        by_text.setdefault((pin.file, pin.target), []).append(pin)
+    stale = []
+    for (file, target), pins in sorted(by_text.items()):
+        now = fingerprint(cuda_text((CUDA_DIR / file).read_text(), target, file))
+        old = [pin for pin in pins if pin.fingerprint != now]
+        if old:
+            stale.append(
+                f"kernels/cuda/{file}: {target} is not the text the emulator was written from "
+                f"(pinned {sorted({pin.fingerprint for pin in old})}, now {now!r}). Re-read "
+                f"{', '.join(pin.emulator for pin in old)} in tests/kernels/lane_emulator.py "
+                f"against the new text, make each do what the kernel now does, then set their "
+                f'@mirrors("{file}", "{target}", ...) fingerprint to "{now}".')
+    assert not stale, "\n".join(stale)
+
+
+def _emulator_table_names() -> list[str]:
+    """The emulator functions named in the left column of lane_emulator.py's docstring table."""
+    table = emulator.__doc__.split("Emulator function", 1)[1].splitlines()[1:]
+    names = []
+    for line in table:
+        column = line[:32].strip()
+        names += [name.strip() for name in column.split(",") if name.strip()]
+    return names
+
+
+def test_every_function_in_the_emulator_table_carries_a_pin():
+    names = _emulator_table_names()
+    assert names[0] == "mma_f16_m16n8k16" and names[-1] == "lut_build_table", names   # parsed whole
+    pinned = {pin.emulator for pin in emulator.PINS}
+    assert [name for name in names if name not in pinned] == []
+    assert [name for name in pinned if name not in names] == []
+
+
+def _define(file: str, name: str) -> str:
+    """The value of ``#define name value`` in kernels/cuda/``file``."""
+    items = [item for item in _top_level_items((CUDA_DIR / file).read_text()) if item[:3] == ["#", "define", name]]
+    assert len(items) == 1, f"{file} defines {name} {len(items)} times"
+    return " ".join(items[0][3:])
+
+
+def test_constants_only_the_cuda_text_has_match_the_emulator():
+    assert int(_define("int_gemm.cu", "BKB")) == emulator.STAGE_BYTES
+    assert int(_define("int_gemm.cu", "THREADS")) == emulator.TILE_THREADS
+
+
+KERNEL_TEXT = """\
+// a helper
+#define SCALE(x) \\
+  ((x) * 2)
+__device__ int helper(int a) { return a + 1; }
+template <int P>
+__device__ void body(const int* A,
+                     int* C) {
+  if (P > 1) { C[0] = helper(A[0]); }  // the first element
+  asm("mov.b32 %0, {%1};" : "=r"(C[1]) : "r"(A[1]));
+}
+KERNELS(1)
+KERNELS(2)
+"""
+
+
+def test_cuda_text_finds_functions_macros_and_invocations():
+    assert cuda_text(KERNEL_TEXT, "helper") == "__device__ int helper ( int a ) { return a + 1 ; }"
+    assert cuda_text(KERNEL_TEXT, "body").startswith("template < int P > __device__ void body (")
+    assert cuda_text(KERNEL_TEXT, "body").endswith('"=r" ( C [ 1 ] ) : "r" ( A [ 1 ] ) ) ; }')
+    assert cuda_text(KERNEL_TEXT, "#define SCALE") == "# define SCALE ( x ) ( ( x ) * 2 )"
+    assert cuda_text(KERNEL_TEXT, "KERNELS(...)") == "KERNELS ( 1 )\nKERNELS ( 2 )"
+    with pytest.raises(AssertionError, match="has no 'gone'"):
+        cuda_text(KERNEL_TEXT, "gone")
+
+
+def test_a_fingerprint_ignores_layout_and_comments_but_not_code():
+    def body_fingerprint(source):
+        return fingerprint(cuda_text(source, "body"))
+    pinned = body_fingerprint(KERNEL_TEXT)
+    relaid = KERNEL_TEXT.replace("  if (P > 1)", "\n    if(P>1)").replace("// the first element", "/* was A[1] */")
+    assert body_fingerprint(relaid) == pinned
+    assert body_fingerprint(KERNEL_TEXT.replace("helper(A[0])", "helper(A[1])")) != pinned
+    assert body_fingerprint(KERNEL_TEXT.replace("%0, {%1}", "%0, {%2}")) != pinned   # inside asm text
+    assert fingerprint(cuda_text(KERNEL_TEXT.replace("helper(A[0])", "helper(A[1])"), "helper")) \
+        == fingerprint(cuda_text(KERNEL_TEXT, "helper"))
