@@ -45,11 +45,30 @@ def test_pareto_plots_are_pngs_named_by_context(tmp_path):
     assert calls == [(2, every), (3, no_area), (1, every)]
 
 
-def test_a_metric_missing_everywhere_gets_an_explaining_panel(tmp_path):
+def _panel_texts(axis) -> list[str]:
+    """The text artists placed in a panel (not its title or tick labels), lines joined."""
+    return [" ".join(text.get_text().split("\n")) for text in axis.texts]
+
+
+def test_a_metric_missing_everywhere_gets_an_explaining_panel(tmp_path, monkeypatch):
+    figures = []   # pareto_plots closes its figures after saving; their artists stay readable
+    real_figure = plots.pareto_figure
+
+    def recording_figure(*args):
+        figures.append(real_figure(*args))
+        return figures[-1]
+    monkeypatch.setattr(plots, "pareto_figure", recording_figure)
     rows = [dict(r, area_m2=math.nan, area_note="no synthesis data") for r in GROUPS["w"]]
     names = plots.pareto_plots({"w": rows}, lambda rows, objectives: rows, ReportSettings(),
                                tmp_path)
     assert (tmp_path / names[0]).read_bytes().startswith(PNG_MAGIC)
+    energy, latency, area = figures[0].axes
+    assert _panel_texts(area) == ["no area_m2 for any design: no synthesis data"]
+    assert len(area.collections) == 0 and area.get_xticks().size == 0 and area.get_xlabel() == "area"
+    # the panels with data plot every design (3 dots by PE) and ring the front, with no note
+    for axis in (energy, latency):
+        assert sum(len(c.get_offsets()) for c in axis.collections) == 3 + 3
+        assert not any(text.startswith("no ") for text in _panel_texts(axis))
 
 
 def test_no_gpu_results_says_so(tmp_path):
