@@ -68,18 +68,22 @@ def test_conv_is_its_im2col_gemm():
     x = torch.randn(2, 3, 9, 9)
     scheme = quant.Scheme(weight="int8", act="float32", granularity="channel")
     qconv = quantized.QuantConv2d(conv, scheme)
-    w_hat = qconv.dequantized_weight().reshape(conv.weight.shape)
+    # the weight decoded from the codes by hand, not by qconv.dequantized_weight (under test)
+    w_hat = torch.from_numpy(_by_hand(qconv.qweight).astype(np.float32)).reshape(conv.weight.shape)
+    assert not torch.equal(w_hat, conv.weight)   # really quantized
     expected = F.conv2d(x, w_hat, conv.bias, stride=2, padding=1)
     torch.testing.assert_close(qconv(x), expected, rtol=1e-5, atol=1e-5)
 
 
 def test_quantize_model_replaces_every_gemm():
+    torch.manual_seed(SEED)   # the layers' initial weights
     model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Sequential(nn.Flatten(),
                                                                        nn.Linear(2, 3)))
     quantized.quantize_model(model, quant.preset("int8"))
     assert [type(m).__name__ for m in quantized.quantized_layers(model)] == \
         ["QuantConv2d", "QuantLinear"]
-    assert model(torch.randn(1, 1, 3, 3)).shape == (1, 3)
+    assert model(torch.randn(1, 1, 3, 3, generator=torch.Generator().manual_seed(SEED))).shape \
+        == (1, 3)
 
 
 def test_conv_with_groups_is_refused():
