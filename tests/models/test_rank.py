@@ -260,10 +260,17 @@ def test_ranked_table_is_reproducible(seeded_cache):
     second = rank.ranked_table(rank.evaluate_all("bert-base", 16, 64, **kwargs))
     assert repr(first) == repr(second)  # repr: NaN areas compare unequal to themselves
     assert [r["rank"] for r in first] == [1, 2, 3, 4, 5]
-    assert {(r["scheme"], r["pe"]) for r in first} == {
-        ("int4-g128", "lut"), ("int4-g128", "int_mac"), ("int4-pc", "lut"),
-        ("int4-pc", "int_mac"), ("log2_4", "shift_add")}
-    assert any(r["pareto"] for r in first)
+    # Every 0.01 of fidelity below the best costs 0.2 (RANK_WEIGHTS, FIDELITY_STEP), more than the
+    # few-percent energy and area gaps among int_mac and shift_add, so fidelity orders those; a
+    # LUT row takes 4x its int_mac peer's latency (one weight bit-plane a cycle, 4 planes) and more
+    # area at the same fidelity: log10(4) * 0.3 behind it, and dominated by it (off the front).
+    assert [(r["scheme"], r["pe"], r["pareto"]) for r in first] == [
+        ("int4-g128", "int_mac", True),      # best fidelity (0.93) at the int_mac cost
+        ("int4-g128", "lut", False),         # 0.93, but slower and larger than the row above
+        ("int4-pc", "int_mac", True),        # 0.91: less energy (no group scales), lower fidelity
+        ("log2_4", "shift_add", True),       # 0.90: the least energy and area
+        ("int4-pc", "lut", False),           # 0.91 at the LUT's latency and area
+    ]
 
 
 def test_activation_traffic_counts_the_schemes_own_bits(seeded_cache):
