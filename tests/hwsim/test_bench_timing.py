@@ -4,18 +4,26 @@ import pytest
 from lowbit.hwsim.bench import timing
 
 
+def fake_clock(monkeypatch, ticks):
+    """time.perf_counter replaced by the given readings; a read past them raises StopIteration,
+    so the clock is read exactly twice per timed call and never around a warm-up."""
+    readings = iter(ticks)
+    monkeypatch.setattr(timing.time, "perf_counter", lambda: next(readings))
+
+
 def test_warmups_are_called_but_not_timed(monkeypatch):
     # A fake clock: each timed call takes 1, 5, 2 ... seconds; the median of 3 is 2.
-    ticks = iter([0, 1, 10, 15, 20, 22])
-    monkeypatch.setattr(timing.time, "perf_counter", lambda: next(ticks))
+    fake_clock(monkeypatch, [0, 1, 10, 15, 20, 22])
     calls = []
     assert timing.median_seconds(lambda: calls.append(1), repeats=3, warmups=2) == 2
     assert len(calls) == 5
 
 
-def test_no_warmup():
+def test_no_warmup(monkeypatch):
+    # Calls of 3, 1, 7 and 2 seconds: an even count's median is the mean of the middle two, 2.5.
+    fake_clock(monkeypatch, [0, 3, 10, 11, 20, 27, 30, 32])
     calls = []
-    assert timing.median_seconds(lambda: calls.append(1), repeats=4, warmups=0) >= 0
+    assert timing.median_seconds(lambda: calls.append(1), repeats=4, warmups=0) == 2.5
     assert len(calls) == 4
 
 
