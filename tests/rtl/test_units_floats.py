@@ -1,8 +1,8 @@
 """lowbit.rtl.units.floats: the layouts agree with lowbit.hwsim.formats (every minifloat, every
 code) and float32's with IEEE binary32 (numpy); the combinational helpers, run in Amaranth's
 Python simulator (no Icarus needed), against hwsim's decoder and encoder, exact Fraction products
-and numpy float32 addition: every code for unpack, every byte for leading_one, every 8-bit input
-pair for low_mask_nonzero, all FP8 codes against a set of partners for exact_product and
+and numpy float32 addition: every code for unpack, every byte for leading_one, every 6-bit value
+and count for low_mask_nonzero, all FP8 codes against a set of partners for exact_product and
 float32_code, corners and seeded random pairs for float32_add."""
 import math
 from fractions import Fraction
