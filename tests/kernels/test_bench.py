@@ -398,3 +398,70 @@ def test_lowbit_bench_without_gpu_exits_1(capsys, tmp_path):
 def test_lowbit_bench_bad_argument_exits_2(capsys):
     assert lowbit(["bench", "--runs", "3"]) == 2
     assert "--runs must be >= 100" in capsys.readouterr().err
+
+
+def _no_cupy(monkeypatch, reason="no CUDA device is visible (stand-in)"):
+    """CuPy's device probe fails, as on a machine without a GPU, whatever this machine has."""
+    from lowbit.kernels import _device
+
+    def unavailable():
+        raise _device.KernelUnavailable(reason)
+    monkeypatch.setattr(_device, "cupy_module", unavailable)
+
+
+def test_lowbit_bench_says_why_without_a_gpu_and_writes_nothing(monkeypatch, capsys, tmp_path):
+    _no_cupy(monkeypatch)
+    assert lowbit(["bench", "--out", str(tmp_path), "--kernels", "w8a8", "--m", "1"]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == ("the benchmark needs a CUDA GPU with CuPy and a CUDA build of torch: "
+                   "no CUDA device is visible (stand-in)\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_lowbit_bench_needs_a_cuda_torch_too(monkeypatch, capsys, tmp_path):
+    import torch
+
+    from lowbit.kernels import _device
+    monkeypatch.setattr(_device, "cupy_module", lambda: SimpleNamespace())   # CuPy "works"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert lowbit(["bench", "--out", str(tmp_path)]) == 1
+    assert capsys.readouterr().err == (
+        "the benchmark needs a CUDA GPU with CuPy and a CUDA build of torch: "
+        f"torch {torch.__version__} has no CUDA device (the peers need one)\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--kernels", "w8a8", "w3a16"], "--kernels: unknown ['w3a16']; choose from cublas_fp16, "),
+    (["--m", "1", "0"], "--m values must be >= 1, got [1, 0]"),
+    (["--shapes", "4096x0"], "--shapes entries must look like 4096x11008 (K x N), got '4096x0'"),
+    (["--shapes", "4096x"], "--shapes entries must look like 4096x11008 (K x N), got '4096x'"),
+    (["--batch-calls", "0"], "--batch-calls must be >= 1, got 0"),
+    (["--warmup", "0"], "--warmup must be >= 1, got 0"),
+])
+def test_lowbit_bench_argument_errors_exit_2_before_looking_for_a_gpu(argv, message, monkeypatch,
+                                                                        capsys):
+    _no_cupy(monkeypatch)   # a bad argument is reported as such, with or without a GPU
+    assert lowbit(["bench", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"lowbit bench: error: {message}"), err
+    assert err.count("\n") == 1 and "needs a CUDA GPU" not in err
+
+
+def test_module_entry_point_reports_a_bad_argument_with_exit_2(capsys):
+    assert bench.main(["--runs", "3"]) == 2
+    assert capsys.readouterr().err == (
+        "python -m lowbit.kernels.bench: error: --runs must be >= 100 (the median of at least 100 "
+        "batches), got 3\n")
+
+
+def test_lowbit_bench_argparse_rejects_a_non_integer(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        lowbit(["bench", "--m", "one"])
+    assert exit_info.value.code == 2
+    assert "argument --m: invalid int value: 'one'" in capsys.readouterr().err
+
+
+def test_shapes_are_k_by_n_in_either_case():
+    assert bench.validated(_args("--shapes", "4096X11008", "64x128")).shapes == [(4096, 11008), (64, 128)]
