@@ -239,11 +239,6 @@ def test_a_class_without_a_peak_on_the_other_shapes_is_left_out_held_out():
     assert result.held_out_median == pytest.approx(statistics.median(finite))
 
 
-def test_cli_without_results(tmp_path, capsys):
-    assert cli.main(["compare", "--results", str(tmp_path)]) == 1
-    assert "no GPU benchmark results are recorded" in capsys.readouterr().err
-
-
 def test_cli_on_an_old_single_shape_run(tmp_path, capsys):
     _write(tmp_path / "bench_fixture_20260101T000000Z.csv", _fixture_rows())
     out = tmp_path / "plots"
@@ -271,3 +266,52 @@ def test_bad_csv(tmp_path):
     path.write_text("kernel,m\nw8a8,1\n")
     with pytest.raises(ValueError, match="lacks the columns"):
         compare.read_rows(path)
+
+
+def test_cli_skips_a_run_with_nothing_to_predict_and_goes_on(tmp_path, capsys):
+    # a run (sorted first) with ok rows of w4a16_g128 only: no cublas_fp16 row measures the fp16
+    # peak, so nothing is predictable; beside it a predictable run. The goals file of the same
+    # run and any other CSV are not benchmark rows and are not read.
+    unusable = [row for row in _fixture_rows() if row["kernel"] == "w4a16_g128"]
+    _write(tmp_path / "bench_a_skipped_20260101T000000Z.csv", unusable)
+    _write(tmp_path / "bench_fixture_20260101T000000Z.csv", _fixture_rows())
+    (tmp_path / "goals_fixture_20260101T000000Z.csv").write_text("goal,verdict\nx,met\n")
+    (tmp_path / "notes.csv").write_text("not,a,bench\n")
+    out = tmp_path / "plots" / "nested"
+    assert cli.main(["compare", "--results", str(tmp_path), "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    skipped = "bench_a_skipped_20260101T000000Z.csv: no ok row with a measured peak for its class; skipped"
+    assert text.startswith(skipped + "\n")
+    assert "bench_fixture_20260101T000000Z.csv (test fixture):" in text
+    assert sorted(p.name for p in out.iterdir()) == ["bench_fixture_20260101T000000Z_roofline.png"]
+
+
+def test_cli_table_has_one_line_per_predictable_row(tmp_path, capsys):
+    _write(tmp_path / "bench_fixture_20260101T000000Z.csv", _fixture_rows())
+    assert cli.main(["compare", "--results", str(tmp_path), "--out", str(tmp_path / "plots")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:3] == ["kernel", "op_class", "m"])
+    assert lines[header].split() == ["kernel", "op_class", "m", "k", "n", "measured_s",
+                                     "predicted_s", "rel_error", "held_out_s", "held_out_error",
+                                     "bound"]
+    rows = [line.split() for line in lines[header + 1:] if line.split()[:1] in (["cublas_fp16"], ["w4a16_g128"])]
+    # the four ok rows of _fixture_rows; the skipped one is not predicted
+    assert [(r[0], r[2]) for r in rows] == [("cublas_fp16", "4096"), ("cublas_fp16", "1"),
+                                          ("w4a16_g128", "1"), ("w4a16_g128", "16")]
+
+
+def test_cli_reports_a_bad_csv_as_bad_input(tmp_path, capsys):
+    (tmp_path / "bench_x.csv").write_text("kernel,m\nw8a8,1\n")
+    assert cli.main(["compare", "--results", str(tmp_path), "--out", str(tmp_path / "plots")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"lowbit compare: error: path {tmp_path / 'bench_x.csv'} lacks the columns ")
+    assert "(kernels/results/README.md)" in err
+
+
+def test_cli_without_results(tmp_path, capsys):
+    out = tmp_path / "plots"
+    assert cli.main(["compare", "--results", str(tmp_path), "--out", str(out)]) == 1
+    assert capsys.readouterr().err == (
+        f"lowbit compare: no GPU benchmark results are recorded in {tmp_path} (no bench_*.csv; run "
+        "`lowbit bench` on a machine with a CUDA GPU): nothing to compare\n")
+    assert not out.exists()
