@@ -239,6 +239,13 @@ def test_a_class_without_a_peak_on_the_other_shapes_is_left_out_held_out():
     assert result.held_out_median == pytest.approx(statistics.median(finite))
 
 
+def test_cli_refuses_a_missing_results_folder(tmp_path, capsys):
+    missing = tmp_path / "nonexistent"
+    assert cli.main(["compare", "--results", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert "--results" in err and str(missing) in err
+
+
 def test_cli_without_results(tmp_path, capsys):
     assert cli.main(["compare", "--results", str(tmp_path)]) == 1
     assert "no GPU benchmark results are recorded" in capsys.readouterr().err
