@@ -174,6 +174,8 @@ def _encode_minifloat_f32_one(x, cap, magic_scale, magic_min, code_scale, shift,
     23 - mbits, are the magnitude code, for target normals and subnormals alike (these are
     float32 subnormals). A code above ``max_code`` is an overflow; NaN and the sign come last.
     The integer arguments are int32 (``_encode_float32``): compared and selected in 32 bits.
+    It relies on the FPU's defaults, round to nearest even and float32 subnormal results kept
+    (no flush-to-zero), which neither numpy nor Numba change.
     """
     magnitude = min(abs(x), cap)
     magic = max(_float32_binade(magnitude) * magic_scale, magic_min)
