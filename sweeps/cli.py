@@ -7,12 +7,15 @@ Modules are imported only when their command runs, so ``lowbit formats`` never l
 Exit codes: 0 ok, 1 the work failed (e.g. a verification mismatch), 2 bad usage. A
 ``ValueError`` escaping a command is bad input by contract (it names the argument), so it
 is reported on one line with exit code 2; set LOWBIT_TRACEBACK=1 to see the traceback instead.
+A reader that closes the pipe early (``lowbit formats float8_e4m3fn | head``) ends the command
+quietly with 128 + SIGPIPE, the status a shell reports for a tool killed by a closed pipe.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
 import os
+import signal
 import sys
 
 # name on the command line -> module in lowbit.sweeps.commands
@@ -77,7 +80,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     module = _command_module(args._module, args.command)
     try:
-        return int(module.run(args) or 0)
+        code = int(module.run(args) or 0)
+        sys.stdout.flush()  # inside the try: a closed pipe often shows only at this flush
+        return code
+    except BrokenPipeError:
+        return _closed_pipe()
     except ValueError as exc:
         if os.environ.get("LOWBIT_TRACEBACK"):
             raise
@@ -87,6 +94,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"lowbit {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _closed_pipe() -> int:
+    # The recipe of the Python docs (signal module, "Note on SIGPIPE"): point stdout at devnull
+    # so that the interpreter's own flush at exit does not raise a second BrokenPipeError.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 128 + signal.SIGPIPE
 
 
 if __name__ == "__main__":

@@ -239,6 +239,13 @@ def test_a_class_without_a_peak_on_the_other_shapes_is_left_out_held_out():
     assert result.held_out_median == pytest.approx(statistics.median(finite))
 
 
+def test_cli_refuses_a_missing_results_folder(tmp_path, capsys):
+    missing = tmp_path / "nonexistent"
+    assert cli.main(["compare", "--results", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert "--results" in err and str(missing) in err
+
+
 def test_cli_on_an_old_single_shape_run(tmp_path, capsys):
     _write(tmp_path / "bench_fixture_20260101T000000Z.csv", _fixture_rows())
     out = tmp_path / "plots"
