@@ -25,7 +25,8 @@ import json
 import math
 from pathlib import Path
 
-from lowbit.models.rank import CLOCK_HZ, PARETO_OBJECTIVES as OBJECTIVES
+from lowbit.models.cost.dataflow import CLOCK_HZ
+from lowbit.models.rank import PARETO_OBJECTIVES as OBJECTIVES
 from lowbit.sweeps import grid
 from lowbit.sweeps.config import AXES, SweepConfig
 

@@ -1,7 +1,7 @@
-"""A small deterministic evaluator module: the test double of lowbit.models.rank for the sweep runner.
+"""A small deterministic evaluator: the test double of lowbit.models.evaluator for the sweep runner.
 
-It follows the evaluator-module protocol of lowbit.sweeps.config (evaluate_point, applies,
-NotApplicable, pareto_front, vocabulary) with closed-form metrics, so the runner, store, report
+``DOUBLE`` keeps the evaluator contract of lowbit.sweeps.evaluator (vocabulary, applies,
+check_lanes, evaluate, pareto_front, NotApplicable) with closed-form metrics, so the runner, store, report
 and CLI can be tested in seconds and their outputs predicted exactly. It is not the real cost
 model and no result of the real sweep comes from it.
 
@@ -77,3 +77,32 @@ def pareto_front(rows: list[dict], objectives: dict) -> list[dict]:
             any(a[k] != b[k] for k in objectives)
 
     return [row for row in rows if not any(dominates(other, row) for other in rows)]
+
+
+def check_lanes(scheme: str, pe: str, lanes: int) -> None:
+    """The double states no lane limits (bit_serial past 32 lanes is NotApplicable at
+    evaluation instead)."""
+
+
+class SweepDouble:
+    """The module's functions as an evaluator; each looks its function up at call time, so a
+    test can monkeypatch the module."""
+    NotApplicable = NotApplicable
+
+    def vocabulary(self) -> dict:
+        return vocabulary()
+
+    def applies(self, scheme: str, pe: str) -> bool:
+        return applies(scheme, pe)
+
+    def check_lanes(self, scheme: str, pe: str, lanes: int) -> None:
+        check_lanes(scheme, pe, lanes)
+
+    def evaluate(self, point: dict) -> dict:
+        return evaluate_point(point)
+
+    def pareto_front(self, rows: list[dict], objectives: dict) -> list[dict]:
+        return pareto_front(rows, objectives)
+
+
+DOUBLE = SweepDouble()
