@@ -172,13 +172,11 @@ def evaluate_goals(rows: list[Row], copy_gbps: float) -> list[dict]:
 
 
 def format_table(records: list[dict], columns: list[str]) -> str:
-    """A fixed-width text table of ``records`` (floats with 4 significant digits)."""
-    def cell(v):
-        return f"{v:.4g}" if isinstance(v, float) else str(v)
-    cells = [[cell(rec[c]) for c in columns] for rec in records]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) if cells else len(c) for i, c in enumerate(columns)]
-    lines = [columns] + cells
-    return "\n".join("  ".join(v.ljust(w) for v, w in zip(line, widths)).rstrip() for line in lines)
+    """A text table of ``records`` (tabulate's plain format, floats with 4 significant digits:
+    the format of every table the lowbit commands print)."""
+    from tabulate import tabulate
+    return tabulate([[record.get(column) for column in columns] for record in records],
+                    headers=columns, tablefmt="plain", floatfmt=".4g", missingval="")
 
 
 ROW_COLUMNS = [f.name for f in fields(Row)]

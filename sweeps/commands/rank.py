@@ -37,20 +37,13 @@ def _split(text: str | None) -> list[str] | None:
     return None if text is None else [item.strip() for item in text.split(",") if item.strip()]
 
 
-def _format(value) -> str:
-    if isinstance(value, float):
-        return "nan" if math.isnan(value) else f"{value:.4g}"
-    return str(value)
-
-
 def print_table(rows: list[dict], columns, out=None) -> None:
-    """A fixed-width table of ``rows`` on ``out`` (default: the current sys.stdout)."""
-    out = sys.stdout if out is None else out
-    cells = [[_format(row.get(column, "")) for column in columns] for row in rows]
-    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    print("  ".join(c.ljust(w) for c, w in zip(columns, widths)), file=out)
-    for r in cells:
-        print("  ".join(v.ljust(w) for v, w in zip(r, widths)), file=out)
+    """The text table of ``rows`` on ``out`` (default: the current sys.stdout): tabulate's plain
+    format, floats with 4 significant digits, as lowbit.kernels.bench.format_table prints."""
+    from tabulate import tabulate
+    print(tabulate([[row.get(column) for column in columns] for row in rows], headers=list(columns),
+                   tablefmt="plain", floatfmt=".4g", missingval=""),
+          file=sys.stdout if out is None else out)
 
 
 def _check_names(argname: str, given: list[str] | None, allowed: list[str]) -> None:

@@ -385,7 +385,7 @@ def test_results_readme_documents_every_column():
 
 def test_format_table_aligns_columns():
     table = bench.format_table([{"a": 1.23456, "b": "x"}, {"a": 10.0, "b": "longer"}], ["a", "b"])
-    assert table.splitlines() == ["a      b", "1.235  x", "10     longer"]
+    assert table.splitlines() == ["     a  b", " 1.235  x", "10      longer"]
 
 
 @pytest.mark.skipif(gpu_unavailable_reason() is None, reason="a GPU is present: this checks the no-GPU exit")
