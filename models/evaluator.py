@@ -57,15 +57,6 @@ def applies(scheme: str, pe: str) -> bool:
     return True
 
 
-def applies(scheme: str, pe: str) -> bool:
-    """Whether preset ``scheme`` runs on PE kind ``pe`` (see lowbit.models.cost.cycles)."""
-    try:
-        cycles.map_scheme(pe, scheme_for(scheme))
-    except NotApplicable:
-        return False
-    return True
-
-
 def check_lanes(scheme: str, pe: str, lanes: int) -> None:
     """ValueError naming the field when PE kind ``pe`` cannot have ``lanes`` lanes for preset
     ``scheme``: the PE config validates its lanes (range, LUT group multiple); ask it, copy no

@@ -21,10 +21,11 @@ A row's fields:
   build_config   (lanes, weight_format, act_format) -> the config the cost model costs
   rtl_design     the lowbit.rtl.registry design that implements it (or one lane of it, below)
   rtl_per_lane   True when rtl_design is one lane's unit and the PE is ``lanes`` copies of it
-                 (fp8_mac: no PE design; lowbit.models.cost.area composes it)
-  rtl_config     config -> the rtl_design config fields its area is looked up with
+                 (fp8_mac: no PE design; lowbit.models.cost.area composes it); default False
+  rtl_config     config -> the rtl_design config fields its area is looked up with (default:
+                 every field of the PE config, which is the PE design's own config)
   reduces_lanes  whether each dot product ends in a pairwise reduction of lane sums
-                 (lowbit.models.cost.cycles states the fp8_mac timing)
+                 (lowbit.models.cost.cycles states the fp8_mac timing); default False
   mac_energy     (ops, config, w_bits) -> joules of one multiply-accumulate, ``ops`` being
                  lowbit.models.cost.energy (its priced operations), ``w_bits`` the width of the
                  weight format used; the rule states which operations one MAC costs on this PE
@@ -64,10 +65,10 @@ class PEKind:
     native_acts: tuple[str, ...] | None
     build_config: Callable[..., object]
     rtl_design: str
-    rtl_per_lane: bool
-    rtl_config: Callable[[object], dict]
-    reduces_lanes: bool
     mac_energy: Callable[..., float]
+    rtl_per_lane: bool = False
+    rtl_config: Callable[[object], dict] = dataclasses.asdict
+    reduces_lanes: bool = False
 
 
 def _bits(name: str) -> int:
@@ -115,30 +116,26 @@ KINDS: dict[str, PEKind] = {row.name: row for row in (
            build_config=lambda lanes, weight_format, act_format: IntMacPEConfig(
                lanes=lanes, act_bits=_bits(act_format), w_bits=_bits(weight_format),
                acc_bits=ACC_BITS),
-           rtl_design="int_mac_pe", rtl_per_lane=False, rtl_config=dataclasses.asdict,
-           reduces_lanes=False, mac_energy=_int_mac_energy),
+           rtl_design="int_mac_pe", mac_energy=_int_mac_energy),
     PEKind(name="lut", config=LutPEConfig, model=LutPE,
            native_weights=INT_FORMATS[:LUT_MAX_WEIGHT_BITS], native_acts=INT_FORMATS,
            build_config=lambda lanes, weight_format, act_format: LutPEConfig(
                lanes=lanes, group_size=LUT_GROUP, act_bits=_bits(act_format),
                max_weight_bits=LUT_MAX_WEIGHT_BITS, acc_bits=ACC_BITS),
-           rtl_design="lut_pe", rtl_per_lane=False, rtl_config=dataclasses.asdict,
-           reduces_lanes=False, mac_energy=_lut_energy),
+           rtl_design="lut_pe", mac_energy=_lut_energy),
     PEKind(name="shift_add", config=ShiftAddPEConfig, model=ShiftAddPE,
            native_weights=LOG_FORMATS, native_acts=INT_FORMATS,
            build_config=lambda lanes, weight_format, act_format: ShiftAddPEConfig(
                lanes=lanes, act_bits=_bits(act_format), weight_format=weight_format,
                acc_bits=ACC_BITS),
-           rtl_design="shift_add_pe", rtl_per_lane=False, rtl_config=dataclasses.asdict,
-           reduces_lanes=False, mac_energy=_shift_add_energy),
+           rtl_design="shift_add_pe", mac_energy=_shift_add_energy),
     PEKind(name="bit_serial", config=BitSerialPEConfig, model=BitSerialPE,
            native_weights=INT_FORMATS, native_acts=INT_FORMATS,
            build_config=lambda lanes, weight_format, act_format: BitSerialPEConfig(
                lanes=lanes, act_bits=_bits(act_format),
                max_weight_bits=BIT_SERIAL_MAX_WEIGHT_BITS,
                bits_per_cycle=BIT_SERIAL_BITS_PER_CYCLE, acc_bits=ACC_BITS),
-           rtl_design="bit_serial_pe", rtl_per_lane=False, rtl_config=dataclasses.asdict,
-           reduces_lanes=False, mac_energy=_bit_serial_energy),
+           rtl_design="bit_serial_pe", mac_energy=_bit_serial_energy),
     PEKind(name="fp8_mac", config=Fp8MacPEConfig, model=Fp8MacPE,
            native_weights=FP8_FORMATS, native_acts=None,
            build_config=lambda lanes, weight_format, act_format: Fp8MacPEConfig(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import time
+import types
 
 SCHEMES = ("int8", "int4-pc", "int4-g128", "int2-g64", "fp8-e4m3", "fp8-e5m2", "mxfp8",
            "mxfp6", "mxfp4", "log2_4", "binary", "ternary")
@@ -84,25 +85,7 @@ def check_lanes(scheme: str, pe: str, lanes: int) -> None:
     evaluation instead)."""
 
 
-class SweepDouble:
-    """The module's functions as an evaluator; each looks its function up at call time, so a
-    test can monkeypatch the module."""
-    NotApplicable = NotApplicable
-
-    def vocabulary(self) -> dict:
-        return vocabulary()
-
-    def applies(self, scheme: str, pe: str) -> bool:
-        return applies(scheme, pe)
-
-    def check_lanes(self, scheme: str, pe: str, lanes: int) -> None:
-        check_lanes(scheme, pe, lanes)
-
-    def evaluate(self, point: dict) -> dict:
-        return evaluate_point(point)
-
-    def pareto_front(self, rows: list[dict], objectives: dict) -> list[dict]:
-        return pareto_front(rows, objectives)
-
-
-DOUBLE = SweepDouble()
+# The functions above as an evaluator (attributes, so a test can replace one on DOUBLE).
+DOUBLE = types.SimpleNamespace(NotApplicable=NotApplicable, vocabulary=vocabulary, applies=applies,
+                               check_lanes=check_lanes, evaluate=evaluate_point,
+                               pareto_front=pareto_front)

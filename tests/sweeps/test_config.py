@@ -149,8 +149,8 @@ def test_builtin_names_resolve_to_files():
 
 def test_evaluator_must_keep_the_whole_contract(write, monkeypatch):
     import sweep_double
-    monkeypatch.delattr(sweep_double.SweepDouble, "pareto_front")
-    monkeypatch.delattr(sweep_double.SweepDouble, "check_lanes")
+    monkeypatch.delattr(sweep_double.DOUBLE, "pareto_front")
+    monkeypatch.delattr(sweep_double.DOUBLE, "check_lanes")
     with pytest.raises(ImportError, match="'sweep_double:DOUBLE' lacks check_lanes, pareto_front"):
         config.load(str(write(GOOD)))
 
@@ -218,7 +218,7 @@ def test_an_evaluator_may_state_its_own_lane_limits(write, monkeypatch):
     def check_lanes(scheme, pe, lanes):
         if lanes > 8:
             raise ValueError(f"lanes must be at most 8, got {lanes}")
-    monkeypatch.setattr(sweep_double, "check_lanes", check_lanes, raising=False)
+    monkeypatch.setattr(sweep_double.DOUBLE, "check_lanes", check_lanes)
     assert ("axes.lanes[1]: 16 lanes do not fit the int_mac PE (scheme int8): lanes must be at "
             "most 8, got 16") in load_error(write, GOOD)
 
