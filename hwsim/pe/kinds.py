@@ -5,9 +5,11 @@
     row = kinds.get("lut")               # ValueError naming the known kinds
     model = row.model(row.build_config(lanes=16, weight_format="int4", act_format="int8"))
 
-The cost model (lowbit.models.cost: cycles, energy, area), the ranking (lowbit.models.rank), the
-RTL verify benches and synthesis (lowbit.rtl) loop over ``KINDS``; tests/test_pe_registry.py checks
-that every layer covers every row. Adding a PE kind = its hwsim model and config, its Amaranth
+The cost model (lowbit.models.cost: cycles, energy, area, dataflow), the evaluator
+(lowbit.models.evaluator: its PE vocabulary and applicability) and the RTL verify benches
+(lowbit.rtl.verify.benches: the golden model of a PE config) read ``KINDS``;
+tests/test_pe_registry.py walks it and checks that every layer covers every row (hwsim model,
+cost rules, a synthesized RTL design, a verify bench), naming what is missing. Adding a PE kind = its hwsim model and config, its Amaranth
 design, and one row here.
 
 A row's fields:
