@@ -1,7 +1,8 @@
 """Which processing element runs which scheme, and how many cycles a GEMM takes on an array of
 them, from the hwsim PE cycle models (lowbit.hwsim.pe).
 
-Mapping a scheme onto a PE. A PE consumes codes of its *native* formats: the integer PEs
+Mapping a scheme onto a PE. A PE consumes codes of its *native* formats (its row in
+lowbit.hwsim.pe.kinds lists them and builds the config it is costed in): the integer PEs
 (int_mac, bit_serial, lut) take two's-complement intN weights and intN activations, shift_add
 takes log2_3/4/5 weights and intN activations, fp8_mac takes float8_e4m3fn or float8_e5m2 for
 both operands. A scheme runs on a PE when every value of its weight (activation) format is a value
