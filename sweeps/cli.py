@@ -1,7 +1,7 @@
 """The ``lowbit`` command line.
 
 Each subcommand is a module in ``lowbit.sweeps.commands`` exposing ``configure(parser)`` (adds its
-arguments) and ``run(args) -> int`` (the exit code); its one-line help is in ``_HELP`` below.
+arguments), ``run(args) -> int`` (the exit code) and ``HELP`` (its one-line help).
 Modules are imported only when their command runs, so ``lowbit formats`` never loads torch.
 
 Exit codes: 0 ok, 1 the work failed (e.g. a verification mismatch), 2 bad usage. A
@@ -30,25 +30,14 @@ COMMANDS = {
     "rtl": "rtl_export",
 }
 
-_HELP = {
-    "sweep": "explore a design space and report which schemes win (default: built-in sweep)",
-    "rank": "rank quantization schemes x PEs for a workload by fidelity, energy, latency, area",
-    "compare": "set the GPU roofline predictions beside the recorded GPU benchmark results",
-    "verify": "run the cocotb RTL verification suite and print a summary table",
-    "synth": "synthesize every RTL design config with yosys and write gate/transistor counts",
-    "bench": "benchmark the CuPy low-bit kernels against torch peers (needs a CUDA GPU)",
-    "formats": "print a number format's table of codes and values",
-    "rtl": "RTL utilities: 'lowbit rtl export NAME --param k=v --out DIR'",
-}
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lowbit", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, module_name in COMMANDS.items():
-        cmd = sub.add_parser(name, help=_HELP[name], description=_HELP[name])
+        module = _command_module(module_name, name)
+        cmd = sub.add_parser(name, help=module.HELP, description=module.HELP)
         cmd.set_defaults(_module=module_name)
-        _command_module(module_name, name).configure(cmd)
+        module.configure(cmd)
     return parser
 
 
@@ -63,6 +52,8 @@ def _command_module(module_name: str, command: str):
 
 class _Missing:
     """Stands in for a command whose module is not part of this build."""
+
+    HELP = "not available in this build"
 
     def __init__(self, command: str):
         self.command = command

@@ -6,7 +6,7 @@ that is a ``ProcessPoolExecutor`` (one process per core); on Dask it is the exec
 ``LocalCluster`` this module starts. Workers only evaluate and return a record; the parent
 process alone writes the store (see lowbit.sweeps.store for why that makes it loss-free).
 
-Failures: an evaluator exception other than the module's ``NotApplicable`` is reported with
+Failures: an evaluator exception other than the evaluator's ``NotApplicable`` is reported with
 its point and the sweep goes on (the point is not stored, so a rerun retries it); a local
 worker that dies breaks the process pool, so the runner stops and reports it (finished points
 are kept). On Dask a lost worker's tasks wait for another worker, so the runner reports each
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import importlib
 import os
 import signal
 import sys
@@ -28,7 +27,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from lowbit.sweeps import grid
-from lowbit.sweeps.config import SweepConfig, evaluator_module, split_evaluator
+from lowbit.sweeps import evaluator as evaluators
+from lowbit.sweeps.config import SweepConfig
 from lowbit.sweeps.store import Store
 
 
@@ -52,16 +52,12 @@ def evaluate(evaluator: str, key: str, point: dict) -> dict:
 
     The record holds only JSON types (numpy scalars become Python numbers), so what the
     parent stores is exactly what a rerun reads back."""
-    module_name, function = split_evaluator(evaluator, "evaluator")
-    module = importlib.import_module(module_name)
-    not_applicable = getattr(module, "NotApplicable", None)
+    model = evaluators.load(evaluator)
     start = time.perf_counter()
     try:
-        metrics = getattr(module, function)(dict(point))
+        metrics = model.evaluate(dict(point))
         status = "ok"
-    except Exception as exc:
-        if not_applicable is None or not isinstance(exc, not_applicable):
-            raise
+    except model.NotApplicable as exc:
         metrics, status = {"reason": str(exc)}, "not_applicable"
     if not isinstance(metrics, dict):
         raise TypeError(f"evaluator {evaluator} returned {type(metrics).__name__}, not a dict")
@@ -83,8 +79,7 @@ def _json_value(name: str, value):
 
 def pending_points(config: SweepConfig, store: Store) -> tuple[list[tuple[str, dict]], int]:
     """(the (key, point) pairs not yet in the store, in grid order; number already done)."""
-    applies = getattr(evaluator_module(config.evaluator), "applies", None)
-    points, _ = grid.expand(config, applies)
+    points, _ = grid.expand(config, evaluators.load(config.evaluator).applies)
     keyed = [(grid.point_key(config.evaluator, point), point) for point in points]
     todo = [(key, point) for key, point in keyed if key not in store.records]
     return todo, len(keyed) - len(todo)

@@ -460,9 +460,15 @@ class E8M0Scale(_TableDecoded):
         return out.reshape(x.shape)
 
 
-register(Minifloat(name="float8_e4m3fn", ebits=4, mbits=3, bias=7, specials="fn"))
-register(Minifloat(name="float8_e5m2", ebits=5, mbits=2, bias=15, specials="ieee"))
-register(Minifloat(name="float6_e3m2fn", ebits=3, mbits=2, bias=3, specials="finite"))
-register(Minifloat(name="float6_e2m3fn", ebits=2, mbits=3, bias=1, specials="finite"))
-register(Minifloat(name="float4_e2m1fn", ebits=2, mbits=1, bias=1, specials="finite"))
+# The minifloat element formats (OCP OFP8 rev 1.0, OCP MX v1.0) in this order, and the FP8 ones
+# among them: the lists every FP8 unit, PE config and RTL design takes its formats from.
+_ELEMENTS = (
+    Minifloat(name="float8_e4m3fn", ebits=4, mbits=3, bias=7, specials="fn"),
+    Minifloat(name="float8_e5m2", ebits=5, mbits=2, bias=15, specials="ieee"),
+    Minifloat(name="float6_e3m2fn", ebits=3, mbits=2, bias=3, specials="finite"),
+    Minifloat(name="float6_e2m3fn", ebits=2, mbits=3, bias=1, specials="finite"),
+    Minifloat(name="float4_e2m1fn", ebits=2, mbits=1, bias=1, specials="finite"),
+)
+ELEMENT_FORMATS = tuple(register(fmt).name for fmt in _ELEMENTS)
+FP8_FORMATS = tuple(fmt.name for fmt in _ELEMENTS if fmt.bits == 8)
 register(E8M0Scale())

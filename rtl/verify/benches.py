@@ -282,11 +282,10 @@ _UNIT_BENCHES = {"fp8_mul": _fp8_mul_bench, "int_mac": _int_mac_bench,
 
 # -- processing elements ------------------------------------------------------------------------
 def _pe_model(config):
-    from lowbit.hwsim import pe
+    """The hwsim model of the PE kind whose config class ``config`` is (lowbit.hwsim.pe.kinds)."""
+    from lowbit.hwsim.pe import kinds
 
-    models = {pe.IntMacPEConfig: pe.IntMacPE, pe.ShiftAddPEConfig: pe.ShiftAddPE,
-              pe.BitSerialPEConfig: pe.BitSerialPE, pe.LutPEConfig: pe.LutPE}
-    return models[type(config)](config)
+    return kinds.for_config(config).model(config)
 
 
 def _random_stream(config, rng, dots: int):

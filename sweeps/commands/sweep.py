@@ -45,10 +45,10 @@ def configure(parser) -> None:
 
 def run(args) -> int:
     _check_args(args)
-    from lowbit.sweeps import config as sweep_config
+    from lowbit.sweeps import config as sweep_config, evaluator as evaluators
     try:
         config = sweep_config.load(args.config)
-        evaluator = sweep_config.evaluator_module(config.evaluator)
+        evaluator = evaluators.load(config.evaluator)
     except ImportError as exc:
         print(f"lowbit sweep: cannot load the evaluator: {exc}", file=sys.stderr)
         return 1
@@ -102,7 +102,7 @@ def _evaluate(config, out: Path, args):
 def _write_outputs(config, evaluator, out: Path) -> None:
     from lowbit.sweeps import grid, plots, report, store
 
-    points, dropped = grid.expand(config, getattr(evaluator, "applies", None))
+    points, dropped = grid.expand(config, evaluator.applies)
     records = store.read(out / STORE_NAME)
     rows = report.table_rows(config, records, points)
     not_applicable = report.count_not_applicable(config, records, points)

@@ -44,7 +44,7 @@ def test_tiny_config_end_to_end(cli, double_env, tmp_path):
     """The built-in tiny.toml, its evaluator swapped for the double."""
     text = (CONFIG_DIR / "tiny.toml").read_text()
     (tmp_path / "tiny.toml").write_text(
-        text.replace('"lowbit.models.rank:evaluate_point"', '"sweep_double:evaluate_point"'))
+        text.replace('"lowbit.models.evaluator:COST_MODEL"', '"sweep_double:DOUBLE"'))
     result = cli("sweep", "--config", "tiny.toml", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     out = tmp_path / "results" / "tiny"  # the default results directory
@@ -61,8 +61,8 @@ def test_tiny_config_end_to_end(cli, double_env, tmp_path):
 
 
 def test_builtin_tiny_config_with_the_real_evaluator(cli, tmp_path, monkeypatch):
-    """The shipped tiny.toml through lowbit.models.rank, real fidelity included (a fresh cache)."""
-    from lowbit.models import rank
+    """The shipped tiny.toml through lowbit.models.evaluator, real fidelity included (a fresh cache)."""
+    from lowbit.models import evaluator
     monkeypatch.setenv("LOWBIT_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     result = cli("sweep", "--config", "tiny", "--out", "out", cwd=tmp_path)
@@ -72,12 +72,12 @@ def test_builtin_tiny_config_with_the_real_evaluator(cli, tmp_path, monkeypatch)
         rows = list(csv.DictReader(handle))
     pairs = [(row["scheme"], row["pe"]) for row in rows]
     expected = [(s, p) for s in ("int8", "int4-g128", "ternary")
-                for p in ("int_mac", "lut", "bit_serial") if rank.applies(s, p)]
+                for p in ("int_mac", "lut", "bit_serial") if evaluator.applies(s, p)]
     assert pairs == expected and len(pairs) >= 6
     assert "## resnet18" in (out / "report.md").read_text()
     # the table holds what the evaluator returns, to the last bit (floats round-trip via repr)
     row = rows[0]  # evaluated here again, its fidelity read from the cache the sweep filled
-    direct = rank.evaluate_point({"scheme": row["scheme"], "pe": row["pe"], "lanes": 16,
+    direct = evaluator.evaluate_point({"scheme": row["scheme"], "pe": row["pe"], "lanes": 16,
                                   "array": 64, "workload": "resnet18"})
     for metric in ("fidelity", "energy_j", "latency_s", "edp_js", "cycles"):
         assert row[metric] == str(direct[metric]), metric

@@ -144,14 +144,14 @@ def test_failures_are_reported_not_stored_and_retried(sweep, tmp_path, monkeypat
 def test_evaluate_makes_metrics_plain_json(double_env, monkeypatch):
     import sweep_double
     point = dict(scheme="int8", pe="lut", lanes=8, array=4, workload="minilm-l6")
-    monkeypatch.setattr(sweep_double, "evaluate_point",
+    monkeypatch.setattr(sweep_double.DOUBLE, "evaluate",
                         lambda p: {"x": np.float32(0.5), "n": np.int64(3), "v": [np.int8(1)]})
-    record = runner.evaluate("sweep_double:evaluate_point", "k", point)
+    record = runner.evaluate("sweep_double:DOUBLE", "k", point)
     assert record["metrics"] == {"x": 0.5, "n": 3, "v": [1]}
     assert type(record["metrics"]["n"]) is int and record["status"] == "ok"
-    monkeypatch.setattr(sweep_double, "evaluate_point", lambda p: {"bad": object()})
+    monkeypatch.setattr(sweep_double.DOUBLE, "evaluate", lambda p: {"bad": object()})
     with pytest.raises(TypeError, match="metric 'bad' is a object"):
-        runner.evaluate("sweep_double:evaluate_point", "k", point)
+        runner.evaluate("sweep_double:DOUBLE", "k", point)
 
 
 class FakeClock:
