@@ -39,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lowbit.hwsim.bench.table import format_table
 from lowbit.kernels.registry import KERNELS, KernelSpec, launched_kernel, plane_count, tile_shape
 
 SHAPES = ((4096, 4096), (4096, 11008), (11008, 4096))   # (K, N)
@@ -169,14 +170,6 @@ def evaluate_goals(rows: list[Row], copy_gbps: float) -> list[dict]:
         out.append({"goal": goal.name, "kernel": goal.kernel, "k": goal.k, "n": goal.n, "m": goal.m,
                      "metric": goal.metric, "target": goal.target, "measured": value, "verdict": verdict})
     return out
-
-
-def format_table(records: list[dict], columns: list[str]) -> str:
-    """A text table of ``records`` (tabulate's plain format, floats with 4 significant digits:
-    the format of every table the lowbit commands print)."""
-    from tabulate import tabulate
-    return tabulate([[record.get(column) for column in columns] for record in records],
-                    headers=columns, tablefmt="plain", floatfmt=".4g", missingval="")
 
 
 ROW_COLUMNS = [f.name for f in fields(Row)]

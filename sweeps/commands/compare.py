@@ -40,7 +40,7 @@ def _summary(result) -> str:
 
 def run(args) -> int:
     from lowbit.models import compare
-    from lowbit.sweeps.commands.rank import print_table
+    from lowbit.hwsim.bench.table import format_table
     if args.results is not None and not Path(args.results).is_dir():
         # A mistyped path is bad usage (exit 2 through the CLI), not an empty record.
         raise ValueError(f"--results must be an existing folder of bench_*.csv files, "
@@ -63,7 +63,7 @@ def run(args) -> int:
         if not result.has_l2_term:
             print("note: this run has no l2_copy_gbps (recorded before the L2 measurement): "
                   "the L2 term is omitted from every prediction")
-        print_table(result.records, COLUMNS)
+        print(format_table(result.records, COLUMNS))
         png = out / f"{path.stem}_roofline.png"
         compare.plot(result, png)
         print(f"{_summary(result)}; plot {png}")

@@ -13,8 +13,9 @@ any point is evaluated. Same inputs, same table.
 from __future__ import annotations
 
 import math
-import sys
 from pathlib import Path
+
+from lowbit.hwsim.bench.table import format_table
 
 HELP = "rank quantization schemes x PEs for a workload by fidelity, energy, latency, area"
 
@@ -35,15 +36,6 @@ def configure(parser) -> None:
 
 def _split(text: str | None) -> list[str] | None:
     return None if text is None else [item.strip() for item in text.split(",") if item.strip()]
-
-
-def print_table(rows: list[dict], columns, out=None) -> None:
-    """The text table of ``rows`` on ``out`` (default: the current sys.stdout): tabulate's plain
-    format, floats with 4 significant digits, as lowbit.kernels.bench.format_table prints."""
-    from tabulate import tabulate
-    print(tabulate([[row.get(column) for column in columns] for row in rows], headers=list(columns),
-                   tablefmt="plain", floatfmt=".4g", missingval=""),
-          file=sys.stdout if out is None else out)
 
 
 def _check_names(argname: str, given: list[str] | None, allowed: list[str]) -> None:
@@ -106,7 +98,7 @@ def run(args) -> int:
     if not table:
         print(f"no row reaches fidelity >= {args.min_fidelity}")
         return 1
-    print_table(table, rank.TABLE_COLUMNS)
+    print(format_table(table, rank.TABLE_COLUMNS))
     notes = sorted({row["area_note"] for row in table if math.isnan(row["area_m2"])})
     for note in notes:
         print(f"area missing (left out of the area objective, scored on the rest): {note}")

@@ -6,6 +6,7 @@ by ``lowbit synth --out rtl/data/synth.json``.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 HELP = "synthesize every RTL design config with yosys and write gate/transistor counts"
@@ -21,26 +22,32 @@ def configure(parser) -> None:
 
 
 def run(args) -> int:
+    from lowbit.hwsim.bench.table import format_table
     from lowbit.rtl import registry
     from lowbit.rtl.synth import synthesize_all
-    from lowbit.rtl.table import column_widths, table_row
 
     for name in args.design:
         registry.get(name)   # ValueError naming the known designs
     if args.workers < 1:
         raise ValueError(f"--workers must be >= 1, got {args.workers}")
-    widths = column_widths(list(dict.fromkeys(args.design)) or registry.names())
 
-    def row(*cells) -> str:
-        return table_row(widths, 11, *cells)
-    print(row("design", "config", "cells", "flip-flops", "transistors", "ice40 LUTs"))
-
-    def progress(name, label, entry):
-        print(row(name, label, entry["generic"]["cells"], entry["generic"]["flip_flops"],
-                  entry["cmos"]["transistors"], entry["ice40"]["luts"]), flush=True)
+    def progress(name, label, entry):   # stderr, as configs finish: the table comes at the end
+        print(f"lowbit synth: {name} {label}: {entry['generic']['cells']} cells",
+              file=sys.stderr, flush=True)
     document = synthesize_all(args.design or None, workers=args.workers, progress=progress)
+    print(format_table(_rows(document), COLUMNS))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
     print(f"wrote {out} ({document['tool']})")
     return 0
+
+
+COLUMNS = ("design", "config", "cells", "flip-flops", "transistors", "ice40 LUTs")
+
+
+def _rows(document: dict) -> list[dict]:
+    return [{"design": name, "config": entry["label"], "cells": entry["generic"]["cells"],
+             "flip-flops": entry["generic"]["flip_flops"],
+             "transistors": entry["cmos"]["transistors"], "ice40 LUTs": entry["ice40"]["luts"]}
+            for name, entries in document["designs"].items() for entry in entries]

@@ -13,7 +13,7 @@ import time
 
 HELP = "run the cocotb RTL verification suite and print a summary table"
 
-NUMBER_COLUMNS = ("vectors", "mismatches", "wall s", "vectors/s")
+COLUMNS = ("design", "config", "vectors", "mismatches", "wall s", "vectors/s", "verdict")
 
 
 def configure(parser) -> None:
@@ -28,8 +28,8 @@ def configure(parser) -> None:
 
 
 def run(args) -> int:
+    from lowbit.hwsim.bench.table import format_table
     from lowbit.rtl import registry
-    from lowbit.rtl.table import column_widths, table_row
     from lowbit.rtl.verify.runner import verify_many
 
     names = list(dict.fromkeys(args.design)) or registry.names()   # a design named twice: once
@@ -40,28 +40,23 @@ def run(args) -> int:
     if args.workers < 1:
         raise ValueError(f"--workers must be >= 1, got {args.workers}")
     jobs = [(name, config) for name in names for config in registry.get(name).configs]
-    widths = column_widths(names)
-
-    def row(*cells) -> str:
-        return table_row(widths, 10, *cells)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="lowbit-verify-") as tmp:
         futures = verify_many(jobs, args.build_dir or tmp, workers=args.workers,
                               vectors=args.vectors)
-        print(row("design", "config", *NUMBER_COLUMNS))
-        results, errors = [], []
+        results, errors, rows = [], [], []
         for (name, label), future in futures.items():
             try:
                 result = future.result()
             except Exception as error:   # one broken config must not hide the others' verdicts
                 errors.append(f"{name} [{label}]: {type(error).__name__}: {error}")
-                print(row(name, label, *["-"] * len(NUMBER_COLUMNS))
-                      + f"  failed: {type(error).__name__}: {error}", flush=True)
-                continue
-            results.append(result)
-            print(row(result.design, result.config, result.vectors, result.mismatches,
-                      f"{result.wall_s:.1f}", f"{result.vectors / result.wall_s:,.0f}"),
-                  flush=True)
+                rows.append({"design": name, "config": label,
+                             "verdict": f"failed: {type(error).__name__}: {error}"})
+            else:
+                results.append(result)
+                rows.append(_row(result))
+            _progress(len(rows), len(futures), rows[-1])
+    print(format_table(rows, COLUMNS))
     _summary(results, errors, time.perf_counter() - start)
     failed = [r for r in results if not r.ok]
     for result in failed:
@@ -69,6 +64,20 @@ def run(args) -> int:
     for error in errors:
         print(f"could not verify {error}", file=sys.stderr)
     return 1 if failed or errors else 0
+
+
+def _row(result) -> dict:
+    return {"design": result.design, "config": result.config, "vectors": result.vectors,
+            "mismatches": result.mismatches, "wall s": round(result.wall_s, 1),
+            "vectors/s": round(result.vectors / result.wall_s),
+            "verdict": "ok" if result.ok else "MISMATCH"}
+
+
+def _progress(done: int, total: int, row: dict) -> None:
+    """One line per finished config on stderr, so a long run shows it is moving; the table
+    goes to stdout once every config has its verdict."""
+    print(f"lowbit verify: [{done}/{total}] {row['design']} {row['config']}: {row['verdict']}",
+          file=sys.stderr, flush=True)
 
 
 def _summary(results: list, errors: list, elapsed: float) -> None:

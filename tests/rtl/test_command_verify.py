@@ -12,14 +12,18 @@ from lowbit.sweeps import cli
 def test_verify_prints_the_summary_table(capsys, tmp_path):
     code = cli.main(["verify", "--design", "int_mac", "--design", "int_mac", "--vectors", "200",
                      "--build-dir", str(tmp_path)])
-    out = capsys.readouterr().out.splitlines()
+    captured = capsys.readouterr()
+    out = captured.out.splitlines()
     assert code == 0
     assert out[0].split()[:4] == ["design", "config", "vectors", "mismatches"]
     rows = [line.split() for line in out[1:5]]
     assert [row[0] for row in rows] == ["int_mac"] * 4
-    assert [row[2] for row in rows] == ["4096", "4096", "4096", "200"]   # 4x4: exhaustive
-    assert all(row[3] == "0" for row in rows)
-    assert out[5].startswith("4 configs, 12,488 vectors, 0 mismatches")
+    # every config of int_mac is checked exhaustively whatever --vectors asks (8x8: 2^16 pairs)
+    assert [row[2] for row in rows] == ["4096", "4096", "4096", "65536"]
+    assert all(row[3] == "0" and row[-1] == "ok" for row in rows)
+    assert out[5].startswith("4 configs, 77,824 vectors, 0 mismatches")
+    progress = [line for line in captured.err.splitlines() if line.startswith("lowbit verify: [")]
+    assert [line.split()[2] for line in progress] == ["[1/4]", "[2/4]", "[3/4]", "[4/4]"]
 
 
 def test_unknown_design_exits_2(capsys):
@@ -46,6 +50,7 @@ def test_a_config_that_fails_to_run_gets_a_row_and_exit_1(capsys, tmp_path, monk
     header, good, bad, summary = captured.out.splitlines()
     assert len(registry.config_label(long_config)) > 58
     assert good.index(" 7 ") + 2 == header.index("vectors") + len("vectors")   # aligned
+    assert good.split()[-1] == "ok"
     assert bad.endswith("failed: RuntimeError: the simulator crashed")
     assert summary.startswith("2 configs, 7 vectors, 0 mismatches, 1 failed to run")
     assert "could not verify int_mac [a_bits=2]: RuntimeError: the simulator crashed" in \
