@@ -39,6 +39,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lowbit.kernels.registry import KERNELS, KernelSpec, launched_kernel, plane_count, tile_shape
+
 SHAPES = ((4096, 4096), (4096, 11008), (11008, 4096))   # (K, N)
 M_VALUES = (1, 16, 32, 128, 1024, 4096)
 MIN_RUNS = 100                           # timed batches per case
@@ -54,74 +56,6 @@ CHECK_ROWS, CHECK_COLS = 16, 64          # output slice checked against the host
 POISON_INT32 = 2**31 - 1
 COPY_BYTES = 1 << 30                     # device-to-device copy that measures the HBM ceiling
 L2_COPY_FRACTION = 4                     # the L2 copy's source + destination = L2 bytes / this
-
-
-@dataclass(frozen=True)
-class KernelSpec:
-    """One benchmarked kernel: ``family`` picks the builder; fmt / group_size its weights."""
-    name: str
-    family: str            # "fp16" | "weight_only" | "int4pack" | "int8" | "int_mm" | "fp8_scaled" | "a1w1" | "bitplane" | "lut"
-    fmt: str | None = None
-    group_size: int | None = None
-    max_m: int | None = None   # larger M is outside the kernel's target range: row says so
-    peer: bool = False         # a torch/cuBLAS peer, not one of ours
-
-
-KERNELS = {k.name: k for k in (
-    KernelSpec("cublas_fp16", "fp16", peer=True),
-    KernelSpec("torch_int4pack_g128", "int4pack", group_size=128, peer=True),
-    KernelSpec("torch_int_mm", "int_mm", peer=True),
-    KernelSpec("torch_scaled_mm_fp8", "fp8_scaled", peer=True),
-    KernelSpec("w8a16", "weight_only", "int8"),
-    KernelSpec("w4a16_g128", "weight_only", "int4", 128),
-    KernelSpec("w4a16_g128_zp", "weight_only", "uint4", 128),
-    KernelSpec("w4a16_g32", "weight_only", "int4", 32),
-    KernelSpec("w2a16_g128", "weight_only", "int2", 128),
-    KernelSpec("w1a16_g128", "weight_only", "binary", 128),
-    KernelSpec("fp8w_a16", "weight_only", "float8_e4m3fn"),
-    KernelSpec("w8a8", "int8"),
-    KernelSpec("a1w1", "a1w1"),
-    KernelSpec("bitplane_w4a8", "bitplane", "int4", max_m=128),
-    KernelSpec("lut_w4a8", "lut", "int4", max_m=128),
-)}
-
-
-def plane_count(spec: KernelSpec) -> int:
-    """Weight bit-planes the bench builds for a bitplane / lut kernel: one per bit of its format."""
-    from lowbit.kernels.integer import BITPLANE_FORMATS
-    return BITPLANE_FORMATS[spec.fmt]
-
-
-def _launch_facts(spec: KernelSpec, m: int) -> tuple[tuple[int, int], str] | None:
-    """((m_tile, n_tile), kernel name) of ``spec``'s launch at this M, each from the function
-    the wrapper takes it from; None for a peer, whose tiling and kernels cuBLAS or torch choose
-    internally and do not expose. a1w1: the bench calls the wrapper with method "auto"."""
-    from lowbit.kernels import integer, weight_only
-    if spec.peer:
-        return None
-    facts = {"weight_only": lambda: (weight_only.tile_shape(m), weight_only.kernel_name(spec.fmt, m)),
-             "int8": lambda: (integer.int8_tile_shape(), integer.INT8_KERNEL),
-             "a1w1": lambda: (integer.a1w1_tile_shape(m), integer.a1w1_kernel_name(m)),
-             "bitplane": lambda: (integer.bitplane_tile_shape(plane_count(spec)),
-                                  integer.bitplane_kernel_name(plane_count(spec))),
-             "lut": lambda: (integer.lut_tile_shape(m), integer.lut_kernel_name(plane_count(spec), m))}
-    if spec.family not in facts:
-        raise ValueError(f"spec.family must be one of {', '.join(facts)} for one of our kernels, "
-                         f"got {spec.family!r}")
-    return facts[spec.family]()
-
-
-def tile_shape(spec: KernelSpec, m: int) -> tuple[int, int] | None:
-    """(m_tile, n_tile) of the output tile one block of ``spec``'s launch owns at this M; None
-    for a peer."""
-    facts = _launch_facts(spec, m)
-    return None if facts is None else facts[0]
-
-
-def launched_kernel(spec: KernelSpec, m: int) -> str | None:
-    """Name of the CUDA kernel ``spec``'s wrapper launches at this M; None for a peer."""
-    facts = _launch_facts(spec, m)
-    return None if facts is None else facts[1]
 
 
 def check_key(spec: KernelSpec, k: int, n: int, m: int) -> tuple | None:
@@ -238,13 +172,11 @@ def evaluate_goals(rows: list[Row], copy_gbps: float) -> list[dict]:
 
 
 def format_table(records: list[dict], columns: list[str]) -> str:
-    """A fixed-width text table of ``records`` (floats with 4 significant digits)."""
-    def cell(v):
-        return f"{v:.4g}" if isinstance(v, float) else str(v)
-    cells = [[cell(rec[c]) for c in columns] for rec in records]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) if cells else len(c) for i, c in enumerate(columns)]
-    lines = [columns] + cells
-    return "\n".join("  ".join(v.ljust(w) for v, w in zip(line, widths)).rstrip() for line in lines)
+    """A text table of ``records`` (tabulate's plain format, floats with 4 significant digits:
+    the format of every table the lowbit commands print)."""
+    from tabulate import tabulate
+    return tabulate([[record.get(column) for column in columns] for record in records],
+                    headers=columns, tablefmt="plain", floatfmt=".4g", missingval="")
 
 
 ROW_COLUMNS = [f.name for f in fields(Row)]

@@ -141,7 +141,7 @@ def _output(cp, out, m: int, n: int, inputs: dict):
 
 # Tiling as data: each launch below takes its grid from a tile shape (m_tile, n_tile), the
 # activation rows and weight rows of the output tile one block owns. lowbit.models.cost.roofline reads
-# the same functions (through lowbit.kernels.bench.tile_shape) to count the bytes the blocks pull
+# the same functions (through lowbit.kernels.registry.tile_shape) to count the bytes the blocks pull
 # through L2, so the model cannot drift from the launch.
 
 def grid_rows(m: int, m_tile: int) -> int:

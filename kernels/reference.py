@@ -13,13 +13,17 @@ Two kinds of function live here:
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from lowbit.hwsim import formats
 from lowbit.hwsim.quant import unpack
 from lowbit.hwsim.units.integer import decode_int_codes
 from lowbit.kernels.integer import BitPlaneWeights
-from lowbit.kernels.weight_only import FORMATS, WeightOnlyLinear
+
+if TYPE_CHECKING:   # for annotations only: lowbit.kernels.weight_only imports this module
+    from lowbit.kernels.weight_only import WeightOnlyLinear
 
 ACT_PLANES = 8  # int8 activations: 8 two's complement bit-planes
 
@@ -39,7 +43,7 @@ def _code_values(w: WeightOnlyLinear, codes: np.ndarray) -> np.ndarray:
         return 1.0 - 2.0 * codes
     if w.fmt == "float8_e4m3fn":
         return formats.get("float8_e4m3fn").decode(codes).astype(np.float64)
-    signed = not FORMATS[w.fmt][1]
+    signed = not w.asymmetric
     values = decode_int_codes(codes, w.bits, signed=signed)
     if not signed:
         values = values - _per_element(np.asarray(w.zero_points).astype(np.int64), w.group_size)
@@ -74,11 +78,11 @@ def kernel_weights_fp16(w: WeightOnlyLinear) -> np.ndarray:
             return (s.view(np.uint16) ^ (codes << 15)).view(np.float16)
         moved = (((codes & 0x80) << 8) | ((codes & 0x7F) << 7)).view(np.float16)
         return (moved * np.float16(256.0)) * s
-    if FORMATS[w.fmt][1]:
+    if w.asymmetric:
         zero = _per_element(np.asarray(w.zero_points), w.group_size).astype(np.uint32)
     else:
         zero = np.full(s.shape, 1 << (w.bits - 1), dtype=np.uint32)
-    return integer_pairs_fp16(np.asarray(w.packed), w.bits, signed=not FORMATS[w.fmt][1], zero=zero) * s
+    return integer_pairs_fp16(np.asarray(w.packed), w.bits, signed=not w.asymmetric, zero=zero) * s
 
 
 # -- host model of wq_gemm.cu's integer dequantization (names as in the CUDA source) ------------

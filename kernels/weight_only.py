@@ -34,6 +34,7 @@ import numpy as np
 
 from lowbit.kernels._device import cupy_module, device_array, kernel
 from lowbit.kernels.integer import check_aligned, check_out_disjoint, check_positive_int, tile_grid
+from lowbit.kernels.reference import kernel_weights_fp16
 
 # format name -> (bits, has zero points)
 FORMATS = {
@@ -88,6 +89,11 @@ class WeightOnlyLinear:
     @property
     def bits(self) -> int:
         return FORMATS[self.fmt][0]
+
+    @property
+    def asymmetric(self) -> bool:
+        """Whether the format has zero points (w = (q - z) * s)."""
+        return FORMATS[self.fmt][1]
 
     @property
     def weight_bytes(self) -> int:
@@ -238,7 +244,6 @@ def _check_fp16_range(w: WeightOnlyLinear) -> None:
     bound = _largest_weight_magnitude(w) * np.abs(np.asarray(w.scales, dtype=np.float64))
     if np.all(bound < FP16_OVERFLOW):
         return
-    from lowbit.kernels.reference import kernel_weights_fp16   # reference imports this module
     with np.errstate(over="ignore"):
         overflow = ~np.isfinite(kernel_weights_fp16(w))
     if overflow.any():

@@ -74,7 +74,8 @@ _RESNET = {
 _IMAGE_SIZE = 224
 _CLASSES = 1000
 
-# The family each workload belongs to decides which proxy model measures its fidelity (lowbit.models.rank).
+# The family each workload belongs to decides which proxy model measures its fidelity
+# (lowbit.models.evaluator).
 FAMILY = {**{name: "transformer" for name in (*_LLAMA, *_BERT)},
           **{name: "cnn" for name in _RESNET}}
 

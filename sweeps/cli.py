@@ -1,18 +1,21 @@
 """The ``lowbit`` command line.
 
 Each subcommand is a module in ``lowbit.sweeps.commands`` exposing ``configure(parser)`` (adds its
-arguments) and ``run(args) -> int`` (the exit code); its one-line help is in ``_HELP`` below.
+arguments), ``run(args) -> int`` (the exit code) and ``HELP`` (its one-line help).
 Modules are imported only when their command runs, so ``lowbit formats`` never loads torch.
 
 Exit codes: 0 ok, 1 the work failed (e.g. a verification mismatch), 2 bad usage. A
 ``ValueError`` escaping a command is bad input by contract (it names the argument), so it
 is reported on one line with exit code 2; set LOWBIT_TRACEBACK=1 to see the traceback instead.
+A reader that closes the pipe early (``lowbit formats float8_e4m3fn | head``) ends the command
+quietly with 128 + SIGPIPE, the status a shell reports for a tool killed by a closed pipe.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
 import os
+import signal
 import sys
 
 # name on the command line -> module in lowbit.sweeps.commands
@@ -27,25 +30,14 @@ COMMANDS = {
     "rtl": "rtl_export",
 }
 
-_HELP = {
-    "sweep": "explore a design space and report which schemes win (default: built-in sweep)",
-    "rank": "rank quantization schemes x PEs for a workload by fidelity, energy, latency, area",
-    "compare": "set the GPU roofline predictions beside the recorded GPU benchmark results",
-    "verify": "run the cocotb RTL verification suite and print a summary table",
-    "synth": "synthesize every RTL design config with yosys and write gate/transistor counts",
-    "bench": "benchmark the CuPy low-bit kernels against torch peers (needs a CUDA GPU)",
-    "formats": "print a number format's table of codes and values",
-    "rtl": "RTL utilities: 'lowbit rtl export NAME --param k=v --out DIR'",
-}
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lowbit", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, module_name in COMMANDS.items():
-        cmd = sub.add_parser(name, help=_HELP[name], description=_HELP[name])
+        module = _command_module(module_name, name)
+        cmd = sub.add_parser(name, help=module.HELP, description=module.HELP)
         cmd.set_defaults(_module=module_name)
-        _command_module(module_name, name).configure(cmd)
+        module.configure(cmd)
     return parser
 
 
@@ -60,6 +52,8 @@ def _command_module(module_name: str, command: str):
 
 class _Missing:
     """Stands in for a command whose module is not part of this build."""
+
+    HELP = "not available in this build"
 
     def __init__(self, command: str):
         self.command = command
@@ -77,7 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     module = _command_module(args._module, args.command)
     try:
-        return int(module.run(args) or 0)
+        code = int(module.run(args) or 0)
+        sys.stdout.flush()  # inside the try: a closed pipe often shows only at this flush
+        return code
+    except BrokenPipeError:
+        return _closed_pipe()
     except ValueError as exc:
         if os.environ.get("LOWBIT_TRACEBACK"):
             raise
@@ -87,6 +85,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"lowbit {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _closed_pipe() -> int:
+    # The recipe of the Python docs (signal module, "Note on SIGPIPE"): point stdout at devnull
+    # so that the interpreter's own flush at exit does not raise a second BrokenPipeError.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 128 + signal.SIGPIPE
 
 
 if __name__ == "__main__":

@@ -4,11 +4,11 @@ A config (built-in ones live in ``sweeps/configs/``, addressed by file stem) loo
 
     name = "default"                          # optional; the file stem otherwise
     description = "what this sweep answers"   # optional
-    evaluator = "lowbit.models.rank:evaluate_point"  # optional; "module:function"
+    evaluator = "lowbit.models.evaluator:COST_MODEL"  # optional; "module:name"
 
     [axes]                 # every list non-empty, without duplicates
     schemes = ["int8", "int4-g128"]           # lowbit.hwsim.quant.preset_names()
-    pes = ["int_mac", "lut"]                  # lowbit.models.cost.cycles.PE_KINDS
+    pes = ["int_mac", "lut"]                  # lowbit.hwsim.pe.kinds.names()
     lanes = [16]                              # positive integers the PEs accept
     arrays = [64]                             # PEs in the array, positive integers
     workloads = ["minilm-l6"]                 # lowbit.models.workloads.names()
@@ -23,31 +23,26 @@ A config (built-in ones live in ``sweeps/configs/``, addressed by file stem) loo
     baseline = {scheme = "int8", pe = "int_mac"}   # what the report compares winners against
                                                    # (names from the vocabulary)
 
-The evaluator's module is the sweep's model of the world (lowbit.models.rank by default). Besides the
-evaluator function it must define ``pareto_front(rows, objectives)`` (the report's front), and
-it may define ``applies(scheme, pe) -> bool`` (pairs it rejects are not enumerated),
-``NotApplicable`` (the exception the evaluator raises for points it does not apply to),
-``vocabulary() -> {"schemes", "pes", "workloads"[, "fidelity_metrics"]}`` (the names a config
-may use; without "fidelity_metrics" any metric name may carry a bar) and
-``check_lanes(scheme, pe, lanes)`` (raises ValueError when that PE cannot have that many lanes
-for that scheme). Without ``vocabulary`` the project's names and limits apply: the
-lowbit.hwsim.quant presets, lowbit.models.cost.cycles.PE_KINDS, the lowbit.models.workloads names, the fidelity
-metrics of lowbit.models.fidelity.cache.MODELS, and the lane limits of the hwsim PE configs that
-lowbit.models.cost.cycles builds for each applicable (scheme, PE) pair.
+The evaluator ("module:name", default lowbit.models.evaluator:COST_MODEL, the project's cost
+model) is the sweep's model of the world: an object keeping the lowbit.sweeps.evaluator.Evaluator
+contract. Its vocabulary names the schemes, PEs, workloads (and fidelity metrics, when it lists
+them) a config may use; its ``applies`` drops the pairs it cannot run; its ``check_lanes`` says
+whether every lane count fits every PE it meets.
 
 Every validation error is a ValueError naming the file, the offending key and value, and what
 is allowed there.
 """
 from __future__ import annotations
 
-import importlib
 import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from lowbit.sweeps import evaluator as evaluators
+from lowbit.sweeps.evaluator import Evaluator
+
 CONFIG_DIR = Path(__file__).parent / "configs"
-DEFAULT_EVALUATOR = "lowbit.models.rank:evaluate_point"
 
 _NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
 _TOP_KEYS = ("name", "description", "evaluator", "axes", "report")
@@ -140,72 +135,27 @@ def parse(data: dict, *, source: str, default_name: str) -> SweepConfig:
         raise ValueError(f"{source}: name must be letters, digits, '_', '-' or '.' (not first), "
                          f"got {name!r}")
     description = _string(data.get("description", ""), source, "description")
-    evaluator = _string(data.get("evaluator", DEFAULT_EVALUATOR), source, "evaluator")
-    split_evaluator(evaluator, f"{source}: evaluator")
+    evaluator = _string(data.get("evaluator", evaluators.DEFAULT), source, "evaluator")
+    evaluators.split(evaluator, f"{source}: evaluator")
     axes_table = data.get("axes")
     if not isinstance(axes_table, dict):
         raise ValueError(f"{source}: missing table [axes] with keys {', '.join(_REQUIRED_AXES)}")
-    names = vocabulary(evaluator)
+    model = evaluators.load(evaluator)
+    names = _vocabulary(model)
     axes = _parse_axes(axes_table, source, names)
-    _check_lanes(axes, source, evaluator)
+    _check_lanes(axes, source, model)
     report = _parse_report(data.get("report", {}), source, names)
     return SweepConfig(name=name, description=description, evaluator=evaluator, axes=axes,
                        report=report, source=source)
 
 
-def split_evaluator(evaluator: str, where: str) -> tuple[str, str]:
-    """'module:function' -> (module, function)."""
-    module, sep, function = evaluator.partition(":")
-    if not (sep and module and function.isidentifier()):
-        raise ValueError(f"{where} must be 'module:function', got {evaluator!r}")
-    return module, function
-
-
-def evaluator_module(evaluator: str):
-    """The module that holds the evaluator (ImportError names what is missing)."""
-    module_name, function = split_evaluator(evaluator, "evaluator")
-    module = importlib.import_module(module_name)
-    for name in (function, "pareto_front"):
-        if not callable(getattr(module, name, None)):
-            raise ImportError(f"evaluator {evaluator!r}: {module_name} has no function {name}")
-    return module
-
-
-def vocabulary(evaluator: str) -> dict[str, tuple[str, ...] | None]:
-    """The scheme, PE, workload and fidelity metric names a config for this evaluator may use
+def _vocabulary(evaluator: Evaluator) -> dict[str, tuple[str, ...] | None]:
+    """The evaluator's scheme, PE, workload and fidelity metric names as tuples
     ("fidelity_metrics" is None when the evaluator does not list them)."""
-    module = evaluator_module(evaluator)
-    if hasattr(module, "vocabulary"):
-        names = module.vocabulary()
-        vocab = {key: tuple(names[key]) for key in ("schemes", "pes", "workloads")}
-        metrics = names.get("fidelity_metrics")
-        return {**vocab, "fidelity_metrics": None if metrics is None else tuple(metrics)}
-    from lowbit.hwsim.quant import preset_names
-    from lowbit.models.cost.cycles import PE_KINDS
-    from lowbit.models.fidelity.cache import MODELS
-    from lowbit.models.workloads import names as workload_names
-    return {"schemes": tuple(preset_names()), "pes": PE_KINDS,
-            "workloads": tuple(workload_names()),
-            "fidelity_metrics": tuple(metric for metric, _ in MODELS.values())}
-
-
-def lane_check(evaluator: str):
-    """The evaluator's ``check_lanes(scheme, pe, lanes)``; for an evaluator without a
-    vocabulary (the project's own, lowbit.models.rank) the check that builds the hwsim PE config the
-    cost model builds; None when the evaluator states no lane limits."""
-    module = evaluator_module(evaluator)
-    if hasattr(module, "check_lanes"):
-        return module.check_lanes
-    if hasattr(module, "vocabulary"):
-        return None
-    return _project_check_lanes
-
-
-def _project_check_lanes(scheme: str, pe: str, lanes: int) -> None:
-    # The PE config validates its lanes (range, LUT group multiple): ask it, copy no limit.
-    from lowbit.models.cost import cycles
-    from lowbit.models.rank import scheme_for
-    cycles.pe_model(cycles.map_scheme(pe, scheme_for(scheme)), lanes)
+    names = evaluator.vocabulary()
+    vocab = {key: tuple(names[key]) for key in ("schemes", "pes", "workloads")}
+    metrics = names.get("fidelity_metrics")
+    return {**vocab, "fidelity_metrics": None if metrics is None else tuple(metrics)}
 
 
 def _check_keys(table: dict, allowed, source: str, prefix: str) -> None:
@@ -257,19 +207,15 @@ def _positive_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
-def _check_lanes(axes: dict, source: str, evaluator: str) -> None:
+def _check_lanes(axes: dict, source: str, evaluator: Evaluator) -> None:
     """Every lane count must fit every PE it meets in the grid (pairs the evaluator's
     ``applies`` rejects are never run, so they are not checked)."""
-    check = lane_check(evaluator)
-    if check is None:
-        return
-    applies = getattr(evaluator_module(evaluator), "applies", None)
     pairs = [(scheme, pe) for pe in axes["pes"] for scheme in axes["schemes"]
-             if applies is None or applies(scheme, pe)]
+             if evaluator.applies(scheme, pe)]
     for index, lanes in enumerate(axes["lanes"]):
         for scheme, pe in pairs:
             try:
-                check(scheme, pe, lanes)
+                evaluator.check_lanes(scheme, pe, lanes)
             except ValueError as exc:
                 raise ValueError(f"{source}: axes.lanes[{index}]: {lanes} lanes do not fit the "
                                  f"{pe} PE (scheme {scheme}): {exc}") from None

@@ -25,7 +25,8 @@ import json
 import math
 from pathlib import Path
 
-from lowbit.models.rank import CLOCK_HZ, PARETO_OBJECTIVES as OBJECTIVES
+from lowbit.models.cost.dataflow import CLOCK_HZ
+from lowbit.models.rank import PARETO_OBJECTIVES as OBJECTIVES
 from lowbit.sweeps import grid
 from lowbit.sweeps.config import AXES, SweepConfig
 
@@ -38,7 +39,7 @@ _WINNER_METRICS = (("edp_js", "energy-delay product", "J·s"), ("energy_j", "ene
 NOISE = 0.05
 _CONTEXT_AXES = ("workloads", "batches", "seq_lens")
 _HARDWARE_AXES = ("lanes", "arrays", "group_sizes")
-# energy breakdown columns (lowbit.models.rank) -> what the energy is spent on, in plain words
+# energy breakdown columns (lowbit.models.evaluator) -> what the energy is spent on, in plain words
 _ENERGY_TERMS = {"energy_mac_j": "MAC arithmetic", "energy_rescale_j": "rescaling",
                  "energy_sram_j": "SRAM reads", "energy_dram_j": "DRAM traffic"}
 # marks a design left out of an objective it has no value for

@@ -6,16 +6,20 @@ that is a ``ProcessPoolExecutor`` (one process per core); on Dask it is the exec
 ``LocalCluster`` this module starts. Workers only evaluate and return a record; the parent
 process alone writes the store (see lowbit.sweeps.store for why that makes it loss-free).
 
-Failures: an evaluator exception other than the module's ``NotApplicable`` is reported with
+Failures: an evaluator exception other than the evaluator's ``NotApplicable`` is reported with
 its point and the sweep goes on (the point is not stored, so a rerun retries it); a local
 worker that dies breaks the process pool, so the runner stops and reports it (finished points
-are kept). Ctrl-C cancels what has not started, keeps what finished, and re-raises.
+are kept). On Dask a lost worker's tasks wait for another worker, so the runner reports each
+lost worker and, once the cluster has had no worker for ``lost_worker_timeout`` seconds, stops
+the same way. Ctrl-C cancels what has not started, keeps what finished, and re-raises. Local
+pool workers die with the sweep, even with ``kill -9`` (``local_executor`` says how).
 """
 from __future__ import annotations
 
 import contextlib
-import importlib
+import ctypes
 import os
+import signal
 import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, Executor, wait
@@ -23,7 +27,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from lowbit.sweeps import grid
-from lowbit.sweeps.config import SweepConfig, evaluator_module, split_evaluator
+from lowbit.sweeps import evaluator as evaluators
+from lowbit.sweeps.config import SweepConfig
 from lowbit.sweeps.store import Store
 
 
@@ -47,16 +52,12 @@ def evaluate(evaluator: str, key: str, point: dict) -> dict:
 
     The record holds only JSON types (numpy scalars become Python numbers), so what the
     parent stores is exactly what a rerun reads back."""
-    module_name, function = split_evaluator(evaluator, "evaluator")
-    module = importlib.import_module(module_name)
-    not_applicable = getattr(module, "NotApplicable", None)
+    model = evaluators.load(evaluator)
     start = time.perf_counter()
     try:
-        metrics = getattr(module, function)(dict(point))
+        metrics = model.evaluate(dict(point))
         status = "ok"
-    except Exception as exc:
-        if not_applicable is None or not isinstance(exc, not_applicable):
-            raise
+    except model.NotApplicable as exc:
         metrics, status = {"reason": str(exc)}, "not_applicable"
     if not isinstance(metrics, dict):
         raise TypeError(f"evaluator {evaluator} returned {type(metrics).__name__}, not a dict")
@@ -78,8 +79,7 @@ def _json_value(name: str, value):
 
 def pending_points(config: SweepConfig, store: Store) -> tuple[list[tuple[str, dict]], int]:
     """(the (key, point) pairs not yet in the store, in grid order; number already done)."""
-    applies = getattr(evaluator_module(config.evaluator), "applies", None)
-    points, _ = grid.expand(config, applies)
+    points, _ = grid.expand(config, evaluators.load(config.evaluator).applies)
     keyed = [(grid.point_key(config.evaluator, point), point) for point in points]
     todo = [(key, point) for key, point in keyed if key not in store.records]
     return todo, len(keyed) - len(todo)
@@ -141,12 +141,18 @@ class _Batch:
                 leaders.append((key, point))
         self.leader_ids = {id(point) for _, point in leaders}
         waiting = self.submit(leaders)
+        # A Dask executor is asked between waits whether its cluster has given out; a process
+        # pool reports its own breakage through the futures.
+        interval = WATCH_INTERVAL_S if isinstance(self.executor, DaskExecutor) else None
         while waiting:
-            finished, waiting = wait(waiting, return_when=FIRST_COMPLETED)
+            finished, waiting = wait(waiting, timeout=interval, return_when=FIRST_COMPLETED)
             for future in finished:
                 waiting |= self.finish(future)
+            if interval is not None and not self.outcome.broken:
+                self.outcome.broken = self.executor.gone()
             if self.outcome.broken:
                 # Every point still queued fails the same way: stop here, not once per point.
+                self.cancel()
                 return
 
     def submit(self, batch) -> set:
@@ -243,7 +249,10 @@ def _clock(seconds: float) -> str:
 
 @contextlib.contextmanager
 def local_executor(processes: int | None = None):
-    """A process pool with one process per core (or ``processes``), each single-threaded."""
+    """A process pool with one process per core (or ``processes``), each single-threaded.
+
+    Its workers die with the process that started them, however it ends (``kill -9``
+    included): see ``_die_with_parent``."""
     from concurrent.futures import ProcessPoolExecutor
     import multiprocessing
 
@@ -251,22 +260,105 @@ def local_executor(processes: int | None = None):
     # spawn, not fork: the parent may hold torch/numba thread pools that a fork would copy
     # in a locked state.
     context = multiprocessing.get_context("spawn")
-    executor = ProcessPoolExecutor(max_workers=processes or _cores(), mp_context=context)
+    executor = ProcessPoolExecutor(max_workers=processes or _cores(), mp_context=context,
+                                   initializer=_die_with_parent, initargs=(os.getpid(),))
     try:
         yield executor
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
 
 
+PR_SET_PDEATHSIG = 1   # <linux/prctl.h>
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Pool worker initializer: ask Linux to SIGKILL this worker when its parent dies.
+
+    A worker busy in an evaluation notices nothing of a parent killed with SIGKILL: the pool's
+    pipes are read only between tasks, and an evaluation may run for minutes in compiled code
+    that holds the GIL, so a watchdog thread polling the parent pid could not even run. The
+    kernel's parent-death signal (prctl(PR_SET_PDEATHSIG)) needs no polling and no GIL. It
+    fires when the thread that started the worker ends; the pool starts its workers from the
+    thread that submits, the sweep's main thread, which ends only with the process. Elsewhere
+    than Linux there is no such signal and the workers end after their current task, when
+    they find the pool's pipes closed."""
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent_pid:
+        # The parent died before the prctl above: no signal will come, so go now.
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 SCHEDULER_TIMEOUT = "10s"
+LOST_WORKER_TIMEOUT_S = 60.0   # default of --lost-worker-timeout
+WATCH_INTERVAL_S = 0.5         # how often a Dask sweep looks at its cluster's workers
+
+
+class DaskExecutor(Executor):
+    """A Dask client's executor that also watches the cluster's workers.
+
+    Dask keeps the tasks of a lost worker for the next worker to join, so a cluster whose only
+    worker died waits forever. ``gone()`` reports each lost worker on ``stream`` and, once the
+    cluster has had no worker for ``lost_worker_timeout`` seconds, returns why to give up."""
+
+    def __init__(self, client, lost_worker_timeout: float, stream=sys.stderr,
+                 clock=time.monotonic):
+        # pure=False: every submission is its own task, never merged with an equal-looking one
+        self.executor = client.get_executor(pure=False)
+        self.client, self.timeout, self.stream, self.clock = client, lost_worker_timeout, \
+            stream, clock
+        self.workers = set(client.nthreads())
+        self.lost: list[str] = []
+        self.empty_since = None   # clock() when the cluster was first seen without a worker
+
+    def submit(self, fn, /, *args, **kwargs):
+        return self.executor.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait=True, *, cancel_futures=False):
+        self.executor.shutdown(wait=wait)
+
+    def gone(self) -> str | None:
+        """None while the cluster can still evaluate; else why the sweep stops."""
+        workers = set(self.client.nthreads())
+        for address in sorted(self.workers - workers):
+            self.lost.append(address)
+            print(f"sweep: lost Dask worker {address}; {len(workers)} left", file=self.stream)
+        self.workers = workers
+        if workers:
+            self.empty_since = None
+            return None
+        if self.empty_since is None:
+            self.empty_since = self.clock()
+            print(f"sweep: the Dask cluster has no worker; giving up in {self.timeout:g} s "
+                  f"unless one joins", file=self.stream)
+        if self.clock() - self.empty_since < self.timeout:
+            return None
+        lost = ", ".join(self.lost) or "none seen"
+        return (f"the Dask cluster had no worker for {self.timeout:g} s (lost workers: {lost}; "
+                f"--lost-worker-timeout sets the wait)")
+
+
+def checked_seconds(seconds, argname: str) -> float:
+    """``seconds`` as a float if it is a finite number > 0; else a ValueError naming
+    ``argname``."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) \
+            or not 0 < seconds < float("inf"):
+        raise ValueError(f"{argname} must be a finite number of seconds > 0, got {seconds!r}")
+    return float(seconds)
 
 
 @contextlib.contextmanager
-def dask_executor(scheduler: str | None = None, workers: int | None = None):
-    """An executor on a Dask cluster: the scheduler at ``scheduler`` (tcp://HOST:PORT), or a
-    LocalCluster of ``workers`` single-threaded worker processes started here."""
+def dask_executor(scheduler: str | None = None, workers: int | None = None, *,
+                  lost_worker_timeout: float = LOST_WORKER_TIMEOUT_S, stream=sys.stderr):
+    """A DaskExecutor on a Dask cluster: the scheduler at ``scheduler`` (tcp://HOST:PORT), or
+    a LocalCluster of ``workers`` single-threaded worker processes started here. The sweep
+    gives up after ``lost_worker_timeout`` seconds without a worker (> 0)."""
     from distributed import Client, LocalCluster
 
+    lost_worker_timeout = checked_seconds(lost_worker_timeout, "lost_worker_timeout")
     with contextlib.ExitStack() as stack:
         if scheduler is not None:
             try:
@@ -280,8 +372,7 @@ def dask_executor(scheduler: str | None = None, workers: int | None = None):
                 n_workers=workers, threads_per_worker=1, processes=True,
                 dashboard_address=None))
             client = stack.enter_context(Client(cluster))
-        # pure=False: every submission is its own task, never merged with an equal-looking one
-        executor = client.get_executor(pure=False)
+        executor = DaskExecutor(client, lost_worker_timeout, stream)
         try:
             yield executor
         finally:

@@ -70,9 +70,8 @@ class Format:
         if not isinstance(saturate, (bool, np.bool_)):
             raise ValueError(f"saturate must be True or False, got {saturate!r}")
         x = as_float_array(x, "x")
-        if not self.has_nan and np.isnan(x).any():
-            raise ValueError(f"x must not contain NaN: {self.name} has no NaN code "
-                             f"(allowed: finite values and ±inf)")
+        if not self.has_nan and not self._encode_finds_nan(x) and np.isnan(x).any():
+            raise self._nan_refused()
         return self._encode(x, bool(saturate))
 
     def decode(self, codes) -> np.ndarray:
@@ -101,6 +100,15 @@ class Format:
     # -- for subclasses -----------------------------------------------------------------------
     def _encode(self, x: np.ndarray, saturate: bool) -> np.ndarray:
         raise NotImplementedError
+
+    def _encode_finds_nan(self, x: np.ndarray) -> bool:
+        """Whether ``_encode`` itself raises ``_nan_refused()`` for NaN in ``x`` (a kernel
+        that counts NaN on its one pass over x spares encode a second pass)."""
+        return False
+
+    def _nan_refused(self) -> ValueError:
+        return ValueError(f"x must not contain NaN: {self.name} has no NaN code "
+                          f"(allowed: finite values and ±inf)")
 
     def _decode(self, codes: np.ndarray) -> np.ndarray:
         raise NotImplementedError

@@ -41,7 +41,9 @@ once, directly to the target (never through float32 as ml_dtypes' ``astype`` doe
   Overflow (a result above 2^127) and +inf give NaN (0xFF), or max (0xFE) if ``saturate``.
   Zero (either sign), negative values and NaN have no code and give NaN (0xFF) in both modes.
 
-The hot paths are Numba kernels on the IEEE bit patterns (see ``_round_magnitude``). Decoding
+The hot paths are Numba kernels on the IEEE bit patterns (see ``_round_magnitude``); float32
+input to a sign-magnitude format takes a float32 path that lets the FPU round (see
+``_encode_minifloat_f32_one``), float32 input to E8M0 a branch-free bit-pattern one. Decoding
 gathers from a per-format table of float32 bit patterns, itself built by a bit-pattern kernel:
 with at most 256 codes, a gather beats recomputing the fields per element. A plain-Python
 integer reference lives in ``lowbit.hwsim.formats.reference.minifloat``.
@@ -49,7 +51,9 @@ integer reference lives in ``lowbit.hwsim.formats.reference.minifloat``.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.extending import intrinsic
 
 from lowbit.hwsim.formats.base import PARALLEL_MIN_SIZE, Format, register
 
@@ -124,6 +128,121 @@ def _encode_minifloat_parallel(xbits, out, smbits, sebits, sbias, mbits, emin, m
     for i in prange(xbits.size):
         out[i] = _encode_minifloat_one(xbits[i], smbits, sebits, sbias, mbits, emin, max_code,
                                        overflow_code, nan_code, sign_shift)
+
+
+# -- float32 encode kernels: 32-bit lanes, no per-element branch, so the loops vectorize ------
+@intrinsic
+def _float32_bits(typingctx, x):
+    """The IEEE bit pattern of a float32 as an int32 (no conversion)."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(32))
+    return types.int32(types.float32), codegen
+
+
+@intrinsic
+def _float32_bits_above(typingctx, x, shift):
+    """The bit pattern of a non-negative float32 shifted right by ``shift``, in 32 bits (a
+    64-bit variable shift has no AVX2 vector form, and Numba widens int32 arithmetic)."""
+    def codegen(context, builder, signature, args):
+        bits = builder.bitcast(args[0], ir.IntType(32))
+        return builder.lshr(bits, builder.trunc(args[1], ir.IntType(32)))
+    return types.int32(types.float32, shift), codegen
+
+
+@intrinsic
+def _float32_binade(typingctx, x):
+    """2^floor(log2 |x|) for a normal float32 x: |x| with its mantissa bits cleared (0 for a
+    subnormal x); float32 in and out, so no lane widens."""
+    def codegen(context, builder, signature, args):
+        bits = builder.bitcast(args[0], ir.IntType(32))
+        exponent = builder.and_(bits, ir.Constant(ir.IntType(32), 0x7F800000))
+        return builder.bitcast(exponent, ir.FloatType())
+    return types.float32(types.float32), codegen
+
+
+@njit(cache=True, inline="always")
+def _encode_minifloat_f32_one(x, cap, magic_scale, magic_min, code_scale, shift, max_code,
+                              overflow_code, nan_code, sign_bit):
+    """One sign-magnitude minifloat code of a float32 ``x``: the FPU does the rounding.
+
+    ``magic`` = 2^(23 - mbits) times |x|'s binade (at least 2^(emin + 23 - mbits): subnormal
+    targets share emin's spacing) is a power of two whose float32 ulp is the target's spacing
+    there, so (|x| + magic) - magic is |x| rounded to nearest, ties to even, in hardware, exact.
+    |x| is capped at ``cap`` = 2^(emax + 2), beyond every overflow, so magic stays finite.
+    Times ``code_scale`` = 2^(bias - 127) (exact: a power of two, never below float32's
+    subnormal spacing) the rounded value's float32 bits, shifted right by ``shift`` =
+    23 - mbits, are the magnitude code, for target normals and subnormals alike (these are
+    float32 subnormals). A code above ``max_code`` is an overflow; NaN and the sign come last.
+    The integer arguments are int32 (``_encode_float32``): compared and selected in 32 bits.
+    It relies on the FPU's defaults, round to nearest even and float32 subnormal results kept
+    (no flush-to-zero), which neither numpy nor Numba change.
+    """
+    magnitude = min(abs(x), cap)
+    magic = max(_float32_binade(magnitude) * magic_scale, magic_min)
+    rounded = (magnitude + magic) - magic
+    mag = _float32_bits_above(rounded * code_scale, shift)
+    mag = overflow_code if mag > max_code else mag
+    mag = nan_code if x != x else mag
+    sign = sign_bit if _float32_bits(x) < np.int32(0) else np.int32(0)
+    return sign | mag
+
+
+_F32_CHUNK = 1 << 16   # elements per parallel task of the float32 minifloat encode
+
+
+@njit(cache=True)
+def _encode_minifloat_f32_serial(x, out, cap, magic_scale, magic_min, code_scale, shift,
+                                 max_code, overflow_code, nan_code, sign_bit):
+    """Encode every element; return whether one is NaN (formats without NaN refuse them).
+    An OR of flags, not a count: the sum's widening to int64 halves the loop's speed."""
+    nan_seen = False
+    for i in range(x.size):
+        out[i] = _encode_minifloat_f32_one(x[i], cap, magic_scale, magic_min, code_scale, shift,
+                                           max_code, overflow_code, nan_code, sign_bit)
+        nan_seen |= x[i] != x[i]
+    return nan_seen
+
+
+@njit(cache=True, parallel=True)
+def _encode_minifloat_f32_parallel(x, out, cap, magic_scale, magic_min, code_scale, shift,
+                                   max_code, overflow_code, nan_code, sign_bit):
+    """The serial kernel on chunks of ``_F32_CHUNK`` elements in parallel: prange has no OR
+    reduction, and a per-element count or max would not vectorize."""
+    nan_chunks = 0
+    for c in prange(-(-x.size // _F32_CHUNK)):
+        lo, hi = c * _F32_CHUNK, min((c + 1) * _F32_CHUNK, x.size)
+        nan_chunks += _encode_minifloat_f32_serial(x[lo:hi], out[lo:hi], cap, magic_scale,
+                                                   magic_min, code_scale, shift, max_code,
+                                                   overflow_code, nan_code, sign_bit)
+    return nan_chunks > 0
+
+
+@njit(cache=True, inline="always")
+def _encode_e8m0_f32_one(x, overflow_code):
+    """One float8_e8m0fnu code of a float32 ``x``, the rules of ``_encode_e8m0_one`` without a
+    branch: a normal x rounds its exponent up when the mantissa is >= 1/2 (adding half a binade
+    carries into the exponent field); a subnormal x is 2^-127 (0x00) below 1.5 * 2^-127 and
+    2^-126 (0x01) from there."""
+    v = _float32_bits(x)
+    a = _float32_bits(abs(x))
+    subnormal_code = np.int32(1) if a >= np.int32(0x600000) else np.int32(0)
+    code = (a + np.int32(0x400000)) >> np.int32(23) if a >= np.int32(0x800000) \
+        else subnormal_code
+    code = overflow_code if code > np.int32(0xFE) else code
+    no_code = v < np.int32(0) or a == np.int32(0) or a > np.int32(0x7F800000)
+    return np.int32(0xFF) if no_code else code
+
+
+@njit(cache=True)
+def _encode_e8m0_f32_serial(x, out, overflow_code):
+    for i in range(x.size):
+        out[i] = _encode_e8m0_f32_one(x[i], overflow_code)
+
+
+@njit(cache=True, parallel=True)
+def _encode_e8m0_f32_parallel(x, out, overflow_code):
+    for i in prange(x.size):
+        out[i] = _encode_e8m0_f32_one(x[i], overflow_code)
 
 
 @njit(cache=True, inline="always")
@@ -278,6 +397,8 @@ class Minifloat(_TableDecoded):
         return self._max_code  # "finite": never written, NaN input raises before encoding
 
     def _encode(self, x: np.ndarray, saturate: bool) -> np.ndarray:
+        if x.dtype == np.float32:
+            return self._encode_float32(x, saturate)
         xbits, smbits, sebits, sbias = _source_bits(x)
         out = np.empty(xbits.size, dtype=np.uint8)
         kernel = (_encode_minifloat_parallel if xbits.size >= PARALLEL_MIN_SIZE
@@ -285,6 +406,25 @@ class Minifloat(_TableDecoded):
         kernel(xbits, out, smbits, sebits, sbias, self.mbits, self.emin, self._max_code,
                self._overflow_code(saturate), self._nan_code(), self._sign_shift)
         return out.reshape(x.shape)
+
+    def _encode_float32(self, x: np.ndarray, saturate: bool) -> np.ndarray:
+        flat = np.ascontiguousarray(x).reshape(-1)
+        out = np.empty(flat.size, dtype=np.uint8)
+        kernel = (_encode_minifloat_f32_parallel if flat.size >= PARALLEL_MIN_SIZE
+                  else _encode_minifloat_f32_serial)
+        # float32 and int32 constants, so that the kernel works in 32-bit lanes throughout
+        f32, i32 = np.float32, np.int32
+        nan_seen = kernel(flat, out, f32(2.0 ** (self.emax + 2)), f32(2.0 ** (23 - self.mbits)),
+                          f32(2.0 ** (self.emin + 23 - self.mbits)),
+                          f32(2.0 ** (self.bias - 127)), i32(23 - self.mbits),
+                          i32(self._max_code), i32(self._overflow_code(saturate)),
+                          i32(self._nan_code()), i32(1 << self._sign_shift))
+        if nan_seen and not self.has_nan:
+            raise self._nan_refused()
+        return out.reshape(x.shape)
+
+    def _encode_finds_nan(self, x: np.ndarray) -> bool:
+        return x.dtype == np.float32
 
 
 class E8M0Scale(_TableDecoded):
@@ -305,16 +445,30 @@ class E8M0Scale(_TableDecoded):
                          has_inf=False, has_nan=True)
 
     def _encode(self, x: np.ndarray, saturate: bool) -> np.ndarray:
+        overflow_code = 0xFE if saturate else 0xFF
+        if x.dtype == np.float32:
+            flat = np.ascontiguousarray(x).reshape(-1)
+            out = np.empty(flat.size, dtype=np.uint8)
+            kernel = (_encode_e8m0_f32_parallel if flat.size >= PARALLEL_MIN_SIZE
+                      else _encode_e8m0_f32_serial)
+            kernel(flat, out, np.int32(overflow_code))
+            return out.reshape(x.shape)
         xbits, smbits, sebits, sbias = _source_bits(x)
         out = np.empty(xbits.size, dtype=np.uint8)
         kernel = _encode_e8m0_parallel if xbits.size >= PARALLEL_MIN_SIZE else _encode_e8m0_serial
-        kernel(xbits, out, smbits, sebits, sbias, 0xFE if saturate else 0xFF)
+        kernel(xbits, out, smbits, sebits, sbias, overflow_code)
         return out.reshape(x.shape)
 
 
-register(Minifloat(name="float8_e4m3fn", ebits=4, mbits=3, bias=7, specials="fn"))
-register(Minifloat(name="float8_e5m2", ebits=5, mbits=2, bias=15, specials="ieee"))
-register(Minifloat(name="float6_e3m2fn", ebits=3, mbits=2, bias=3, specials="finite"))
-register(Minifloat(name="float6_e2m3fn", ebits=2, mbits=3, bias=1, specials="finite"))
-register(Minifloat(name="float4_e2m1fn", ebits=2, mbits=1, bias=1, specials="finite"))
+# The minifloat element formats (OCP OFP8 rev 1.0, OCP MX v1.0) in this order, and the FP8 ones
+# among them: the lists every FP8 unit, PE config and RTL design takes its formats from.
+_ELEMENTS = (
+    Minifloat(name="float8_e4m3fn", ebits=4, mbits=3, bias=7, specials="fn"),
+    Minifloat(name="float8_e5m2", ebits=5, mbits=2, bias=15, specials="ieee"),
+    Minifloat(name="float6_e3m2fn", ebits=3, mbits=2, bias=3, specials="finite"),
+    Minifloat(name="float6_e2m3fn", ebits=2, mbits=3, bias=1, specials="finite"),
+    Minifloat(name="float4_e2m1fn", ebits=2, mbits=1, bias=1, specials="finite"),
+)
+ELEMENT_FORMATS = tuple(register(fmt).name for fmt in _ELEMENTS)
+FP8_FORMATS = tuple(fmt.name for fmt in _ELEMENTS if fmt.bits == 8)
 register(E8M0Scale())

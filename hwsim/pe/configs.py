@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from lowbit.hwsim.formats.floats import FP8_FORMATS
+
 LANES = range(1, 257)
 ACT_BITS = range(2, 9)        # activations are signed integers (protocol); int1 is no use here
 ACC_BITS = range(2, 65)       # the models' int64 arithmetic wraps exactly up to 64 bits
@@ -19,7 +21,6 @@ BITS_PER_CYCLE = (1, 2)
 GROUP_SIZES = range(2, 9)     # 2^g table entries per group; g = 1 is no table at all
 LUT_TABLES = ("full", "symmetric")
 LOG_FORMATS = ("log2_3", "log2_4", "log2_5")   # ShiftAddPE's: the base-2 log formats only
-FP8_FORMATS = ("float8_e4m3fn", "float8_e5m2")
 
 
 def _check_range(name: str, value, allowed: range) -> None:

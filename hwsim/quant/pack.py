@@ -17,8 +17,10 @@ from lowbit.hwsim.quant.granularity import normalize_axis
 
 
 def packed_length(n: int, bits: int) -> int:
-    """Bytes that ``n`` codes of ``bits`` bits take along the axis."""
-    return -(-n * bits // 8)
+    """Bytes that ``n`` codes of ``bits`` bits take along the axis: ceil(n * bits / 8).
+
+    ``n`` is an int >= 0 and ``bits`` an int in 1..8; anything else is a ValueError."""
+    return -(-_checked_count(n) * _checked_bits(bits) // 8)
 
 
 def pack(codes, bits, axis=-1) -> np.ndarray:
@@ -48,8 +50,7 @@ def unpack(packed, bits, n, axis=-1) -> np.ndarray:
     if packed.dtype != np.uint8 or packed.ndim == 0:
         raise ValueError(f"packed must be a uint8 array with at least 1 dimension, "
                          f"got dtype {packed.dtype}, shape {packed.shape}")
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
-        raise ValueError(f"n must be an int >= 0, got {n!r}")
+    n = _checked_count(n)
     axis = normalize_axis(axis, packed.ndim)
     if packed.shape[axis] != packed_length(n, bits):
         raise ValueError(f"packed must hold ceil(n*bits/8) = {packed_length(n, bits)} bytes along "
@@ -60,6 +61,12 @@ def unpack(packed, bits, n, axis=-1) -> np.ndarray:
     weights = (np.uint8(1) << np.arange(bits, dtype=np.uint8))
     codes = (bit_planes * weights).sum(axis=-1, dtype=np.uint8)
     return np.ascontiguousarray(np.moveaxis(codes, -1, axis))
+
+
+def _checked_count(n) -> int:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
+        raise ValueError(f"n must be an int >= 0, got {n!r}")
+    return int(n)
 
 
 def _checked_bits(bits) -> int:

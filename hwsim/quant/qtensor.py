@@ -1,6 +1,7 @@
 """QTensor and the two entry points, ``quantize`` and ``dequantize``.
 
-    q = quantize(x, spec, axis=-1)   # x: float32/float64 ndarray, finite, at least 1-d
+    q = quantize(x, spec, axis=-1)   # x: float32/float64 ndarray, finite, at least 1-d,
+                                     # |x| <= the largest float32 (3.4028235e38)
     x_hat = dequantize(q)            # float32, x's shape
 
 QTensor fields (the contract the GPU kernels and RTL code against):
@@ -59,13 +60,19 @@ class QTensor:
 
 
 def quantize(x, spec: QuantSpec, axis=-1) -> QTensor:
-    """Quantize ``x`` under ``spec`` with groups along ``axis`` (see the module docstring)."""
+    """Quantize ``x`` under ``spec`` with groups along ``axis`` (see the module docstring).
+
+    Range rule: float64 ``x`` beyond the float32 range is refused, not saturated (ValueError).
+    Scales and ``dequantize``'s x_hat are float32, so such a value could come back only as inf
+    or as a silently clipped number. IEEE specs refuse what rounds past their own largest value.
+    """
     x = _checked_x(x)
     if not isinstance(spec, QuantSpec):
         raise ValueError(f"spec must be a QuantSpec (e.g. Scheme.weight_spec), "
                          f"got {type(spec).__name__}")
     if spec.is_ieee:
         return _quantize_ieee(x, spec, axis)
+    _check_float32_range(x)
     layout = grouping(x.shape, spec, axis)
     xg = layout.to_groups(x)
     codes, s, z = _quantize_groups(xg, spec)
@@ -120,6 +127,14 @@ def _checked_x(x) -> np.ndarray:
     if not np.isfinite(x).all():
         raise ValueError("x must be finite (it contains NaN or inf)")
     return x
+
+
+def _check_float32_range(x: np.ndarray) -> None:
+    largest = float(np.finfo(np.float32).max)
+    peak = float(np.max(np.abs(x)))
+    if peak > largest:
+        raise ValueError(f"x must lie within the float32 range, |x| <= {largest:.8g} (scales "
+                         f"and dequantized values are float32), got max |x| = {peak:.6g}")
 
 
 def _check_codes(codes, spec: QuantSpec, shape) -> None:

@@ -41,24 +41,28 @@ from numba import njit
 
 from lowbit.hwsim import formats
 from lowbit.hwsim.formats.base import as_float_array
+from lowbit.hwsim.formats.floats import ELEMENT_FORMATS, FP8_FORMATS
 
 # Decoding table, one row per element format, indexed by the format id (the row number).
 # Fields: code bits, mantissa bits, exponent bias, largest finite magnitude code (sign bit
 # clear), magnitude code of inf (-1: none), smallest NaN magnitude code (2^bits: none; every
 # magnitude code from there up, except inf, is NaN), canonical NaN code (-1: none).
-# Source: OCP OFP8 rev 1.0 table 1 and OCP MX v1.0 table 1.
-ELEMENT_FORMATS = ("float8_e4m3fn", "float8_e5m2", "float6_e3m2fn", "float6_e2m3fn",
-                   "float4_e2m1fn")
-FP8_FORMATS = ELEMENT_FORMATS[:2]
+# Each row is read off the format's own definition in lowbit.hwsim.formats (OCP OFP8 rev 1.0
+# table 1, OCP MX v1.0 table 1); tests/hwsim/test_units_fp8.py checks it against the tables.
 _BITS, _MBITS, _BIAS, _MAXMAG, _INF, _NAN_FROM, _NAN_OUT = range(7)
-_TABLE = np.array([
-    # bits mbits bias maxmag  inf   nan_from nan_out
-    [8,    3,    7,   0x7E,  -1,   0x7F,    0x7F],   # float8_e4m3fn
-    [8,    2,    15,  0x7B,  0x7C, 0x7D,    0x7E],   # float8_e5m2
-    [6,    2,    3,   0x1F,  -1,   0x40,    -1],     # float6_e3m2fn
-    [6,    3,    1,   0x1F,  -1,   0x40,    -1],     # float6_e2m3fn
-    [4,    1,    1,   0x07,  -1,   0x10,    -1],     # float4_e2m1fn
-], dtype=np.int64)
+
+
+def _decoding_row(name: str) -> list[int]:
+    fmt = formats.get(name)
+    magnitudes = fmt.values()[:1 << (fmt.bits - 1)]      # the codes with the sign bit clear
+    finite, inf, nan = np.isfinite(magnitudes), np.isinf(magnitudes), np.isnan(magnitudes)
+    canonical_nan = int(fmt.encode(np.array([np.nan]))[0]) if fmt.has_nan else -1
+    return [fmt.bits, fmt.mbits, fmt.bias, int(np.flatnonzero(finite)[-1]),
+            int(np.flatnonzero(inf)[0]) if inf.any() else -1,
+            int(np.flatnonzero(nan)[0]) if nan.any() else 1 << fmt.bits, canonical_nan]
+
+
+_TABLE = np.array([_decoding_row(name) for name in ELEMENT_FORMATS], dtype=np.int64)
 
 # Classes returned by _decode.
 FINITE, INF, NAN = 0, 1, 2

@@ -60,24 +60,53 @@ def build_symmetric_tables(act, g, tables, group_sums):
                 tables[k, step + idx] = tables[k, idx] + x2
 
 
+# Bit-plane indices by multiplication: with the group's g <= 8 codes as the bytes of one word,
+# bit p of every byte is masked out (BYTE_LSBS after a shift by p) and the multiply by
+# GATHER_BITS moves byte j's bit to bit 56 + j. No two partial products share a bit position
+# and the top byte receives nothing else, so word >> 56 is the plane's table index.
+BYTE_LSBS = 0x0101010101010101
+GATHER_BITS = 0x0102040810204080
+
+
+@njit(cache=True, inline="always")
+def group_word(w, start, g):
+    """The g codes w[start:start+g] as the low bytes of a uint64, code j in byte j."""
+    word = np.uint64(0)
+    for j in range(g):
+        word |= np.uint64(w[start + j]) << np.uint64(8 * j)
+    return word
+
+
+@njit(cache=True, inline="always")
+def plane_index(word, p):
+    """Bit p of every byte of ``word`` gathered into a g-bit table index (bit j from byte j)."""
+    bits = (word >> np.uint64(p)) & np.uint64(BYTE_LSBS)
+    return np.int64((bits * np.uint64(GATHER_BITS)) >> np.uint64(56))
+
+
 @njit(cache=True)
 def lookup_planes(tables, group_sums, w, w_bits, g, symmetric):
     """Sum over groups of every bit-plane's table entry, planes combined by shift-and-add with
-    the sign plane subtracted."""
-    full_mask, half = (1 << g) - 1, 1 << (g - 1)
+    the sign plane subtracted. Symmetric tables: a plane's (H + A_k) / 2 terms are summed
+    before halving, exact because every term is even."""
+    full_mask = (1 << g) - 1
+    planes = np.zeros(w_bits, dtype=np.int64)
+    for k in range(tables.shape[0]):
+        word = group_word(w, k * g, g)
+        for p in range(w_bits):
+            idx = plane_index(word, p)
+            if not symmetric:
+                planes[p] += tables[k, idx]
+                continue
+            # An index with the top bit set reads the mirrored entry, negated: H(~idx) =
+            # -H(idx). Selected by arithmetic, not a branch: random weights would mispredict
+            # half of them.
+            mirrored = idx >> (g - 1)
+            entry = tables[k, idx ^ (full_mask * mirrored)]
+            planes[p] += group_sums[k] + entry * (1 - 2 * mirrored)
     total = np.int64(0)
     for p in range(w_bits):
-        plane = np.int64(0)
-        for k in range(tables.shape[0]):
-            idx = 0
-            for j in range(g):
-                idx |= ((w[k * g + j] >> p) & 1) << j
-            if not symmetric:
-                plane += tables[k, idx]
-            elif idx & half:  # the mirrored entry, negated: H(~idx) = -H(idx)
-                plane += (group_sums[k] - tables[k, idx ^ full_mask]) >> 1
-            else:
-                plane += (group_sums[k] + tables[k, idx]) >> 1
+        plane = planes[p] >> 1 if symmetric else planes[p]
         # The sign plane weighs -2^(w_bits-1), every other plane +2^p.
         total += -(plane << p) if p == w_bits - 1 else plane << p
     return total

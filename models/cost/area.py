@@ -7,9 +7,10 @@ Library's NAND2_X1 (FreePDK45; NangateOpenCellLibrary_typical.lib, ``area : 0.79
 4-transistor cell: 0.1995 µm² per transistor, i.e. one gate equivalent per 4 transistors. This
 is standard-cell logic area at 100 % utilization, without routing overhead or SRAM.
 
-A PE kind maps to the lowbit.rtl.registry designs int_mac_pe, lut_pe, shift_add_pe, bit_serial_pe
-with the same config (every field equal). fp8_mac has no PE design, so it is composed from the
-synthesized units as ``lanes`` independent MAC lanes (the timing lowbit.models.cost.cycles states: one
+A PE kind maps to the lowbit.rtl.registry design its lowbit.hwsim.pe.kinds row names (rtl_design):
+int_mac_pe, lut_pe, shift_add_pe, bit_serial_pe with the same config (every field equal). A kind
+whose row is rtl_per_lane (fp8_mac) has no PE design, so it is composed from the
+synthesized unit as ``lanes`` independent MAC lanes (the timing lowbit.models.cost.cycles states: one
 FP8 product and one fp32 addition per lane per cycle, then a reduction of the lane sums): area =
 lanes x the fp8_mac unit (fmt_a = fmt_b = the PE's fmt: an exact multiplier, a float32 adder and
 the float32 accumulator register), about lanes x 12.5k transistors. The reduction reuses the lane
@@ -23,10 +24,11 @@ with the reason.
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 from pathlib import Path
+
+from lowbit.hwsim.pe import kinds
 
 NAND2_X1_AREA_M2 = 0.798e-12
 NAND2_TRANSISTORS = 4
@@ -34,9 +36,6 @@ AREA_PER_TRANSISTOR_M2 = NAND2_X1_AREA_M2 / NAND2_TRANSISTORS
 SOURCE = "Nangate 45nm Open Cell Library (FreePDK45), NAND2_X1 0.798 um^2"
 
 SYNTH_PATH = Path(__file__).resolve().parents[2] / "rtl" / "data" / "synth.json"
-# PE kind -> lowbit.rtl.registry design name
-PE_DESIGNS = {"int_mac": "int_mac_pe", "lut": "lut_pe", "shift_add": "shift_add_pe",
-              "bit_serial": "bit_serial_pe"}
 
 
 def transistors_to_m2(transistors: float) -> float:
@@ -68,24 +67,24 @@ def find_transistors(records: list[dict], design: str, config: dict) -> float | 
 def pe_area(mapping, lanes: int, path: str | Path | None = None) -> tuple[float, str]:
     """(area in m² of one PE running ``mapping`` with ``lanes`` lanes, note). The note names
     the source records, or why the area is NaN."""
-    from lowbit.models.cost.cycles import pe_model
-    config = pe_model(mapping, lanes).config
+    from lowbit.models.cost.cycles import pe_config
+    config = pe_config(mapping, lanes)
+    row = kinds.get(mapping.pe)
     try:
         records = load_records(path)
     except FileNotFoundError:
         return math.nan, f"no synthesis data ({path or SYNTH_PATH} missing: run `lowbit synth`)"
-    if mapping.pe in PE_DESIGNS:
-        design, wanted = PE_DESIGNS[mapping.pe], dataclasses.asdict(config)
-        transistors = find_transistors(records, design, wanted)
+    design, wanted = row.rtl_design, row.rtl_config(config)
+    transistors = find_transistors(records, design, wanted)
+    if not row.rtl_per_lane:
         if transistors is not None:
             return transistors_to_m2(transistors), f"synth {design}"
         return _interpolated_in_lanes(records, design, wanted)
-    mac = find_transistors(records, "fp8_mac", {"fmt_a": config.fmt, "fmt_b": config.fmt})
-    if mac is None:
-        return math.nan, f"no synthesis record for fp8_mac fmt={config.fmt}"
-    return (transistors_to_m2(lanes * mac),
-            "synth lanes x fp8_mac (multiplier + fp32 adder + accumulator per lane; lower bound: "
-            "reduction muxes not counted)")
+    if transistors is None:
+        return math.nan, f"no synthesis record for {design} {wanted}"
+    return (transistors_to_m2(lanes * transistors),
+            f"synth lanes x {design} (multiplier + fp32 adder + accumulator per lane; lower "
+            f"bound: reduction muxes not counted)")
 
 
 def _interpolated_in_lanes(records: list[dict], design: str, wanted: dict) -> tuple[float, str]:

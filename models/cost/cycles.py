@@ -1,7 +1,8 @@
 """Which processing element runs which scheme, and how many cycles a GEMM takes on an array of
 them, from the hwsim PE cycle models (lowbit.hwsim.pe).
 
-Mapping a scheme onto a PE. A PE consumes codes of its *native* formats: the integer PEs
+Mapping a scheme onto a PE. A PE consumes codes of its *native* formats (its row in
+lowbit.hwsim.pe.kinds lists them and builds the config it is costed in): the integer PEs
 (int_mac, bit_serial, lut) take two's-complement intN weights and intN activations, shift_add
 takes log2_3/4/5 weights and intN activations, fp8_mac takes float8_e4m3fn or float8_e5m2 for
 both operands. A scheme runs on a PE when every value of its weight (activation) format is a value
@@ -42,23 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lowbit.hwsim import formats
-from lowbit.hwsim.pe import protocol
-
-PE_KINDS = ("int_mac", "lut", "shift_add", "bit_serial", "fp8_mac")
-ACC_BITS = 32                 # integer accumulator width of every integer PE
-LUT_GROUP = 4                 # T-MAC activation group size g of the LUT PE
-LUT_MAX_WEIGHT_BITS = 4
-BIT_SERIAL_MAX_WEIGHT_BITS = 8
-BIT_SERIAL_BITS_PER_CYCLE = 1
-
-_INT_FORMATS = tuple(f"int{bits}" for bits in range(1, 9))
-_NATIVE_WEIGHTS = {
-    "int_mac": _INT_FORMATS,
-    "bit_serial": _INT_FORMATS,
-    "lut": _INT_FORMATS[:LUT_MAX_WEIGHT_BITS],
-    "shift_add": ("log2_3", "log2_4", "log2_5"),
-    "fp8_mac": ("float8_e4m3fn", "float8_e5m2"),
-}
+from lowbit.hwsim.pe import kinds, protocol
 
 
 class NotApplicable(Exception):
@@ -103,22 +88,17 @@ def _code_format(spec) -> str:
     return spec.format if spec.is_ieee else spec.element_format.name
 
 
-def check_pe(pe: str) -> None:
-    if pe not in PE_KINDS:
-        raise ValueError(f"pe must be one of {', '.join(PE_KINDS)}, got {pe!r}")
-
-
 def map_scheme(pe: str, scheme) -> Mapping:
     """The native formats ``scheme`` (a lowbit.hwsim.quant Scheme) uses on PE kind ``pe``;
     NotApplicable when its weights or activations fit no native format of that PE."""
-    check_pe(pe)
+    row = kinds.get(pe)
     weight_name, act_name = _code_format(scheme.weight_spec), _code_format(scheme.act_spec)
-    weight = _narrowest_native(weight_name, _NATIVE_WEIGHTS[pe])
-    if pe == "fp8_mac":
+    weight = _narrowest_native(weight_name, row.native_weights)
+    if row.native_acts is None:
         # One format for both operands: the activation must fit the weight's native format.
         act = weight if weight and _narrowest_native(act_name, (weight,)) else None
     else:
-        act = _narrowest_native(act_name, _INT_FORMATS)
+        act = _narrowest_native(act_name, row.native_acts)
     if weight is None or act is None:
         raise NotApplicable(f"scheme {scheme.label} (weights {weight_name}, activations "
                             f"{act_name}) does not run on the {pe} PE")
@@ -133,29 +113,15 @@ def dot_length(spec, K: int) -> int:
     return K
 
 
+def pe_config(mapping: Mapping, lanes: int):
+    """The hwsim PE config (lowbit.hwsim.pe.kinds row's build_config) that runs ``mapping`` with
+    ``lanes`` lanes; ValueError naming the field when ``lanes`` does not fit the PE."""
+    return kinds.get(mapping.pe).build_config(lanes, mapping.weight_format, mapping.act_format)
+
+
 def pe_model(mapping: Mapping, lanes: int):
     """The hwsim PE model (with its config) that runs ``mapping`` with ``lanes`` lanes."""
-    from lowbit.hwsim import pe as hwpe
-    if mapping.pe == "int_mac":
-        config = hwpe.IntMacPEConfig(lanes=lanes, act_bits=mapping.act_bits,
-                                     w_bits=mapping.w_bits, acc_bits=ACC_BITS)
-        return hwpe.IntMacPE(config)
-    if mapping.pe == "bit_serial":
-        config = hwpe.BitSerialPEConfig(lanes=lanes, act_bits=mapping.act_bits,
-                                        max_weight_bits=BIT_SERIAL_MAX_WEIGHT_BITS,
-                                        bits_per_cycle=BIT_SERIAL_BITS_PER_CYCLE,
-                                        acc_bits=ACC_BITS)
-        return hwpe.BitSerialPE(config)
-    if mapping.pe == "lut":
-        config = hwpe.LutPEConfig(lanes=lanes, group_size=LUT_GROUP, act_bits=mapping.act_bits,
-                                  max_weight_bits=LUT_MAX_WEIGHT_BITS, acc_bits=ACC_BITS)
-        return hwpe.LutPE(config)
-    if mapping.pe == "shift_add":
-        config = hwpe.ShiftAddPEConfig(lanes=lanes, act_bits=mapping.act_bits,
-                                       weight_format=mapping.weight_format, acc_bits=ACC_BITS)
-        return hwpe.ShiftAddPE(config)
-    config = hwpe.Fp8MacPEConfig(lanes=lanes, fmt=mapping.weight_format)
-    return hwpe.Fp8MacPE(config)
+    return kinds.get(mapping.pe).model(pe_config(mapping, lanes))
 
 
 def beat_occupancy(mapping: Mapping, lanes: int) -> int:
@@ -171,13 +137,6 @@ def dot_cycles(beats: int, occupancy: int) -> int:
     """Cycles a stream of ``beats`` beats of equal occupancy keeps a PE busy (protocol.py)."""
     accepts = protocol.accept_cycles([occupancy] * beats)
     return accepts[-1] + occupancy
-
-
-def reduces_lanes(mapping: Mapping) -> bool:
-    """Whether the PE reduces its lane sums after each dot product (fp8_mac; see the module
-    docstring): the integer PEs' lanes feed one adder tree inside the beat, as hwsim and the RTL
-    do."""
-    return mapping.pe == "fp8_mac"
 
 
 def reduction_cycles(lanes_used: int) -> int:
@@ -196,7 +155,7 @@ def dot_segments(dot_len: int, K: int) -> list[tuple[int, int]]:
 def gemm_cycles(M: int, K: int, N: int, dot_len: int, lanes: int, array: int,
                 occupancy: int, lane_reduction: bool = False) -> int:
     """Cycles of one M x K x N GEMM on ``array`` PEs (see the module docstring); with
-    ``lane_reduction`` (reduces_lanes) reduction_cycles of the lanes used follow every dot
+    ``lane_reduction`` (the PE kind's reduces_lanes) reduction_cycles of the lanes used follow every dot
     product."""
     total = protocol.LATENCY
     for length, per_output in dot_segments(dot_len, K):

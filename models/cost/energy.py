@@ -31,6 +31,9 @@ costs its share: the model counts bits, not transactions.
 from __future__ import annotations
 
 import math
+import types
+
+from lowbit.hwsim.pe import kinds
 
 PJ = 1e-12
 SOURCE = "Horowitz, ISSCC 2014, 'Computing's energy problem', Fig. 1.1.9, 45 nm"
@@ -107,37 +110,28 @@ def dram_per_bit() -> float:
 
 
 # -- per-MAC energy of each PE kind, composed from the operations above ---------------------------
-# Each rule names the operations one multiply-accumulate costs on that PE (acc_bits-wide integer
-# accumulator, or fp32 for fp8_mac). Multiplexers, registers and wires are not in Horowitz's
-# table and are not counted for any PE alike.
+# Each PE kind's row (lowbit.hwsim.pe.kinds) names the operations one multiply-accumulate costs
+# on it (acc_bits-wide integer accumulator, or fp32 for fp8_mac); the rules, priced here:
+#   int_mac     one act_bits x w_bits multiply + one acc_bits add
+#   bit_serial  ceil(w_bits / bits_per_cycle) cycles, each an act_bits x bits_per_cycle
+#               partial product + one acc_bits add
+#   lut         (T-MAC) per group of g activations a table of 2^g sums built with 2^g - g - 1
+#               adds of act_bits + g bits, shared by the g lanes; then per weight bit-plane one
+#               acc_bits add: ((2^g - g - 1) * add(act_bits + g) + w_bits * add(acc_bits)) / g
+#   shift_add   the shifter counted as one adder of the shifted width act_bits + 2^(w_bits-1) - 2
+#               (a log-depth mux tree has about an adder's cells; an assumption) + one acc_bits add
+#   fp8_mac     one float multiply of the format's significand + one fp32 add
+# Multiplexers, registers and wires are not in Horowitz's table and are not counted for any PE.
 
-def mac_energy(pe: str, act_bits: int, w_bits: int, acc_bits: int, *,
-               significand_bits: int = 0, lut_group: int = 4, bits_per_cycle: int = 1,
-               shift_bits: int = 0) -> float:
-    """Energy in J of one multiply-accumulate on PE kind ``pe``:
-      int_mac     one act_bits x w_bits multiply + one acc_bits add
-      bit_serial  ceil(w_bits / bits_per_cycle) cycles, each an act_bits x bits_per_cycle
-                  partial product + one acc_bits add
-      lut         (T-MAC) per group of g activations a table of 2^g sums built with 2^g - g - 1
-                  adds of act_bits + g bits, shared by the g lanes; then per weight bit-plane one
-                  acc_bits add: ((2^g - g - 1) * add(act_bits + g) + w_bits * add(acc_bits)) / g
-      shift_add   the shifter counted as one adder of the shifted width ``shift_bits`` (a
-                  log-depth mux tree has about an adder's cells; an assumption) + one acc_bits add
-      fp8_mac     one float multiply of ``significand_bits`` + one fp32 add
-    """
-    if pe == "int_mac":
-        return int_mult(act_bits, w_bits) + int_add(acc_bits)
-    if pe == "bit_serial":
-        cycles = -(-w_bits // bits_per_cycle)
-        return cycles * (int_mult(act_bits, bits_per_cycle) + int_add(acc_bits))
-    if pe == "lut":
-        table_adds = (1 << lut_group) - lut_group - 1
-        return (table_adds * int_add(act_bits + lut_group) + w_bits * int_add(acc_bits)) / lut_group
-    if pe == "shift_add":
-        return int_add(shift_bits) + int_add(acc_bits)
-    if pe == "fp8_mac":
-        return fp_mult(significand_bits) + fp32_add()
-    raise ValueError(f"pe must be one of int_mac, bit_serial, lut, shift_add, fp8_mac, got {pe!r}")
+# The priced operations a kind's rule may use.
+OPERATIONS = types.SimpleNamespace(int_add=int_add, int_mult=int_mult, fp_mult=fp_mult,
+                                   fp32_add=fp32_add)
+
+
+def mac_energy(config, w_bits: int) -> float:
+    """Energy in J of one multiply-accumulate on the PE ``config`` (a lowbit.hwsim.pe config)
+    with weights ``w_bits`` wide, by its kind's rule (above)."""
+    return kinds.for_config(config).mac_energy(OPERATIONS, config, w_bits)
 
 
 def rescale_energy(granularity: str) -> float:

@@ -11,7 +11,7 @@ for Y[M, N] = X[M, K] @ W[N, K]^T, with
              tile) reads all the weights and every column (one N tile) all the activations:
              weight_bytes ceil(M / m_tile) + M K act_bytes ceil(N / n_tile) + M N out_bytes.
              Only for our kernels, whose launch takes its grid from the tile shape the model
-             reads (lowbit.kernels.bench.tile_shape); cuBLAS and torch choose their tiling internally
+             reads (lowbit.kernels.registry.tile_shape); cuBLAS and torch choose their tiling internally
              and do not expose it, so a peer gets no L2 term. Pre-passes (activation bit-planes,
              popcounts) are not counted.
 Every parameter but one is *measured* in the same benchmark run (kernels/results/, schema in
@@ -38,13 +38,12 @@ import math
 import statistics
 from dataclasses import dataclass, replace
 
-# lowbit.kernels.bench KernelSpec.family -> operation class (the math the kernel's inner loop does).
-FAMILY_CLASS = {"fp16": "fp16", "weight_only": "fp16", "int4pack": "fp16", "int8": "int8",
-                "int_mm": "int8", "fp8_scaled": "fp8", "a1w1": "binary", "bitplane": "int8",
-                "lut": "int8"}
+from lowbit.kernels.registry import KERNELS, tile_shape
+
 ACT_BYTES = {"fp16": 2.0, "int8": 1.0, "fp8": 1.0, "binary": 1 / 8}
 OUT_BYTES = {"fp16": 2.0, "int8": 4.0, "fp8": 2.0, "binary": 4.0}
-# operation class -> the kernel whose measured throughput is its peak
+# operation class -> the kernel whose measured throughput is its peak (lowbit.kernels.registry
+# names each family's class)
 PEAK_KERNEL = {"fp16": "cublas_fp16", "int8": "torch_int_mm", "fp8": "torch_scaled_mm_fp8",
                "binary": "a1w1"}
 
@@ -136,11 +135,10 @@ class Roofline:
 
 def row_case(row: dict) -> tuple[str, int, int, int, float, tuple[int, int] | None]:
     """(op_class, M, K, N, weight_bytes, tile) of a benchmark row of a kernel in
-    lowbit.kernels.bench.KERNELS: the arguments of Roofline.predict."""
-    from lowbit.kernels.bench import KERNELS, tile_shape
+    lowbit.kernels.registry.KERNELS: the arguments of Roofline.predict."""
     spec = KERNELS[row["kernel"]]
     M = int(row["m"])
-    return (FAMILY_CLASS[spec.family], M, int(row["k"]), int(row["n"]), row["weight_bytes"],
+    return (spec.op_class, M, int(row["k"]), int(row["n"]), row["weight_bytes"],
             tile_shape(spec, M))
 
 
@@ -150,10 +148,9 @@ def predict_row(model: Roofline, row: dict) -> Prediction:
 
 
 def predictable_rows(model: Roofline, rows: list[dict]) -> list[dict]:
-    """The ok rows of kernels in lowbit.kernels.bench.KERNELS whose class has a measured peak."""
-    from lowbit.kernels.bench import KERNELS
+    """The ok rows of kernels in lowbit.kernels.registry.KERNELS whose class has a measured peak."""
     return [row for row in rows if row["status"] == "ok" and row["kernel"] in KERNELS
-            and FAMILY_CLASS[KERNELS[row["kernel"]].family] in model.peak_ops_per_s]
+            and KERNELS[row["kernel"]].op_class in model.peak_ops_per_s]
 
 
 def _median_positive(values) -> float:

@@ -15,6 +15,7 @@ import numpy as np
 from amaranth import Cat, Const, Module, Mux, Signal, signed
 
 from lowbit.hwsim import formats
+from lowbit.hwsim.formats.floats import FP8_FORMATS
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,6 @@ def minifloat_layout(name: str) -> FloatLayout:
     return FloatLayout(name, fmt.ebits, fmt.mbits, fmt.bias, max_code, fmt.has_inf, nan_code)
 
 
-FP8_FORMATS = ("float8_e4m3fn", "float8_e5m2")
 # NaN: the canonical quiet NaN lowbit.hwsim.units.fp8 returns.
 FLOAT32 = FloatLayout("float32", 8, 23, 127, 0x7F7FFFFF, has_inf=True, nan_code=0x7FC00000)
 LAYOUTS = {**{name: minifloat_layout(name) for name in FP8_FORMATS}, "float32": FLOAT32}

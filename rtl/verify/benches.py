@@ -5,8 +5,9 @@ A :class:`Bench` holds the job the testbench drives (JSON) and a ``compare(obser
 checks what the design did against hwsim, bit for bit and (for the PEs) cycle for cycle:
   fp8_mul        exhaustive: all 65,536 operand pairs, both outputs (exact float32, rounded FP8)
                  vs lowbit.hwsim.units.fp8.fp8_mul_exact / fp8_mul
-  int_mac        operands with <= 256 pairs (4x4): every pair, 16 shuffled passes through the
-                 accumulator with random clears and idle cycles; wider: random pairs;
+  int_mac        exhaustive: every operand pair (all 65,536 for 8x8) in shuffled order through
+                 the accumulator with random clears and idle cycles; operands with <= 256 pairs
+                 (4x4) take 16 such passes, to reach many accumulator states and overflows;
                  vs lowbit.hwsim.units.integer.int_mac after every cycle
   xnor_popcount  n <= 8: every pair of vectors; wider: corners + random pairs;
                  vs lowbit.hwsim.units.binary.xnor_dot
@@ -30,7 +31,7 @@ from lowbit.hwsim.pe.configs import ShiftAddPEConfig
 from lowbit.hwsim.units.integer import wrap
 
 MAX_REPORTED = 5
-EXHAUSTIVE_MAC_PASSES = 16
+EXHAUSTIVE_MAC_PASSES = 16      # IntMac passes over every pair when there are <= 256 pairs
 MAX_MAC_LENGTH = 12
 PE_TAIL_CYCLES = 4     # cycles simulated after the last expected output, to catch extra ones
 LAST_PROBABILITY = 0.5  # dot products of 1, 2, 3, ... beats (geometric): 2 beats on average
@@ -130,15 +131,13 @@ def _int_values(bits: int, signed: bool) -> np.ndarray:
 def _int_mac_bench(config, rng, vectors, limit) -> Bench:
     from lowbit.hwsim.units.integer import int_mac
 
+    # Operands are at most 8 bits (IntMacConfig), so every pair fits the 2^16 exhaustive rule.
     a_vals = _int_values(config.a_bits, config.a_signed)
     b_vals = _int_values(config.b_bits, config.b_signed)
-    if len(a_vals) * len(b_vals) <= 256:   # exhaustive: every pair, many accumulator states
-        pairs = np.array([(x, y) for x in a_vals for y in b_vals])
-        order = np.concatenate([rng.permutation(len(pairs))
-                                for _ in range(EXHAUSTIVE_MAC_PASSES)])
-        a, b = pairs[order, 0].tolist(), pairs[order, 1].tolist()
-    else:
-        a, b = rng.choice(a_vals, vectors).tolist(), rng.choice(b_vals, vectors).tolist()
+    pairs = np.stack(np.meshgrid(a_vals, b_vals, indexing="ij"), axis=-1).reshape(-1, 2)
+    passes = EXHAUSTIVE_MAC_PASSES if len(pairs) <= 256 else 1
+    order = np.concatenate([rng.permutation(len(pairs)) for _ in range(passes)])
+    a, b = pairs[order, 0].tolist(), pairs[order, 1].tolist()
     en = (rng.random(len(a)) < 0.9).tolist()
     clear = (rng.random(len(a)) < 0.05).tolist()
     kwargs = dict(a_bits=config.a_bits, b_bits=config.b_bits, a_signed=config.a_signed,
@@ -283,11 +282,10 @@ _UNIT_BENCHES = {"fp8_mul": _fp8_mul_bench, "int_mac": _int_mac_bench,
 
 # -- processing elements ------------------------------------------------------------------------
 def _pe_model(config):
-    from lowbit.hwsim import pe
+    """The hwsim model of the PE kind whose config class ``config`` is (lowbit.hwsim.pe.kinds)."""
+    from lowbit.hwsim.pe import kinds
 
-    models = {pe.IntMacPEConfig: pe.IntMacPE, pe.ShiftAddPEConfig: pe.ShiftAddPE,
-              pe.BitSerialPEConfig: pe.BitSerialPE, pe.LutPEConfig: pe.LutPE}
-    return models[type(config)](config)
+    return kinds.for_config(config).model(config)
 
 
 def _random_stream(config, rng, dots: int):

@@ -41,6 +41,10 @@ def _summary(result) -> str:
 def run(args) -> int:
     from lowbit.models import compare
     from lowbit.sweeps.commands.rank import print_table
+    if args.results is not None and not Path(args.results).is_dir():
+        # A mistyped path is bad usage (exit 2 through the CLI), not an empty record.
+        raise ValueError(f"--results must be an existing folder of bench_*.csv files, "
+                         f"got {args.results!r}")
     files = compare.result_files(args.results)
     if not files:
         where = args.results or compare.RESULTS_DIR

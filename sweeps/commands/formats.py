@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+HELP = "print a number format's table of codes and values"
+
 # The Format attributes every format has, in the order the listing prints them.
 SUMMARY_FIELDS = ["name", "bits", "kind", "max", "min_normal", "min_subnormal", "has_inf",
                   "has_nan"]

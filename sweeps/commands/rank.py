@@ -4,7 +4,7 @@
                 [--lanes 16] [--array 256] [--batch 1] [--seq-len 128]
                 [--schemes int8,int4-g128] [--pes lut,int_mac]
 
-Evaluates every applicable (scheme, PE) pair with lowbit.models.rank.evaluate_point, ranks them by the
+Evaluates every applicable (scheme, PE) pair with lowbit.models.evaluator.evaluate_point, ranks them by the
 stated scalar score (lowbit.models.rank.RANK_WEIGHTS), marks the Pareto front, prints a table (with the
 proxy model and sample count each fidelity comes from) and writes every column of every row to
 the CSV with the sweeps' writer (lowbit.sweeps.report.write_table). Every argument is checked before
@@ -37,20 +37,13 @@ def _split(text: str | None) -> list[str] | None:
     return None if text is None else [item.strip() for item in text.split(",") if item.strip()]
 
 
-def _format(value) -> str:
-    if isinstance(value, float):
-        return "nan" if math.isnan(value) else f"{value:.4g}"
-    return str(value)
-
-
 def print_table(rows: list[dict], columns, out=None) -> None:
-    """A fixed-width table of ``rows`` on ``out`` (default: the current sys.stdout)."""
-    out = sys.stdout if out is None else out
-    cells = [[_format(row.get(column, "")) for column in columns] for row in rows]
-    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    print("  ".join(c.ljust(w) for c, w in zip(columns, widths)), file=out)
-    for r in cells:
-        print("  ".join(v.ljust(w) for v, w in zip(r, widths)), file=out)
+    """The text table of ``rows`` on ``out`` (default: the current sys.stdout): tabulate's plain
+    format, floats with 4 significant digits, as lowbit.kernels.bench.format_table prints."""
+    from tabulate import tabulate
+    print(tabulate([[row.get(column) for column in columns] for row in rows], headers=list(columns),
+                   tablefmt="plain", floatfmt=".4g", missingval=""),
+          file=sys.stdout if out is None else out)
 
 
 def _check_names(argname: str, given: list[str] | None, allowed: list[str]) -> None:
@@ -71,12 +64,11 @@ def _check_positive(args) -> None:
 def _check_lanes(schemes: list[str], pes: list[str], lanes: int) -> list[tuple[str, str]]:
     """The applicable (scheme, pe) pairs; ValueError naming --lanes when a PE cannot take
     ``lanes`` lanes (checked on the PE config before any point is evaluated)."""
-    from lowbit.models import rank
-    from lowbit.models.cost import cycles
-    pairs = [(scheme, pe) for scheme in schemes for pe in pes if rank.applies(scheme, pe)]
+    from lowbit.models import evaluator
+    pairs = [(scheme, pe) for scheme in schemes for pe in pes if evaluator.applies(scheme, pe)]
     for scheme, pe in pairs:
         try:
-            cycles.pe_model(cycles.map_scheme(pe, rank.scheme_for(scheme)), lanes)
+            evaluator.check_lanes(scheme, pe, lanes)
         except ValueError as exc:
             raise ValueError(f"--lanes {lanes} does not suit the {pe} PE ({exc})") from None
     return pairs
@@ -84,8 +76,9 @@ def _check_lanes(schemes: list[str], pes: list[str], lanes: int) -> list[tuple[s
 
 def run(args) -> int:
     from lowbit.hwsim import quant
-    from lowbit.models import rank, workloads
-    from lowbit.models.cost.cycles import PE_KINDS
+    from lowbit.hwsim.pe import kinds
+    from lowbit.models import evaluator, rank, workloads
+    from lowbit.models.cost.dataflow import CLOCK_HZ
     from lowbit.sweeps.report import write_table
     if args.workload not in workloads.names():
         raise ValueError(f"--workload must be one of {', '.join(workloads.names())}, "
@@ -94,16 +87,16 @@ def run(args) -> int:
     _check_positive(args)
     schemes, pes = _split(args.schemes), _split(args.pes)
     _check_names("--schemes", schemes, quant.preset_names())
-    _check_names("--pes", pes, list(PE_KINDS))
+    _check_names("--pes", pes, list(kinds.names()))
     schemes = quant.preset_names() if schemes is None else schemes
-    pes = list(PE_KINDS) if pes is None else pes
+    pes = list(kinds.names()) if pes is None else pes
     if not _check_lanes(schemes, pes, args.lanes):
         raise ValueError("no (scheme, pe) pair in --schemes x --pes applies")
-    rows = rank.evaluate_all(args.workload, args.lanes, args.array, batch=args.batch,
+    rows = evaluator.evaluate_all(args.workload, args.lanes, args.array, batch=args.batch,
                              seq_len=args.seq_len, schemes=schemes, pes=pes)
     table = rank.ranked_table(rows, args.min_fidelity)
     print(f"workload {args.workload}, batch {args.batch}, seq_len {args.seq_len}, "
-          f"{args.array} PEs x {args.lanes} lanes at {rank.CLOCK_HZ / 1e9:g} GHz; score weights "
+          f"{args.array} PEs x {args.lanes} lanes at {CLOCK_HZ / 1e9:g} GHz; score weights "
           f"{rank.RANK_WEIGHTS} (fidelity per {rank.FIDELITY_STEP:g} below the best); pareto "
           f"over {', '.join(rank.PARETO_OBJECTIVES)}")
     proxies = sorted({(row["fidelity_model"], row["fidelity_metric"], row["fidelity_samples"])

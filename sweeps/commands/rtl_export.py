@@ -6,6 +6,8 @@ the same design and config.
 """
 from __future__ import annotations
 
+HELP = "RTL utilities: 'lowbit rtl export NAME --param k=v --out DIR'"
+
 
 def configure(parser) -> None:
     sub = parser.add_subparsers(dest="rtl_command", metavar="ACTION", required=True)

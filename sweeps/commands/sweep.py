@@ -28,6 +28,11 @@ def configure(parser) -> None:
     backend.add_argument("--scheduler", metavar="ADDR",
                          help="run on the Dask scheduler at ADDR, e.g. tcp://HOST:8786 (its "
                               "workers need this project installed)")
+    from lowbit.sweeps.runner import LOST_WORKER_TIMEOUT_S
+    parser.add_argument("--lost-worker-timeout", type=float, metavar="SECONDS",
+                        help=f"Dask only: give up (keeping every finished point) once the "
+                             f"cluster has had no worker for SECONDS "
+                             f"(default: {LOST_WORKER_TIMEOUT_S:g})")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--resume", dest="fresh", action="store_false", default=False,
                       help="skip points already in the results store (the default)")
@@ -40,10 +45,10 @@ def configure(parser) -> None:
 
 def run(args) -> int:
     _check_args(args)
-    from lowbit.sweeps import config as sweep_config
+    from lowbit.sweeps import config as sweep_config, evaluator as evaluators
     try:
         config = sweep_config.load(args.config)
-        evaluator = sweep_config.evaluator_module(config.evaluator)
+        evaluator = evaluators.load(config.evaluator)
     except ImportError as exc:
         print(f"lowbit sweep: cannot load the evaluator: {exc}", file=sys.stderr)
         return 1
@@ -66,6 +71,12 @@ def _check_args(args) -> None:
         raise ValueError(f"--workers must be a positive integer, got {args.workers}")
     if args.limit is not None and args.limit < 1:
         raise ValueError(f"--limit must be a positive integer, got {args.limit}")
+    if args.lost_worker_timeout is not None:
+        if not (args.scheduler or args.workers):
+            raise ValueError("--lost-worker-timeout applies to a Dask sweep only "
+                             "(--workers N or --scheduler ADDR)")
+        from lowbit.sweeps.runner import checked_seconds
+        checked_seconds(args.lost_worker_timeout, "--lost-worker-timeout")
     if args.scheduler is not None and not _SCHEDULER.match(args.scheduler):
         raise ValueError(f"--scheduler must be an address like tcp://HOST:PORT, "
                          f"got {args.scheduler!r}")
@@ -79,7 +90,9 @@ def _evaluate(config, out: Path, args):
         if args.fresh:
             store.clear()
         if args.scheduler or args.workers:
-            backend = runner.dask_executor(scheduler=args.scheduler, workers=args.workers)
+            timeout = args.lost_worker_timeout or runner.LOST_WORKER_TIMEOUT_S
+            backend = runner.dask_executor(scheduler=args.scheduler, workers=args.workers,
+                                           lost_worker_timeout=timeout)
         else:
             backend = runner.local_executor()
         with backend as executor:
@@ -89,7 +102,7 @@ def _evaluate(config, out: Path, args):
 def _write_outputs(config, evaluator, out: Path) -> None:
     from lowbit.sweeps import grid, plots, report, store
 
-    points, dropped = grid.expand(config, getattr(evaluator, "applies", None))
+    points, dropped = grid.expand(config, evaluator.applies)
     records = store.read(out / STORE_NAME)
     rows = report.table_rows(config, records, points)
     not_applicable = report.count_not_applicable(config, records, points)

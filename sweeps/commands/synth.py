@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+HELP = "synthesize every RTL design config with yosys and write gate/transistor counts"
+
 
 def configure(parser) -> None:
     parser.add_argument("--design", action="append", default=[], metavar="NAME",

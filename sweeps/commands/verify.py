@@ -11,6 +11,8 @@ import sys
 import tempfile
 import time
 
+HELP = "run the cocotb RTL verification suite and print a summary table"
+
 NUMBER_COLUMNS = ("vectors", "mismatches", "wall s", "vectors/s")
 
 

@@ -1,5 +1,6 @@
-"""lowbit.hwsim.bench.formats: a tiny end-to-end run prints every ratio line; the encode it times equals
-ml_dtypes' bit for bit, and a wrong result is refused before any timing."""
+"""lowbit.hwsim.bench.formats: a tiny end-to-end run prints every ratio and cast line for every
+float format; the encode it times equals ml_dtypes' bit for bit, and a wrong result is refused
+before any timing."""
 import io
 import re
 
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 
 from lowbit.hwsim import formats
-from lowbit.hwsim.bench.formats import bench_input, main, mismatch, run
+from lowbit.hwsim.bench.formats import bench_input, float_format_names, main, mismatch, run
 
 SEED = 5
 
@@ -29,7 +30,7 @@ def test_encode_and_decode_equal_ml_dtypes_on_the_bench_input():
 
 class _FlipOneEncodedBit:
     """float8_e4m3fn with one bit of the first code flipped: a wrong result to refuse."""
-    name = "float8_e4m3fn"
+    name, kind = "float8_e4m3fn", "float"
 
     def __init__(self):
         self.fmt = formats.get("float8_e4m3fn")
@@ -49,25 +50,34 @@ def test_a_wrong_encode_is_reported():
 
 
 def test_a_wrong_result_is_never_timed(monkeypatch, capsys):
-    wrong = _FlipOneEncodedBit()
-    monkeypatch.setattr(formats, "get", lambda name: wrong)
+    wrong, real_get = _FlipOneEncodedBit(), formats.get
+    monkeypatch.setattr(formats, "get",
+                        lambda name: wrong if name == "float8_e4m3fn" else real_get(name))
     out = io.StringIO()
     assert run(n=64, repeats=1, seed=SEED, out=out) == 1
     assert out.getvalue() == ""
-    assert "encode differs from ml_dtypes (n=64, seed=5)" in capsys.readouterr().err
+    assert "float8_e4m3fn encode differs from ml_dtypes (n=64, seed=5)" in \
+        capsys.readouterr().err
 
 
-def test_tiny_run_prints_every_ratio_line():
+def test_every_float_format_is_timed():
+    assert float_format_names() == ["float4_e2m1fn", "float6_e2m3fn", "float6_e3m2fn",
+                                    "float8_e4m3fn", "float8_e5m2", "float8_e8m0fnu"]
+
+
+def test_tiny_run_prints_every_ratio_and_cast_line():
     out = io.StringIO()
     assert run(n=1000, repeats=1, seed=SEED, out=out) == 0
     lines = out.getvalue().splitlines()
-    assert lines[0].startswith("float32 -> float8_e4m3fn, n = 1000, median of 1; ")
+    assert lines[0].startswith("float32 -> float formats, n = 1000, median of 1; ")
+    assert lines[1].split() == ["ml_dtypes", "hwsim", "ratio", "cast", "of", "cast"]
     threads = sorted({1, numba.config.NUMBA_NUM_THREADS})
-    labels = [f"{op} {'1 thread' if t == 1 else f'{t} threads'}"
-              for t in threads for op in ("encode", "decode")]
+    labels = [f"{name} {op} {'1 thread' if t == 1 else f'{t} threads'}"
+              for name in float_format_names() for t in threads for op in ("encode", "decode")]
     assert len(lines) == 2 + len(labels)
     for line, label in zip(lines[2:], labels):
-        match = re.fullmatch(rf"{label} +(\d+\.\d{{3}})ms +(\d+\.\d{{3}})ms +(\d+\.\d)x", line)
+        match = re.fullmatch(rf"{label} +(\d+\.\d{{3}})ms +(\d+\.\d{{3}})ms +(\d+\.\d)x"
+                             rf" +(\d+\.\d{{3}})ms +(\d+)%", line)
         assert match, line
     assert numba.get_num_threads() == numba.config.NUMBA_NUM_THREADS  # restored
 

@@ -345,6 +345,16 @@ def test_parallel_path_equals_serial_path(name):
                           .view(np.uint32))
 
 
+@pytest.mark.parametrize("name", ["float6_e3m2fn", "float6_e2m3fn", "float4_e2m1fn"])
+@pytest.mark.parametrize("where", [0, floats.PARALLEL_MIN_SIZE - 1, -1])
+def test_one_nan_anywhere_in_a_parallel_sized_float32_array_is_refused(name, where):
+    """The float32 kernels find NaN on their own pass, chunk by chunk in parallel."""
+    x = np.ones(floats.PARALLEL_MIN_SIZE + 12345, np.float32)
+    x[where] = np.nan
+    with pytest.raises(ValueError, match=rf"^x must not contain NaN: {name} has no NaN code"):
+        formats.get(name).encode(x)
+
+
 def test_shapes_and_layouts_are_kept():
     fmt = formats.get("float8_e4m3fn")
     x = np.arange(24, dtype=np.float32).reshape(2, 3, 4)

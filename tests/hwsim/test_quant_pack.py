@@ -76,6 +76,19 @@ def test_bad_bits(bits):
         pack(np.zeros(4, np.uint8), bits)
     with pytest.raises(ValueError, match=r"bits must be an int in 1\.\.8"):
         unpack(np.zeros(2, np.uint8), bits, 4)
+    with pytest.raises(ValueError, match=r"bits must be an int in 1\.\.8"):
+        packed_length(5, bits)
+
+
+@pytest.mark.parametrize("n", [-3, 2.5, True, "4", np.float64(3.0)])
+def test_packed_length_refuses_a_bad_count(n):
+    with pytest.raises(ValueError, match=r"n must be an int >= 0, got"):
+        packed_length(n, 4)
+
+
+def test_packed_length_takes_numpy_integers_and_zero():
+    assert packed_length(np.int64(5), np.uint8(3)) == 2
+    assert packed_length(0, 8) == 0
 
 
 def test_bad_codes():

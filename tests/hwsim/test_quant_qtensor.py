@@ -224,6 +224,28 @@ def test_ieee_overflow_raises():
         quantize(np.array([7e4], np.float32), QuantSpec(format="float16"))
 
 
+@pytest.mark.parametrize("spec", [QuantSpec(format="float8_e4m3fn", granularity="mx"),
+                                  QuantSpec(format="int8", granularity="channel"),
+                                  QuantSpec(format="int4", symmetric=False),
+                                  QuantSpec(format="binary", granularity="channel")],
+                         ids=lambda spec: f"{spec.format}-{spec.granularity}")
+# just above the largest float32 too: it would round to it in float32, but the rule is |x| <= max
+@pytest.mark.parametrize("peak", [1e39, -1e300,
+                                  float(np.finfo(np.float32).max) * (1 + 2**-40)])
+def test_float64_beyond_the_float32_range_is_refused(spec, peak):
+    x = np.full((1, 32), 1.0)
+    x[0, 5] = peak
+    with pytest.raises(ValueError, match=r"x must lie within the float32 range, "
+                                         r"\|x\| <= 3\.4028235e\+38 .*got max \|x\| = "):
+        quantize(x, spec)
+
+
+def test_the_largest_float32_itself_is_accepted_in_float64():
+    largest = float(np.finfo(np.float32).max)
+    q = quantize(np.full((1, 32), -largest), QuantSpec(format="float8_e4m3fn", granularity="mx"))
+    assert np.isfinite(dequantize(q)).all()
+
+
 @pytest.mark.parametrize("x,message", [
     (np.array([1, 2]), r"x must be a float32 or float64 array, got dtype int64"),
     (np.array([1.0, np.nan]), r"x must be finite"),

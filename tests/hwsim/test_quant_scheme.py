@@ -53,7 +53,7 @@ def test_fields_are_keyword_only():
 
 
 def test_dataclasses_replace_revalidates():
-    # lowbit.models.rank changes a preset's group size with dataclasses.replace
+    # lowbit.models.evaluator changes a preset's group size with dataclasses.replace
     scheme = Scheme(weight="int4", act="int8", granularity="group", group_size=128)
     assert dataclasses.replace(scheme, group_size=64).label == "w4g64-a8"
     with pytest.raises(ValueError, match="group_size must be a positive int"):

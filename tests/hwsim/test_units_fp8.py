@@ -524,3 +524,18 @@ def test_decode_table_matches_ml_dtypes():
         finite = cls[:size] == fp8.FINITE
         assert (ours[finite] == theirs[finite]).all(), fmt
         assert (np.signbit(ours[finite]) == np.signbit(theirs[finite])).all(), fmt
+
+
+def test_decoding_table_read_off_the_formats_is_the_ocp_tables():
+    """The decoding table the units derive from lowbit.hwsim.formats equals OCP OFP8 rev 1.0
+    table 1 and OCP MX v1.0 table 1, typed here once by hand."""
+    ocp = {  # bits, mbits, bias, max magnitude code, inf code, first NaN code, canonical NaN
+        "float8_e4m3fn": [8, 3, 7, 0x7E, -1, 0x7F, 0x7F],
+        "float8_e5m2": [8, 2, 15, 0x7B, 0x7C, 0x7D, 0x7E],
+        "float6_e3m2fn": [6, 2, 3, 0x1F, -1, 0x40, -1],
+        "float6_e2m3fn": [6, 3, 1, 0x1F, -1, 0x40, -1],
+        "float4_e2m1fn": [4, 1, 1, 0x07, -1, 0x10, -1],
+    }
+    assert fp8.ELEMENT_FORMATS == tuple(ocp)
+    assert fp8.FP8_FORMATS == ("float8_e4m3fn", "float8_e5m2")
+    assert {name: fp8._TABLE[fid].tolist() for fid, name in enumerate(fp8.ELEMENT_FORMATS)} == ocp

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from lowbit.kernels import bench, gpu_unavailable_reason, integer, reference, weight_only
+from lowbit.kernels import bench, gpu_unavailable_reason, integer, reference, registry, weight_only
 from lowbit.sweeps.cli import main as lowbit
 
 
@@ -218,22 +218,22 @@ def test_every_launched_variant_is_checked_once_per_shape(monkeypatch):
     monkeypatch.setattr(bench, "check_case", lambda cp, spec, args, out: "ok (not compared here)")
     ms = (1, 16, 32, 128, 1024, 4096)
     for name, want in CHECKED_M.items():
-        spec, calls, checked = bench.KERNELS[name], [], set()
+        spec, calls, checked = registry.KERNELS[name], [], set()
         for k, n in ((4096, 4096), (4096, 11008)):
             calls.clear()
             for m in ms:
                 _run_case(monkeypatch, spec, k, n, m, _recording_build(calls), checked)
             got = sorted(m for m, with_out in calls if with_out)
             assert got == want, f"{name} K={k} N={n}: checked at M {got}, want {want}"
-            timed = {bench.launched_kernel(spec, m) for m in ms if spec.max_m is None or m <= spec.max_m}
-            assert {bench.launched_kernel(spec, m) for m in got} == timed, name
+            timed = {registry.launched_kernel(spec, m) for m in ms if spec.max_m is None or m <= spec.max_m}
+            assert {registry.launched_kernel(spec, m) for m in got} == timed, name
 
 
 def test_peers_are_never_checked(monkeypatch):
     calls = []
-    _run_case(monkeypatch, bench.KERNELS["cublas_fp16"], 4096, 4096, 1, _recording_build(calls), set())
+    _run_case(monkeypatch, registry.KERNELS["cublas_fp16"], 4096, 4096, 1, _recording_build(calls), set())
     assert calls and not any(with_out for _, with_out in calls)
-    assert bench.check_key(bench.KERNELS["cublas_fp16"], 4096, 4096, 1) is None
+    assert bench.check_key(registry.KERNELS["cublas_fp16"], 4096, 4096, 1) is None
 
 
 def _launch(spec, m, array):
@@ -251,7 +251,7 @@ def _launch(spec, m, array):
     elif spec.family == "a1w1":
         integer.a1w1_gemm(array((m, k // 8), "uint8"), array((n, k // 8), "uint8"), k)
     else:
-        planes = bench.plane_count(spec)
+        planes = registry.plane_count(spec)
         w = integer.BitPlaneWeights(fmt=spec.fmt, n=n, k=k, n_planes=planes,
                                     planes=array((n * planes, k // 32), "uint32"))
         {"bitplane": integer.bitplane_gemm, "lut": integer.lut_gemm}[spec.family](array((m, k), "int8"), w)
@@ -259,13 +259,13 @@ def _launch(spec, m, array):
 
 @pytest.mark.parametrize("m", [1, 2, 15, 16, 17, 32, 33, 128, 4096])
 def test_launched_kernel_is_the_kernel_the_wrapper_launches(launches, m):
-    for spec in bench.KERNELS.values():
+    for spec in registry.KERNELS.values():
         if spec.peer:
-            assert bench.launched_kernel(spec, m) is None
+            assert registry.launched_kernel(spec, m) is None
             continue
         launches.clear()
         _launch(spec, m, launches.array)
-        assert launches[-1][1] == bench.launched_kernel(spec, m), (spec.name, m)
+        assert launches[-1][1] == registry.launched_kernel(spec, m), (spec.name, m)
 
 
 def test_int32_poison_is_outside_every_integer_result():
@@ -300,7 +300,7 @@ def _int8_build(rng, behaviour):
     ("checked slice only", "check failed", "FAILED 376 of 1400 outputs never written (slice: bit-exact)"),
 ])
 def test_integer_check_writes_into_int32_poison(monkeypatch, rng, behaviour, status, check):
-    row = _run_case(monkeypatch, bench.KERNELS["w8a8"], 64, 70, 20, _int8_build(rng, behaviour), set())
+    row = _run_case(monkeypatch, registry.KERNELS["w8a8"], 64, 70, 20, _int8_build(rng, behaviour), set())
     assert (row.status, row.check) == (status, check)
 
 
@@ -325,7 +325,7 @@ def _weight_only_build(rng, behaviour):
 
 @pytest.mark.parametrize("behaviour,status", [("correct", "ok"), ("silent", "check failed")])
 def test_fp16_check_writes_into_nan_poison(monkeypatch, rng, behaviour, status):
-    row = _run_case(monkeypatch, bench.KERNELS["w4a16_g128"], 256, 70, 20, _weight_only_build(rng, behaviour), set())
+    row = _run_case(monkeypatch, registry.KERNELS["w4a16_g128"], 256, 70, 20, _weight_only_build(rng, behaviour), set())
     assert row.status == status, row.check
     if behaviour == "silent":
         assert row.check.startswith("FAILED 1400 of 1400 outputs NaN (never written, or written as NaN) "
@@ -385,7 +385,7 @@ def test_results_readme_documents_every_column():
 
 def test_format_table_aligns_columns():
     table = bench.format_table([{"a": 1.23456, "b": "x"}, {"a": 10.0, "b": "longer"}], ["a", "b"])
-    assert table.splitlines() == ["a      b", "1.235  x", "10     longer"]
+    assert table.splitlines() == ["     a  b", " 1.235  x", "10      longer"]
 
 
 @pytest.mark.skipif(gpu_unavailable_reason() is None, reason="a GPU is present: this checks the no-GPU exit")

@@ -1,5 +1,5 @@
 """Kernel tiling as data (lowbit.kernels.weight_only.tile_shape, lowbit.kernels.integer.*_tile_shape,
-lowbit.kernels.bench.tile_shape): the tile shapes by hand, the grid each launch computes from them
+lowbit.kernels.registry.tile_shape): the tile shapes by hand, the grid each launch computes from them
 (launched against a stand-in for CuPy that records the grid, so no GPU is needed) equal to the
 grid the .cu file's header states, in that kernel's own rows."""
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import pytest
 
-from lowbit.kernels import bench, integer, weight_only
+from lowbit.kernels import integer, registry, weight_only
 
 
 @pytest.mark.parametrize("m,tile", [(1, (16, 16)), (16, (16, 16)), (17, (32, 16)), (32, (32, 16)),
@@ -36,15 +36,15 @@ def test_tile_grid_by_hand():
 
 
 def test_bench_maps_every_kernel_to_its_launch_tiling():
-    kernels = bench.KERNELS
+    kernels = registry.KERNELS
     for spec in kernels.values():
-        tile = bench.tile_shape(spec, 16)
+        tile = registry.tile_shape(spec, 16)
         assert (tile is None) == spec.peer, spec.name       # peers: tiling unknown
-    assert bench.tile_shape(kernels["w4a16_g128"], 1024) == (64, 16)
-    assert bench.tile_shape(kernels["w8a8"], 1) == (128, 128)
-    assert bench.tile_shape(kernels["a1w1"], 1) == (8, 8)
-    assert bench.tile_shape(kernels["bitplane_w4a8"], 1) == (16, 32)   # int4: 4 planes
-    assert bench.tile_shape(kernels["lut_w4a8"], 1) == (1, 256)
+    assert registry.tile_shape(kernels["w4a16_g128"], 1024) == (64, 16)
+    assert registry.tile_shape(kernels["w8a8"], 1) == (128, 128)
+    assert registry.tile_shape(kernels["a1w1"], 1) == (8, 8)
+    assert registry.tile_shape(kernels["bitplane_w4a8"], 1) == (16, 32)   # int4: 4 planes
+    assert registry.tile_shape(kernels["lut_w4a8"], 1) == (1, 256)
 
 
 def _ceil(a, b):

@@ -53,11 +53,11 @@ def test_rank_names_the_fidelity_proxy(seeded_cache, capsys):
     (["--lanes", "6", "--pes", "lut"], "--lanes 6 does not suit the lut PE"),
 ])
 def test_rank_checks_arguments_before_evaluating(monkeypatch, capsys, argv, message):
-    from lowbit.models import rank
+    from lowbit.models import evaluator
 
     def refuse(*args, **kwargs):
         raise AssertionError("evaluated before the arguments were checked")
-    monkeypatch.setattr(rank, "evaluate_all", refuse)
-    monkeypatch.setattr(rank, "evaluate_point", refuse)
+    monkeypatch.setattr(evaluator, "evaluate_all", refuse)
+    monkeypatch.setattr(evaluator, "evaluate_point", refuse)
     assert cli.main(["rank", "--workload", "bert-base", *argv]) == 2
     assert message in capsys.readouterr().err

@@ -8,7 +8,7 @@ import statistics
 import numpy as np
 import pytest
 
-from lowbit.kernels import bench
+from lowbit.kernels import registry
 from lowbit.kernels.weight_only import weight_bytes as weight_only_bytes
 from lowbit.models import compare
 from lowbit.sweeps import cli
@@ -135,7 +135,7 @@ def _true_time(kernel, m, k, n):
     w = weight(k, n)
     terms = {"memory": (w + m * k * act + m * n * out) / (COPY_GBPS * 1e9),
              "compute": 2 * m * n * k / PEAKS[op_class]}
-    tile = bench.tile_shape(bench.KERNELS[kernel], m)
+    tile = registry.tile_shape(registry.KERNELS[kernel], m)
     if tile is not None:
         m_tile, n_tile = tile
         terms["l2"] = ((w * math.ceil(m / m_tile) + m * k * act * math.ceil(n / n_tile) + m * n * out)
@@ -154,7 +154,7 @@ def _synthetic_run(seed=6):
             for kernel in TRUTH:
                 meta = {"kernel": kernel, "k": k, "n": n, "m": m, "copy_gbps": COPY_GBPS,
                         "l2_copy_gbps": L2_COPY_GBPS, "device": "synthetic"}
-                max_m = bench.KERNELS[kernel].max_m
+                max_m = registry.KERNELS[kernel].max_m
                 if max_m is not None and m > max_m:
                     rows.append({**meta, "status": "skipped: M > 128", "median_us": math.nan,
                                  "tops": math.nan, "weight_bytes": 0})
@@ -237,6 +237,13 @@ def test_a_class_without_a_peak_on_the_other_shapes_is_left_out_held_out():
         assert math.isnan(record["held_out_error"]) == no_peak
     finite = [r["held_out_error"] for r in result.records if not math.isnan(r["held_out_error"])]
     assert result.held_out_median == pytest.approx(statistics.median(finite))
+
+
+def test_cli_refuses_a_missing_results_folder(tmp_path, capsys):
+    missing = tmp_path / "nonexistent"
+    assert cli.main(["compare", "--results", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert "--results" in err and str(missing) in err
 
 
 def test_cli_on_an_old_single_shape_run(tmp_path, capsys):

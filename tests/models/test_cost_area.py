@@ -62,7 +62,8 @@ def test_fp8_mac_area_is_lanes_mac_units(tmp_path):
     assert value == pytest.approx(4 * 3000 * 0.1995e-12)
     assert note.startswith("synth lanes x fp8_mac") and "lower bound" in note
     value, note = area.pe_area(cycles.map_scheme("fp8_mac", quant.preset("fp8-e4m3")), 4, path)
-    assert math.isnan(value) and note == "no synthesis record for fp8_mac fmt=float8_e4m3fn"
+    assert math.isnan(value) and note == ("no synthesis record for fp8_mac "
+                                      "{'fmt_a': 'float8_e4m3fn', 'fmt_b': 'float8_e4m3fn'}")
 
 
 def test_committed_fp8_mac_area_is_about_lanes_times_12k_transistors():
@@ -88,17 +89,17 @@ def test_committed_synthesis_data_is_read():
 
 def test_every_default_sweep_pair_has_an_area():
     import tomllib
-    from lowbit.models import rank
+    from lowbit.models import evaluator
     config = tomllib.loads((area.SYNTH_PATH.parents[2] / "sweeps" / "configs"
                             / "default.toml").read_text())
     axes = config["axes"]
     missing = []
     for scheme in axes["schemes"]:
         for pe in axes["pes"]:
-            if not rank.applies(scheme, pe):
+            if not evaluator.applies(scheme, pe):
                 continue
             for lanes in axes["lanes"]:
-                value, note = area.pe_area(cycles.map_scheme(pe, rank.scheme_for(scheme)), lanes)
+                value, note = area.pe_area(cycles.map_scheme(pe, evaluator.scheme_for(scheme)), lanes)
                 if math.isnan(value):
                     missing.append((scheme, pe, lanes, note))
     assert not missing

@@ -5,6 +5,7 @@ import pytest
 
 from lowbit.hwsim import pe as hwpe
 from lowbit.hwsim import quant
+from lowbit.hwsim.pe import kinds
 
 from lowbit.models.cost import cycles
 
@@ -41,7 +42,7 @@ def test_every_preset_is_listed():
 @pytest.mark.parametrize("name", sorted(EXPECTED_MAPPINGS))
 def test_scheme_mapping(name):
     scheme = quant.preset(name)
-    for pe in cycles.PE_KINDS:
+    for pe in kinds.names():
         expected = EXPECTED_MAPPINGS[name].get(pe)
         if expected is None:
             with pytest.raises(cycles.NotApplicable, match=f"does not run on the {pe} PE"):
@@ -81,8 +82,8 @@ def test_gemm_cycles_by_hand():
 
 def test_fp8_mac_reduction_cycles():
     # fp8_mac runs as independent lanes; ceil(log2(lanes used)) pairwise fp32 levels after each dot
-    assert cycles.reduces_lanes(cycles.map_scheme("fp8_mac", quant.preset("mxfp8")))
-    assert not cycles.reduces_lanes(cycles.map_scheme("int_mac", quant.preset("int8")))
+    assert kinds.get(cycles.map_scheme("fp8_mac", quant.preset("mxfp8")).pe).reduces_lanes
+    assert not kinds.get(cycles.map_scheme("int_mac", quant.preset("int8")).pe).reduces_lanes
     assert [cycles.reduction_cycles(lanes) for lanes in (1, 2, 8, 16, 12)] == [0, 1, 3, 4, 4]
     # MX block of 32 on 16 lanes: 2 one-cycle beats + 4 reduction cycles per dot; M=1, N=4,
     # K=64 -> 8 dots on 4 PEs = 2 rounds of 6 cycles, + 1 output latency

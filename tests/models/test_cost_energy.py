@@ -2,6 +2,7 @@ import math
 
 import pytest
 
+from lowbit.hwsim import pe
 from lowbit.models.cost import energy
 
 PJ = 1e-12
@@ -38,15 +39,19 @@ def test_multiplier_rule_checked_against_the_32_bit_point():
 
 def test_mac_energy_per_pe_by_hand():
     add32, add12 = 0.1 * PJ, (0.03 + 0.07 * 4 / 24) * PJ
-    assert energy.mac_energy("int_mac", 8, 4, 32) == pytest.approx(0.1 * PJ + add32)
+    assert energy.mac_energy(pe.IntMacPEConfig(act_bits=8, w_bits=4), 4) == \
+        pytest.approx(0.1 * PJ + add32)
     # bit-serial, 4-bit weights, 1 bit a cycle: 4 x (8x1 partial product + 32-bit add)
-    assert energy.mac_energy("bit_serial", 8, 4, 32) == pytest.approx(4 * (0.2 / 8 * PJ + add32))
+    assert energy.mac_energy(pe.BitSerialPEConfig(act_bits=8), 4) == \
+        pytest.approx(4 * (0.2 / 8 * PJ + add32))
     # LUT g=4: 11 table adds of 12 bits shared by 4 lanes + 4 planes x one 32-bit add
-    assert energy.mac_energy("lut", 8, 4, 32, lut_group=4) == \
+    assert energy.mac_energy(pe.LutPEConfig(act_bits=8, group_size=4), 4) == \
         pytest.approx((11 * add12 + 4 * add32) / 4)
-    assert energy.mac_energy("shift_add", 8, 4, 32, shift_bits=13) == \
+    # shift-add, log2_4 weights: the activation shifted by up to 7 places, a 13-bit adder
+    assert energy.mac_energy(pe.ShiftAddPEConfig(act_bits=8, weight_format="log2_4"), 4) == \
         pytest.approx((0.03 + 0.07 * 5 / 24) * PJ + add32)
-    assert energy.mac_energy("fp8_mac", 8, 8, 32, significand_bits=4) == \
+    # E4M3: a 4-bit significand
+    assert energy.mac_energy(pe.Fp8MacPEConfig(fmt="float8_e4m3fn"), 8) == \
         pytest.approx(energy.fp_mult(4) + 0.9 * PJ)
 
 
@@ -61,7 +66,7 @@ def test_rescale_energy():
     (lambda: energy.int_mult(8, 64), "b_bits must be an integer in 1..32"),
     (lambda: energy.fp_mult(53), "significand_bits must be an integer in 2..24"),
     (lambda: energy.sram_read_per_bit(64 * 1024), "buffer_bytes must be one of 8192, 32768"),
-    (lambda: energy.mac_energy("systolic", 8, 8, 32), "pe must be one of int_mac"),
+    (lambda: energy.mac_energy(object(), 8), "config must be one of IntMacPEConfig"),
 ])
 def test_outside_the_data_is_refused(call, match):
     with pytest.raises(ValueError, match=match):

@@ -3,20 +3,20 @@ import math
 import numpy as np
 import pytest
 
-from lowbit.models import rank
-from lowbit.models.cost import energy
+from lowbit.models import evaluator, rank
+from lowbit.models.cost import dataflow, energy
 
 PJ = 1e-12
 
 
 def test_applies():
-    assert rank.applies("int4-g128", "lut")
-    assert rank.applies("log2_4", "shift_add")
-    assert not rank.applies("log2_4", "int_mac")
-    assert not rank.applies("int8", "lut")          # 8-bit weights: more planes than a LUT PE has
-    assert not rank.applies("fp16", "fp8_mac")
+    assert evaluator.applies("int4-g128", "lut")
+    assert evaluator.applies("log2_4", "shift_add")
+    assert not evaluator.applies("log2_4", "int_mac")
+    assert not evaluator.applies("int8", "lut")          # 8-bit weights: more planes than a LUT PE has
+    assert not evaluator.applies("fp16", "fp8_mac")
     with pytest.raises(ValueError, match="name must be one of the presets"):
-        rank.applies("int3", "lut")
+        evaluator.applies("int3", "lut")
 
 
 COUNTS = [24, 6, 6]   # minilm-l6 GEMMs (M, K, N, count): (M, 384, 384, 24), (M, 384, 1536, 6),
@@ -58,7 +58,7 @@ def _check_totals(row, counts, cycles, dram_bits, sram_bits, macs, dots):
 
 def test_evaluate_point_by_hand_one_row(seeded_cache):
     seeded_cache("minilm", "int8", 0.98)
-    row = rank.evaluate_point({"scheme": "int8", "pe": "int_mac", "lanes": 16, "array": 4,
+    row = evaluator.evaluate_point({"scheme": "int8", "pe": "int_mac", "lanes": 16, "array": 4,
                                "workload": "minilm-l6", "seq_len": 1})
     # cycles: N outputs / 4 PEs rounds x ceil(K / 16) one-cycle beats, + 1 output latency
     cycles = [96 * 24 + 1, 384 * 24 + 1, 96 * 96 + 1]
@@ -79,7 +79,7 @@ def test_evaluate_point_by_hand_one_row(seeded_cache):
 
 def test_evaluate_point_by_hand_two_rows(seeded_cache):
     seeded_cache("minilm", "int8", 0.98)
-    row = rank.evaluate_point({"scheme": "int8", "pe": "int_mac", "lanes": 16, "array": 4,
+    row = evaluator.evaluate_point({"scheme": "int8", "pe": "int_mac", "lanes": 16, "array": 4,
                                "workload": "minilm-l6", "seq_len": 2})
     # cycles: 2 * N dot products / 4 PEs rounds x ceil(K / 16) beats, + 1
     cycles = [192 * 24 + 1, 768 * 24 + 1, 192 * 96 + 1]
@@ -100,7 +100,7 @@ def test_memory_bits_by_hand():
     # M = 300 rows of K = 4096 8-bit activations do not fit the 8388608-bit buffer beside one
     # 8-bit weight column: M_t = floor((8388608 - 32768) / 32768) = 255, two M tiles, so every
     # weight crosses DRAM twice; activations once
-    bits = rank.memory_bits(300, 4096, 8, 4, 8.0, 8.0)
+    bits = dataflow.memory_bits(300, 4096, 8, 4, 8.0, 8.0)
     weight, act = 8 * 4096 * 8, 8 * 300 * 4096
     assert bits["dram_weight"] == 2 * weight and bits["dram_act"] == act
     assert bits["dram_out"] == 300 * 8 * 16
@@ -109,13 +109,13 @@ def test_memory_bits_by_hand():
     assert bits["grid_rows"] == 2
     assert (bits["sram_weight"], bits["sram_act"]) == (150 * weight, 4 * act)
     with pytest.raises(ValueError, match="K must let one activation row and one weight column"):
-        rank.memory_bits(1, 600_000, 8, 4, 8.0, 8.0)
+        dataflow.memory_bits(1, 600_000, 8, 4, 8.0, 8.0)
 
 
 def test_cnn_workloads_use_the_digits_fidelity(seeded_cache):
     from lowbit.models import workloads
     seeded_cache("digits_cnn", "mxfp4", 0.96)
-    row = rank.evaluate_point({"scheme": "mxfp4", "pe": "fp8_mac", "lanes": 8, "array": 2,
+    row = evaluator.evaluate_point({"scheme": "mxfp4", "pe": "fp8_mac", "lanes": 8, "array": 2,
                                "workload": "resnet18"})
     assert (row["fidelity"], row["fidelity_metric"]) == (0.96, "top1")
     assert (row["fidelity_model"], row["fidelity_samples"]) == ("digits-cnn", 540)
@@ -137,20 +137,20 @@ def test_cnn_workloads_use_the_digits_fidelity(seeded_cache):
 def test_group_size_override(seeded_cache):
     from lowbit.hwsim import quant
     from lowbit.models.fidelity import cache
-    scheme = rank.scheme_for("int4-g128", 64)
+    scheme = evaluator.scheme_for("int4-g128", 64)
     cache._store(cache.default_path(), cache.key("minilm", scheme),
                  {"fingerprint": cache.fingerprint("minilm"), "result": {"mean_cosine": 0.93}})
-    row = rank.evaluate_point({"scheme": "int4-g128", "pe": "lut", "lanes": 16, "array": 8,
+    row = evaluator.evaluate_point({"scheme": "int4-g128", "pe": "lut", "lanes": 16, "array": 8,
                                "workload": "bert-base", "group_size": 64})
     assert row["group_size"] == 64 and row["fidelity"] == 0.93
     assert row["scheme_label"] == scheme.label != quant.preset("int4-g128").label
-    with pytest.raises(rank.NotApplicable, match="group_size applies only to grouped schemes"):
-        rank.scheme_for("int8", 64)
+    with pytest.raises(evaluator.NotApplicable, match="group_size applies only to grouped schemes"):
+        evaluator.scheme_for("int8", 64)
 
 
 def test_not_applicable():
-    with pytest.raises(rank.NotApplicable, match="does not run on the shift_add PE"):
-        rank.evaluate_point({"scheme": "int8", "pe": "shift_add", "lanes": 16, "array": 4,
+    with pytest.raises(evaluator.NotApplicable, match="does not run on the shift_add PE"):
+        evaluator.evaluate_point({"scheme": "int8", "pe": "shift_add", "lanes": 16, "array": 4,
                              "workload": "bert-base"})
 
 
@@ -169,7 +169,7 @@ def test_not_applicable():
 ])
 def test_bad_points(point, match):
     with pytest.raises(ValueError, match=match):
-        rank.evaluate_point(point)
+        evaluator.evaluate_point(point)
 
 
 def test_pareto_front_by_hand():
@@ -256,8 +256,8 @@ def test_ranked_table_is_reproducible(seeded_cache):
     for name in ("int4-g128", "int4-pc", "log2_4"):
         seeded_cache("minilm", name, {"int4-g128": 0.93, "int4-pc": 0.91, "log2_4": 0.9}[name])
     kwargs = dict(schemes=["int4-g128", "int4-pc", "log2_4"], pes=["lut", "shift_add", "int_mac"])
-    first = rank.ranked_table(rank.evaluate_all("bert-base", 16, 64, **kwargs))
-    second = rank.ranked_table(rank.evaluate_all("bert-base", 16, 64, **kwargs))
+    first = rank.ranked_table(evaluator.evaluate_all("bert-base", 16, 64, **kwargs))
+    second = rank.ranked_table(evaluator.evaluate_all("bert-base", 16, 64, **kwargs))
     assert repr(first) == repr(second)  # repr: NaN areas compare unequal to themselves
     assert [r["rank"] for r in first] == [1, 2, 3, 4, 5]
     # Every 0.01 of fidelity below the best costs 0.2 (RANK_WEIGHTS, FIDELITY_STEP), more than the
@@ -277,7 +277,7 @@ def test_activation_traffic_counts_the_schemes_own_bits(seeded_cache):
     # MXFP4 activations run on the fp8_mac PE as E4M3 codes, but they move as 4-bit elements
     # plus an E8M0 scale per 32: 4.25 bits, not the PE's 8
     seeded_cache("minilm", "mxfp4", 0.9)
-    row = rank.evaluate_point({"scheme": "mxfp4", "pe": "fp8_mac", "lanes": 16, "array": 4,
+    row = evaluator.evaluate_point({"scheme": "mxfp4", "pe": "fp8_mac", "lanes": 16, "array": 4,
                                "workload": "minilm-l6", "seq_len": 1})
     dram_bits = [K * N * 4.25 + K * 4.25 + N * 16
                  for K, N in ((384, 384), (384, 1536), (1536, 384))]

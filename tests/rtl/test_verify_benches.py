@@ -93,7 +93,7 @@ def test_fp8_mac_stimulus_has_idle_and_clear_only_cycles_and_matches_the_registe
 @pytest.mark.parametrize("design, config, expected_vectors", [
     ("fp8_mul", Fp8MulConfig(), 65536),
     ("int_mac", IntMacConfig(a_bits=4, b_bits=4, acc_bits=8), 16 * 256),
-    ("int_mac", IntMacConfig(), 500),
+    ("int_mac", IntMacConfig(), 65536),
     ("xnor_popcount", XnorPopcountConfig(n=64), 6 + 500),   # 6 corner pairs
     ("fp8_mac", Fp8MacConfig(), 500),
 ])

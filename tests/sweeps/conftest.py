@@ -13,7 +13,7 @@ HERE = Path(__file__).parent
 # double declares not applicable (bit_serial at 64 lanes), 52 evaluated.
 DOUBLE_CONFIG = """
 name = "double"
-evaluator = "sweep_double:evaluate_point"
+evaluator = "sweep_double:DOUBLE"
 [axes]
 schemes = ["int8", "int4-g128", "fp8-e4m3", "log2_4", "binary"]
 pes = ["int_mac", "lut", "shift_add", "bit_serial"]

@@ -1,7 +1,7 @@
-"""A small deterministic evaluator module: the test double of lowbit.models.rank for the sweep runner.
+"""A small deterministic evaluator: the test double of lowbit.models.evaluator for the sweep runner.
 
-It follows the evaluator-module protocol of lowbit.sweeps.config (evaluate_point, applies,
-NotApplicable, pareto_front, vocabulary) with closed-form metrics, so the runner, store, report
+``DOUBLE`` keeps the evaluator contract of lowbit.sweeps.evaluator (vocabulary, applies,
+check_lanes, evaluate, pareto_front, NotApplicable) with closed-form metrics, so the runner, store, report
 and CLI can be tested in seconds and their outputs predicted exactly. It is not the real cost
 model and no result of the real sweep comes from it.
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import time
+import types
 
 SCHEMES = ("int8", "int4-pc", "int4-g128", "int2-g64", "fp8-e4m3", "fp8-e5m2", "mxfp8",
            "mxfp6", "mxfp4", "log2_4", "binary", "ternary")
@@ -77,3 +78,14 @@ def pareto_front(rows: list[dict], objectives: dict) -> list[dict]:
             any(a[k] != b[k] for k in objectives)
 
     return [row for row in rows if not any(dominates(other, row) for other in rows)]
+
+
+def check_lanes(scheme: str, pe: str, lanes: int) -> None:
+    """The double states no lane limits (bit_serial past 32 lanes is NotApplicable at
+    evaluation instead)."""
+
+
+# The functions above as an evaluator (attributes, so a test can replace one on DOUBLE).
+DOUBLE = types.SimpleNamespace(NotApplicable=NotApplicable, vocabulary=vocabulary, applies=applies,
+                               check_lanes=check_lanes, evaluate=evaluate_point,
+                               pareto_front=pareto_front)

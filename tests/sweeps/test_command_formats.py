@@ -73,3 +73,24 @@ def test_unknown_name_is_bad_usage_naming_the_known_formats(capsys):
     assert code == 2 and lines == []
     assert err.startswith("lowbit formats: error: unknown format 'float9_e5m3'; known formats: ")
     assert all(name in err for name in formats.names())
+
+
+def test_closed_pipe_ends_quietly_with_the_sigpipe_status():
+    """`lowbit formats float8_e4m3fn | head`: the reader is gone. The read end is closed
+    before the command starts, so its first write meets the closed pipe however large the
+    pipe buffer is."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run([sys.executable, "-P", "-m", "lowbit.sweeps.cli", "formats",
+                               "float8_e4m3fn"], stdout=write_end, stderr=subprocess.PIPE,
+                              text=True, timeout=120)
+    finally:
+        os.close(write_end)
+    assert done.stderr == ""
+    assert done.returncode == 128 + signal.SIGPIPE

@@ -44,7 +44,7 @@ def test_tiny_config_end_to_end(cli, double_env, tmp_path):
     """The built-in tiny.toml, its evaluator swapped for the double."""
     text = (CONFIG_DIR / "tiny.toml").read_text()
     (tmp_path / "tiny.toml").write_text(
-        text.replace('"lowbit.models.rank:evaluate_point"', '"sweep_double:evaluate_point"'))
+        text.replace('"lowbit.models.evaluator:COST_MODEL"', '"sweep_double:DOUBLE"'))
     result = cli("sweep", "--config", "tiny.toml", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     out = tmp_path / "results" / "tiny"  # the default results directory
@@ -61,8 +61,8 @@ def test_tiny_config_end_to_end(cli, double_env, tmp_path):
 
 
 def test_builtin_tiny_config_with_the_real_evaluator(cli, tmp_path, monkeypatch):
-    """The shipped tiny.toml through lowbit.models.rank, real fidelity included (a fresh cache)."""
-    from lowbit.models import rank
+    """The shipped tiny.toml through lowbit.models.evaluator, real fidelity included (a fresh cache)."""
+    from lowbit.models import evaluator
     monkeypatch.setenv("LOWBIT_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     result = cli("sweep", "--config", "tiny", "--out", "out", cwd=tmp_path)
@@ -72,12 +72,12 @@ def test_builtin_tiny_config_with_the_real_evaluator(cli, tmp_path, monkeypatch)
         rows = list(csv.DictReader(handle))
     pairs = [(row["scheme"], row["pe"]) for row in rows]
     expected = [(s, p) for s in ("int8", "int4-g128", "ternary")
-                for p in ("int_mac", "lut", "bit_serial") if rank.applies(s, p)]
+                for p in ("int_mac", "lut", "bit_serial") if evaluator.applies(s, p)]
     assert pairs == expected and len(pairs) >= 6
     assert "## resnet18" in (out / "report.md").read_text()
     # the table holds what the evaluator returns, to the last bit (floats round-trip via repr)
     row = rows[0]  # evaluated here again, its fidelity read from the cache the sweep filled
-    direct = rank.evaluate_point({"scheme": row["scheme"], "pe": row["pe"], "lanes": 16,
+    direct = evaluator.evaluate_point({"scheme": row["scheme"], "pe": row["pe"], "lanes": 16,
                                   "array": 64, "workload": "resnet18"})
     for metric in ("fidelity", "energy_j", "latency_s", "edp_js", "cycles"):
         assert row[metric] == str(direct[metric]), metric
@@ -88,6 +88,12 @@ def test_builtin_tiny_config_with_the_real_evaluator(cli, tmp_path, monkeypatch)
     (["--limit", "-1"], "lowbit sweep: error: --limit must be a positive integer, got -1"),
     (["--scheduler", "localhost"], "--scheduler must be an address like tcp://HOST:PORT"),
     (["--config", "nope"], "--config: 'nope' is neither a file nor a built-in config"),
+    (["--workers", "1", "--lost-worker-timeout", "0"],
+     "--lost-worker-timeout must be a finite number of seconds > 0, got 0.0"),
+    (["--workers", "1", "--lost-worker-timeout", "nan"],
+     "--lost-worker-timeout must be a finite number of seconds > 0, got nan"),
+    (["--lost-worker-timeout", "5"],
+     "--lost-worker-timeout applies to a Dask sweep only (--workers N or --scheduler ADDR)"),
 ])
 def test_bad_usage_exits_2_naming_the_argument(cli, tmp_path, args, message):
     result = cli("sweep", *args, cwd=tmp_path)
@@ -131,9 +137,10 @@ def test_limit_then_fresh(cli, double_config, tmp_path):
     assert "0 points already in" in fresh.stderr and len(store_lines(out)) == 3
 
 
-def slow_sweep(double_config, out, tmp_path) -> subprocess.Popen:
-    """A sweep whose points take 0.15 s each, in its own process group (like a shell job)."""
-    env = dict(os.environ, SWEEP_DOUBLE_SLEEP="0.15")
+def slow_sweep(double_config, out, tmp_path, seconds_per_point=0.15) -> subprocess.Popen:
+    """A sweep whose points take ``seconds_per_point`` each, in its own process group (like a
+    shell job)."""
+    env = dict(os.environ, SWEEP_DOUBLE_SLEEP=str(seconds_per_point))
     return subprocess.Popen([sys.executable, "-m", "lowbit.sweeps.cli", "sweep", "--config",
                              str(double_config), "--out", str(out)], cwd=tmp_path, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -187,6 +194,41 @@ def worker_pids(parent: int) -> list[int]:
             if "spawn_main" in " ".join(child.cmdline())]
 
 
+def alive(pid: int) -> bool:
+    import psutil
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_kill_9_of_the_sweep_ends_its_workers(double_config, tmp_path):
+    """Only the sweep itself is killed (not its process group, as a shell's kill -9 $! does).
+    Each point takes 120 s, so a worker that merely noticed the closed pool pipes after its
+    task would outlive the bound below by far."""
+    process = slow_sweep(double_config, tmp_path / "out", tmp_path, seconds_per_point=120)
+    workers = []
+    try:
+        deadline = time.monotonic() + 60
+        while len(workers) < 2:
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the sweep started no pool workers in time"
+            time.sleep(0.1)
+            workers = worker_pids(process.pid)
+        process.kill()
+        process.wait(timeout=60)   # not communicate(): live workers hold its pipes open
+        deadline = time.monotonic() + 10
+        while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [pid for pid in workers if alive(pid)], "pool workers outlived the sweep"
+    finally:
+        for pid in workers:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        process.stdout.close()
+        process.stderr.close()
+
+
 def test_killed_worker_then_resume(cli, double_config, tmp_path, reference):
     out = tmp_path / "out"
     process = slow_sweep(double_config, out, tmp_path)
@@ -204,7 +246,7 @@ def test_killed_worker_then_resume(cli, double_config, tmp_path, reference):
 def test_dask_local_cluster_from_the_cli(cli, double_config, tmp_path, reference):
     out = tmp_path / "out"
     result = cli("sweep", "--config", str(double_config), "--out", str(out), "--workers", "2",
-                 cwd=tmp_path)
+                 "--lost-worker-timeout", "30", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert_complete(out, reference)
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 import pytest
 
 from lowbit.sweeps import config
+from lowbit.sweeps import evaluator as evaluators
 
 GOOD = """
 name = "t"
-evaluator = "sweep_double:evaluate_point"
+evaluator = "sweep_double:DOUBLE"
 [axes]
 schemes = ["int8", "binary"]
 pes = ["int_mac", "lut"]
@@ -35,7 +36,7 @@ def load_error(write, text: str) -> str:
 def test_good_config_loads_with_defaults(write):
     loaded = config.load(str(write(GOOD)))
     assert loaded.name == "t"
-    assert loaded.evaluator == "sweep_double:evaluate_point"
+    assert loaded.evaluator == "sweep_double:DOUBLE"
     assert loaded.axes == {"schemes": ("int8", "binary"), "pes": ("int_mac", "lut"),
                            "lanes": (8, 16), "arrays": (64,), "workloads": ("minilm-l6",)}
     assert loaded.report == config.ReportSettings(min_fidelity=0.99, baseline=("int8", "int_mac"))
@@ -80,8 +81,8 @@ def test_unknown_keys_are_named(write, old, new, expected):
     ('name = "t"', "name = 3", "name must be a string, got 3"),
     ('name = "t"', 'name = "../up"', "name must be letters, digits, '_', '-' or '.' (not first), "
                                      "got '../up'"),
-    ('evaluator = "sweep_double:evaluate_point"', 'evaluator = "sweep_double"',
-     "evaluator must be 'module:function', got 'sweep_double'"),
+    ('evaluator = "sweep_double:DOUBLE"', 'evaluator = "sweep_double"',
+     "evaluator must be 'module:name', got 'sweep_double'"),
     ("[axes]", "[report]\nmin_fidelity = \"high\"\n[axes]",
      "report.min_fidelity must be a number or a table {metric = number}, got 'high'"),
     ("[axes]", "[report]\nbaseline = {scheme = \"int8\"}\n[axes]", "report.baseline must be"),
@@ -136,9 +137,9 @@ def test_missing_evaluator_module_is_an_import_error(write):
         config.load(str(write(GOOD.replace("sweep_double:", "no_such_module_xyz:"))))
 
 
-def test_evaluator_without_the_function(write):
-    with pytest.raises(ImportError, match="sweep_double has no function nope"):
-        config.load(str(write(GOOD.replace("sweep_double:evaluate_point", "sweep_double:nope"))))
+def test_evaluator_that_the_module_lacks(write):
+    with pytest.raises(ImportError, match="sweep_double has no nope"):
+        config.load(str(write(GOOD.replace("sweep_double:DOUBLE", "sweep_double:nope"))))
 
 
 def test_builtin_names_resolve_to_files():
@@ -146,15 +147,23 @@ def test_builtin_names_resolve_to_files():
     assert config.resolve("default") == config.CONFIG_DIR / "default.toml"
 
 
-def test_evaluator_module_must_define_pareto_front(write, monkeypatch):
+def test_evaluator_must_keep_the_whole_contract(write, monkeypatch):
     import sweep_double
-    monkeypatch.delattr(sweep_double, "pareto_front")
-    with pytest.raises(ImportError, match="sweep_double has no function pareto_front"):
+    monkeypatch.delattr(sweep_double.DOUBLE, "pareto_front")
+    monkeypatch.delattr(sweep_double.DOUBLE, "check_lanes")
+    with pytest.raises(ImportError, match="'sweep_double:DOUBLE' lacks check_lanes, pareto_front"):
         config.load(str(write(GOOD)))
 
 
-# The project's own evaluator (lowbit.models.rank): names and limits come from models, not copies.
-REAL = GOOD.replace('evaluator = "sweep_double:evaluate_point"\n', "").replace(
+def test_the_project_evaluator_keeps_the_contract():
+    from lowbit.models.evaluator import COST_MODEL
+    from lowbit.sweeps.evaluator import Evaluator
+    assert isinstance(COST_MODEL, Evaluator)
+    assert evaluators.load(evaluators.DEFAULT) is COST_MODEL
+
+
+# The project's own evaluator (lowbit.models.evaluator): names and limits come from models, not copies.
+REAL = GOOD.replace('evaluator = "sweep_double:DOUBLE"\n', "").replace(
     '["minilm-l6"]', '["resnet18"]')
 
 
@@ -209,15 +218,15 @@ def test_an_evaluator_may_state_its_own_lane_limits(write, monkeypatch):
     def check_lanes(scheme, pe, lanes):
         if lanes > 8:
             raise ValueError(f"lanes must be at most 8, got {lanes}")
-    monkeypatch.setattr(sweep_double, "check_lanes", check_lanes, raising=False)
+    monkeypatch.setattr(sweep_double.DOUBLE, "check_lanes", check_lanes)
     assert ("axes.lanes[1]: 16 lanes do not fit the int_mac PE (scheme int8): lanes must be at "
             "most 8, got 16") in load_error(write, GOOD)
 
 
-def test_pe_kinds_are_the_cost_models():
-    from lowbit.models.cost.cycles import PE_KINDS
+def test_pe_kinds_are_the_registrys():
+    from lowbit.hwsim.pe import kinds
     from lowbit.models.fidelity.cache import MODELS
-    names = config.vocabulary(config.DEFAULT_EVALUATOR)
-    assert names["pes"] is PE_KINDS
+    names = evaluators.load(evaluators.DEFAULT).vocabulary()
+    assert names["pes"] == tuple(kinds.KINDS)
     assert names["fidelity_metrics"] == tuple(metric for metric, _ in MODELS.values())
     assert not hasattr(config, "PE_KINDS")

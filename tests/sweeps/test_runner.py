@@ -55,6 +55,64 @@ def test_local_pool_and_dask_store_the_same_results(sweep, tmp_path):
     assert local_table.count(b"\n") == 1 + 52
 
 
+class KillAfter(io.StringIO):
+    """The runner's progress stream; once ``points`` points have finished it SIGKILLs
+    ``process``."""
+
+    def __init__(self, process, points: int):
+        super().__init__()
+        self.process, self.points, self.finished = process, points, 0
+
+    def write(self, text):
+        if "] " in text and " eta " in text:      # a progress line: one finished point
+            self.finished += 1
+            if self.finished == self.points:
+                self.process.kill()
+        return super().write(text)
+
+
+def test_dask_sweep_whose_only_worker_dies_gives_up_and_keeps_finished_points(
+        sweep, tmp_path, monkeypatch):
+    """The cluster's only worker, started without a nanny (which would start a new one), is
+    killed after 5 points: the sweep reports it, gives up after the timeout and keeps them."""
+    import subprocess
+    import sys
+    from distributed import LocalCluster
+    monkeypatch.setenv("SWEEP_DOUBLE_SLEEP", "0.05")
+    expected = expected_records(sweep)
+    with LocalCluster(n_workers=0, dashboard_address=None) as cluster, \
+            Store(tmp_path / "p.jsonl") as store:
+        worker = subprocess.Popen([sys.executable, "-P", "-m", "distributed.cli.dask_worker",
+                                   cluster.scheduler_address, "--no-nanny", "--nthreads", "1",
+                                   "--no-dashboard"], stderr=subprocess.DEVNULL)
+        try:
+            with runner.dask_executor(cluster.scheduler_address, lost_worker_timeout=1.5) \
+                    as executor:
+                executor.client.wait_for_workers(1, timeout=60)
+                stream = executor.stream = KillAfter(worker, points=5)
+                outcome = runner.run(sweep, store, executor, stream=stream)
+        finally:
+            worker.kill()
+            worker.wait()
+        kept = {key: (r["status"], r["metrics"]) for key, r in store.records.items()}
+    assert len(executor.lost) == 1 and executor.lost[0].startswith("tcp://127.0.0.1:")
+    assert outcome.broken == (f"the Dask cluster had no worker for 1.5 s (lost workers: "
+                              f"{executor.lost[0]}; --lost-worker-timeout sets the wait)")
+    log = stream.getvalue()
+    assert f"sweep: lost Dask worker {executor.lost[0]}; 0 left" in log
+    assert "the Dask cluster has no worker; giving up in 1.5 s unless one joins" in log
+    assert 5 <= outcome.stored == len(kept) < len(expected)
+    assert kept == {key: expected[key] for key in kept}
+
+
+@pytest.mark.parametrize("seconds", [0, -1.0, float("inf"), float("nan"), "5", True])
+def test_lost_worker_timeout_is_validated(seconds):
+    with pytest.raises(ValueError, match=r"lost_worker_timeout must be a finite number of "
+                                         r"seconds > 0, got "):
+        with runner.dask_executor(lost_worker_timeout=seconds):
+            pass
+
+
 def test_rerun_skips_finished_points_and_limit_caps_a_run(sweep, tmp_path):
     stream = io.StringIO()
     with Store(tmp_path / "p.jsonl") as store, ThreadPoolExecutor(2) as executor:
@@ -86,14 +144,14 @@ def test_failures_are_reported_not_stored_and_retried(sweep, tmp_path, monkeypat
 def test_evaluate_makes_metrics_plain_json(double_env, monkeypatch):
     import sweep_double
     point = dict(scheme="int8", pe="lut", lanes=8, array=4, workload="minilm-l6")
-    monkeypatch.setattr(sweep_double, "evaluate_point",
+    monkeypatch.setattr(sweep_double.DOUBLE, "evaluate",
                         lambda p: {"x": np.float32(0.5), "n": np.int64(3), "v": [np.int8(1)]})
-    record = runner.evaluate("sweep_double:evaluate_point", "k", point)
+    record = runner.evaluate("sweep_double:DOUBLE", "k", point)
     assert record["metrics"] == {"x": 0.5, "n": 3, "v": [1]}
     assert type(record["metrics"]["n"]) is int and record["status"] == "ok"
-    monkeypatch.setattr(sweep_double, "evaluate_point", lambda p: {"bad": object()})
+    monkeypatch.setattr(sweep_double.DOUBLE, "evaluate", lambda p: {"bad": object()})
     with pytest.raises(TypeError, match="metric 'bad' is a object"):
-        runner.evaluate("sweep_double:evaluate_point", "k", point)
+        runner.evaluate("sweep_double:DOUBLE", "k", point)
 
 
 class FakeClock:

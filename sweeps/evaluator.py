@@ -1,0 +1,64 @@
+"""What a sweep needs of its model of the world: the evaluator contract, and loading one by name.
+
+A sweep config names its evaluator as "module:name" (default: the project's cost model,
+lowbit.models.evaluator:COST_MODEL); that object must provide every member of
+:class:`Evaluator`. Workers load it by the same name, so it must be importable there.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Protocol, runtime_checkable
+
+DEFAULT = "lowbit.models.evaluator:COST_MODEL"
+
+
+@runtime_checkable
+class Evaluator(Protocol):
+    """The contract between a sweep and its evaluator.
+
+    NotApplicable  the exception ``evaluate`` raises for a point it does not apply to (the
+                   point is recorded as not applicable, not as a failure)
+    vocabulary()   {"schemes", "pes", "workloads": names a config may use, "fidelity_metrics":
+                   metric names a report bar may name, or None for any}
+    applies(scheme, pe) -> bool: pairs it rejects are not enumerated
+    check_lanes(scheme, pe, lanes): ValueError when that PE cannot have that many lanes for
+                   that scheme
+    evaluate(point) -> dict of metrics for one point of the grid
+    pareto_front(rows, objectives) -> the rows on the front (the report's front)
+    """
+    NotApplicable: type[Exception]
+
+    def vocabulary(self) -> dict[str, tuple[str, ...] | None]: ...
+
+    def applies(self, scheme: str, pe: str) -> bool: ...
+
+    def check_lanes(self, scheme: str, pe: str, lanes: int) -> None: ...
+
+    def evaluate(self, point: dict) -> dict: ...
+
+    def pareto_front(self, rows: list[dict], objectives: dict[str, str]) -> list[dict]: ...
+
+
+_MEMBERS = ("NotApplicable", "vocabulary", "applies", "check_lanes", "evaluate", "pareto_front")
+
+
+def split(reference: str, where: str) -> tuple[str, str]:
+    """'module:name' -> (module, name); ValueError naming ``where`` otherwise."""
+    module, sep, name = reference.partition(":")
+    if not (sep and module and name.isidentifier()):
+        raise ValueError(f"{where} must be 'module:name', got {reference!r}")
+    return module, name
+
+
+def load(reference: str) -> Evaluator:
+    """The evaluator ``reference`` ("module:name") names; ImportError naming what is missing."""
+    module_name, name = split(reference, "evaluator")
+    module = importlib.import_module(module_name)
+    if not hasattr(module, name):
+        raise ImportError(f"evaluator {reference!r}: {module_name} has no {name}")
+    evaluator = getattr(module, name)
+    missing = [member for member in _MEMBERS if not hasattr(evaluator, member)]
+    if missing:
+        raise ImportError(f"evaluator {reference!r} lacks {', '.join(missing)} (an evaluator "
+                          f"provides {', '.join(_MEMBERS)}: lowbit.sweeps.evaluator.Evaluator)")
+    return evaluator
