@@ -14,13 +14,12 @@ lowbit.models.cost.technology.delay_factor.
 The flip-flops' clock-to-output and setup times are not in the path (lowbit.rtl.timing), so the
 clock is an upper bound on what the design reaches.
 
-A PE kind maps to its design as in lowbit.models.cost.area (fp8_mac: the fp8_mac unit of its
-format, one per lane, so one lane's path is the PE's). A config absent from the timing data is
+A PE kind maps to its design by its lowbit.hwsim.pe.kinds row (rtl_design, rtl_config; fp8_mac:
+the fp8_mac unit of its format, one per lane, so one lane's path is the PE's). A config absent from the timing data is
 not interpolated: its clock is NaN with the reason.
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 from pathlib import Path
@@ -57,19 +56,16 @@ def find_path_fo4(document: dict, design: str, config: dict) -> float | None:
 def pe_clock(mapping, lanes: int, node_nm: int, path: str | Path | None = None) -> tuple[float, str]:
     """(clock in Hz of one PE running ``mapping`` with ``lanes`` lanes at node ``node_nm``, note).
     The note names the timed design, or why the clock is NaN."""
-    from lowbit.models.cost.area import PE_DESIGNS
-    from lowbit.models.cost.cycles import pe_model
+    from lowbit.hwsim.pe import kinds
+    from lowbit.models.cost.cycles import pe_config
     technology.check_node(node_nm)
     path = Path(path) if path is not None else TIMING_PATH
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return math.nan, f"no timing data ({path} missing: run python -P -m lowbit.rtl.timing)"
-    config = pe_model(mapping, lanes).config
-    if mapping.pe in PE_DESIGNS:
-        design, wanted = PE_DESIGNS[mapping.pe], dataclasses.asdict(config)
-    else:  # fp8_mac: one fp8_mac unit per lane
-        design, wanted = "fp8_mac", {"fmt_a": config.fmt, "fmt_b": config.fmt}
+    row = kinds.get(mapping.pe)   # one lane's unit when the PE is lanes copies of it (fp8_mac)
+    design, wanted = row.rtl_design, row.rtl_config(pe_config(mapping, lanes))
     fo4 = find_path_fo4(document, design, wanted)
     if fo4 is None:
         return math.nan, f"no timing record for {design} {wanted} (not interpolated)"
