@@ -3,12 +3,14 @@
     from lowbit.models import workloads
     workloads.names()                               # every workload
     workloads.get("llama2-7b", batch=1, seq_len=128)  # [Gemm(M, K, N, count), ...]
+    workloads.llm_phases("llama2-7b", batch=1, prompt_len=128, generated=128)  # prefill, decode
 
 A :class:`Gemm` is ``Y[M, N] = X[M, K] @ W[K, N]`` executed ``count`` times per inference, with W
 a weight matrix (torch ``nn.Linear`` stores it as ``[N, K]``; K is the reduction axis that
 quantization groups run along). Only weight GEMMs are listed: the attention score and context
 products (activation x activation) hold no weights, so weight quantization and the weight-code PEs
-do not apply to them; they are left out of every workload alike. Norms, softmax, activations
+do not apply to them; ``get`` leaves them out of every workload alike (``llm_phases`` lists
+them for LLM serving). Norms, softmax, activations
 functions and embedding lookups are not GEMMs and are left out too.
 
 Transformers run one forward pass over ``batch`` sequences of ``seq_len`` tokens (a prefill), so
@@ -23,6 +25,23 @@ attention with 8 KV heads, FFN 14336, vocabulary 128256), BERT-base (Devlin et a
 hidden 768, FFN 3072, with the pooler), all-MiniLM-L6-v2 (its config.json: 6 layers, hidden 384,
 FFN 1536; sentence-transformers mean pooling, so the BERT pooler is unused and left out),
 ResNet-18/50 (He et al. 2016, torchvision layout: stride on the 3x3 convolution of a bottleneck).
+
+LLM serving (llm_phases, the decoder-only LLaMA workloads): ``batch`` sequences, each a prompt of
+``prompt_len`` tokens followed by ``generated`` generated tokens.
+  prefill  one step over the prompts: weight GEMMs with M = batch * prompt_len; attention per
+           layer, per sequence and per query head QK^T (M = prompt_len, K = head_dim,
+           N = prompt_len) and PV (M = prompt_len, K = prompt_len, N = head_dim), dense: the causal
+           mask's upper triangle is computed and discarded, as a dense kernel does. It writes the
+           prompt's K and V to the KV cache.
+  decode   one step per generated token: weight GEMMs with M = batch; step t (0-based) attends
+           to the context of prompt_len + t cached tokens plus its own: QK^T (M = 1, K = head_dim,
+           N = prompt_len + t + 1) and PV (M = 1, K = prompt_len + t + 1, N = head_dim) per
+           sequence and query head. It reads the prompt_len + t cached tokens' K and V and writes
+           its own token's once.
+KV-cache elements count K and V of every layer: kv_heads * head_dim values per token per layer
+each (grouped-query attention: a KV head is read once and shared by its group's query heads).
+Attention products multiply two activations (the query or the softmax probabilities by the
+cached keys or values): they hold no weights.
 """
 from __future__ import annotations
 
@@ -61,6 +80,27 @@ FAMILY = {**{name: "transformer" for name in (*_LLAMA, *_BERT)},
           **{name: "cnn" for name in _RESNET}}
 
 
+class Step(NamedTuple):
+    """One forward step of LLM serving: its weight GEMMs, its attention products (activation x
+    activation GEMMs) and the KV-cache elements it writes and reads (see the module docstring)."""
+    weight_gemms: list[Gemm]
+    attention: list[Gemm]
+    kv_written: int
+    kv_read: int
+
+
+class Phase(NamedTuple):
+    """A phase of LLM serving: "prefill" (one step) or "decode" (one step per generated token);
+    ``tokens`` is the tokens it processes (prefill: batch * prompt_len) or generates (decode:
+    batch * generated)."""
+    name: str
+    tokens: int
+    steps: tuple[Step, ...]
+
+
+LLM_NAMES = tuple(sorted(_LLAMA))
+
+
 def names() -> list[str]:
     """Every workload name, sorted."""
     return sorted(FAMILY)
@@ -79,6 +119,42 @@ def get(name: str, batch: int = 1, seq_len: int = 128) -> list[Gemm]:
     else:
         raise ValueError(f"workload must be one of {', '.join(names())}, got {name!r}")
     return _merge(gemms)
+
+
+def llm_phases(name: str, batch: int = 1, prompt_len: int = 128,
+               generated: int = 128) -> tuple[Phase, Phase]:
+    """(prefill, decode) of serving ``batch`` prompts of ``prompt_len`` tokens and generating
+    ``generated`` tokens each with LLM ``name`` (one of LLM_NAMES)."""
+    head_size = head_dim(name)
+    for value, argname in ((batch, "batch"), (prompt_len, "prompt_len"), (generated, "generated")):
+        _check_positive_int(value, argname)
+    _, layers, heads, kv_heads, _, _ = _LLAMA[name]
+    kv_per_token = 2 * layers * kv_heads * head_size  # K and V of every layer
+    per_head = batch * heads * layers
+    prefill = Step(_merge(_llama(batch * prompt_len, *_LLAMA[name])),
+                   [Gemm(prompt_len, head_size, prompt_len, per_head),
+                    Gemm(prompt_len, prompt_len, head_size, per_head)],
+                   kv_written=batch * prompt_len * kv_per_token, kv_read=0)
+    step_gemms = _merge(_llama(batch, *_LLAMA[name]))
+    decode = []
+    for step in range(generated):
+        context = prompt_len + step + 1  # the cached tokens and the step's own
+        decode.append(Step(step_gemms,
+                           [Gemm(1, head_size, context, per_head),
+                            Gemm(1, context, head_size, per_head)],
+                           kv_written=batch * kv_per_token,
+                           kv_read=batch * (prompt_len + step) * kv_per_token))
+    return (Phase("prefill", batch * prompt_len, (prefill,)),
+            Phase("decode", batch * generated, tuple(decode)))
+
+
+def head_dim(name: str) -> int:
+    """Elements per attention head of LLM ``name``: the reduction length of QK^T."""
+    if name not in _LLAMA:
+        raise ValueError(f"name must be one of {', '.join(LLM_NAMES)} (the LLM workloads), "
+                         f"got {name!r}")
+    hidden, _, heads, _, _, _ = _LLAMA[name]
+    return hidden // heads
 
 
 def weight_count(gemms: list[Gemm]) -> int:

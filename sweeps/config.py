@@ -10,11 +10,17 @@ A config (built-in ones live in ``sweeps/configs/``, addressed by file stem) loo
     schemes = ["int8", "int4-g128"]           # lowbit.hwsim.quant.preset_names()
     pes = ["int_mac", "lut"]                  # lowbit.hwsim.pe.kinds.names()
     lanes = [16]                              # positive integers the PEs accept
-    arrays = [64]                             # PEs in the array, positive integers
+    arrays = [64]                             # PEs in the array, positive integers, or
+    areas_mm2 = [8.0]                         # area budgets the array is sized to (equal-area
+                                              # comparison): exactly one of the two axes
     workloads = ["minilm-l6"]                 # lowbit.models.workloads.names()
     group_sizes = [32, 128]                   # optional axis, positive integers
     batches = [1]                             # optional axis, positive integers
-    seq_lens = [128]                          # optional axis, positive integers
+    seq_lens = [128]                          # optional axis, positive integers (an LLM's
+                                              # prompt length)
+    generated = [128]                         # optional axis: tokens an LLM generates
+    nodes = [45, 7]                           # optional axis: technology nodes in nm
+    drams = ["ddr4"]                          # optional axis: DRAM kinds
 
     [report]               # optional
     min_fidelity = 0.99                       # winners must reach this fidelity (0 < bar
@@ -25,8 +31,8 @@ A config (built-in ones live in ``sweeps/configs/``, addressed by file stem) loo
 
 The evaluator ("module:name", default lowbit.models.evaluator:COST_MODEL, the project's cost
 model) is the sweep's model of the world: an object keeping the lowbit.sweeps.evaluator.Evaluator
-contract. Its vocabulary names the schemes, PEs, workloads (and fidelity metrics, when it lists
-them) a config may use; its ``applies`` drops the pairs it cannot run; its ``check_lanes`` says
+contract. Its vocabulary names the schemes, PEs, workloads (and fidelity metrics, technology
+nodes and DRAM kinds, when it lists them) a config may use; its ``applies`` drops the pairs it cannot run; its ``check_lanes`` says
 whether every lane count fits every PE it meets.
 
 Every validation error is a ValueError naming the file, the offending key and value, and what
@@ -56,10 +62,17 @@ AXES = {
     "group_sizes": "group_size",
     "batches": "batch",
     "seq_lens": "seq_len",
+    "areas_mm2": "area_mm2",
+    "generated": "generated",
+    "nodes": "node",
+    "drams": "dram",
 }
-_REQUIRED_AXES = ("schemes", "pes", "lanes", "arrays", "workloads")
+_REQUIRED_AXES = ("schemes", "pes", "lanes", "workloads")
+# exactly one of these sizes the array
+_ARRAY_AXES = ("arrays", "areas_mm2")
 # named axis -> what one of its names is called in messages
-_NAMED_AXES = {"schemes": "scheme", "pes": "PE kind", "workloads": "workload"}
+_NAMED_AXES = {"schemes": "scheme", "pes": "PE kind", "workloads": "workload",
+               "nodes": "technology node", "drams": "DRAM kind"}
 _REPORT_KEYS = ("min_fidelity", "baseline")
 
 
@@ -154,8 +167,9 @@ def _vocabulary(evaluator: Evaluator) -> dict[str, tuple[str, ...] | None]:
     ("fidelity_metrics" is None when the evaluator does not list them)."""
     names = evaluator.vocabulary()
     vocab = {key: tuple(names[key]) for key in ("schemes", "pes", "workloads")}
-    metrics = names.get("fidelity_metrics")
-    return {**vocab, "fidelity_metrics": None if metrics is None else tuple(metrics)}
+    optional = {key: None if names.get(key) is None else tuple(names[key])
+                for key in ("fidelity_metrics", "nodes", "drams")}
+    return {**vocab, **optional}
 
 
 def _check_keys(table: dict, allowed, source: str, prefix: str) -> None:
@@ -177,6 +191,9 @@ def _parse_axes(table: dict, source: str, names: dict) -> dict:
     for key in _REQUIRED_AXES:
         if key not in table:
             raise ValueError(f"{source}: missing axis axes.{key}")
+    if sum(key in table for key in _ARRAY_AXES) != 1:
+        raise ValueError(f"{source}: axes must have exactly one of axes.arrays (PEs) and "
+                         f"axes.areas_mm2 (area budgets the array is sized to)")
     axes = {}
     for key in AXES:
         if key not in table:
@@ -191,11 +208,16 @@ def _parse_axes(table: dict, source: str, names: dict) -> dict:
 
 def _axis_value(key: str, index: int, value, source: str, names: dict):
     where = f"{source}: axes.{key}[{index}]"
+    if key == "areas_mm2":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise ValueError(f"{where} must be a positive number of mm², got {value!r}")
+        return value
     if key in _NAMED_AXES:
+        # an evaluator that lists no nodes or DRAM kinds checks them itself
         allowed = names[key]
-        if value not in allowed:
+        if allowed is not None and (isinstance(value, bool) or value not in allowed):
             raise ValueError(f"{where}: unknown {_NAMED_AXES[key]} {value!r}; "
-                             f"allowed: {', '.join(allowed)}")
+                             f"allowed: {', '.join(map(str, allowed))}")
         return value
     if not _positive_int(value):
         raise ValueError(f"{where} must be a positive integer, got {value!r}")

@@ -1,13 +1,17 @@
 """`lowbit rank`: rank quantization schemes x PE kinds for a workload.
 
     lowbit rank --workload llama2-7b [--min-fidelity 0.99] [--out ranking.csv]
-                [--lanes 16] [--array 256] [--batch 1] [--seq-len 128]
+                [--lanes 16] [--array 256 | --area-mm2 8] [--batch 1] [--seq-len 128]
+                [--generated 128] [--node 45] [--dram ddr4]
                 [--schemes int8,int4-g128] [--pes lut,int_mac]
 
 Evaluates every applicable (scheme, PE) pair with lowbit.models.evaluator.evaluate_point, ranks them by the
 stated scalar score (lowbit.models.rank.RANK_WEIGHTS), marks the Pareto front, prints a table (with the
 proxy model and sample count each fidelity comes from) and writes every column of every row to
-the CSV with the sweeps' writer (lowbit.sweeps.report.write_table). Every argument is checked before
+the CSV with the sweeps' writer (lowbit.sweeps.report.write_table). An LLM workload is served
+(prefill of the --seq-len prompt, --generated decode steps): a second table shows prefill and
+decode separately. --area-mm2 compares PE kinds at equal area (each array the largest that
+fits), instead of --array PEs of every kind. Every argument is checked before
 any point is evaluated. Same inputs, same table.
 """
 from __future__ import annotations
@@ -26,9 +30,17 @@ def configure(parser) -> None:
                         help="keep rows with fidelity >= this (cosine or top-1, 0..1)")
     parser.add_argument("--out", default=None, help="CSV file to write the ranked rows to")
     parser.add_argument("--lanes", type=int, default=16, help="lanes per PE (default 16)")
-    parser.add_argument("--array", type=int, default=256, help="number of PEs (default 256)")
+    sizes = parser.add_mutually_exclusive_group()
+    sizes.add_argument("--array", type=int, default=None, help="number of PEs (default 256)")
+    sizes.add_argument("--area-mm2", type=float, default=None,
+                       help="area budget in mm²: each PE kind gets the largest array that fits")
     parser.add_argument("--batch", type=int, default=1)
-    parser.add_argument("--seq-len", type=int, default=128)
+    parser.add_argument("--seq-len", type=int, default=128,
+                        help="sequence length (an LLM's prompt length; default 128)")
+    parser.add_argument("--generated", type=int, default=None,
+                        help="tokens an LLM workload generates (default 128)")
+    parser.add_argument("--node", type=int, default=45, help="technology node in nm (default 45)")
+    parser.add_argument("--dram", default="ddr4", help="DRAM kind (default ddr4)")
     parser.add_argument("--schemes", default=None,
                         help="comma-separated lowbit.hwsim.quant presets (default: all)")
     parser.add_argument("--pes", default=None, help="comma-separated PE kinds (default: all)")
@@ -46,9 +58,9 @@ def _check_names(argname: str, given: list[str] | None, allowed: list[str]) -> N
 
 
 def _check_positive(args) -> None:
-    for option in ("lanes", "array", "batch", "seq_len"):
+    for option in ("lanes", "array", "batch", "seq_len", "generated"):
         value = getattr(args, option)
-        if value < 1:
+        if value is not None and value < 1:
             raise ValueError(f"--{option.replace('_', '-')} must be a positive integer, "
                              f"got {value}")
 
@@ -70,13 +82,22 @@ def run(args) -> int:
     from lowbit.hwsim import quant
     from lowbit.hwsim.pe import kinds
     from lowbit.models import evaluator, rank, workloads
-    from lowbit.models.cost.dataflow import CLOCK_HZ
+    from lowbit.models.cost import dram, technology
     from lowbit.sweeps.report import write_table
     if args.workload not in workloads.names():
         raise ValueError(f"--workload must be one of {', '.join(workloads.names())}, "
                          f"got {args.workload!r}")
     rank.check_min_fidelity(args.min_fidelity, "--min-fidelity")
+    if args.area_mm2 is None and args.array is None:
+        args.array = 256
+    if args.area_mm2 is not None and not args.area_mm2 > 0:
+        raise ValueError(f"--area-mm2 must be a positive number, got {args.area_mm2}")
     _check_positive(args)
+    if args.generated is not None and args.workload not in workloads.LLM_NAMES:
+        raise ValueError(f"--generated applies only to LLM workloads "
+                         f"({', '.join(workloads.LLM_NAMES)})")
+    _check_names("--node", [str(args.node)], [str(node) for node in technology.NODES_NM])
+    _check_names("--dram", [args.dram], list(dram.KINDS))
     schemes, pes = _split(args.schemes), _split(args.pes)
     _check_names("--schemes", schemes, quant.preset_names())
     _check_names("--pes", pes, list(kinds.names()))
@@ -85,12 +106,17 @@ def run(args) -> int:
     if not _check_lanes(schemes, pes, args.lanes):
         raise ValueError("no (scheme, pe) pair in --schemes x --pes applies")
     rows = evaluator.evaluate_all(args.workload, args.lanes, args.array, batch=args.batch,
-                             seq_len=args.seq_len, schemes=schemes, pes=pes)
+                                  seq_len=args.seq_len, schemes=schemes, pes=pes,
+                                  area_mm2=args.area_mm2, generated=args.generated,
+                                  node=args.node, dram=args.dram)
     table = rank.ranked_table(rows, args.min_fidelity)
-    print(f"workload {args.workload}, batch {args.batch}, seq_len {args.seq_len}, "
-          f"{args.array} PEs x {args.lanes} lanes at {CLOCK_HZ / 1e9:g} GHz; score weights "
-          f"{rank.RANK_WEIGHTS} (fidelity per {rank.FIDELITY_STEP:g} below the best); pareto "
-          f"over {', '.join(rank.PARETO_OBJECTIVES)}")
+    size = (f"equal area {args.area_mm2:g} mm² (each array the largest that fits)"
+            if args.area_mm2 is not None else f"{args.array} PEs")
+    print(f"workload {args.workload}, batch {args.batch}, seq_len {args.seq_len}, {size} x "
+          f"{args.lanes} lanes, {args.node} nm, {args.dram}, each PE at the clock its "
+          f"synthesized critical path reaches; score weights {rank.RANK_WEIGHTS} (fidelity per "
+          f"{rank.FIDELITY_STEP:g} below the best); pareto over "
+          f"{', '.join(rank.PARETO_OBJECTIVES)}")
     proxies = sorted({(row["fidelity_model"], row["fidelity_metric"], row["fidelity_samples"])
                       for row in rows})
     for model, metric, samples in proxies:
@@ -99,6 +125,10 @@ def run(args) -> int:
         print(f"no row reaches fidelity >= {args.min_fidelity}")
         return 1
     print(format_table(table, rank.TABLE_COLUMNS))
+    if args.workload in workloads.LLM_NAMES:
+        print(f"LLM serving: prefill of {args.seq_len}-token prompts, then "
+              f"{table[0]['generated']} decode steps (one per generated token)")
+        print(format_table(table, rank.SERVING_COLUMNS))
     notes = sorted({row["area_note"] for row in table if math.isnan(row["area_m2"])})
     for note in notes:
         print(f"area missing (left out of the area objective, scored on the rest): {note}")

@@ -32,6 +32,22 @@ def test_rank_bad_input(seeded_cache, capsys):
     assert "no (scheme, pe) pair" in capsys.readouterr().err
 
 
+def test_rank_llm_shows_prefill_and_decode_at_equal_area(seeded_cache, capsys):
+    seeded_cache("minilm", "int4-g128", 0.93)
+    assert cli.main(["rank", "--workload", "llama2-7b", "--schemes", "int4-g128", "--pes",
+                     "int_mac,lut", "--area-mm2", "8", "--generated", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "equal area 8 mm² (each array the largest that fits)" in lines[0]
+    at = lines.index("LLM serving: prefill of 128-token prompts, then 2 decode steps (one per "
+                     "generated token)")
+    header = lines[at + 1].split()
+    assert {"prefill_latency_s", "prefill_j_per_token", "decode_tokens_per_s",
+            "decode_j_per_token", "j_per_token"} <= set(header)
+    assert len(lines) == at + 4              # one row per design
+    assert cli.main(["rank", "--workload", "resnet18", "--generated", "2"]) == 2
+    assert "--generated applies only to LLM workloads" in capsys.readouterr().err
+
+
 def test_rank_names_the_fidelity_proxy(seeded_cache, capsys):
     seeded_cache("minilm", "int8", 0.99)
     assert cli.main(["rank", "--workload", "llama2-7b", "--schemes", "int8", "--pes",
@@ -50,6 +66,10 @@ def test_rank_names_the_fidelity_proxy(seeded_cache, capsys):
     (["--array", "-4"], "--array must be a positive integer"),
     (["--seq-len", "0"], "--seq-len must be a positive integer"),
     (["--batch", "0"], "--batch must be a positive integer"),
+    (["--generated", "0"], "--generated must be a positive integer"),
+    (["--area-mm2", "0"], "--area-mm2 must be a positive number"),
+    (["--node", "28"], "--node must name values among 45, 14, 10, 7"),
+    (["--dram", "hbm3"], "--dram must name values among ddr4, hbm2"),
     (["--lanes", "6", "--pes", "lut"], "--lanes 6 does not suit the lut PE"),
 ])
 def test_rank_checks_arguments_before_evaluating(monkeypatch, capsys, argv, message):

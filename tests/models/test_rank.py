@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from lowbit.models import evaluator, rank
-from lowbit.models.cost import dataflow, energy
+from lowbit.models.cost import dataflow, energy, timing
 
 PJ = 1e-12
 
@@ -39,21 +39,31 @@ def _check_totals(row, counts, cycles, dram_bits, sram_bits, macs, dots):
     # bits per weight: stored weight bits over the weight count (not the MAC count)
     assert row["bits_per_weight"] == pytest.approx(
         sum(c * b for c, b in zip(counts, WEIGHT_BITS)) / WEIGHTS)
-    # DRAM at 1.95 nJ / 64 bit, SRAM (1 MiB) at 100 pJ / 64 bit
+    # DRAM (DDR4) at 1.95 nJ / 64 bit, SRAM (1 MiB read 64 bits at a time, CACTI) at
+    # 0.0771867 nJ / 64 bit
     assert row["energy_dram_j"] == pytest.approx(
         sum(c * b for c, b in zip(counts, dram_bits)) * 1950 / 64 * PJ)
     assert row["energy_sram_j"] == pytest.approx(
-        sum(c * b for c, b in zip(counts, sram_bits)) * 100 / 64 * PJ)
+        sum(c * b for c, b in zip(counts, sram_bits)) * 77.1867 / 64 * PJ)
     # one fp32 rescale (multiply 3.7 pJ + add 0.9 pJ) per dot product = per output here
     assert row["energy_rescale_j"] == pytest.approx(dots * 4.6 * PJ)
-    # latency: each GEMM the larger of compute at 1 GHz and DRAM at 25.6 GB/s
-    latency = sum(c * max(cyc / 1e9, b / 8 / 25.6e9)
+    # latency: each GEMM the larger of compute at the clock the int_mac PE (int8 x int8, 16
+    # lanes) reaches at 45 nm and DRAM at 25.6 GB/s
+    clock = 1 / (_int_mac_pe_default_fo4() * timing.fo4_seconds(45))
+    assert row["clock_hz"] == pytest.approx(clock, rel=1e-12)
+    latency = sum(c * max(cyc / clock, b / 8 / 25.6e9)
                   for c, cyc, b in zip(counts, cycles, dram_bits))
     assert row["latency_s"] == pytest.approx(latency)
     total = row["energy_mac_j"] + row["energy_rescale_j"] + row["energy_sram_j"] + \
         row["energy_dram_j"]
     assert row["energy_j"] == pytest.approx(total)
     assert row["edp_js"] == pytest.approx(total * latency)
+
+
+def _int_mac_pe_default_fo4() -> float:
+    from lowbit.rtl.timing import load
+    (entry,) = [e for e in load()["designs"]["int_mac_pe"] if e["label"] == "default"]
+    return entry["critical_path_fo4"]
 
 
 def test_evaluate_point_by_hand_one_row(seeded_cache):

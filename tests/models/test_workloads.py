@@ -74,3 +74,34 @@ def test_cnn_ignores_seq_len():
 def test_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):
         workloads.get(**kwargs)
+
+
+def test_llm_phases_prefill_shapes_and_kv_by_hand():
+    prefill, decode = workloads.llm_phases("llama2-7b", batch=2, prompt_len=5, generated=3)
+    (step,) = prefill.steps
+    assert prefill.tokens == 10 and decode.tokens == 6
+    assert step.weight_gemms == workloads.get("llama2-7b", batch=2, seq_len=5)
+    # per sequence, query head and layer: QK^T 5 x 128 x 5, PV 5 x 5 x 128; 2 x 32 x 32 of them
+    assert step.attention == [Gemm(5, 128, 5, 2048), Gemm(5, 5, 128, 2048)]
+    assert step.kv_written == 2 * 5 * (2 * 32 * 4096) and step.kv_read == 0
+
+
+def test_llm_phases_decode_grows_the_context():
+    _, decode = workloads.llm_phases("llama3-8b", batch=1, prompt_len=5, generated=3)
+    assert len(decode.steps) == 3
+    kv_per_token = 2 * 32 * 8 * 128                      # GQA: 8 KV heads of 128
+    for t, step in enumerate(decode.steps):
+        assert step.weight_gemms == workloads.get("llama3-8b", batch=1, seq_len=1)
+        assert step.attention == [Gemm(1, 128, 6 + t, 32 * 32), Gemm(1, 6 + t, 128, 32 * 32)]
+        assert step.kv_read == (5 + t) * kv_per_token
+        assert step.kv_written == kv_per_token
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"name": "bert-base"}, "name must be one of llama2-7b, llama3-8b"),
+    ({"name": "llama2-7b", "prompt_len": 0}, "prompt_len must be a positive integer"),
+    ({"name": "llama2-7b", "generated": 1.5}, "generated must be a positive integer"),
+])
+def test_llm_phases_refuse_bad_input(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        workloads.llm_phases(**kwargs)

@@ -77,7 +77,11 @@ def test_unknown_keys_are_named(write, old, new, expected):
     ("arrays = [64]", "arrays = 64", "axes.arrays must be a non-empty list, got 64"),
     ("arrays = [64]", "arrays = []", "axes.arrays must be a non-empty list, got []"),
     ("lanes = [8, 16]", "lanes = [8, 8]", "axes.lanes lists 8 twice"),
-    ("arrays = [64]", "", "missing axis axes.arrays"),
+    ("arrays = [64]", "", "axes must have exactly one of axes.arrays (PEs) and axes.areas_mm2"),
+    ("arrays = [64]", "arrays = [64]\nareas_mm2 = [8.0]", "exactly one of axes.arrays"),
+    ("arrays = [64]", "areas_mm2 = [0]", "axes.areas_mm2[0] must be a positive number of mm²"),
+    ("arrays = [64]", 'areas_mm2 = ["8"]', "axes.areas_mm2[0] must be a positive number of mm²"),
+    ("arrays = [64]", "arrays = [64]\ngenerated = [0]", "axes.generated[0] must be a positive integer"),
     ('name = "t"', "name = 3", "name must be a string, got 3"),
     ('name = "t"', 'name = "../up"', "name must be letters, digits, '_', '-' or '.' (not first), "
                                      "got '../up'"),
@@ -185,6 +189,14 @@ REAL = GOOD.replace('evaluator = "sweep_double:DOUBLE"\n', "").replace(
 def test_report_settings_are_checked_against_the_evaluator(write, report_table, expected):
     message = load_error(write, REAL + f"[report]\n{report_table}\n")
     assert expected in message and "c.toml" in message
+
+
+@pytest.mark.parametrize("axis, expected", [
+    ("nodes = [28]", "axes.nodes[0]: unknown technology node 28; allowed: 45, 14, 10, 7"),
+    ('drams = ["hbm3"]', "axes.drams[0]: unknown DRAM kind 'hbm3'; allowed: ddr4, hbm2"),
+])
+def test_nodes_and_drams_are_checked_against_the_evaluator(write, axis, expected):
+    assert expected in load_error(write, REAL.replace("[axes]", f"[axes]\n{axis}"))
 
 
 def test_a_bar_of_exactly_one_is_allowed(write):

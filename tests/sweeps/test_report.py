@@ -210,10 +210,10 @@ def test_si(value, unit, text):
 BREAKDOWN = [
     row("int4-g128", "lut", 0.995, 2e-6, 3e-3, 1e-7, bits_per_weight=4.25, energy_mac_j=0.2e-6,
         energy_sram_j=0.3e-6, energy_dram_j=1.5e-6, energy_rescale_j=0.0, cycles=3_000_000,
-        macs=1_536_000_000),
+        macs=1_536_000_000, clock_hz=1e9),
     row("int8", "lut", 0.9995, 5e-6, 4e-3, 3e-7, bits_per_weight=8.0, energy_mac_j=0.5e-6,
         energy_sram_j=0.5e-6, energy_dram_j=4e-6, energy_rescale_j=0.0, cycles=1_000_000,
-        macs=1_536_000_000),
+        macs=1_536_000_000, clock_hz=1e9),
 ]
 
 
@@ -233,7 +233,8 @@ def test_why_gives_bits_energy_term_latency_driver_area_and_fidelity(tmp_path):
         f"DRAM traffic, 15% SRAM reads, 10% MAC arithmetic); the lead over {other} comes mostly "
         f"from DRAM traffic (1.5 µJ against 4 µJ); cosine 0.9950, +0.0050 against the bar 0.99.")
     assert why["lowest latency"].endswith(
-        "latency is compute-bound (2.00 cycles per MAC per lane, 3 ms of compute at 1 GHz); "
+        "latency is compute-bound (2.00 cycles per MAC per lane, 3 ms of compute at 1 GHz, the "
+        "clock its synthesized critical path reaches); "
         "4.25 bits per weight (scales included) against 8 for int8 on lut (lanes=16, array=64); "
         "cosine 0.9950, +0.0050 against the bar 0.99.")
     assert why["lowest area"].endswith(
@@ -246,8 +247,9 @@ def test_why_gives_bits_energy_term_latency_driver_area_and_fidelity(tmp_path):
 def test_why_memory_bound_latency(tmp_path):
     why = why_lines(tmp_path, BREAKDOWN[1:])
     assert ("latency is memory-bound: moving weights and activations through DRAM takes longer "
-            "than the compute (0.67 cycles per MAC per lane, 1 ms of compute at 1 GHz), so "
-            "fewer bits per weight mean less time") in why["lowest latency"]
+            "than the compute (0.67 cycles per MAC per lane, 1 ms of compute at 1 GHz, the clock "
+            "its synthesized critical path reaches), so fewer bits per weight mean less time") \
+        in why["lowest latency"]
     assert "the only scheme that reaches the fidelity bar" in (tmp_path / "r.md").read_text()
 
 
@@ -331,3 +333,42 @@ def test_a_winner_tied_with_the_baseline_says_so(tmp_path):
     assert latency.endswith("| tied: within model noise (5%) of int4-pc on lut (lanes=16, "
                             "array=64) (1.97 ms); tied with the baseline int8 on int_mac "
                             "(lanes=16, array=64) (2 ms) |")
+
+
+def llm_row(scheme, pe, fidelity, j_per_token, **extra):
+    """A served-LLM row as lowbit.models.evaluator writes it (hand-made numbers)."""
+    return row(scheme, pe, fidelity, 128 * j_per_token, 10.0, 8e-6, seq_len=128, batch=1,
+               generated=128, j_per_token=j_per_token, clock_hz=6e8, cycles=1, macs=1,
+               decode_memory_bound_steps=128, decode_tokens_per_s=7.3, prefill_latency_s=0.2,
+               prefill_j_per_token=0.014, pe_area_m2=0.01e-6, buffer_area_m2=3.5e-6,
+               energy_mac_j=10.0, energy_sram_j=5.0, energy_dram_j=100.0, energy_rescale_j=0.0,
+               energy_attention_j=2.0, energy_kv_j=8.0, bits_per_weight=4.125, **extra)
+
+
+def test_llm_serving_table_per_phase_at_equal_area(tmp_path):
+    config = make_config(areas_mm2=(8.0,))
+    rows = [llm_row("int4-g128", "lut", 0.995, 0.91, area_mm2=8.0),
+            llm_row("int8", "int_mac", 0.9995, 1.7, area_mm2=8.0)]
+    text = report_text(tmp_path, rows, config=config)
+    assert "PE kinds are compared at **equal area**" in text
+    assert "the same lanes, array, area mm2" in text
+    lines = text.splitlines()
+    head = lines.index("| design | clock | J / generated token | decode tokens/s | decode bound | "
+                       "prefill latency | prefill J / token |")
+    assert lines[head - 2].startswith("LLM serving (128-token prompts, 128 generated tokens, "
+                                      "batch 1)")
+    assert lines[head + 2] == ("| int4-g128 on lut (lanes=16, array=64) | 600 MHz | 910 mJ | "
+                               "7.3 | memory in 128 of 128 steps | 200 ms | 14 mJ |")
+    assert lines[head + 3].startswith("| int8 on int_mac")
+    assert "LLMCompass" in text
+
+
+def test_llm_reasons_name_kv_attention_decode_and_buffer(tmp_path):
+    rows = [llm_row("int4-g128", "lut", 0.995, 0.91), llm_row("int8", "int_mac", 0.9995, 1.7)]
+    why = why_lines(tmp_path, rows)
+    assert "2% attention products" in why["lowest energy"]
+    assert "KV-cache traffic (K and V written once, read every decode step) is 7% of it" \
+        in why["lowest energy"]
+    assert ("decode is memory-bound in 128 of 128 steps (each step streams every weight and the "
+            "KV cache through DRAM)") in why["lowest latency"]
+    assert "= 64 int_mac PEs of 0.01 mm² + 3.5 mm² of SRAM buffer" in why["lowest area"]

@@ -1,0 +1,59 @@
+"""The clock a PE reaches (lowbit.models.cost.timing): FO4 by hand, the lookup in the committed
+timing data, and the refusals."""
+import math
+
+import pytest
+
+from lowbit.hwsim.quant import preset
+from lowbit.models.cost import cycles, technology, timing
+from lowbit.rtl.timing import load
+
+# CACTI 45 nm HP FO4 9.06329 ps at 1.0 V, x HP45 delay cubic D(0.9) / D(1.0):
+# D(0.9) = -501.6*0.729 + 1567*0.81 - 1619*0.9 + 566.1 = 12.6036; D(1.0) = 12.5
+FO4_45NM_0V9 = 9.06329e-12 * 12.6036 / 12.5
+
+
+def test_fo4_by_hand():
+    assert timing.fo4_seconds(45) == pytest.approx(FO4_45NM_0V9, rel=1e-12)
+    assert timing.fo4_seconds(7) == pytest.approx(FO4_45NM_0V9 * technology.delay_factor(7),
+                                                  rel=1e-12)
+
+
+def test_clock_of_a_100_fo4_path():
+    assert timing.clock_hz(100, 45) == pytest.approx(1 / (100 * FO4_45NM_0V9), rel=1e-12)
+    with pytest.raises(ValueError, match="critical_path_fo4 must be > 0"):
+        timing.clock_hz(0, 45)
+
+
+def _default_entry(design):
+    (entry,) = [e for e in load()["designs"][design] if e["label"] == "default"]
+    return entry
+
+
+def test_int_mac_pe_clock_is_its_timed_default_config():
+    mapping = cycles.map_scheme("int_mac", preset("int8"))       # int8 x int8, 16 lanes
+    hz, note = timing.pe_clock(mapping, 16, 45)
+    fo4 = _default_entry("int_mac_pe")["critical_path_fo4"]
+    assert hz == pytest.approx(1 / (fo4 * FO4_45NM_0V9), rel=1e-12)
+    assert note == f"timing int_mac_pe: {fo4:.1f} FO4"
+
+
+def test_fp8_pe_clock_is_one_lane_unit():
+    mapping = cycles.map_scheme("fp8_mac", preset("fp8-e4m3"))
+    hz, _ = timing.pe_clock(mapping, 16, 7)
+    fo4 = _default_entry("fp8_mac")["critical_path_fo4"]               # e4m3 x e4m3
+    assert hz == pytest.approx(1 / (fo4 * timing.fo4_seconds(7)), rel=1e-12)
+
+
+def test_untimed_config_is_nan_with_the_reason():
+    mapping = cycles.map_scheme("int_mac", preset("int8"))
+    hz, note = timing.pe_clock(mapping, 5, 45)
+    assert math.isnan(hz) and "no timing record for int_mac_pe" in note
+
+
+def test_missing_data_and_bad_node(tmp_path):
+    mapping = cycles.map_scheme("int_mac", preset("int8"))
+    hz, note = timing.pe_clock(mapping, 16, 45, path=tmp_path / "none.json")
+    assert math.isnan(hz) and "no timing data" in note
+    with pytest.raises(ValueError, match="node_nm must be one of"):
+        timing.pe_clock(mapping, 16, 28)
