@@ -20,12 +20,12 @@ import torch.nn.functional as F
 from torch import nn
 
 
-def _padded_k(spec, K: int) -> int:
+def padded_k(spec, K: int) -> int:
     block = spec.group_size if spec.granularity in ("group", "mx") else None
     return K if block is None else -(-K // block) * block
 
 
-def _pad(x: np.ndarray, width: int) -> np.ndarray:
+def pad(x: np.ndarray, width: int) -> np.ndarray:
     if x.shape[-1] == width:
         return x
     return np.pad(x, [(0, 0)] * (x.ndim - 1) + [(0, width - x.shape[-1])])
@@ -35,7 +35,7 @@ def quantize_dequantize(x: np.ndarray, spec) -> np.ndarray:
     """x[..., K] through hwsim quantize -> dequantize along K (padded; see module doc)."""
     from lowbit.hwsim import quant
     K = x.shape[-1]
-    padded = _pad(np.ascontiguousarray(x, dtype=np.float32), _padded_k(spec, K))
+    padded = pad(np.ascontiguousarray(x, dtype=np.float32), padded_k(spec, K))
     return np.asarray(quant.dequantize(quant.quantize(padded, spec, axis=-1)))[..., :K]
 
 
@@ -48,7 +48,7 @@ class QuantGemm(nn.Module):
         self.scheme = scheme
         self.K = weight.shape[1]
         w = weight.detach().to(torch.float32).numpy()
-        self.qweight = quant.quantize(_pad(w, _padded_k(scheme.weight_spec, self.K)),
+        self.qweight = quant.quantize(pad(w, padded_k(scheme.weight_spec, self.K)),
                                       scheme.weight_spec, axis=-1)
         self.bias = None if bias is None else bias.detach().to(torch.float32).clone()
 
