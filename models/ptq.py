@@ -62,7 +62,7 @@ NEEDS = {"rtn": (), "gptq": ("hessian",), "awq": ("abs_mean", "sample"),
 class InputStats:
     """Statistics of one layer's calibration inputs x[n, K] (only the fields a method needs)."""
     rows: int = 0
-    hessian: torch.Tensor | None = None    # sum over rows of x^T x, float64 [K, K]
+    hessian: torch.Tensor | None = None    # sum over rows of x^T x, float32 [K, K]
     abs_max: torch.Tensor | None = None    # max |x| per input channel [K]
     abs_mean: torch.Tensor | None = None   # mean |x| per input channel [K]
     sample: torch.Tensor | None = None     # the first AWQ_SAMPLE_ROWS rows [<= 512, K]
@@ -72,7 +72,7 @@ class InputStats:
         x = x2d.detach().to(torch.float32)
         n = self.rows + x.shape[0]
         if "hessian" in fields:
-            xx = x.double().T @ x.double()
+            xx = x.T @ x
             self.hessian = xx if self.hessian is None else self.hessian + xx
         if "abs_max" in fields:
             amax = x.abs().amax(dim=0)
@@ -91,17 +91,25 @@ class InputStats:
 
 class PTQLinear(QuantGemm):
     """A linear layer computing ``F.linear(act_quant(transform(x)), dequantize(qweight), b)``:
-    ``qweight`` is the method's QTensor (codes decoded at every forward pass), transform is
+    ``qweight`` is the method's QTensor (its codes decoded once, on construction), transform is
     x / input_scale, x @ rotation or nothing. ``output_spec`` (the KV cache's) quantizes the
     output per row of ``output_row`` elements (one scale per token and head)."""
 
     def __init__(self, qweight, bias, scheme, in_features: int, *, input_scale=None,
                  rotation=None, output_spec=None, output_row=None):
         nn.Module.__init__(self)
+        from lowbit.hwsim import quant
         self.scheme, self.K, self.qweight = scheme, in_features, qweight
+        # Decoded once from the codes: an LLM forward runs every layer on every batch, and
+        # re-decoding each time doubled its cost.
+        self.weight_hat = torch.from_numpy(
+            np.ascontiguousarray(quant.dequantize(qweight)[:, :in_features]))
         self.bias = None if bias is None else bias.detach().to(torch.float32).clone()
         self.input_scale, self.rotation = input_scale, rotation
         self.output_spec, self.output_row = output_spec, output_row
+
+    def dequantized_weight(self) -> torch.Tensor:
+        return self.weight_hat
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x2d = x.reshape(-1, x.shape[-1]).to(torch.float32)

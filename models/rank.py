@@ -65,8 +65,6 @@ SRAM_BUFFER_BYTES = 1024 * 1024
 # Bits an output activation is written back with before the next layer quantizes it again.
 OUTPUT_BITS = 16
 
-FIDELITY_MODEL = {"transformer": "minilm", "cnn": "digits_cnn"}
-
 __all__ = ["NotApplicable", "applies", "check_min_fidelity", "evaluate_all", "evaluate_point",
            "memory_bits", "pareto_front", "ranked_table", "scalar_rank", "scheme_for"]
 
@@ -156,8 +154,8 @@ def evaluate_point(point: dict) -> dict:
 
 def _fidelity(workload: str, scheme) -> tuple[float, str, dict]:
     """(fidelity, metric, {"fidelity_model", "fidelity_samples"}) of the workload's proxy."""
-    from lowbit.models.fidelity import cache
-    model = FIDELITY_MODEL[workloads.FAMILY[workload]]
+    from lowbit.models.fidelity import cache, proxy
+    model = proxy.workload_model(workload)
     return (*cache.fidelity(model, scheme), cache.provenance(model))
 
 

@@ -31,9 +31,20 @@ def pad(x: np.ndarray, width: int) -> np.ndarray:
     return np.pad(x, [(0, 0)] * (x.ndim - 1) + [(0, width - x.shape[-1])])
 
 
+# IEEE activation formats whose rounding torch does as hwsim does (one round-to-nearest-even
+# conversion from float32): the LLM path rounds every layer input, and hwsim's checked
+# quantize -> dequantize costs ~5x the conversion. tests/models/test_fidelity_quantized.py
+# checks the two agree bit for bit.
+_TORCH_IEEE = {"float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
 def quantize_dequantize(x: np.ndarray, spec) -> np.ndarray:
     """x[..., K] through hwsim quantize -> dequantize along K (padded; see module doc)."""
     from lowbit.hwsim import quant
+    if spec.is_ieee and spec.format in _TORCH_IEEE:
+        rounded = torch.from_numpy(np.asarray(x, dtype=np.float32)).to(_TORCH_IEEE[spec.format])
+        if torch.isfinite(rounded).all():  # overflow: hwsim below raises, naming the value
+            return rounded.to(torch.float32).numpy()
     K = x.shape[-1]
     padded = pad(np.ascontiguousarray(x, dtype=np.float32), padded_k(spec, K))
     return np.asarray(quant.dequantize(quant.quantize(padded, spec, axis=-1)))[..., :K]
