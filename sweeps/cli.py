@@ -25,6 +25,7 @@ COMMANDS = {
     "bench": "bench",
     "formats": "formats",
     "rtl": "rtl_export",
+    "fidelity": "fidelity",
 }
 
 _HELP = {
@@ -36,6 +37,7 @@ _HELP = {
     "bench": "benchmark the CuPy low-bit kernels against torch peers (needs a CUDA GPU)",
     "formats": "print a number format's table of codes and values",
     "rtl": "RTL utilities: 'lowbit rtl export NAME --param k=v --out DIR'",
+    "fidelity": "measure a causal LM's perplexity ratio, next-token KL and top-1 per scheme x method",
 }
 
 

@@ -10,7 +10,8 @@ Location: ``path`` argument, else ``$LOWBIT_CACHE_DIR/fidelity.json``, else
 label keeps the file readable, the digest (SHA-256 of the scheme's repr, every field) keeps two
 schemes with one label apart. Each entry stores the model's full result dict plus a fingerprint
 of what produced it: a version number, the SHA-256 of every Python source under hwsim/quant,
-hwsim/formats and models/fidelity (so a rounding or encoding change recomputes) and, for MiniLM,
+hwsim/formats, models/fidelity and models/ptq.py (so a rounding, encoding or method change
+recomputes) and, for MiniLM,
 the sentences; a stale fingerprint is recomputed. Writers in parallel processes take an exclusive
 lock on ``<file>.lock`` and replace the file atomically, so concurrent sweeps never lose or tear
 an entry.
@@ -32,8 +33,9 @@ MODELS = {"minilm": ("cosine", "mean_cosine"), "digits_cnn": ("top1", "top1")}
 # higher is better as for the others; the full result keeps ppl_ratio, kl and top1.
 LLM_METRIC = "ref_ppl/ppl"
 _ROOT = Path(__file__).resolve().parents[2]
-# The code a cached result depends on: the quantizer, the element formats, the model wrappers.
-FINGERPRINT_SOURCES = ("hwsim/quant", "hwsim/formats", "models/fidelity")
+# The code a cached result depends on: the quantizer, the element formats, the model wrappers,
+# the PTQ methods.
+FINGERPRINT_SOURCES = ("hwsim/quant", "hwsim/formats", "models/fidelity", "models/ptq.py")
 
 
 def default_path() -> Path:
@@ -65,11 +67,12 @@ def is_llm(model) -> bool:
 
 
 def source_digest() -> str:
-    """SHA-256 (16 hex digits) over the relative path and bytes of every .py file under
-    FINGERPRINT_SOURCES, in sorted path order."""
+    """SHA-256 (16 hex digits) over the relative path and bytes of every .py file in
+    FINGERPRINT_SOURCES (folders, searched recursively, or files), in sorted path order."""
     digest = hashlib.sha256()
-    for folder in FINGERPRINT_SOURCES:
-        for path in sorted((_ROOT / folder).rglob("*.py")):
+    for source in FINGERPRINT_SOURCES:
+        root = _ROOT / source
+        for path in [root] if root.is_file() else sorted(root.rglob("*.py")):
             digest.update(path.relative_to(_ROOT).as_posix().encode() + b"\0")
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

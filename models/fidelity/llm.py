@@ -28,7 +28,6 @@ the first SEQ_LEN - 1 tokens), against the float32 model:
 """
 from __future__ import annotations
 
-import contextlib
 import copy
 import hashlib
 import importlib.util
@@ -88,24 +87,10 @@ def load(model: str = SMOLLM2):
         transformers_logging.disable_progress_bar()  # one bar per load buries sweep output
         import torch
         kwargs = {} if gguf_file is None else {"gguf_file": gguf_file}
-        with _tqdm_disabled():  # the GGUF dequantizer draws its own bar, whatever logging says
-            tokenizer = AutoTokenizer.from_pretrained(folder, **kwargs)
-            network = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, **kwargs)
+        tokenizer = AutoTokenizer.from_pretrained(folder, **kwargs)
+        network = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, **kwargs)
         _LOADED[model] = (network.eval(), tokenizer)
     return _LOADED[model]
-
-
-@contextlib.contextmanager
-def _tqdm_disabled():
-    before = os.environ.get("TQDM_DISABLE")
-    os.environ["TQDM_DISABLE"] = "1"
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ["TQDM_DISABLE"]
-        else:
-            os.environ["TQDM_DISABLE"] = before
 
 
 def text_streams() -> tuple[str, str]:

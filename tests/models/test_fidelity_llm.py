@@ -16,23 +16,9 @@ from lowbit.models.fidelity import cache, llm
 TOKENS = 2 * llm.SEQ_LEN  # evaluation and calibration sizes for the tiny model
 
 
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory) -> str:
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
-    folder = tmp_path_factory.mktemp("tiny-llama")
-    bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bpe.decoder = decoders.ByteLevel()
-    bpe.train_from_iterator(llm.text_streams(), trainers.BpeTrainer(
-        vocab_size=300, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-    PreTrainedTokenizerFast(tokenizer_object=bpe).save_pretrained(folder)
-    torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=bpe.get_vocab_size(), hidden_size=64, intermediate_size=128,
-                         num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-                         max_position_embeddings=llm.SEQ_LEN)
-    LlamaForCausalLM(config).save_pretrained(folder)
-    return str(folder)
+@pytest.fixture
+def tiny_model(tiny_llama) -> str:
+    return tiny_llama
 
 
 def _evaluate(scheme, model):
