@@ -182,11 +182,11 @@ def vocabulary(evaluator: str) -> dict[str, tuple[str, ...] | None]:
         return {**vocab, "fidelity_metrics": None if metrics is None else tuple(metrics)}
     from lowbit.hwsim.quant import preset_names
     from lowbit.models.cost.cycles import PE_KINDS
-    from lowbit.models.fidelity.cache import MODELS
+    from lowbit.models.fidelity.cache import LLM_METRIC, MODELS
     from lowbit.models.workloads import names as workload_names
     return {"schemes": tuple(preset_names()), "pes": PE_KINDS,
             "workloads": tuple(workload_names()),
-            "fidelity_metrics": tuple(metric for metric, _ in MODELS.values())}
+            "fidelity_metrics": (*(metric for metric, _ in MODELS.values()), LLM_METRIC)}
 
 
 def lane_check(evaluator: str):

@@ -216,8 +216,8 @@ def test_an_evaluator_may_state_its_own_lane_limits(write, monkeypatch):
 
 def test_pe_kinds_are_the_cost_models():
     from lowbit.models.cost.cycles import PE_KINDS
-    from lowbit.models.fidelity.cache import MODELS
+    from lowbit.models.fidelity.cache import LLM_METRIC, MODELS
     names = config.vocabulary(config.DEFAULT_EVALUATOR)
     assert names["pes"] is PE_KINDS
-    assert names["fidelity_metrics"] == tuple(metric for metric, _ in MODELS.values())
+    assert names["fidelity_metrics"] == (*(metric for metric, _ in MODELS.values()), LLM_METRIC)
     assert not hasattr(config, "PE_KINDS")
