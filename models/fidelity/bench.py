@@ -43,9 +43,8 @@ def main(argv=None) -> int:
     _timed(f"quantized forward + metrics ({scheme.label})",
            lambda: llm.compare(reference, network, eval_ids))
     float_model, _ = llm.load(args.model)
-    stats = _timed("calibration forward with Hessians",
-                   lambda: llm.calibration_stats(args.model, float_model, calib_ids,
-                                                 ptq.NEEDS["gptq"]))
+    stats = _timed("calibration forward (Hessians, AWQ/SmoothQuant stats)",
+                   lambda: llm.calibration_stats(args.model, float_model, calib_ids))
     gptq_scheme = quant.preset("w4a16-g128-gptq")
     linears = llm._decoder_linears(float_model)
     _timed(f"GPTQ over all {len(linears)} linear layers ({gptq_scheme.label})",

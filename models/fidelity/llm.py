@@ -174,13 +174,15 @@ def _input_group(name: str) -> str:
     return name
 
 
-def calibration_stats(model: str, network, calib_ids, fields) -> dict:
+def calibration_stats(model: str, network, calib_ids) -> dict:
     """input-group name -> lowbit.models.ptq.InputStats of the float model's inputs to those
-    layers over the calibration sequences (cached per model, data and fields)."""
+    layers over the calibration sequences: every field any method needs, in one forward pass
+    (the pass costs twice an evaluation), cached per model and data."""
     import torch
 
     from lowbit.models import ptq
-    cache_key = (model, data_digest(calib_ids), tuple(fields))
+    fields = {field for needs in ptq.NEEDS.values() for field in needs}
+    cache_key = (model, data_digest(calib_ids))
     if cache_key in _STATS:
         return _STATS[cache_key]
     stats, hooks = {}, []
@@ -205,8 +207,7 @@ def quantized_model(model: str, scheme, calib_ids):
     """A copy of the float model with every decoder linear replaced by ``scheme``'s PTQLinear."""
     from lowbit.models import ptq
     network, _ = load(model)
-    fields = ptq.NEEDS[scheme.method]
-    stats = calibration_stats(model, network, calib_ids, fields) if fields else {}
+    stats = calibration_stats(model, network, calib_ids) if ptq.NEEDS[scheme.method] else {}
     linears = _decoder_linears(network)
     scales = _input_scales(scheme, linears, stats)
     head_dim = _head_dim(network.config)
