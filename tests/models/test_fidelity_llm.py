@@ -101,6 +101,6 @@ def test_q4_1_grid_flag():
 def test_smollm2_w8a8_is_close_and_w3_is_not():
     """The real model: W8A8 stays near the reference, W3A16 g128 RTN does not."""
     w8 = llm.evaluate(quant.preset("int8"))
-    assert w8["ref_ppl"] < 60 and w8["ppl_ratio"] < 1.1 and w8["top1"] > 0.9
+    assert w8["ref_ppl"] < 60 and w8["ppl_ratio"] < 1.1 and w8["top1"] > 0.85
     w3 = llm.evaluate(Scheme(weight="int3", act="float16", granularity="group", group_size=128))
     assert w3["ppl_ratio"] > 1.5 and w3["kl"] > 5 * w8["kl"]
