@@ -24,10 +24,11 @@ lowbit.models.cost.serving (attention and KV cache included); the row carries ``
 ``decode_*`` metrics, tokens_per_s (decode) and j_per_token (the whole request's energy per
 generated token), and energy_j / latency_s / cycles are the request's totals.
 Fidelity comes from a proxy model measured through the hwsim codes (lowbit.models.fidelity), named in
-``fidelity_model`` with its sample count ``fidelity_samples``: all-MiniLM-L6-v2 sentence-embedding
-mean cosine over the shipped sentences for every transformer workload (llama2-7b included), the
-digits CNN top-1 accuracy on its test images for the convolutional ones (ResNets); cached by
-(model, scheme label).
+``fidelity_model`` with its sample count ``fidelity_samples`` (lowbit.models.fidelity.proxy picks
+it): for decoder-only LLM workloads a causal LM (SmolLM2-135M by default) and the metric
+ref_ppl/ppl, for the other transformers all-MiniLM-L6-v2 sentence-embedding mean cosine over the
+shipped sentences, for the convolutional ones (ResNets) the digits CNN top-1 accuracy on its test
+images; cached by (model, scheme label).
 
 ``COST_MODEL`` is this module as a sweep evaluator (the lowbit.sweeps.evaluator.Evaluator
 contract: vocabulary, applicability, lane checks, evaluation and the Pareto front).
@@ -43,7 +44,6 @@ from lowbit.models.cost import (area, cycles, dataflow, dram, llm, serving, sizi
                                 timing)
 from lowbit.models.cost.cycles import NotApplicable
 
-FIDELITY_MODEL = {"transformer": "minilm", "cnn": "digits_cnn"}
 
 _REQUIRED = ("scheme", "pe", "lanes", "workload")
 _OPTIONAL = ("array", "area_mm2", "batch", "seq_len", "group_size", "generated", "node", "dram")
@@ -87,10 +87,10 @@ def vocabulary() -> dict[str, tuple[str, ...]]:
     """The scheme, PE, workload, fidelity metric, technology node and DRAM kind names a design
     point may use."""
     from lowbit.hwsim.quant import preset_names
-    from lowbit.models.fidelity.cache import MODELS
+    from lowbit.models.fidelity.cache import LLM_METRIC, MODELS
     return {"schemes": tuple(preset_names()), "pes": kinds.names(),
             "workloads": tuple(workloads.names()),
-            "fidelity_metrics": tuple(metric for metric, _ in MODELS.values()),
+            "fidelity_metrics": (*(metric for metric, _ in MODELS.values()), LLM_METRIC),
             "nodes": technology.NODES_NM, "drams": dram.KINDS}
 
 
@@ -228,16 +228,11 @@ def _serving_costs(scheme, mapping, point: dict, lanes: int, array: int,
 
 
 def _fidelity(workload: str, scheme) -> tuple[float, str, dict]:
-    """(fidelity, metric, {"fidelity_model", "fidelity_samples"}) of the workload's proxy."""
-    from lowbit.models.fidelity import cache
-    model = FIDELITY_MODEL[workloads.FAMILY[workload]]
-    return (*cache.fidelity(model, scheme), cache.provenance(model))
-
-
-def _fidelity(workload: str, scheme) -> tuple[float, str, dict]:
-    """(fidelity, metric, {"fidelity_model", "fidelity_samples"}) of the workload's proxy."""
-    from lowbit.models.fidelity import cache
-    model = FIDELITY_MODEL[workloads.FAMILY[workload]]
+    """(fidelity, metric, {"fidelity_model", "fidelity_samples"}) of the workload's proxy model
+    (lowbit.models.fidelity.proxy: SmolLM2 or a named causal LM for LLMs, MiniLM for encoders,
+    the digits CNN for CNNs)."""
+    from lowbit.models.fidelity import cache, proxy
+    model = proxy.workload_model(workload)
     return (*cache.fidelity(model, scheme), cache.provenance(model))
 
 

@@ -61,6 +61,8 @@ _LLAMA = {
     "llama2-7b": (4096, 32, 32, 32, 11008, 32000),
     "llama3-8b": (4096, 32, 32, 8, 14336, 128256),
 }
+# Decoder-only LLMs: their fidelity proxy is a causal LM (lowbit.models.fidelity.proxy).
+CAUSAL_LM = tuple(_LLAMA)
 # name -> (hidden, layers, ffn, has pooler); BERT blocks: q, k, v, o, intermediate, output.
 _BERT = {
     "bert-base": (768, 12, 3072, True),

@@ -28,6 +28,7 @@ COMMANDS = {
     "bench": "bench",
     "formats": "formats",
     "rtl": "rtl_export",
+    "fidelity": "fidelity",
 }
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,10 +5,23 @@ min-max calibrated, activations calibrated on each call (dynamic min-max). Integ
 are quantized per token (one scale per row along K, act_granularity "channel"), as W8A8 LLM
 inference does: on all-MiniLM-L6-v2 per-tensor int8 activations cost 0.014 of embedding cosine
 (0.984 vs 0.998) through activation outliers, which per-token scales avoid.
+
+W8A8 is "int8" (its SmoothQuant variant "w8a8-smoothquant"), W4A8 g128 is "int4-g128", FP8
+W8A8 is "fp8-e4m3": the LLM families below reuse those rather than repeat a scheme under two
+names.
 """
 from __future__ import annotations
 
 from lowbit.hwsim.quant.scheme import Scheme
+
+
+def _llm_family(name: str, description: str, methods: tuple[str, ...], **fields) -> dict:
+    """Presets ``name`` (rtn) and ``name-<method>`` for each of ``methods``: one format."""
+    return {name if method == "rtn" else f"{name}-{method}":
+            (description if method == "rtn" else f"{description}; {method} codes",
+             Scheme(**fields, method=method))
+            for method in methods}
+
 
 # name -> (one-line description, scheme)
 _PRESETS = {
@@ -47,6 +60,34 @@ _PRESETS = {
     "ternary": ("ternary weights (TWN, delta = 0.7 mean |w|, per output channel), int8 "
                 "activations per token",
                 Scheme(weight="ternary", act="int8", granularity="channel", act_granularity="channel")),
+    # The LLM schemes that PTQ papers compare (GPTQ, AWQ, SmoothQuant, QuaRot). Weight-only
+    # ones use asymmetric weights (zero points), as those papers' W4/W3/W2 results do; the
+    # method suffix names how the codes were chosen (lowbit.models.ptq), the codes' format
+    # is the same.
+    **_llm_family("w4a16-g128", "W4A16: asymmetric int4 weights in groups of 128, float16 "
+                  "activations", ("rtn", "gptq", "awq"),
+                  weight="int4", act="float16", granularity="group", group_size=128,
+                  symmetric=False),
+    **_llm_family("w3a16-g128", "W3A16: asymmetric int3 weights in groups of 128, float16 "
+                  "activations", ("rtn", "gptq", "awq"),
+                  weight="int3", act="float16", granularity="group", group_size=128,
+                  symmetric=False),
+    **_llm_family("w2a16-g64", "W2A16: asymmetric int2 weights in groups of 64, float16 "
+                  "activations", ("rtn", "gptq"),
+                  weight="int2", act="float16", granularity="group", group_size=64,
+                  symmetric=False),
+    **_llm_family("w8a8", "W8A8: int8 weights per output channel, int8 activations per token",
+                  ("smoothquant",), weight="int8", act="int8", granularity="channel",
+                  act_granularity="channel"),
+    **_llm_family("w4a4", "W4A4: int4 weights per output channel, int4 activations per token",
+                  ("rtn", "rotation"), weight="int4", act="int4", granularity="channel",
+                  act_granularity="channel"),
+    "w8a8-kv8": ("W8A8 (as int8) with the KV cache in int8, one scale per token and head",
+                 Scheme(weight="int8", act="int8", granularity="channel",
+                        act_granularity="channel", kv="int8")),
+    "w8a8-kv4": ("W8A8 (as int8) with the KV cache in int4, one scale per token and head",
+                 Scheme(weight="int8", act="int8", granularity="channel",
+                        act_granularity="channel", kv="int4")),
 }
 
 

@@ -11,6 +11,11 @@ Defaults: weights per-channel with float16 scales, activations per-tensor with f
 granularity "mx" defaults (and is limited) to float8_e8m0fnu scales and blocks of 32. An IEEE
 ``act`` ("float16", "bfloat16", "float32") keeps activations in that format, rounded once and
 unscaled (weight-only schemes such as W4A16); an IEEE ``weight`` likewise (the W16A16 baseline).
+
+``method`` names the post-training quantization method that produced the weight codes (see
+METHODS); hwsim only records the name: every method emits ordinary codes and scales of the
+spec, computed by lowbit.models.ptq. ``kv`` is the element format of the key and value
+activations stored in an attention layer's KV cache (None: kept as the projections output them).
 """
 from __future__ import annotations
 
@@ -30,6 +35,12 @@ ACT_SCALE_FORMAT = "float32"
 _FORMAT_TAGS = {"binary": "bin", "ternary": "tern", "float16": "16", "bfloat16": "bf16",
                 "float32": "32", MX_SCALE_FORMAT: "e8m0"}
 _GRANULARITY_TAGS = {"tensor": "", "channel": "c", "mx": "mx"}
+# Post-training quantization methods (lowbit.models.ptq implements them): round to nearest, GPTQ
+# (Frantar et al. 2022), AWQ (Lin et al. 2023), SmoothQuant (Xiao et al. 2022), QuaRot-style
+# randomized Hadamard rotation (Ashkboos et al. 2024).
+METHODS = ("rtn", "gptq", "awq", "smoothquant", "rotation")
+# KV-cache element formats: integer formats, one scale per token and head.
+KV_FORMATS = ("int8", "int4")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,8 +61,14 @@ class Scheme:
     act_symmetric: bool = True
     act_calibration: str = "minmax"
     percentile: float = DEFAULT_PERCENTILE
+    method: str = "rtn"
+    kv: str | None = None
 
     def __post_init__(self):
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
+        if self.kv is not None and self.kv not in KV_FORMATS:
+            raise ValueError(f"kv must be None or one of {', '.join(KV_FORMATS)}, got {self.kv!r}")
         weight = normalized_fields(**self._spec_fields(""), names=self._names(""))
         act = normalized_fields(**self._spec_fields("act_"), names=self._names("act_"))
         for prefix, fields in (("", weight), ("act_", act)):
@@ -68,15 +85,26 @@ class Scheme:
         return QuantSpec(**self._spec_fields("act_"))
 
     @property
+    def kv_spec(self) -> QuantSpec | None:
+        """The KV cache's spec: ``kv`` per row (one scale per token and head), or None."""
+        if self.kv is None:
+            return None
+        return QuantSpec(format=self.kv, granularity="channel", scale_format=ACT_SCALE_FORMAT)
+
+    @property
     def label(self) -> str:
-        """Short, stable, unique id, e.g. "w4g128-a8", "we2m1mx-ae2m1mx", "w2g64z-a8".
+        """Short, stable, unique id, e.g. "w4g128-a8", "we2m1mx-ae2m1mx", "w2g64z-a8",
+        "w4g128-a16-gptq", "w8c-a8c-kv4".
 
         Per side: format tag, granularity tag (c, gN, mx; nothing for tensor and IEEE), "z" if
         asymmetric, "s" + scale format tag if not the default, "mse" or "pP" if not minmax
         calibration.
         """
-        return f"w{self._side_label(self.weight_spec, WEIGHT_SCALE_FORMAT)}" \
-               f"-a{self._side_label(self.act_spec, ACT_SCALE_FORMAT)}"
+        label = f"w{self._side_label(self.weight_spec, WEIGHT_SCALE_FORMAT)}" \
+                f"-a{self._side_label(self.act_spec, ACT_SCALE_FORMAT)}"
+        if self.kv is not None:
+            label += f"-kv{format_tag(self.kv)}"
+        return label if self.method == "rtn" else f"{label}-{self.method}"
 
     def _spec_fields(self, prefix: str) -> dict:
         fields = {"format": self.weight if prefix == "" else self.act,

@@ -1,11 +1,17 @@
 """Fidelity results cached by (model, scheme) in one JSON file, so sweeps compute each once.
 
+``model`` is "minilm", "digits_cnn", or a causal LM (lowbit.models.fidelity.llm): "smollm2" or
+the path of a local model folder or GGUF file. A scheme's PTQ method is one of its fields, so
+the key covers (model, scheme, method); an LLM's fingerprint adds the data hash (the evaluation
+and calibration text, token counts) and the model files' names, sizes and modification times.
+
 Location: ``path`` argument, else ``$LOWBIT_CACHE_DIR/fidelity.json``, else
 ``~/.cache/lowbit/fidelity.json``. The key is ``"<model>|<scheme label>|<scheme digest>"``: the
 label keeps the file readable, the digest (SHA-256 of the scheme's repr, every field) keeps two
 schemes with one label apart. Each entry stores the model's full result dict plus a fingerprint
 of what produced it: a version number, the SHA-256 of every Python source under hwsim/quant,
-hwsim/formats and models/fidelity (so a rounding or encoding change recomputes) and, for MiniLM,
+hwsim/formats, models/fidelity and models/ptq.py (so a rounding, encoding or method change
+recomputes) and, for MiniLM,
 the sentences; a stale fingerprint is recomputed. Writers in parallel processes take an exclusive
 lock on ``<file>.lock`` and replace the file atomically, so concurrent sweeps never lose or tear
 an entry.
@@ -23,9 +29,13 @@ from pathlib import Path
 VERSION = 1
 # model -> (metric reported as "fidelity", result key holding it)
 MODELS = {"minilm": ("cosine", "mean_cosine"), "digits_cnn": ("top1", "top1")}
+# A causal LM's fidelity: reference perplexity / quantized perplexity (1 / ppl_ratio), so that
+# higher is better as for the others; the full result keeps ppl_ratio, kl and top1.
+LLM_METRIC = "ref_ppl/ppl"
 _ROOT = Path(__file__).resolve().parents[2]
-# The code a cached result depends on: the quantizer, the element formats, the model wrappers.
-FINGERPRINT_SOURCES = ("hwsim/quant", "hwsim/formats", "models/fidelity")
+# The code a cached result depends on: the quantizer, the element formats, the model wrappers,
+# the PTQ methods.
+FINGERPRINT_SOURCES = ("hwsim/quant", "hwsim/formats", "models/fidelity", "models/ptq.py")
 
 
 def default_path() -> Path:
@@ -39,16 +49,30 @@ def key(model: str, scheme) -> str:
 
 
 def _check_model(model: str) -> None:
-    if model not in MODELS:
-        raise ValueError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
+    if model not in MODELS and not is_llm(model):
+        raise ValueError(f"model must be one of {', '.join(MODELS)}, 'smollm2', or the path of "
+                         f"a local causal LM (model folder or .gguf file); got {model!r}")
+
+
+def is_llm(model) -> bool:
+    """Whether ``model`` names a causal LM that lowbit.models.fidelity.llm evaluates."""
+    from lowbit.models.fidelity import llm
+    if not isinstance(model, str) or model in MODELS:
+        return False
+    try:
+        llm.model_source(model)
+    except ValueError:
+        return False
+    return True
 
 
 def source_digest() -> str:
-    """SHA-256 (16 hex digits) over the relative path and bytes of every .py file under
-    FINGERPRINT_SOURCES, in sorted path order."""
+    """SHA-256 (16 hex digits) over the relative path and bytes of every .py file in
+    FINGERPRINT_SOURCES (folders, searched recursively, or files), in sorted path order."""
     digest = hashlib.sha256()
-    for folder in FINGERPRINT_SOURCES:
-        for path in sorted((_ROOT / folder).rglob("*.py")):
+    for source in FINGERPRINT_SOURCES:
+        root = _ROOT / source
+        for path in [root] if root.is_file() else sorted(root.rglob("*.py")):
             digest.update(path.relative_to(_ROOT).as_posix().encode() + b"\0")
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -60,6 +84,9 @@ def fingerprint(model: str) -> str:
     if model == "minilm":
         from lowbit.models.fidelity import minilm
         text += "|" + hashlib.sha256(minilm.SENTENCES_PATH.read_bytes()).hexdigest()[:16]
+    elif is_llm(model):
+        from lowbit.models.fidelity import llm
+        text += f"|{llm.text_digest()}|{llm.files_digest(model)}"
     return text
 
 
@@ -69,6 +96,9 @@ def compute(model: str, scheme) -> dict:
     if model == "minilm":
         from lowbit.models.fidelity import minilm
         return minilm.evaluate(scheme)
+    if is_llm(model):
+        from lowbit.models.fidelity import llm
+        return llm.evaluate(scheme, model=model)
     from lowbit.models.fidelity import digits_cnn
     return digits_cnn.evaluate(scheme)
 
@@ -87,8 +117,11 @@ def result(model: str, scheme, path: str | Path | None = None) -> dict:
 
 
 def fidelity(model: str, scheme, path: str | Path | None = None) -> tuple[float, str]:
-    """(fidelity value, metric name) of (model, scheme): MiniLM mean cosine or CNN top-1."""
+    """(fidelity value, metric name) of (model, scheme): MiniLM mean cosine, CNN top-1, or an
+    LLM's reference / quantized perplexity."""
     _check_model(model)
+    if is_llm(model):
+        return 1.0 / float(result(model, scheme, path)["ppl_ratio"]), LLM_METRIC
     metric, field = MODELS[model]
     return float(result(model, scheme, path)[field]), metric
 
@@ -96,11 +129,14 @@ def fidelity(model: str, scheme, path: str | Path | None = None) -> tuple[float,
 def provenance(model: str) -> dict:
     """The proxy model behind ``model``'s fidelity and how many samples it is measured on:
     {"fidelity_model", "fidelity_samples"} (MiniLM: the shipped sentences; digits CNN: the
-    test images)."""
+    test images; an LLM: the evaluation tokens)."""
     _check_model(model)
     if model == "minilm":
         from lowbit.models.fidelity import minilm
         return {"fidelity_model": minilm.MODEL_NAME, "fidelity_samples": len(minilm.sentences())}
+    if is_llm(model):
+        from lowbit.models.fidelity import llm
+        return {"fidelity_model": llm.model_name(model), "fidelity_samples": llm.EVAL_TOKENS}
     from lowbit.models.fidelity import digits_cnn
     return {"fidelity_model": digits_cnn.MODEL_NAME,
             "fidelity_samples": digits_cnn.test_samples()}

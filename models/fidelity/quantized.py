@@ -20,22 +20,33 @@ import torch.nn.functional as F
 from torch import nn
 
 
-def _padded_k(spec, K: int) -> int:
+def padded_k(spec, K: int) -> int:
     block = spec.group_size if spec.granularity in ("group", "mx") else None
     return K if block is None else -(-K // block) * block
 
 
-def _pad(x: np.ndarray, width: int) -> np.ndarray:
+def pad(x: np.ndarray, width: int) -> np.ndarray:
     if x.shape[-1] == width:
         return x
     return np.pad(x, [(0, 0)] * (x.ndim - 1) + [(0, width - x.shape[-1])])
 
 
+# IEEE activation formats whose rounding torch does as hwsim does (one round-to-nearest-even
+# conversion from float32): the LLM path rounds every layer input, and hwsim's checked
+# quantize -> dequantize costs ~5x the conversion. tests/models/test_fidelity_quantized.py
+# checks the two agree bit for bit.
+_TORCH_IEEE = {"float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
 def quantize_dequantize(x: np.ndarray, spec) -> np.ndarray:
     """x[..., K] through hwsim quantize -> dequantize along K (padded; see module doc)."""
     from lowbit.hwsim import quant
+    if spec.is_ieee and spec.format in _TORCH_IEEE:
+        rounded = torch.from_numpy(np.asarray(x, dtype=np.float32)).to(_TORCH_IEEE[spec.format])
+        if torch.isfinite(rounded).all():  # overflow: hwsim below raises, naming the value
+            return rounded.to(torch.float32).numpy()
     K = x.shape[-1]
-    padded = _pad(np.ascontiguousarray(x, dtype=np.float32), _padded_k(spec, K))
+    padded = pad(np.ascontiguousarray(x, dtype=np.float32), padded_k(spec, K))
     return np.asarray(quant.dequantize(quant.quantize(padded, spec, axis=-1)))[..., :K]
 
 
@@ -48,7 +59,7 @@ class QuantGemm(nn.Module):
         self.scheme = scheme
         self.K = weight.shape[1]
         w = weight.detach().to(torch.float32).numpy()
-        self.qweight = quant.quantize(_pad(w, _padded_k(scheme.weight_spec, self.K)),
+        self.qweight = quant.quantize(pad(w, padded_k(scheme.weight_spec, self.K)),
                                       scheme.weight_spec, axis=-1)
         self.bias = None if bias is None else bias.detach().to(torch.float32).clone()
 

@@ -27,6 +27,12 @@ def test_required_names_present():
     ("ternary", "ternary", "int8", "channel", None, "wternc-a8c"),
     ("int4-g128-a16", "int4", "float16", "group", 128, "w4g128-a16"),
     ("fp16", "float16", "float16", "tensor", None, "w16-a16"),
+    ("w4a16-g128-gptq", "int4", "float16", "group", 128, "w4g128z-a16-gptq"),
+    ("w3a16-g128-awq", "int3", "float16", "group", 128, "w3g128z-a16-awq"),
+    ("w2a16-g64", "int2", "float16", "group", 64, "w2g64z-a16"),
+    ("w8a8-smoothquant", "int8", "int8", "channel", None, "w8c-a8c-smoothquant"),
+    ("w4a4-rotation", "int4", "int4", "channel", None, "w4c-a4c-rotation"),
+    ("w8a8-kv4", "int8", "int8", "channel", None, "w8c-a8c-kv4"),
 ])
 def test_preset_schemes(name, weight, act, granularity, group_size, label):
     scheme = preset(name)

@@ -17,3 +17,28 @@ def seeded_cache(monkeypatch, tmp_path):
         cache._store(cache.default_path(), cache.key(model, quant.preset(preset)),
                      {"fingerprint": cache.fingerprint(model), "result": {field: value}})
     return seed
+
+
+@pytest.fixture(scope="session")
+def tiny_llama(tmp_path_factory) -> str:
+    """The folder of a tiny randomly initialised LLaMA-architecture causal LM with a byte-level
+    BPE tokenizer trained on the stdlib text the LLM fidelity reads: no network, loads in a
+    second."""
+    import torch
+
+    from lowbit.models.fidelity import llm
+    folder = tmp_path_factory.mktemp("tiny-llama")
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    bpe.train_from_iterator(llm.text_streams(), trainers.BpeTrainer(
+        vocab_size=300, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    PreTrainedTokenizerFast(tokenizer_object=bpe).save_pretrained(folder)
+    torch.manual_seed(0)
+    config = LlamaConfig(vocab_size=bpe.get_vocab_size(), hidden_size=64, intermediate_size=128,
+                         num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                         max_position_embeddings=llm.SEQ_LEN)
+    LlamaForCausalLM(config).save_pretrained(folder)
+    return str(folder)

@@ -9,7 +9,7 @@ def test_rank_prints_and_writes_csv(seeded_cache, tmp_path, capsys):
     seeded_cache("minilm", "int4-g128", 0.93)
     seeded_cache("minilm", "log2_4", 0.91)
     out = tmp_path / "rank.csv"
-    argv = ["rank", "--workload", "llama2-7b", "--schemes", "int4-g128,log2_4", "--pes",
+    argv = ["rank", "--workload", "bert-base", "--schemes", "int4-g128,log2_4", "--pes",
             "lut,shift_add,int_mac", "--min-fidelity", "0.92", "--out", str(out)]
     assert cli.main(argv) == 0
     text = capsys.readouterr().out
@@ -50,7 +50,7 @@ def test_rank_llm_shows_prefill_and_decode_at_equal_area(seeded_cache, capsys):
 
 def test_rank_names_the_fidelity_proxy(seeded_cache, capsys):
     seeded_cache("minilm", "int8", 0.99)
-    assert cli.main(["rank", "--workload", "llama2-7b", "--schemes", "int8", "--pes",
+    assert cli.main(["rank", "--workload", "bert-base", "--schemes", "int8", "--pes",
                      "int_mac"]) == 0
     text = capsys.readouterr().out
     assert "fidelity: cosine of the proxy model all-MiniLM-L6-v2 over 206 samples" in text

@@ -32,6 +32,16 @@ EXPECTED_MAPPINGS = {
                "shift_add": ("log2_3", "int8")},
     "ternary": {**{p: ("int2", "int8") for p in ("int_mac", "lut", "bit_serial")},
                 "shift_add": ("log2_3", "int8")},
+    # LLM families: weight-only (A16) schemes have no integer or FP8 PE, as int4-g128-a16; a
+    # PTQ method or a KV-cache format leaves the GEMM operand formats as they are.
+    **{name: {} for name in ("w4a16-g128", "w4a16-g128-gptq", "w4a16-g128-awq", "w3a16-g128",
+                             "w3a16-g128-gptq", "w3a16-g128-awq", "w2a16-g64",
+                             "w2a16-g64-gptq")},
+    **{name: {"int_mac": ("int8", "int8"), "bit_serial": ("int8", "int8")}
+       for name in ("w8a8-smoothquant", "w8a8-kv8", "w8a8-kv4")},
+    # int4 x int4; int4 values lie in e4m3 as well
+    **{name: {**{p: ("int4", "int4") for p in ("int_mac", "lut", "bit_serial")},
+              "fp8_mac": ("float8_e4m3fn", "float8_e4m3fn")} for name in ("w4a4", "w4a4-rotation")},
 }
 
 

@@ -69,21 +69,26 @@ def test_bad_input(tmp_path):
 
 
 def test_fingerprint_follows_the_quantization_sources(monkeypatch, tmp_path):
-    # A copy of the fingerprinted folders: editing any of their sources changes the
-    # fingerprint, so a rounding change recomputes every cached result.
-    for folder in cache.FINGERPRINT_SOURCES:
-        (tmp_path / folder).mkdir(parents=True)
-        (tmp_path / folder / "code.py").write_text("x = 1\n")
+    # A copy of the fingerprinted folders and files: editing any of their sources changes the
+    # fingerprint, so a rounding or PTQ-method change recomputes every cached result.
+    def code_file(source):
+        return tmp_path / source if source.endswith(".py") else tmp_path / source / "code.py"
+
+    for source in cache.FINGERPRINT_SOURCES:
+        code_file(source).parent.mkdir(parents=True, exist_ok=True)
+        code_file(source).write_text("x = 1\n")
     monkeypatch.setattr(cache, "_ROOT", tmp_path)
     before = cache.fingerprint("digits_cnn")
-    for folder in cache.FINGERPRINT_SOURCES:
-        (tmp_path / folder / "code.py").write_text("x = 2\n")
+    for source in cache.FINGERPRINT_SOURCES:
+        code_file(source).write_text("x = 2\n")
         after = cache.fingerprint("digits_cnn")
-        assert after != before, folder
+        assert after != before, source
         before = after
     (tmp_path / "hwsim" / "quant" / "notes.txt").write_text("not code")
+    (tmp_path / "models" / "other.py").write_text("not fingerprinted")
     assert cache.fingerprint("digits_cnn") == before
-    assert set(cache.FINGERPRINT_SOURCES) == {"hwsim/quant", "hwsim/formats", "models/fidelity"}
+    assert set(cache.FINGERPRINT_SOURCES) == {"hwsim/quant", "hwsim/formats", "models/fidelity",
+                                              "models/ptq.py"}
 
 
 def test_provenance():

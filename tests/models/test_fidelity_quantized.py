@@ -89,3 +89,14 @@ def test_quantize_model_replaces_every_gemm():
 def test_conv_with_groups_is_refused():
     with pytest.raises(ValueError, match="conv must have groups=1"):
         quantized.QuantConv2d(nn.Conv2d(4, 4, 3, groups=2), quant.preset("int8"))
+
+
+@pytest.mark.parametrize("name", ["float16", "bfloat16"])
+def test_ieee_activation_fast_path_matches_hwsim_bit_for_bit(name):
+    from lowbit.hwsim.quant import ieee
+    rng = np.random.default_rng(SEED)
+    x = np.concatenate([rng.standard_normal(4096) * 10.0 ** rng.integers(-9, 4, 4096),
+                        [0.0, -0.0, 65504.0, 1e-8, 3.0e-5, 1 + 2 ** -11, 1 + 3 * 2 ** -11]])
+    x = x.astype(np.float32).reshape(1, -1)
+    got = quantized.quantize_dequantize(x, quant.QuantSpec(format=name))
+    np.testing.assert_array_equal(got.view(np.uint32), ieee.round_to(x, name).view(np.uint32))

@@ -237,8 +237,8 @@ def test_an_evaluator_may_state_its_own_lane_limits(write, monkeypatch):
 
 def test_pe_kinds_are_the_registrys():
     from lowbit.hwsim.pe import kinds
-    from lowbit.models.fidelity.cache import MODELS
+    from lowbit.models.fidelity.cache import LLM_METRIC, MODELS
     names = evaluators.load(evaluators.DEFAULT).vocabulary()
     assert names["pes"] == tuple(kinds.KINDS)
-    assert names["fidelity_metrics"] == tuple(metric for metric, _ in MODELS.values())
+    assert names["fidelity_metrics"] == (*(metric for metric, _ in MODELS.values()), LLM_METRIC)
     assert not hasattr(config, "PE_KINDS")
