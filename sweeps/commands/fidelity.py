@@ -34,7 +34,8 @@ def configure(parser) -> None:
 def run(args) -> int:
     from lowbit.hwsim import quant
     from lowbit.models.fidelity import cache, llm, published
-    from lowbit.sweeps.commands.rank import _check_names, _split, print_table
+    from lowbit.hwsim.bench.table import format_table
+    from lowbit.sweeps.commands.rank import _check_names, _split
     from lowbit.sweeps.report import write_table
     if not cache.is_llm(args.model):
         raise ValueError(f"--model must be 'smollm2' or a local causal LM (model folder or "
@@ -58,7 +59,7 @@ def run(args) -> int:
                      "on_reference_grid": "yes" if result["reference_on_grid"] else "no",
                      "llama2_7b_ppl_ratio": "" if ratio is None else ratio})
         print(f"  {name}: ppl ratio {result['ppl_ratio']:.4g}", flush=True)
-    print_table(rows, COLUMNS)
+    print(format_table(rows, COLUMNS))
     print(f"reference perplexity {result['ref_ppl']:.4g}; llama2_7b_ppl_ratio: "
           f"{published.SOURCE}")
     if args.out:
