@@ -118,7 +118,10 @@ def held_out_seconds(base: roofline.Roofline, run_rows: list[dict],
 
 def compare_run(rows: list[dict]) -> RunComparison | None:
     """In-sample and held-out roofline predictions beside one run's measurements; None when no
-    row of the run is predictable (no ok row of a kernel whose class has a measured peak)."""
+    row of the run is predictable (no ok row at all, or none of a kernel whose class has a
+    measured peak)."""
+    if not any(row["status"] == "ok" for row in rows):
+        return None   # a run whose every kernel failed has nothing to fit: skip it, not an error
     base = roofline.measured_roofline(rows)
     predictable = roofline.predictable_rows(base, rows)
     if not predictable:

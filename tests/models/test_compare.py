@@ -293,6 +293,11 @@ def test_cli_skips_a_run_with_nothing_to_predict_and_goes_on(tmp_path, capsys):
     assert sorted(p.name for p in out.iterdir()) == ["bench_fixture_20260101T000000Z_roofline.png"]
 
 
+def test_a_run_whose_every_kernel_failed_is_skipped_not_an_error():
+    failed = [dict(row, status="error") for row in _fixture_rows()]
+    assert compare.compare_run(failed) is None
+
+
 def test_cli_table_has_one_line_per_predictable_row(tmp_path, capsys):
     _write(tmp_path / "bench_fixture_20260101T000000Z.csv", _fixture_rows())
     assert cli.main(["compare", "--results", str(tmp_path), "--out", str(tmp_path / "plots")]) == 0
