@@ -23,9 +23,9 @@ LLM workloads (lowbit.models.workloads.LLM_NAMES) are served, not run once: a pr
 lowbit.models.cost.serving (attention and KV cache included); the row carries ``prefill_*`` and
 ``decode_*`` metrics, tokens_per_s (decode) and j_per_token (the whole request's energy per
 generated token), and energy_j / latency_s / cycles are the request's totals.
-Fidelity comes from a proxy model measured through the hwsim codes (lowbit.models.fidelity), named in
-``fidelity_model`` with its sample count ``fidelity_samples`` (lowbit.models.fidelity.proxy picks
-it): for decoder-only LLM workloads a causal LM (SmolLM2-135M by default) and the metric
+Fidelity comes from a proxy model measured through the hwsim codes (lowbit.models.fidelity),
+named in ``fidelity_model`` with its sample count ``fidelity_samples`` (lowbit.models.fidelity.proxy
+picks it): for decoder-only LLM workloads a causal LM (SmolLM2-135M by default) and the metric
 ref_ppl/ppl, for the other transformers all-MiniLM-L6-v2 sentence-embedding mean cosine over the
 shipped sentences, for the convolutional ones (ResNets) the digits CNN top-1 accuracy on its test
 images; cached by (model, scheme label).
