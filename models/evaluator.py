@@ -76,6 +76,16 @@ def applies(scheme: str, pe: str) -> bool:
     return True
 
 
+def why_not(scheme: str, pe: str) -> str:
+    """Why preset ``scheme`` does not run on PE kind ``pe``: which operand fits none of the PE's
+    native formats, and which formats those are ("" when it runs)."""
+    try:
+        cycles.map_scheme(pe, scheme_for(scheme))
+    except NotApplicable as exc:
+        return str(exc)
+    return ""
+
+
 def check_lanes(scheme: str, pe: str, lanes: int) -> None:
     """ValueError naming the field when PE kind ``pe`` cannot have ``lanes`` lanes for preset
     ``scheme``: the PE config validates its lanes (range, LUT group multiple); ask it, copy no
@@ -264,6 +274,9 @@ class CostModelEvaluator:
 
     def applies(self, scheme: str, pe: str) -> bool:
         return applies(scheme, pe)
+
+    def why_not(self, scheme: str, pe: str) -> str:
+        return why_not(scheme, pe)
 
     def check_lanes(self, scheme: str, pe: str, lanes: int) -> None:
         check_lanes(scheme, pe, lanes)

@@ -32,7 +32,8 @@ A config (built-in ones live in ``sweeps/configs/``, addressed by file stem) loo
 The evaluator ("module:name", default lowbit.models.evaluator:COST_MODEL, the project's cost
 model) is the sweep's model of the world: an object keeping the lowbit.sweeps.evaluator.Evaluator
 contract. Its vocabulary names the schemes, PEs, workloads (and fidelity metrics, technology
-nodes and DRAM kinds, when it lists them) a config may use; its ``applies`` drops the pairs it cannot run; its ``check_lanes`` says
+nodes and DRAM kinds, when it lists them) a config may use; its ``applies`` drops the pairs it cannot run (a config where
+no pair applies is refused with each pair's ``why_not``); its ``check_lanes`` says
 whether every lane count fits every PE it meets.
 
 Every validation error is a ValueError naming the file, the offending key and value, and what
@@ -230,10 +231,14 @@ def _positive_int(value) -> bool:
 
 
 def _check_lanes(axes: dict, source: str, evaluator: Evaluator) -> None:
-    """Every lane count must fit every PE it meets in the grid (pairs the evaluator's
-    ``applies`` rejects are never run, so they are not checked)."""
+    """Some (scheme, PE) pair must apply (else the error says why each does not), and every
+    lane count must fit every PE it meets in the grid (pairs the evaluator's ``applies``
+    rejects are never run, so they are not checked)."""
     pairs = [(scheme, pe) for pe in axes["pes"] for scheme in axes["schemes"]
              if evaluator.applies(scheme, pe)]
+    if not pairs:
+        raise ValueError(f"{source}: axes.schemes x axes.pes: "
+                         + evaluators.no_pair_applies(axes["schemes"], axes["pes"], evaluator.why_not))
     for index, lanes in enumerate(axes["lanes"]):
         for scheme, pe in pairs:
             try:

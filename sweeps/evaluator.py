@@ -21,6 +21,8 @@ class Evaluator(Protocol):
     vocabulary()   {"schemes", "pes", "workloads": names a config may use, "fidelity_metrics":
                    metric names a report bar may name, or None for any}
     applies(scheme, pe) -> bool: pairs it rejects are not enumerated
+    why_not(scheme, pe) -> str: why ``applies`` rejects the pair, saying what the scheme would
+                   need of the PE (a config whose every pair is rejected is refused with these)
     check_lanes(scheme, pe, lanes): ValueError when that PE cannot have that many lanes for
                    that scheme
     evaluate(point) -> dict of metrics for one point of the grid
@@ -32,6 +34,8 @@ class Evaluator(Protocol):
 
     def applies(self, scheme: str, pe: str) -> bool: ...
 
+    def why_not(self, scheme: str, pe: str) -> str: ...
+
     def check_lanes(self, scheme: str, pe: str, lanes: int) -> None: ...
 
     def evaluate(self, point: dict) -> dict: ...
@@ -39,7 +43,8 @@ class Evaluator(Protocol):
     def pareto_front(self, rows: list[dict], objectives: dict[str, str]) -> list[dict]: ...
 
 
-_MEMBERS = ("NotApplicable", "vocabulary", "applies", "check_lanes", "evaluate", "pareto_front")
+_MEMBERS = ("NotApplicable", "vocabulary", "applies", "why_not", "check_lanes", "evaluate",
+            "pareto_front")
 
 
 def split(reference: str, where: str) -> tuple[str, str]:
@@ -62,3 +67,11 @@ def load(reference: str) -> Evaluator:
         raise ImportError(f"evaluator {reference!r} lacks {', '.join(missing)} (an evaluator "
                           f"provides {', '.join(_MEMBERS)}: lowbit.sweeps.evaluator.Evaluator)")
     return evaluator
+
+
+def no_pair_applies(schemes, pes, why_not) -> str:
+    """The error text for a grid in which no (scheme, PE) pair applies: for each scheme, one
+    line per PE with ``why_not(scheme, pe)``, the evaluator's reason (what the scheme would need
+    the PE to take)."""
+    lines = [f"  {scheme} on {pe}: {why_not(scheme, pe)}" for scheme in schemes for pe in pes]
+    return "no (scheme, pe) pair applies, so there is no design point:\n" + "\n".join(lines)

@@ -101,8 +101,34 @@ def map_scheme(pe: str, scheme) -> Mapping:
         act = _narrowest_native(act_name, row.native_acts)
     if weight is None or act is None:
         raise NotApplicable(f"scheme {scheme.label} (weights {weight_name}, activations "
-                            f"{act_name}) does not run on the {pe} PE")
+                            f"{act_name}) does not run on the {pe} PE: "
+                            f"{_unmet(row, weight_name, act_name, weight)}")
     return Mapping(pe, weight, act)
+
+
+def _unmet(row, weight_name: str, act_name: str, weight: str | None) -> str:
+    """What a PE kind's row would need to take to run these operands (the misfits only)."""
+    if weight is None:
+        reason = f"its weights {weight_name} fit none of {_names(row.native_weights)}"
+        if row.native_acts is None:
+            return reason + " (one format for both operands)"
+        if _narrowest_native(act_name, row.native_acts) is None:
+            reason += f" and its activations {act_name} none of {_names(row.native_acts)}"
+        return reason
+    if row.native_acts is None:
+        return (f"its activations {act_name} do not fit {weight}, the one format this PE "
+                f"takes for both operands")
+    return f"its activations {act_name} fit none of {_names(row.native_acts)}"
+
+
+def _names(natives: tuple[str, ...]) -> str:
+    """'int1..int8' for a run of consecutive intN names (as the integer PEs list them), else
+    the names joined by ', '."""
+    ints = [name for name in natives if name.startswith("int") and name[3:].isdigit()]
+    widths = [int(name[3:]) for name in ints]
+    if len(ints) == len(natives) > 2 and widths == list(range(widths[0], widths[-1] + 1)):
+        return f"{natives[0]}..{natives[-1]}"
+    return ", ".join(natives)
 
 
 def dot_length(spec, K: int) -> int:

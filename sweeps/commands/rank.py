@@ -83,6 +83,7 @@ def run(args) -> int:
     from lowbit.hwsim.pe import kinds
     from lowbit.models import evaluator, rank, workloads
     from lowbit.models.cost import dram, technology
+    from lowbit.sweeps.evaluator import no_pair_applies
     from lowbit.sweeps.report import write_table
     if args.workload not in workloads.names():
         raise ValueError(f"--workload must be one of {', '.join(workloads.names())}, "
@@ -104,7 +105,8 @@ def run(args) -> int:
     schemes = quant.preset_names() if schemes is None else schemes
     pes = list(kinds.names()) if pes is None else pes
     if not _check_lanes(schemes, pes, args.lanes):
-        raise ValueError("no (scheme, pe) pair in --schemes x --pes applies")
+        raise ValueError("--schemes x --pes: "
+                         + no_pair_applies(schemes, pes, evaluator.why_not))
     rows = evaluator.evaluate_all(args.workload, args.lanes, args.array, batch=args.batch,
                                   seq_len=args.seq_len, schemes=schemes, pes=pes,
                                   area_mm2=args.area_mm2, generated=args.generated,

@@ -81,3 +81,16 @@ def test_rank_checks_arguments_before_evaluating(monkeypatch, capsys, argv, mess
     monkeypatch.setattr(evaluator, "evaluate_point", refuse)
     assert cli.main(["rank", "--workload", "bert-base", *argv]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_rank_names_each_scheme_and_what_it_would_need(seeded_cache, capsys):
+    assert cli.main(["rank", "--workload", "resnet18", "--schemes", "fp16,int4-g128-a16",
+                     "--pes", "int_mac,fp8_mac"]) == 2
+    err = capsys.readouterr().err
+    assert ("fp16 on fp8_mac: scheme w16-a16 (weights float16, activations float16) does not "
+            "run on the fp8_mac PE: its weights float16 fit none of float8_e4m3fn, float8_e5m2 "
+            "(one format for both operands)") in err
+    assert ("int4-g128-a16 on fp8_mac: scheme w4g128-a16 (weights int4, activations float16) "
+            "does not run on the fp8_mac PE: its activations float16 do not fit "
+            "float8_e4m3fn, the one format this PE takes for both operands") in err
+    assert "int4-g128-a16 on int_mac:" in err and "fp16 on int_mac:" in err

@@ -48,6 +48,10 @@ def applies(scheme: str, pe: str) -> bool:
     return pe == "int_mac" or scheme not in _FLOAT_SCHEMES
 
 
+def why_not(scheme: str, pe: str) -> str:
+    return "" if applies(scheme, pe) else f"the double runs no {scheme} on {pe}"
+
+
 def evaluate_point(point: dict) -> dict:
     delay = float(os.environ.get("SWEEP_DOUBLE_SLEEP", "0"))
     if delay:
@@ -87,5 +91,5 @@ def check_lanes(scheme: str, pe: str, lanes: int) -> None:
 
 # The functions above as an evaluator (attributes, so a test can replace one on DOUBLE).
 DOUBLE = types.SimpleNamespace(NotApplicable=NotApplicable, vocabulary=vocabulary, applies=applies,
-                               check_lanes=check_lanes, evaluate=evaluate_point,
+                               why_not=why_not, check_lanes=check_lanes, evaluate=evaluate_point,
                                pareto_front=pareto_front)

@@ -108,6 +108,17 @@ def test_bad_config_exits_2(cli, double_config, tmp_path):
     assert "axes.schemes[4]: unknown scheme 'int3'" in result.stderr
 
 
+def test_a_config_where_no_pair_applies_exits_2_naming_the_scheme(cli, tmp_path):
+    config = tmp_path / "fp16.toml"
+    config.write_text('[axes]\nschemes = ["fp16"]\npes = ["int_mac", "lut"]\nlanes = [16]\n'
+                      'arrays = [64]\nworkloads = ["resnet18"]\n')
+    result = cli("sweep", "--config", str(config), "--out", "out", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "no (scheme, pe) pair applies" in result.stderr
+    assert "fp16 on lut: scheme w16-a16 (weights float16, activations float16)" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_missing_evaluator_exits_1(cli, double_config, tmp_path):
     double_config.write_text(double_config.read_text().replace("sweep_double:", "absent_mod:"))
     result = cli("sweep", "--config", str(double_config), cwd=tmp_path)

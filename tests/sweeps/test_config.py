@@ -242,3 +242,21 @@ def test_pe_kinds_are_the_registrys():
     assert names["pes"] == tuple(kinds.KINDS)
     assert names["fidelity_metrics"] == (*(metric for metric, _ in MODELS.values()), LLM_METRIC)
     assert not hasattr(config, "PE_KINDS")
+
+
+def test_a_grid_where_no_pair_applies_is_refused_naming_each_scheme_and_its_need(write):
+    # fp16 and int4-g128-a16 take float16 activations, which no PE kind takes
+    text = REAL.replace('schemes = ["int8", "binary"]', 'schemes = ["fp16", "int4-g128-a16"]')
+    message = load_error(write, text)
+    assert "axes.schemes x axes.pes: no (scheme, pe) pair applies" in message
+    assert ("int4-g128-a16 on lut: scheme w4g128-a16 (weights int4, activations float16) does "
+            "not run on the lut PE: its activations float16 fit none of int1..int8") in message
+    assert ("fp16 on int_mac: scheme w16-a16 (weights float16, activations float16) does not "
+            "run on the int_mac PE: its weights float16 fit none of int1..int8 and its "
+            "activations float16 none of int1..int8") in message
+
+
+def test_the_evaluator_explains_a_rejected_pair(write):
+    text = GOOD.replace('schemes = ["int8", "binary"]', 'schemes = ["fp8-e4m3"]').replace(
+        'pes = ["int_mac", "lut"]', 'pes = ["lut"]')
+    assert "fp8-e4m3 on lut: the double runs no fp8-e4m3 on lut" in load_error(write, text)
