@@ -1,4 +1,4 @@
-"""The ``lowbit`` command line.
+"""The lowbit command line: co-design low-bit arithmetic in hardware and GPU kernels.
 
 Each subcommand is a module in ``lowbit.sweeps.commands`` exposing ``configure(parser)`` (adds its
 arguments), ``run(args) -> int`` (the exit code) and ``HELP`` (its one-line help).
@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import os
+import re
 import signal
 import sys
 
@@ -33,13 +35,28 @@ COMMANDS = {
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lowbit", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version",
+                        version=f"lowbit {importlib.metadata.version('lowbit')}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, module_name in COMMANDS.items():
         module = _command_module(module_name, name)
-        cmd = sub.add_parser(name, help=module.HELP, description=module.HELP)
-        cmd.set_defaults(_module=module_name)
+        cmd = sub.add_parser(name, help=module.HELP, description=plain_text(module.__doc__),
+                             formatter_class=argparse.RawDescriptionHelpFormatter)
+        cmd.set_defaults(_module=module_name, _parser=cmd)
         module.configure(cmd)
     return parser
+
+
+_ROLE = re.compile(r":[a-z]+:`([^`]+)`")   # :mod:`x` -> x
+_LITERAL = re.compile(r"``?([^`]+)``?")     # ``x`` or `x` -> x
+
+
+def plain_text(docstring: str | None) -> str | None:
+    """A command module's docstring as a terminal shows it: the reStructuredText roles and
+    literal quotes that document it for Sphinx would show raw in --help, so they go."""
+    if docstring is None:
+        return None
+    return _LITERAL.sub(r"\1", _ROLE.sub(r"\1", docstring)).replace("::\n", ":\n").strip()
 
 
 def _command_module(module_name: str, command: str):
@@ -69,7 +86,9 @@ class _Missing:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:   # the subcommand's usage, not the top level's, says what it takes
+        args._parser.error(f"unrecognized arguments: {' '.join(extra)}")
     module = _command_module(args._module, args.command)
     try:
         code = int(module.run(args) or 0)

@@ -34,7 +34,8 @@ def configure(parser) -> None:
     sizes.add_argument("--array", type=int, default=None, help="number of PEs (default 256)")
     sizes.add_argument("--area-mm2", type=float, default=None,
                        help="area budget in mm²: each PE kind gets the largest array that fits")
-    parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--batch", type=int, default=1,
+                        help="inputs per forward pass: the GEMMs' M scales with it (default 1)")
     parser.add_argument("--seq-len", type=int, default=128,
                         help="sequence length (an LLM's prompt length; default 128)")
     parser.add_argument("--generated", type=int, default=None,
