@@ -10,7 +10,8 @@ For each config the Verilog of :mod:`lowbit.rtl.export` goes through three yosys
   ice40    ``synth_ice40``: LUT4s (SB_LUT4), carry cells (SB_CARRY) and flip-flops (SB_DFF*).
 Results are one JSON document: tool version and, per design, per config, the config fields and
 the three flows' numbers. ``rtl/data/synth.json`` is the committed copy the cost model reads
-(regenerate with ``lowbit synth --out rtl/data/synth.json``).
+(regenerate with ``lowbit synth --out rtl/data/synth.json``); lowbit.rtl.results reads it and
+the cache of configs synthesized since (by ``lowbit synth`` or on demand).
 """
 from __future__ import annotations
 
@@ -39,18 +40,22 @@ def _yosys_command() -> str:
     return found
 
 
-_SCRIPT = """\
+# the generic and cmos flows share one synthesis; the ice40 flow starts over
+_SCRIPTS = {"generic": """\
 read_verilog {source}
 synth -flatten -top {top}
 tee -q -o {out}/generic.json stat -json
+""", "cmos": """\
 dfflegalize -cell $_DFF_P_ 01
 opt_clean
 tee -q -o {out}/cmos.json stat -json -tech cmos
+""", "ice40": """\
 design -reset
 read_verilog {source}
 synth_ice40 -top {top}
 tee -q -o {out}/ice40.json stat -json
-"""
+"""}
+FLOWS = tuple(_SCRIPTS)
 
 
 def yosys_version() -> str:
@@ -59,12 +64,17 @@ def yosys_version() -> str:
                           text=True).stdout.strip().splitlines()[0]
 
 
-def synthesize(design_name: str, config, workdir) -> dict:
-    """Synthesis numbers of one design config (see the module docstring for each field)."""
+def synthesize(design_name: str, config, workdir, flows=FLOWS) -> dict:
+    """Synthesis numbers of one design config (see the module docstring for each field).
+    ``flows``: all three (default), or ("generic", "cmos") for the area alone (the ice40 flow
+    is the slow one); the entry has a key per flow run."""
+    if tuple(flows) not in (FLOWS, FLOWS[:2]):
+        raise ValueError(f"flows must be {FLOWS} or {FLOWS[:2]}, got {tuple(flows)}")
     workdir = Path(workdir)
     source = write_verilog(design_name, config, workdir)
     script = workdir / "synth.ys"
-    script.write_text(_SCRIPT.format(source=source.name, top=module_name(design_name), out="."))
+    script.write_text("".join(_SCRIPTS[flow] for flow in flows).format(
+        source=source.name, top=module_name(design_name), out="."))
     done = subprocess.run([_yosys_command(), "-q", "-s", script.name], cwd=workdir, capture_output=True,
                           text=True)
     if done.returncode:
@@ -72,19 +82,21 @@ def synthesize(design_name: str, config, workdir) -> dict:
                            f"[{registry.config_label(config)}]:\n{done.stderr[-2000:]}")
     generic = _module_stats(workdir / "generic.json")
     cmos = _module_stats(workdir / "cmos.json")
-    ice40 = _module_stats(workdir / "ice40.json")
     cells = generic["num_cells_by_type"]
-    ice40_cells = ice40["num_cells_by_type"]
-    return {
+    entry = {
         "config": dataclasses.asdict(config),
         "label": registry.config_label(config),
         "generic": {"cells": generic["num_cells"], "cells_by_type": cells,
                     "flip_flops": sum(n for kind, n in cells.items() if "DFF" in kind)},
         "cmos": {"transistors": _transistors(cmos)},
-        "ice40": {"luts": ice40_cells.get("SB_LUT4", 0), "carries": ice40_cells.get("SB_CARRY", 0),
-                  "flip_flops": sum(n for kind, n in ice40_cells.items()
-                                    if kind.startswith("SB_DFF"))},
     }
+    if "ice40" in flows:
+        ice40_cells = _module_stats(workdir / "ice40.json")["num_cells_by_type"]
+        entry["ice40"] = {"luts": ice40_cells.get("SB_LUT4", 0),
+                          "carries": ice40_cells.get("SB_CARRY", 0),
+                          "flip_flops": sum(n for kind, n in ice40_cells.items()
+                                            if kind.startswith("SB_DFF"))}
+    return entry
 
 
 def _module_stats(path: Path) -> dict:
@@ -103,11 +115,15 @@ def _transistors(stats: dict) -> int:
     return int(text)
 
 
-def synthesize_all(designs=None, *, workers: int = 2, progress=None) -> dict:
-    """Synthesize every registered config of ``designs`` (default: all); return the document
-    written to synth.json. ``progress(design, label, entry)`` is called as configs finish."""
+def synthesize_all(designs=None, *, workers: int = 2, progress=None, configs=None) -> dict:
+    """Synthesize every registered config of ``designs`` (default: all), or only ``configs``
+    of the one design named; return the document written to synth.json.
+    ``progress(design, label, entry)`` is called as configs finish."""
     names = list(dict.fromkeys(designs)) if designs else registry.names()   # each once
-    jobs = [(name, config) for name in names for config in registry.get(name).configs]
+    if configs is not None and len(names) != 1:
+        raise ValueError(f"configs apply to one design; got designs {names}")
+    jobs = [(name, config) for name in names
+            for config in (registry.get(name).configs if configs is None else configs)]
     with tempfile.TemporaryDirectory(prefix="lowbit-synth-") as tmp:
         def one(job):
             name, config = job

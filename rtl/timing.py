@@ -98,6 +98,13 @@ def critical_path_fo4(module: dict) -> Fraction:
     return max((arrival.get(bit, Fraction(0)) for bit in end_bits), default=Fraction(0))
 
 
+def time_config(design_name: str, config, workdir) -> dict:
+    """{"config", "label", "critical_path_fo4"} of one design config."""
+    module = netlist(design_name, config, workdir)
+    return {"config": dataclasses.asdict(config), "label": registry.config_label(config),
+            "critical_path_fo4": float(critical_path_fo4(module))}
+
+
 def time_all(designs=None, *, workers: int = 2) -> dict:
     """{"tool", "gate_fo4", "designs": {design: [{"config", "label", "critical_path_fo4"}]}} for
     every registered config of ``designs`` (default: all)."""
@@ -106,9 +113,7 @@ def time_all(designs=None, *, workers: int = 2) -> dict:
     with tempfile.TemporaryDirectory(prefix="lowbit-timing-") as tmp:
         def one(index_job):
             index, (name, config) = index_job
-            module = netlist(name, config, Path(tmp) / f"{name}-{index}")
-            return name, {"config": dataclasses.asdict(config), "label": registry.config_label(config),
-                          "critical_path_fo4": float(critical_path_fo4(module))}
+            return name, time_config(name, config, Path(tmp) / f"{name}-{index}")
         with ThreadPoolExecutor(max_workers=workers) as pool:
             results = list(pool.map(one, enumerate(jobs)))
     document = {"tool": yosys_version(),

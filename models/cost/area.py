@@ -1,5 +1,7 @@
-"""Silicon area of a PE from the RTL synthesis results (rtl/data/synth.json, written by
-``lowbit synth``: yosys ``stat -tech cmos`` transistor estimates per design and config).
+"""Silicon area of a PE from the RTL synthesis results (lowbit.rtl.results: the committed
+rtl/data/synth.json and the configs ``lowbit synth`` or on-demand synthesis cached since; yosys
+``stat -tech cmos`` transistor estimates per design and config). A PE config in neither is
+synthesized on demand and cached (unless LOWBIT_SYNTH_ON_DEMAND=0).
 
 Conversion (stated): area = transistors * AREA_PER_TRANSISTOR_M2 at 45 nm, the node of the
 Horowitz energies (lowbit.models.cost.energy). The per-transistor area is the Nangate 45 nm Open Cell
@@ -29,13 +31,14 @@ import math
 from pathlib import Path
 
 from lowbit.hwsim.pe import kinds
+from lowbit.rtl import results
 
 NAND2_X1_AREA_M2 = 0.798e-12
 NAND2_TRANSISTORS = 4
 AREA_PER_TRANSISTOR_M2 = NAND2_X1_AREA_M2 / NAND2_TRANSISTORS
 SOURCE = "Nangate 45nm Open Cell Library (FreePDK45), NAND2_X1 0.798 um^2"
 
-SYNTH_PATH = Path(__file__).resolve().parents[2] / "rtl" / "data" / "synth.json"
+SYNTH_PATH = results.COMMITTED["synth"]
 
 
 def transistors_to_m2(transistors: float) -> float:
@@ -57,6 +60,15 @@ def load_records(path: str | Path | None = None) -> list[dict]:
             for design, entries in document["designs"].items() for entry in entries]
 
 
+def _results_records(design: str, wanted: dict) -> list[dict]:
+    """The records of ``design`` in lowbit.rtl.results (committed and cached), after
+    synthesizing ``wanted`` on demand when neither has it (RuntimeError when yosys fails)."""
+    results.obtain("synth", design, wanted)
+    return [{"design": design, "config": entry["config"],
+             "transistors": entry["cmos"]["transistors"]}
+            for entry in results.records("synth", design)]
+
+
 def find_transistors(records: list[dict], design: str, config: dict) -> float | None:
     for record in records:
         if record["design"] == design and record["config"] == config:
@@ -70,11 +82,17 @@ def pe_area(mapping, lanes: int, path: str | Path | None = None) -> tuple[float,
     from lowbit.models.cost.cycles import pe_config
     config = pe_config(mapping, lanes)
     row = kinds.get(mapping.pe)
-    try:
-        records = load_records(path)
-    except FileNotFoundError:
-        return math.nan, f"no synthesis data ({path or SYNTH_PATH} missing: run `lowbit synth`)"
     design, wanted = row.rtl_design, row.rtl_config(config)
+    if path is None:
+        try:
+            records = _results_records(design, wanted)
+        except RuntimeError as error:   # yosys missing or failing: no area, and why
+            return math.nan, f"no synthesis record for {design} {wanted}: {error}"
+    else:
+        try:
+            records = load_records(path)
+        except FileNotFoundError:
+            return math.nan, f"no synthesis data ({path} missing: run `lowbit synth`)"
     transistors = find_transistors(records, design, wanted)
     if not row.rtl_per_lane:
         if transistors is not None:

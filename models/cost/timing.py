@@ -1,6 +1,7 @@
 """The clock a PE design reaches: its critical path from the open flow (lowbit.rtl.timing:
-yosys + ABC mapped to NAND2 and inverters, a logical-effort delay per gate, in FO4; committed in
-rtl/data/timing.json) times the FO4 delay at the technology node.
+yosys + ABC mapped to NAND2 and inverters, a logical-effort delay per gate, in FO4; read through
+lowbit.rtl.results: committed in rtl/data/timing.json, else cached, else timed on demand) times
+the FO4 delay at the technology node.
 
 FO4 at the 45 nm base: CACTI 7.0's 45 nm ITRS high-performance FO4 delay, 9.06329e-12 s at
 1.0 V (HewlettPackard/cacti 1ffd8df, parameter.cc: an inverter driving four copies of itself
@@ -25,11 +26,11 @@ import math
 from pathlib import Path
 
 from lowbit.models.cost import technology
+from lowbit.rtl import results
 
 CACTI_FO4_45NM_1V_S = 9.06329e-12
 _HP45_DELAY_0V9, _HP45_DELAY_1V0 = 12.6036, 12.5   # Stillmaker & Baas HP45 cubic at 0.9 and 1.0 V
 FO4_BASE_S = CACTI_FO4_45NM_1V_S * _HP45_DELAY_0V9 / _HP45_DELAY_1V0
-TIMING_PATH = Path(__file__).resolve().parents[2] / "rtl" / "data" / "timing.json"
 
 
 def fo4_seconds(node_nm: int) -> float:
@@ -53,20 +54,32 @@ def find_path_fo4(document: dict, design: str, config: dict) -> float | None:
     return None
 
 
+def _results_path_fo4(design: str, wanted: dict) -> float | None:
+    """The critical path of ``wanted`` in lowbit.rtl.results, timed on demand when missing
+    (None when on-demand synthesis is off)."""
+    entry = results.obtain("timing", design, wanted)
+    return None if entry is None else float(entry["critical_path_fo4"])
+
+
 def pe_clock(mapping, lanes: int, node_nm: int, path: str | Path | None = None) -> tuple[float, str]:
     """(clock in Hz of one PE running ``mapping`` with ``lanes`` lanes at node ``node_nm``, note).
     The note names the timed design, or why the clock is NaN."""
     from lowbit.hwsim.pe import kinds
     from lowbit.models.cost.cycles import pe_config
     technology.check_node(node_nm)
-    path = Path(path) if path is not None else TIMING_PATH
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return math.nan, f"no timing data ({path} missing: run python -P -m lowbit.rtl.timing)"
     row = kinds.get(mapping.pe)   # one lane's unit when the PE is lanes copies of it (fp8_mac)
     design, wanted = row.rtl_design, row.rtl_config(pe_config(mapping, lanes))
-    fo4 = find_path_fo4(document, design, wanted)
+    if path is None:
+        try:
+            fo4 = _results_path_fo4(design, wanted)
+        except RuntimeError as error:   # yosys missing or failing: no clock, and why
+            return math.nan, f"no timing record for {design} {wanted}: {error}"
+    else:
+        try:
+            document = json.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return math.nan, f"no timing data ({path} missing: run python -P -m lowbit.rtl.timing)"
+        fo4 = find_path_fo4(document, design, wanted)
     if fo4 is None:
         return math.nan, f"no timing record for {design} {wanted} (not interpolated)"
     return clock_hz(fo4, node_nm), f"timing {design}: {fo4:.1f} FO4"

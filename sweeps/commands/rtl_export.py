@@ -30,6 +30,33 @@ def parse_params(items: list[str]) -> dict:
     return params
 
 
+def add_config_arguments(parser, verb: str) -> None:
+    """--design NAME (repeatable) and --param K=V, as ``lowbit synth`` and ``lowbit verify``
+    take them (``verb``: what the command does to a config)."""
+    parser.add_argument("--design", action="append", default=[], metavar="NAME",
+                        help=f"{verb} only this design (repeatable; default: every design)")
+    parser.add_argument("--param", action="append", default=[], metavar="K=V",
+                        help=f"{verb} the one config of the one --design whose field K is V "
+                             f"(repeatable; the other fields keep their defaults) instead of "
+                             f"its registered configs, as 'lowbit rtl export' takes them")
+
+
+def selected_configs(designs: list[str], params: list[str]) -> list[tuple[str, object]]:
+    """(design name, config) pairs: every registered config of ``designs`` (default: every
+    design; a design named twice counts once), or with ``params`` the one config they set of
+    the one design named. ValueError naming the argument otherwise."""
+    from lowbit.rtl import registry
+    names = list(dict.fromkeys(designs)) or registry.names()
+    for name in names:
+        registry.get(name)   # ValueError naming the known designs
+    if not params:
+        return [(name, config) for name in names for config in registry.get(name).configs]
+    if len(dict.fromkeys(designs)) != 1:
+        raise ValueError(f"--param needs exactly one --design NAME, got "
+                         f"{len(dict.fromkeys(designs))}")
+    return [(names[0], registry.get(names[0]).parse_params(parse_params(params)))]
+
+
 def run(args) -> int:
     from lowbit.rtl import registry
     from lowbit.rtl.export import write_verilog

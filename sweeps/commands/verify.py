@@ -1,5 +1,6 @@
 """``lowbit verify``: run the cocotb RTL verification of every design config (or of the designs
-named with --design) against the hwsim golden models and print a summary table.
+named with --design, or of the one config --design NAME --param K=V ... sets) against the hwsim
+golden models and print a summary table.
 
 Sample counts and seeds come from LOWBIT_RTL_VECTORS and LOWBIT_RTL_SEED (see
 :mod:`lowbit.rtl.verify.runner`); --vectors overrides the former. Exit code 1 if any vector mismatched
@@ -17,8 +18,8 @@ COLUMNS = ("design", "config", "vectors", "mismatches", "wall s", "vectors/s", "
 
 
 def configure(parser) -> None:
-    parser.add_argument("--design", action="append", default=[], metavar="NAME",
-                        help="verify only this design (repeatable; default: every design)")
+    from lowbit.sweeps.commands.rtl_export import add_config_arguments
+    add_config_arguments(parser, "verify")
     parser.add_argument("--vectors", type=int, default=None, metavar="N",
                         help="random vectors per config (default: $LOWBIT_RTL_VECTORS or 10000)")
     parser.add_argument("--workers", type=int, default=2, metavar="N",
@@ -29,17 +30,14 @@ def configure(parser) -> None:
 
 def run(args) -> int:
     from lowbit.hwsim.bench.table import format_table
-    from lowbit.rtl import registry
     from lowbit.rtl.verify.runner import verify_many
+    from lowbit.sweeps.commands.rtl_export import selected_configs
 
-    names = list(dict.fromkeys(args.design)) or registry.names()   # a design named twice: once
-    for name in names:
-        registry.get(name)   # ValueError naming the known designs
+    jobs = selected_configs(args.design, args.param)
     if args.vectors is not None and args.vectors < 1:
         raise ValueError(f"--vectors must be >= 1, got {args.vectors}")
     if args.workers < 1:
         raise ValueError(f"--workers must be >= 1, got {args.workers}")
-    jobs = [(name, config) for name in names for config in registry.get(name).configs]
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="lowbit-verify-") as tmp:
         futures = verify_many(jobs, args.build_dir or tmp, workers=args.workers,

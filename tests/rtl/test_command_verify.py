@@ -55,3 +55,14 @@ def test_a_config_that_fails_to_run_gets_a_row_and_exit_1(capsys, tmp_path, monk
     assert summary.startswith("2 configs, 7 vectors, 0 mismatches, 1 failed to run")
     assert "could not verify int_mac [a_bits=2]: RuntimeError: the simulator crashed" in \
         captured.err
+
+
+def test_verify_one_config_set_by_param(capsys, tmp_path):
+    assert cli.main(["verify", "--design", "int_mac", "--param", "a_bits=2", "--param",
+                     "b_bits=2", "--param", "acc_bits=5", "--build-dir", str(tmp_path)]) == 0
+    header, row, summary = capsys.readouterr().out.splitlines()
+    assert row.split()[:4] == ["int_mac", "a_bits=2,b_bits=2,acc_bits=5", "256", "0"]
+    assert row.split()[-1] == "ok" and summary.startswith("1 configs, 256 vectors, 0 mismatches")
+    assert cli.main(["verify", "--design", "int_mac", "--design", "lut_pe", "--param",
+                     "lanes=4"]) == 2
+    assert "--param needs exactly one --design NAME, got 2" in capsys.readouterr().err
