@@ -454,9 +454,10 @@ def pareto_rows(group: list[dict], pareto_front) -> tuple[list[dict], list[str]]
     for metric in OBJECTIVES:
         lacking = sum(not _known(row.get(metric)) for row in group)
         if lacking:
-            notes.append(f"{lacking} of {len(group)} design(s) without {metric}, marked "
-                         f"{_NO_VALUE}, ranked on the other objectives "
-                         f"({missing_note(group, metric)})")
+            labels = ", ".join(design_label(row) for row in group if not _known(row.get(metric)))
+            notes.append(f"{lacking} of {len(group)} design(s) without {metric} ({labels}), "
+                         f"ranked on the other objectives; a front row without it reads "
+                         f"n/a{_NO_VALUE} ({missing_note(group, metric)})")
     for known in dict.fromkeys(_known_objectives(row) for row in group):
         if not known:
             continue
@@ -471,12 +472,13 @@ def _known_objectives(row: dict) -> tuple[str, ...]:
 
 
 def missing_note(group, metric) -> str:
-    """Why ``metric`` has no value in some row of ``group``, in the evaluator's words."""
+    """Why ``metric`` has no value in the rows of ``group`` lacking it, in the evaluator's
+    words: each distinct reason once, in row order."""
     # the evaluator explains a missing metric in "<metric>_note" (area_m2 -> area_note)
     note_key = f"{metric.rsplit('_', 1)[0]}_note"
-    return next((row[note_key] for row in group
-                 if not _known(row.get(metric)) and row.get(note_key)),
-                "the evaluator gave no value")
+    reasons = dict.fromkeys(row[note_key] for row in group
+                            if not _known(row.get(metric)) and row.get(note_key))
+    return "; ".join(reasons) or "the evaluator gave no value"
 
 
 def _pareto_table(group, pareto_front) -> list[str]:

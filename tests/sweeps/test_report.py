@@ -118,8 +118,9 @@ def test_missing_area_everywhere_is_explained_not_ranked(tmp_path):
     text = report_text(tmp_path, rows)
     assert "| lowest area | none | n/a | | no area for any design: no synthesis record |" in text
     assert ("Pareto front over fidelity (max), energy_j (min), latency_s (min), area_m2 (min): "
-            "5 of 5 designs.\n\n† 5 of 5 design(s) without area_m2, marked †, ranked on the "
-            "other objectives (no synthesis record).") in text
+            "5 of 5 designs.\n\n† 5 of 5 design(s) without area_m2 (") in text
+    assert ("ranked on the other objectives; a front row without it reads n/a† (no synthesis "
+            "record).") in text
     assert "| n/a† |" in text  # the area column of the Pareto table
 
 
@@ -148,8 +149,9 @@ def test_a_design_without_area_leaves_only_the_area_objective():
     from lowbit.models.rank import pareto_front
     front, notes = report.pareto_rows(PARTIAL_AREA, pareto_front)
     assert front == [PARTIAL_AREA[1], PARTIAL_AREA[2]]
-    assert notes == ["2 of 4 design(s) without area_m2, marked †, ranked on the other "
-                     "objectives (no synthesis record)"]
+    assert notes == ["2 of 4 design(s) without area_m2 (int4-g128 on lut (lanes=16, array=64), "
+                     "binary on lut (lanes=16, array=64)), ranked on the other objectives; a "
+                     "front row without it reads n/a† (no synthesis record)"]
     # with every value present the front is the evaluator's own, over all four objectives
     assert report.pareto_rows(ROWS, pareto_front) == (pareto_front(ROWS, report.OBJECTIVES), [])
 
@@ -372,3 +374,14 @@ def test_llm_reasons_name_kv_attention_decode_and_buffer(tmp_path):
     assert ("decode is memory-bound in 128 of 128 steps (each step streams every weight and the "
             "KV cache through DRAM)") in why["lowest latency"]
     assert "= 64 int_mac PEs of 0.01 mm² + 3.5 mm² of SRAM buffer" in why["lowest area"]
+
+
+def test_every_design_without_a_value_and_every_reason_is_named():
+    from lowbit.models.rank import pareto_front
+    rows = [PARTIAL_AREA[0], dict(PARTIAL_AREA[2], area_note="no record for lut_pe lanes=4"),
+            dict(PARTIAL_AREA[3], area_note="no record for lut_pe lanes=8"),
+            dict(PARTIAL_AREA[1], area_m2=math.nan, area_note="no record for lut_pe lanes=4")]
+    _, (note,) = report.pareto_rows(rows, pareto_front)
+    assert note.startswith("3 of 4 design(s) without area_m2 (int4-g128 on lut (lanes=16, "
+                           "array=64), binary on lut (lanes=16, array=64), int8 on lut")
+    assert note.endswith("(no record for lut_pe lanes=4; no record for lut_pe lanes=8)")
