@@ -1,11 +1,14 @@
 """The sweep's plots (matplotlib, Agg backend, PNG): one Pareto figure per workload context,
 and the simulated-vs-GPU throughput figure when recorded GPU results exist.
 
-A Pareto figure has three panels: fidelity loss (1 - fidelity, log, better up) against energy,
-latency and area (log x). Every design is a dot coloured by PE kind; the Pareto-optimal designs
-(over every objective at once, report.pareto_rows, so a front point may look dominated in one
-projection) are ringed and labelled scheme/pe, labels nudged apart so none overlap; the dashed
-line is the report's fidelity bar.
+A Pareto figure has three panels: fidelity against energy, latency and area (log x). The
+fidelity axis is spaced by log(1 - fidelity), better up, and its ticks read as fidelities
+(0.9, 0.99, 0.999). Every design is a dot labelled with its scheme, coloured by PE kind, and
+shaped by its hardware variant when designs of one scheme and PE differ in lanes, array or
+another hardware key (variant_keys), so no two designs look alike; labels are nudged apart.
+Designs on the Pareto front over every objective at once (report.pareto_rows) are ringed, and
+the legend says such a point may look dominated in a 2-D view; the front of each 2-D view
+(view_front) is a dotted staircase. The dashed line is the report's fidelity bar.
 A metric no design has (area without synthesis data) gets a panel saying why.
 """
 from __future__ import annotations
@@ -42,12 +45,13 @@ def pareto_plots(groups: dict[str, list[dict]], pareto_front, settings,
 
 
 def pareto_figure(plt, group, front, bar, title):
-    from matplotlib.ticker import FuncFormatter, LogLocator
-
     pes = list(dict.fromkeys(row["pe"] for row in group))
     colours = {pe: plt.get_cmap("tab10")(i) for i, pe in enumerate(pes)}
-    metric_name = group[0].get("fidelity_metric", "fidelity")
-    figure, axes = plt.subplots(1, len(_PANELS), figsize=(16, 5.2), sharey=True)
+    keys = variant_keys(group)
+    variants = list(dict.fromkeys(_variant(row, keys) for row in group))
+    markers = {variant: _MARKERS[i % len(_MARKERS)] for i, variant in enumerate(variants)}
+    front_ids = {id(row) for row in front}
+    figure, axes = plt.subplots(1, len(_PANELS), figsize=(16, 6.2), sharey=True)
     for axis, (metric, xlabel, unit) in zip(axes, _PANELS):
         missing = sum(not _finite(row[metric]) for row in group)
         if missing == len(group):
@@ -55,43 +59,120 @@ def pareto_figure(plt, group, front, bar, title):
             continue
         if missing:
             axis.set_title(f"{missing} design(s) without {metric} not shown", fontsize=8)
+        shown = [row for row in group if _finite(row[metric])]
         for pe in pes:
-            mine = [row for row in group if row["pe"] == pe]
-            axis.scatter([row[metric] for row in mine], [_loss(row) for row in mine],
-                         s=28, color=colours[pe], label=pe, alpha=0.75)
-        axis.scatter([row[metric] for row in front], [_loss(row) for row in front],
-                     s=110, facecolors="none", edgecolors="black", linewidths=1.2,
-                     label="Pareto front")
+            for variant in variants:
+                mine = [row for row in shown if row["pe"] == pe and _variant(row, keys) == variant]
+                axis.scatter([row[metric] for row in mine], [_loss(row) for row in mine],
+                             s=28, color=colours[pe], marker=markers[variant], alpha=0.8)
+        ringed = [row for row in shown if id(row) in front_ids]
+        axis.scatter([row[metric] for row in ringed], [_loss(row) for row in ringed],
+                     s=110, facecolors="none", edgecolors="black", linewidths=1.2)
+        view = view_front(shown, metric)
+        axis.step([row[metric] for row in view], [_loss(row) for row in view], where="post",
+                  color="black", linestyle=":", linewidth=1)
         if bar is not None:
             axis.axhline(max(1.0 - bar, _LOSS_FLOOR), color="grey", linestyle="--", linewidth=1)
-        axis.set_xscale("log")
-        axis.set_yscale("log")
-        axis.margins(x=0.15, y=0.1)  # room for the labels of the outermost points
-        # ticks at 1-2-5 steps in SI units: readable whether the data span one decade or five
-        axis.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0), numticks=30))
-        axis.xaxis.set_minor_locator(LogLocator(subs="all"))
-        axis.xaxis.set_major_formatter(FuncFormatter(lambda x, _, u=unit: si(x, u)))
-        # data spanning under a factor of 4 may hold a single 1-2-5 tick: label the minor ones
-        values = [row[metric] for row in group if _finite(row[metric])]
-        narrow = max(values) < 4 * min(values)
-        axis.xaxis.set_minor_formatter(
-            FuncFormatter(lambda x, _, u=unit, label=narrow: si(x, u) if label else ""))
-        axis.tick_params(axis="x", which="both", labelsize=8, labelrotation=30)
-        axis.set_xlabel(xlabel)
-        axis.grid(True, which="both", alpha=0.3)
-    # Fidelities crowd near 1, so plot the loss 1 - fidelity on a log axis, better upwards.
-    axes[0].invert_yaxis()
-    axes[0].set_ylabel(f"1 - {metric_name}  (log, floor {_LOSS_FLOOR:g}; better up)")
-    axes[0].legend(fontsize=8, loc="best")
-    bar_text = "no fidelity bar" if bar is None else f"dashed: fidelity bar {bar:g}"
-    figure.suptitle(f"{title}: fidelity loss vs cost ({len(group)} designs; ringed: the "
-                    f"{len(front)} Pareto-optimal over {', '.join(OBJECTIVES)}; {bar_text})")
-    figure.tight_layout()
+        _log_x_axis(axis, metric, xlabel, unit, shown)
+    _fidelity_axis(axes[0], group[0].get("fidelity_metric", "fidelity"))
+    handles = _legend_handles(colours, markers, keys, bar)
+    figure.legend(handles=handles, loc="lower center", ncol=min(len(handles), 6), fontsize=8,
+                  frameon=False)
+    figure.suptitle(f"{title}: fidelity vs cost, {len(group)} designs labelled by scheme "
+                    f"(colour: PE kind; marker: {', '.join(keys) or 'one hardware variant'})")
+    figure.tight_layout(rect=(0, 0.1, 1, 1))
     # labels go on last: their placement needs the final axis limits and layout
     for axis, (metric, _, _) in zip(axes, _PANELS):
-        dots = [(row[metric], _loss(row)) for row in group if _finite(row[metric])]
-        _label_front(axis, _one_per_design(front, metric), metric, dots)
+        shown = [row for row in group if _finite(row[metric])]
+        _label_points(axis, shown, metric, front_ids)
     return figure
+
+
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h")
+# hardware a design may vary in beyond its scheme and PE kind (lowbit.sweeps.config.AXES)
+_VARIANT_KEYS = ("lanes", "array", "area_mm2", "group_size", "node", "dram", "generated")
+
+
+def variant_keys(group: list[dict]) -> list[str]:
+    """The hardware keys in which two designs of the same scheme and PE kind differ: what
+    the marker shape must show so that no two designs look alike."""
+    seen: dict[tuple, dict] = {}
+    varying = set()
+    for row in group:
+        first = seen.setdefault((row["scheme"], row["pe"]), row)
+        varying.update(key for key in _VARIANT_KEYS if row.get(key) != first.get(key))
+    return [key for key in _VARIANT_KEYS if key in varying]
+
+
+def _variant(row: dict, keys: list[str]) -> str:
+    return ", ".join(f"{key}={row.get(key)}" for key in keys)
+
+
+def view_front(rows: list[dict], metric: str) -> list[dict]:
+    """The rows no other row beats in this 2-D view (lower ``metric`` and lower fidelity loss,
+    one of them strictly), by increasing ``metric``: the front a reader sees in the panel."""
+    front, best_loss = [], math.inf
+    for row in sorted(rows, key=lambda row: (row[metric], _loss(row))):
+        if _loss(row) < best_loss:
+            front.append(row)
+            best_loss = _loss(row)
+    return front
+
+
+def _log_x_axis(axis, metric, xlabel, unit, shown) -> None:
+    from matplotlib.ticker import FuncFormatter, LogLocator
+    axis.set_xscale("log")
+    axis.set_yscale("log")
+    axis.margins(x=0.15, y=0.1)  # room for the labels of the outermost points
+    # ticks at 1-2-5 steps in SI units: readable whether the data span one decade or five
+    axis.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0), numticks=30))
+    axis.xaxis.set_minor_locator(LogLocator(subs="all"))
+    axis.xaxis.set_major_formatter(FuncFormatter(lambda x, _, u=unit: si(x, u)))
+    # data spanning under a factor of 4 may hold a single 1-2-5 tick: label the minor ones
+    values = [row[metric] for row in shown]
+    narrow = max(values) < 4 * min(values)
+    axis.xaxis.set_minor_formatter(
+        FuncFormatter(lambda x, _, u=unit, label=narrow: si(x, u) if label else ""))
+    axis.tick_params(axis="x", which="both", labelsize=8, labelrotation=30)
+    axis.set_xlabel(xlabel)
+    axis.grid(True, which="both", alpha=0.3)
+
+
+def fidelity_tick(loss: float) -> str:
+    """The fidelity 1 - ``loss`` written with as many decimals as the loss's first digit needs:
+    0.01 -> "0.99", 0.002 -> "0.998", 0.5 -> "0.5"."""
+    decimals = max(1, -math.floor(math.log10(loss) + 1e-9))
+    return f"{1.0 - loss:.{decimals}f}"
+
+
+def _fidelity_axis(axis, metric_name: str) -> None:
+    """Fidelities crowd near 1, so the axis is log in the loss 1 - fidelity, better upwards,
+    but its ticks read as the fidelity itself."""
+    from matplotlib.ticker import FuncFormatter, LogLocator
+    axis.invert_yaxis()
+    axis.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0), numticks=30))
+    axis.yaxis.set_major_formatter(FuncFormatter(lambda y, _: fidelity_tick(y)))
+    axis.yaxis.set_minor_formatter(FuncFormatter(lambda y, _: ""))
+    axis.set_ylabel(f"{metric_name} (spaced by log(1 - {metric_name}); better up; "
+                    f"lossless at {fidelity_tick(_LOSS_FLOOR)})")
+
+
+def _legend_handles(colours, markers, keys, bar) -> list:
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    handles = [Patch(color=colour, label=pe) for pe, colour in colours.items()]
+    if keys:
+        handles += [Line2D([], [], linestyle="", marker=marker, color="dimgrey", label=variant)
+                    for variant, marker in markers.items()]
+    handles.append(Line2D([], [], linestyle="", marker="o", markersize=11, markerfacecolor="none",
+                          markeredgecolor="black",
+                          label=f"ringed: on the front over all of {', '.join(OBJECTIVES)} "
+                                f"(may look dominated in a 2-D view)"))
+    handles.append(Line2D([], [], color="black", linestyle=":",
+                          label="dotted: the front of this 2-D view"))
+    if bar is not None:
+        handles.append(Line2D([], [], color="grey", linestyle="--", label=f"fidelity bar {bar:g}"))
+    return handles
 
 
 _LABEL_FONT = 7  # points
@@ -100,21 +181,24 @@ _OFFSETS = [(dx, dy) for dy in (3, -10, 13, -20, 23, -30, 33, -40, 43, -50)
             for dx in (6, -6)]
 
 
-def _label_front(axis, rows, metric, dots) -> None:
-    """Label each row scheme/pe at the first offset whose text box stays inside the panel and
-    clear of every dot (``dots``: the panel's (x, y) data points), every ring and every label
-    placed before (boxes estimated from the font size); a label moved off its dot gets a
-    leader line."""
+def _label_points(axis, rows, metric, front_ids) -> None:
+    """Label every row with its scheme (its colour and marker give the PE and the hardware),
+    front rows first and in bold, each at the first offset whose text box stays inside the
+    panel and clear of every dot, every ring and every label placed before (boxes estimated
+    from the font size); a label moved off its dot gets a leader line."""
     to_points = 72.0 / axis.figure.dpi
     frame = axis.get_window_extent().extents * to_points
     anchors = [axis.transData.transform((row[metric], _loss(row))) * to_points for row in rows]
     # rings: marker size 110 pt², radius ~5 pt; dots: 28 pt², radius ~3 pt
-    placed = [(x - _RING, y - _RING, x + _RING, y + _RING) for x, y in anchors]
-    placed += [(x - _DOT, y - _DOT, x + _DOT, y + _DOT)
-               for x, y in (axis.transData.transform(dot) * to_points for dot in dots)]
-    for row, (x, y) in sorted(zip(rows, anchors), key=lambda pair: _loss(pair[0])):
-        text = f"{row['scheme']}/{row['pe']}"
-        width, height = 0.6 * _LABEL_FONT * len(text), 1.2 * _LABEL_FONT
+    placed = [(x - _RING, y - _RING, x + _RING, y + _RING)
+              for row, (x, y) in zip(rows, anchors) if id(row) in front_ids]
+    placed += [(x - _DOT, y - _DOT, x + _DOT, y + _DOT) for x, y in anchors]
+    order = sorted(zip(rows, anchors), key=lambda pair: (id(pair[0]) not in front_ids,
+                                                         _loss(pair[0])))
+    for row, (x, y) in order:
+        text, bold = row["scheme"], id(row) in front_ids
+        # average glyph width ~0.6 em, bold ~0.7 em
+        width, height = (0.7 if bold else 0.6) * _LABEL_FONT * len(text), 1.2 * _LABEL_FONT
         candidates = []
         for dx, dy in _OFFSETS:
             left = x + dx if dx > 0 else x + dx - width
@@ -127,6 +211,7 @@ def _label_front(axis, rows, metric, dots) -> None:
         placed.append(box)
         leader = dict(arrowstyle="-", linewidth=0.5, color="grey") if abs(dy) > 10 else None
         axis.annotate(text, (row[metric], _loss(row)), fontsize=_LABEL_FONT,
+                      fontweight="bold" if bold else "normal",
                       xytext=(dx, dy), textcoords="offset points",
                       ha="left" if dx > 0 else "right", va="bottom", arrowprops=leader)
 
@@ -160,15 +245,6 @@ _LOSS_FLOOR = 1e-6
 
 def _loss(row) -> float:
     return max(1.0 - row["fidelity"], _LOSS_FLOOR)
-
-
-def _one_per_design(front, metric):
-    """The front row with the smallest ``metric`` per (scheme, pe): one label each."""
-    chosen = {}
-    for row in sorted((row for row in front if _finite(row[metric])),
-                      key=lambda row: row[metric]):
-        chosen.setdefault((row["scheme"], row["pe"]), row)
-    return list(chosen.values())
 
 
 def _slug(text: str) -> str:

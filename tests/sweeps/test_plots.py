@@ -143,3 +143,45 @@ def test_front_labels_do_not_overlap():
             for b in boxes[i + 1:]:
                 assert not a.overlaps(b), (axis.get_xlabel(), a, b)
     plt.close(figure)
+
+
+def _legend_texts(figure) -> list[str]:
+    return [text.get_text() for legend in figure.legends for text in legend.get_texts()]
+
+
+def test_designs_differing_only_in_lanes_look_different_and_every_point_is_labelled():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    rows = [row("int8", "int_mac", 0.9995, 8e-6, 2e-3, 4e-7),
+            dict(row("int8", "int_mac", 0.9995, 9e-6, 3e-3, 2e-7), lanes=4),
+            row("int4-pc", "lut", 0.99, 2e-6, 1e-3, 1e-7)]
+    assert plots.variant_keys(rows) == ["lanes"]
+    figure = plots.pareto_figure(plt, rows, rows[:1], 0.99, "w")
+    legend = _legend_texts(figure)
+    assert {"int_mac", "lut", "lanes=16", "lanes=4"} <= set(legend)
+    assert any("on the front over all of fidelity, energy_j, latency_s, area_m2 (may look "
+               "dominated in a 2-D view)" in text for text in legend)
+    assert "dotted: the front of this 2-D view" in legend
+    for axis in figure.axes:
+        # the two int8 designs are drawn with different marker shapes
+        shapes = {tuple(map(tuple, c.get_paths()[0].vertices.round(3))) for c in axis.collections
+                  if len(c.get_offsets()) and c.get_facecolors().size}
+        assert len(shapes) == 2
+        assert sorted(_panel_texts(axis)) == ["int4-pc", "int8", "int8"]
+    plt.close(figure)
+
+
+def test_one_design_per_scheme_and_pe_needs_no_marker_legend():
+    assert plots.variant_keys(GROUPS["w"]) == []
+
+
+def test_each_view_draws_its_own_front():
+    rows = [row("a", "lut", 0.99, 1e-6, 1, 1), row("b", "lut", 0.999, 2e-6, 1, 1),
+            row("c", "lut", 0.98, 3e-6, 1, 1), row("d", "lut", 0.9999, 4e-6, 1, 1)]
+    assert [r["scheme"] for r in plots.view_front(rows, "energy_j")] == ["a", "b", "d"]
+
+
+def test_fidelity_ticks_read_as_fidelities():
+    assert [plots.fidelity_tick(loss) for loss in (0.5, 0.1, 0.02, 0.01, 0.002, 1e-6)] == \
+        ["0.5", "0.9", "0.98", "0.99", "0.998", "0.999999"]
