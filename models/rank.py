@@ -96,10 +96,11 @@ def _known(value) -> bool:
 
 # -- the ranked table of a workload ------------------------------------------------------------
 PARETO_OBJECTIVES = {"fidelity": "max", "energy_j": "min", "latency_s": "min", "area_m2": "min"}
+# energy_j is the sum of the energy_*_j terms after it (energy_attention_j: LLM rows only)
 TABLE_COLUMNS = ("rank", "scheme", "pe", "lanes", "array", "clock_hz", "fidelity", "fidelity_metric",
                  "fidelity_model", "fidelity_samples", "energy_j", "energy_mac_j",
-                 "energy_sram_j", "energy_dram_j", "latency_s", "area_m2", "edp_js",
-                 "bits_per_weight", "pareto", "score")
+                 "energy_rescale_j", "energy_sram_j", "energy_dram_j", "energy_attention_j",
+                 "latency_s", "area_m2", "edp_js", "bits_per_weight", "pareto", "score")
 # LLM serving per phase (lowbit.models.evaluator rows of an LLM workload)
 SERVING_COLUMNS = ("rank", "scheme", "pe", "array", "clock_hz", "prefill_latency_s",
                    "prefill_tokens_per_s", "prefill_j_per_token", "decode_latency_s",

@@ -115,7 +115,9 @@ def run(args) -> int:
     table = rank.ranked_table(rows, args.min_fidelity)
     size = (f"equal area {args.area_mm2:g} mm² (each array the largest that fits)"
             if args.area_mm2 is not None else f"{args.array} PEs")
-    print(f"workload {args.workload}, batch {args.batch}, seq_len {args.seq_len}, {size} x "
+    # a CNN's input is an image: the sequence length means nothing to it
+    seq_len = f"seq_len {args.seq_len}, " if workloads.FAMILY[args.workload] != "cnn" else ""
+    print(f"workload {args.workload}, batch {args.batch}, {seq_len}{size} x "
           f"{args.lanes} lanes, {args.node} nm, {args.dram}, each PE at the clock its "
           f"synthesized critical path reaches; score weights {rank.RANK_WEIGHTS} (fidelity per "
           f"{rank.FIDELITY_STEP:g} below the best); pareto over "
@@ -127,7 +129,8 @@ def run(args) -> int:
     if not table:
         print(f"no row reaches fidelity >= {args.min_fidelity}")
         return 1
-    print(format_table(table, rank.TABLE_COLUMNS))
+    print(format_table(table, [column for column in rank.TABLE_COLUMNS
+                               if any(column in row for row in table)]))
     if args.workload in workloads.LLM_NAMES:
         print(f"LLM serving: prefill of {args.seq_len}-token prompts, then "
               f"{table[0]['generated']} decode steps (one per generated token)")

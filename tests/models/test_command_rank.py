@@ -94,3 +94,41 @@ def test_rank_names_each_scheme_and_what_it_would_need(seeded_cache, capsys):
             "does not run on the fp8_mac PE: its activations float16 do not fit "
             "float8_e4m3fn, the one format this PE takes for both operands") in err
     assert "int4-g128-a16 on int_mac:" in err and "fp16 on int_mac:" in err
+
+
+def _table(text: str) -> list[dict]:
+    """The first table of ``lowbit rank``'s output as records (header line: rank scheme ...)."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.split()[:2] == ["rank", "scheme"])
+    header = lines[start].split()
+    records = []
+    for line in lines[start + 1:]:
+        cells = line.split()
+        if len(cells) != len(header):
+            break
+        records.append(dict(zip(header, cells)))
+    return records
+
+
+def test_rank_energy_columns_add_up_and_a_cnn_header_has_no_seq_len(seeded_cache, capsys):
+    seeded_cache("digits_cnn", "int4-g128", 0.97)
+    assert cli.main(["rank", "--workload", "resnet18", "--schemes", "int4-g128", "--pes",
+                     "int_mac,lut"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("workload resnet18, batch 1, 256 PEs x 16 lanes")
+    assert "seq_len" not in text.splitlines()[0]
+    records = _table(text)
+    assert len(records) == 2
+    for record in records:
+        terms = [float(record[key]) for key in record
+                 if key.startswith("energy_") and key.endswith("_j") and key != "energy_j"]
+        assert "energy_rescale_j" in record
+        assert sum(terms) == pytest.approx(float(record["energy_j"]), rel=1e-3)
+
+
+def test_rank_transformer_header_keeps_seq_len(seeded_cache, capsys):
+    seeded_cache("minilm", "int8", 0.99)
+    assert cli.main(["rank", "--workload", "bert-base", "--schemes", "int8", "--pes",
+                     "int_mac"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith("workload bert-base, batch 1, seq_len 128, 256 PEs")
