@@ -16,11 +16,14 @@ Contract (``lut_dot``)
   planes       bit-plane p of group k indexes the table with idx = sum_j bit_p(w_kj) << j, giving
                P_p = sum over k of the looked-up partial sums.
   result       sum_{p < w_bits-1} P_p << p  -  P_{w_bits-1} << (w_bits-1): the two's-complement
-               sign plane is subtracted. Every step is exact integer arithmetic in int64, so the
-               result equals the exact integer dot product (|result| < 2^63 for n < 2^47).
+               sign plane is subtracted. Every step is exact integer arithmetic (table entries,
+               |entry| <= 8 * 128, in int16; sums in int64), so the result equals the exact
+               integer dot product (|result| < 2^63 for n < 2^47).
   shapes       a Python int for 1-D weights, an int64 array of the weights' batch shape otherwise.
 """
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 from numba import njit
@@ -32,102 +35,160 @@ TABLES = ("full", "symmetric")
 GROUP_SIZES = range(1, 9)
 
 
+# -- the fast path ------------------------------------------------------------------------------
+# Tables are entry-major, tables[idx, k] for group k, and built for every group of a row at once:
+# each entry of every group is one vector addition across the groups. Entries hold at most g
+# activations of at most 8 bits (|entry| <= 8 * 128), so int16 holds them exactly; the plane
+# sums are int64. Each weight group is one unsigned word with code j in byte j (a view of the
+# codes when g is 1, 2, 4 or 8); a plane's table indices are computed for every group first
+# (one vectorizable pass), then looked up.
+
 @njit(cache=True)
-def build_full_tables(act, g, tables):
-    """tables[k, idx] = sum of act[k*g + j] over the set bits j of idx: 2^g - 1 additions per
-    group, the entry with top bit j being the entry without it plus act[k*g + j]."""
-    for k in range(tables.shape[0]):
-        tables[k, 0] = 0
+def build_full_tables(act, g, columns, tables):
+    """tables[idx, k] = sum of act[k*g + j] over the set bits j of idx: entry step + idx is
+    entry idx plus act[k*g + j] for step = 2^j, for all groups k at once. ``columns``:
+    (g, groups) scratch for the activations by position in the group."""
+    for k in range(tables.shape[1]):
+        tables[0, k] = 0
         for j in range(g):
-            step, x = 1 << j, np.int64(act[k * g + j])
-            for idx in range(step):
-                tables[k, step + idx] = tables[k, idx] + x
+            columns[j, k] = act[k * g + j]
+    for j in range(g):
+        step = 1 << j
+        for idx in range(step):
+            for k in range(tables.shape[1]):
+                tables[step + idx, k] = tables[idx, k] + columns[j, k]
 
 
 @njit(cache=True)
-def build_symmetric_tables(act, g, tables, group_sums):
-    """tables[k, idx] = sum_j (2*bit_j(idx) - 1) * act[k*g + j] for idx < 2^(g-1), and
-    group_sums[k] = A_k: entry 0 is -A_k, setting bit j adds 2 * act[k*g + j]."""
-    for k in range(tables.shape[0]):
-        total = np.int64(0)
+def build_symmetric_tables(act, g, columns, tables):
+    """tables[idx, k] = sum_j (2*bit_j(idx) - 1) * act[k*g + j] for idx < 2^(g-1): entry 0 is
+    -A_k, setting bit j adds 2 * act[k*g + j]. Returns sum_k A_k (A_k = sum_j act[k*g + j])."""
+    total = np.int64(0)
+    for k in range(tables.shape[1]):
+        group_sum = 0
         for j in range(g):
-            total += np.int64(act[k * g + j])
-        group_sums[k] = total
-        tables[k, 0] = -total
-        for j in range(g - 1):
-            step, x2 = 1 << j, 2 * np.int64(act[k * g + j])
-            for idx in range(step):
-                tables[k, step + idx] = tables[k, idx] + x2
+            columns[j, k] = act[k * g + j]
+            group_sum += act[k * g + j]
+        tables[0, k] = -group_sum
+        total += group_sum
+    for j in range(g - 1):
+        step = 1 << j
+        for idx in range(step):
+            for k in range(tables.shape[1]):
+                tables[step + idx, k] = tables[idx, k] + 2 * columns[j, k]
+    return total
 
 
 # Bit-plane indices by multiplication: with the group's g <= 8 codes as the bytes of one word,
 # bit p of every byte is masked out (BYTE_LSBS after a shift by p) and the multiply by
 # GATHER_BITS moves byte j's bit to bit 56 + j. No two partial products share a bit position
-# and the top byte receives nothing else, so word >> 56 is the plane's table index.
+# and the top byte receives nothing else, so word >> 56 is the plane's table index. For g <= 4
+# the same with 32-bit constants (GATHER_BITS_4 moves byte j's bit to bit 24 + j), which the
+# vector units multiply in one instruction.
 BYTE_LSBS = 0x0101010101010101
 GATHER_BITS = 0x0102040810204080
-
-
-@njit(cache=True, inline="always")
-def group_word(w, start, g):
-    """The g codes w[start:start+g] as the low bytes of a uint64, code j in byte j."""
-    word = np.uint64(0)
-    for j in range(g):
-        word |= np.uint64(w[start + j]) << np.uint64(8 * j)
-    return word
-
-
-@njit(cache=True, inline="always")
-def plane_index(word, p):
-    """Bit p of every byte of ``word`` gathered into a g-bit table index (bit j from byte j)."""
-    bits = (word >> np.uint64(p)) & np.uint64(BYTE_LSBS)
-    return np.int64((bits * np.uint64(GATHER_BITS)) >> np.uint64(56))
+BYTE_LSBS_4 = 0x01010101
+GATHER_BITS_4 = 0x01020408
 
 
 @njit(cache=True)
-def lookup_planes(tables, group_sums, w, w_bits, g, symmetric):
-    """Sum over groups of every bit-plane's table entry, planes combined by shift-and-add with
-    the sign plane subtracted. Symmetric tables: a plane's (H + A_k) / 2 terms are summed
-    before halving, exact because every term is even."""
-    full_mask = (1 << g) - 1
-    planes = np.zeros(w_bits, dtype=np.int64)
-    for k in range(tables.shape[0]):
-        word = group_word(w, k * g, g)
-        for p in range(w_bits):
-            idx = plane_index(word, p)
-            if not symmetric:
-                planes[p] += tables[k, idx]
-                continue
-            # An index with the top bit set reads the mirrored entry, negated: H(~idx) =
-            # -H(idx). Selected by arithmetic, not a branch: random weights would mispredict
-            # half of them.
-            mirrored = idx >> (g - 1)
-            entry = tables[k, idx ^ (full_mask * mirrored)]
-            planes[p] += group_sums[k] + entry * (1 - 2 * mirrored)
+def plane_indices(words, p, g, indices):
+    """indices[k] = the plane-p table index of group k, read off word k as above."""
+    if g <= 4:
+        for k in range(indices.shape[0]):
+            bits = (np.int64(words[k]) >> p) & BYTE_LSBS_4
+            indices[k] = ((bits * GATHER_BITS_4) >> 24) & 0xF
+    else:
+        for k in range(indices.shape[0]):
+            bits = (np.uint64(words[k]) >> np.uint64(p)) & np.uint64(BYTE_LSBS)
+            indices[k] = np.int64((bits * np.uint64(GATHER_BITS)) >> np.uint64(56))
+
+
+@njit(cache=True)
+def lookup_full(flat, words, w_bits, g, indices):
+    """Sum over groups of every bit-plane's entry, planes combined by shift-and-add with the
+    sign plane subtracted."""
+    n_groups = indices.shape[0]
     total = np.int64(0)
     for p in range(w_bits):
-        plane = planes[p] >> 1 if symmetric else planes[p]
+        plane_indices(words, p, g, indices)
+        for k in range(n_groups):   # entry-major: the flat offset of entry idx of group k
+            indices[k] = indices[k] * n_groups + k
+        plane = np.int64(0)
+        for k in range(n_groups):
+            plane += flat[indices[k]]
         # The sign plane weighs -2^(w_bits-1), every other plane +2^p.
         total += -(plane << p) if p == w_bits - 1 else plane << p
     return total
 
 
 @njit(cache=True)
-def _lut_dot_kernel(act, w, w_bits, g, symmetric, out):
+def lookup_symmetric(flat, act_total, words, w_bits, g, indices, signs):
+    """As lookup_full, but an index with the top bit set reads the mirrored entry negated,
+    H(~idx) = -H(idx), and a plane is (sum_k H + sum_k A_k) / 2, exact because every term
+    H + A_k is even."""
+    n_groups = indices.shape[0]
+    full_mask = (1 << g) - 1
+    total = np.int64(0)
+    for p in range(w_bits):
+        plane_indices(words, p, g, indices)
+        for k in range(n_groups):
+            # selected by arithmetic, not a branch: random weights would mispredict half
+            mirrored = indices[k] >> (g - 1)
+            signs[k] = 1 - 2 * mirrored
+            indices[k] = (indices[k] ^ (full_mask * mirrored)) * n_groups + k
+        plane = act_total
+        for k in range(n_groups):
+            plane += flat[indices[k]] * signs[k]
+        plane >>= 1
+        total += -(plane << p) if p == w_bits - 1 else plane << p
+    return total
+
+
+@njit(cache=True, inline="always")
+def lut_rows(act, words, w_bits, g, symmetric, indices, out):
     """act has one row per weight row, or a single row shared by every weight row (its tables
-    are then built once and reused, as T-MAC reuses them across the rows of a matrix)."""
-    n_groups = act.shape[1] // g
-    tables = np.empty((n_groups, 1 << g), dtype=np.int64)
-    group_sums = np.zeros(n_groups, dtype=np.int64)
+    are then built once and reused, as T-MAC reuses them across the rows of a matrix);
+    ``words``: one word per weight group (lut_words); ``indices``: scratch of one entry offset
+    per group, int32 where every offset fits (twice the elements per vector), else int64."""
+    n_groups = words.shape[1]
+    entries = 1 << (g - 1) if symmetric else 1 << g
+    tables = np.empty((entries, n_groups), dtype=np.int16)
+    flat = tables.reshape(-1)
+    columns = np.empty((g, n_groups), dtype=np.int16)
+    signs = np.empty(n_groups, dtype=np.int16)
     shared = act.shape[0] == 1
-    for r in range(w.shape[0]):
+    act_total = np.int64(0)
+    for r in range(words.shape[0]):
         if r == 0 or not shared:
             row = 0 if shared else r
             if symmetric:
-                build_symmetric_tables(act[row], g, tables, group_sums)
+                act_total = build_symmetric_tables(act[row], g, columns, tables)
             else:
-                build_full_tables(act[row], g, tables)
-        out[r] = lookup_planes(tables, group_sums, w[r], w_bits, g, symmetric)
+                build_full_tables(act[row], g, columns, tables)
+        if symmetric:
+            out[r] = lookup_symmetric(flat, act_total, words[r], w_bits, g, indices, signs)
+        else:
+            out[r] = lookup_full(flat, words[r], w_bits, g, indices)
+
+
+@functools.lru_cache(maxsize=None)
+def _kernel(g: int):
+    """lut_rows compiled for group size ``g`` as a constant, so that the compiler unrolls and
+    specializes every loop over a group (about twice as fast as a run-time ``g``)."""
+    @njit
+    def kernel(act, words, w_bits, symmetric, indices, out):
+        lut_rows(act, words, w_bits, g, symmetric, indices, out)
+    return kernel
+
+
+def lut_words(w2: np.ndarray, g: int) -> np.ndarray:
+    """(m, n) uint8 codes -> (m, n / g) unsigned words, code j of a group in byte j: a view of
+    the codes for g in 1, 2, 4, 8 (little-endian words), else the bytes combined."""
+    if g in (1, 2, 4, 8):
+        return w2.view(np.dtype(f"<u{g}"))
+    grouped = w2.reshape(w2.shape[0], -1, g).astype(np.uint64)
+    return np.bitwise_or.reduce(grouped << (8 * np.arange(g, dtype=np.uint64)), axis=-1)
 
 
 def check_lut_args(w_bits, act_bits, group_size, table) -> tuple[int, int, int, bool]:
@@ -157,7 +218,10 @@ def lut_dot(act, w_codes, *, w_bits: int, act_bits: int = 8, group_size: int = 4
                          f"{group_size}")
     w2 = rows(w_codes)
     out = np.empty(w2.shape[0], dtype=np.int64)
-    _lut_dot_kernel(rows(act), w2, w_bits, group_size, symmetric, out)
+    words = lut_words(w2, group_size)
+    offsets = words.shape[1] << group_size
+    indices = np.empty(words.shape[1], dtype=np.int32 if offsets < 2**31 else np.int64)
+    _kernel(group_size)(rows(act), words, w_bits, symmetric, indices, out)
     return unrows(out, w_codes.shape[:-1])
 
 

@@ -36,6 +36,24 @@ def test_random_dots_equal_the_exact_integer_dot(w_bits, group_size, table, rows
         assert ref == expected[r], f"reference: seed {seed} row {r}"
 
 
+@pytest.mark.parametrize("table", TABLES)
+@pytest.mark.parametrize("group_size", [3, 5, 6, 7])
+def test_group_sizes_whose_words_are_no_view_of_the_codes(group_size, table):
+    """Groups of 3, 5, 6 or 7 codes are combined into words byte by byte (lut_words), and
+    groups past 4 index by 64-bit multiplies: 10,000 random dots each, int8 x int5 codes."""
+    rng = np.random.default_rng([SEED, group_size, len(table)])
+    n = 4 * group_size
+    act = rng.integers(-128, 128, (10_000, n))
+    codes = rng.integers(0, 32, (10_000, n))
+    got = lut_dot(act, codes, w_bits=5, group_size=group_size, table=table)
+    assert np.array_equal(got, exact_dot(act, codes, 5))
+
+
+def test_empty_dots_are_zero():
+    assert np.array_equal(lut_dot(np.zeros((3, 0), int), np.zeros((3, 0), int), w_bits=4),
+                          np.zeros(3, np.int64))
+
+
 @pytest.mark.parametrize("table", ["full", "symmetric"])
 def test_shared_activations_matrix_vector(table):
     """One activation vector against many weight rows: the tables are built once and reused."""
