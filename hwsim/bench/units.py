@@ -1,6 +1,6 @@
 """Benchmark runner for the arithmetic units: Numba kernels against numpy-vectorized baselines.
 
-    python -m lowbit.hwsim.bench.units [--n N] [--seed S] [--repeats R]
+    python -m lowbit.hwsim.bench.units [--n N] [--seed S] [--repeats R] [--clock wall|cpu]
 
 Times the cases of every module ``hwsim/bench/units_*.py`` and the integer, log, binary, LUT and
 bit-serial cases below. A case is a dict {"unit", "macs" (multiply-accumulates per call),
@@ -23,7 +23,7 @@ import sys
 import numba
 import numpy as np
 
-from lowbit.hwsim.bench.timing import median_seconds
+from lowbit.hwsim.bench.timing import CLOCKS, median_seconds
 from lowbit.hwsim.units import binary, bitserial, integer, log, lut
 
 INT_LENGTH = 256        # elements per integer / log / LUT / bit-serial dot product
@@ -182,9 +182,10 @@ def dots_per_call(result) -> int:
     return np.asarray(result).size
 
 
-def run_cases(case_list: list[dict], repeats: int, out=None) -> int:
-    """Time ``case_list`` by the module's method and print one line per case to ``out``
-    (default stdout); return 1 if any case's two sides differ, else 0."""
+def run_cases(case_list: list[dict], repeats: int, out=None, clock: str = "wall") -> int:
+    """Time ``case_list`` by the module's method on ``clock`` (lowbit.hwsim.bench.timing) and
+    print one line per case to ``out`` (default stdout); return 1 if any case's two sides
+    differ, else 0."""
     out = out or sys.stdout
     numba.set_num_threads(1)
     print(f"{'unit':44s} {'n/dot':>6s} {'numba MAC/s':>12s} {'numba dot/s':>12s} "
@@ -194,8 +195,8 @@ def run_cases(case_list: list[dict], repeats: int, out=None) -> int:
         result = case["numba"]()  # warm-up: compiles the kernel
         same = same_result(result, case["numpy"]())
         dots = dots_per_call(result)
-        t_numba = median_seconds(case["numba"], repeats, warmups=0)
-        t_numpy = median_seconds(case["numpy"], repeats, warmups=0)
+        t_numba = median_seconds(case["numba"], repeats, warmups=0, clock=clock)
+        t_numpy = median_seconds(case["numpy"], repeats, warmups=0, clock=clock)
         print(f"{case['unit']:44s} {case['macs'] // dots:6d} "
               f"{case['macs'] / t_numba:12.3e} {dots / t_numba:12.3e} "
               f"{case['macs'] / t_numpy:12.3e} {dots / t_numpy:12.3e} "
@@ -217,10 +218,14 @@ def main(argv: list[str] | None = None, *, prog: str = "python -m lowbit.hwsim.b
     parser.add_argument("--n", type=int, default=1 << 22, help="MACs per call (default 2^22)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=7, help="timed calls per side (median)")
+    parser.add_argument("--clock", choices=CLOCKS, default="wall",
+                        help="wall time, or the thread's CPU time (on a loaded machine; both "
+                             "sides run on one thread) (default: wall)")
     args = parser.parse_args(argv)
     if args.n < 1 or args.repeats < 1:
         parser.error("--n and --repeats must be positive")
-    return run_cases(collect(args.n, args.seed), args.repeats)
+    print(f"{args.clock} clock, one thread", file=sys.stdout)
+    return run_cases(collect(args.n, args.seed), args.repeats, clock=args.clock)
 
 
 if __name__ == "__main__":

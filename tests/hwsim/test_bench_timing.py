@@ -27,6 +27,17 @@ def test_no_warmup(monkeypatch):
     assert len(calls) == 4
 
 
+def test_cpu_clock_reads_the_threads_cpu_time(monkeypatch):
+    readings = iter([0, 4, 10, 11, 20, 22])
+    monkeypatch.setattr(timing.time, "thread_time", lambda: next(readings))
+    assert timing.median_seconds(lambda: None, repeats=3, warmups=0, clock="cpu") == 2
+
+
+def test_an_unknown_clock_is_refused():
+    with pytest.raises(ValueError, match="clock must be one of wall, cpu, got 'gpu'"):
+        timing.median_seconds(lambda: None, repeats=1, clock="gpu")
+
+
 @pytest.mark.parametrize("kwargs", [dict(repeats=0), dict(repeats=1, warmups=-1)])
 def test_bad_counts(kwargs):
     with pytest.raises(ValueError, match=r"repeats must be >= 1 and warmups >= 0"):
