@@ -189,7 +189,8 @@ def run_cases(case_list: list[dict], repeats: int, out=None, clock: str = "wall"
     out = out or sys.stdout
     numba.set_num_threads(1)
     print(f"{'unit':44s} {'n/dot':>6s} {'numba MAC/s':>12s} {'numba dot/s':>12s} "
-          f"{'numpy MAC/s':>12s} {'numpy dot/s':>12s} {'ratio':>7s}  same result", file=out)
+          f"{'numpy MAC/s':>12s} {'numpy dot/s':>12s} {'ratio':>7s}  same result "
+          f"({clock} clock, one thread)", file=out)
     failed = False
     for case in case_list:
         result = case["numba"]()  # warm-up: compiles the kernel
@@ -224,7 +225,6 @@ def main(argv: list[str] | None = None, *, prog: str = "python -m lowbit.hwsim.b
     args = parser.parse_args(argv)
     if args.n < 1 or args.repeats < 1:
         parser.error("--n and --repeats must be positive")
-    print(f"{args.clock} clock, one thread", file=sys.stdout)
     return run_cases(collect(args.n, args.seed), args.repeats, clock=args.clock)
 
 
