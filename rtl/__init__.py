@@ -10,4 +10,6 @@ cocotb testbenches of :mod:`lowbit.rtl.verify` on Icarus Verilog.
   lowbit.rtl.export     deterministic Verilog (``lowbit rtl export``)
   lowbit.rtl.verify     the cocotb flow (``lowbit verify``, ``pytest tests/rtl``)
   lowbit.rtl.synth      yosys statistics (``lowbit synth``); committed numbers in rtl/data/synth.json
+  lowbit.rtl.timing     critical paths; committed numbers in rtl/data/timing.json
+  lowbit.rtl.results    the one place the cost model reads both: committed, cached, or on demand
 """
