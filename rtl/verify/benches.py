@@ -348,15 +348,20 @@ def _pe_bench(config, rng, vectors, limit) -> Bench:
               "out_data": config.acc_bits}
     if config.runtime_w_bits:
         widths["in_wbits"] = 4
+    scaled = getattr(config, "block_scales", False)
+    if scaled:
+        widths["in_act_scale"] = widths["in_wgt_scale"] = config.scale_bits
     job = {"widths": widths,
            "beats": [[_pack(beat.act, config.act_bits), _pack(beat.wgt, config.wgt_bits),
-                      int(beat.last), beat.w_bits or 0] for beat in beats],
+                      int(beat.last), beat.w_bits or 0]
+                     + ([beat.act_scale, beat.wgt_scale] if scaled else []) for beat in beats],
            "offers": [int(t) for t in offers],
            "stop_cycle": trace.outputs[-1][0] + PE_TAIL_CYCLES}
 
     def compare(observed: dict) -> Tally:
         tally = Tally()
-        got_outputs = [(cycle, wrap(value, config.acc_bits))
+        # the float PEs (a ``fmt`` field) emit float32 bit patterns, unsigned like their model's
+        got_outputs = [(cycle, value if hasattr(config, "fmt") else wrap(value, config.acc_bits))
                        for cycle, value in observed["outputs"]]
         for d, (want_cycle, want_value) in enumerate(trace.outputs):
             members = members_of_dot[d]
@@ -376,5 +381,7 @@ def _pe_bench(config, rng, vectors, limit) -> Bench:
 
 
 def _beat_dict(beat) -> dict:
+    scales = {} if beat.act_scale is None else {"act_scale": beat.act_scale,
+                                                 "wgt_scale": beat.wgt_scale}
     return {"act": beat.act.tolist(), "wgt": beat.wgt.tolist(), "last": bool(beat.last),
-            "w_bits": beat.w_bits}
+            "w_bits": beat.w_bits, **scales}
