@@ -132,8 +132,10 @@ def beat_occupancy(mapping: Mapping, lanes: int) -> int:
     """Cycles per beat, asked of the hwsim PE model."""
     model = pe_model(mapping, lanes)
     w_bits = mapping.w_bits if model.config.runtime_w_bits else None
+    scales = {"act_scale": 127, "wgt_scale": 127} if getattr(model.config, "block_scales", False) \
+        else {}
     beat = protocol.Beat(act=np.zeros(lanes, dtype=np.int64), wgt=np.zeros(lanes, dtype=np.uint8),
-                         last=True, w_bits=w_bits)
+                         last=True, w_bits=w_bits, **scales)
     return int(model.occupancy(beat))
 
 
