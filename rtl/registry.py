@@ -122,12 +122,11 @@ _DESIGNS = [
         LutPEConfig(lanes=8, act_bits=4),
         LutPEConfig(lanes=8, max_weight_bits=2),
     ), "pe"),
-    # the MX PE at 16 lanes (what the cost model costs) in every element format, and the block
-    # split into one beat (32 lanes) and into eight (4 lanes)
+    # the MX PE at 16 lanes (what the cost model costs; a block is two beats) in every element
+    # format, and at 32 lanes (a block is one beat)
     Design("mx_mac_pe", MxMacPE, MxMacPEConfig, (
         *(MxMacPEConfig(lanes=16, fmt=fmt) for fmt in MX_FORMATS),
         MxMacPEConfig(lanes=32, fmt="float4_e2m1fn"),
-        MxMacPEConfig(lanes=4, fmt="float6_e2m3fn"),
     ), "pe"),
 ]
 _BY_NAME = {design.name: design for design in _DESIGNS}
