@@ -129,7 +129,7 @@ def gemm_costs(scheme, mapping, gemms, lanes: int, array: int, hardware: Hardwar
     per_rescale = 0.0 if in_pe else energy.rescale_energy(granularity) * scale
     per_reduction_add = energy.fp32_add() * scale
     occupancy = cycles.beat_occupancy(mapping, lanes)
-    latency = cycles.pe_latency(mapping, lanes)
+    pe_latency = cycles.pe_latency(mapping, lanes)
     lane_reduction = row.reduces_lanes
     sram_bit, dram_bit = hardware.sram_read_bit_j, hardware.dram_bit_j
     totals = dict.fromkeys(("cycles", "latency_s", "weight_bits", "energy_mac_j",
@@ -142,7 +142,7 @@ def gemm_costs(scheme, mapping, gemms, lanes: int, array: int, hardware: Hardwar
         reduction_adds = g.M * g.N * sum(count * (min(lanes, length) - 1)
                                          for length, count in segments) if lane_reduction else 0
         gemm_cycles = cycles.gemm_cycles(g.M, g.K, g.N, dot_len, lanes, array, occupancy,
-                                         lane_reduction, latency)
+                                         lane_reduction, pe_latency)
         bpw = traffic.bits_per_weight(scheme.weight_spec, g.K, g.N)
         bits = memory_bits(g.M, g.K, g.N, array, bpw,
                            traffic.bits_per_activation(scheme.act_spec, g.M, g.K),

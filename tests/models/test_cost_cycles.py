@@ -215,3 +215,21 @@ def test_gemm_cycles_equal_a_hwsim_pe_run(pe, name, lanes, array, K, dot_len):
 def test_bad_pe():
     with pytest.raises(ValueError, match="pe must be one of int_mac, lut"):
         cycles.map_scheme("systolic", quant.preset("int8"))
+
+
+def test_mx_on_mx_mac_is_one_dot_product_over_k_with_no_rescale_outside():
+    from lowbit.models.cost import dataflow, energy
+    from lowbit.models.workloads import Gemm
+    hardware = dataflow.Hardware(clock_hz=1e8)
+    gemm = [Gemm(M=2, K=96, N=3, count=1)]
+    scheme = quant.preset("mxfp8")
+    on_mx = dataflow.gemm_costs(scheme, cycles.map_scheme("mx_mac", scheme), gemm, 16, 2,
+                                hardware)
+    # 6 dot products of 96 elements = 6 beats each, 3 rounds on 2 PEs, + latency 3
+    assert on_mx["cycles"] == 3 * 6 + 3
+    assert on_mx["energy_rescale_j"] == 0.0
+    on_fp8 = dataflow.gemm_costs(scheme, cycles.map_scheme("fp8_mac", scheme), gemm, 16, 2,
+                                 hardware)
+    # fp8_mac: 18 block dot products of 2 beats + 4 reduction cycles, 9 rounds, + 1
+    assert on_fp8["cycles"] == 9 * (2 + 4) + 1
+    assert on_fp8["energy_rescale_j"] == pytest.approx(18 * energy.rescale_energy("mx"))
