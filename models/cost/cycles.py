@@ -5,7 +5,8 @@ Mapping a scheme onto a PE. A PE consumes codes of its *native* formats (its row
 lowbit.hwsim.pe.kinds lists them and builds the config it is costed in): the integer PEs
 (int_mac, bit_serial, lut) take two's-complement intN weights and intN activations, shift_add
 takes log2_3/4/5 weights and intN activations, fp8_mac takes float8_e4m3fn or float8_e5m2 for
-both operands. A scheme runs on a PE when every value of its weight (activation) format is a value
+both operands, mx_mac the MX element formats (float4_e2m1fn, float6_e2m3fn, float6_e3m2fn,
+float8_e4m3fn, float8_e5m2) for both. A scheme runs on a PE when every value of its weight (activation) format is a value
 of some native format; the narrowest such native format is used and the codes are re-encoded
 losslessly (e.g. binary ±1 -> int2, float4_e2m1fn -> float8_e4m3fn, the uint2 codes of an
 asymmetric int2 scheme -> int3). No XNOR PE is among the PE kinds, so binary weights pay for
