@@ -13,11 +13,13 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from lowbit.hwsim.pe.configs import BitSerialPEConfig, IntMacPEConfig, LutPEConfig, ShiftAddPEConfig
+from lowbit.hwsim.pe.configs import (BitSerialPEConfig, IntMacPEConfig, LutPEConfig,
+                                     ShiftAddPEConfig, SharedLutPEConfig, XnorPEConfig)
 from lowbit.rtl.pe.bit_serial import BitSerialPE
 from lowbit.rtl.pe.int_mac import IntMacPE
-from lowbit.rtl.pe.lut import LutPE
+from lowbit.rtl.pe.lut import LutPE, SharedLutPE
 from lowbit.rtl.pe.shift_add import ShiftAddPE
+from lowbit.rtl.pe.xnor import XnorPE
 from lowbit.rtl.units.fp8_mac import Fp8Mac, Fp8MacConfig
 from lowbit.rtl.units.fp8_mul import Fp8Mul, Fp8MulConfig
 from lowbit.rtl.units.int_mac import IntMac, IntMacConfig
@@ -119,6 +121,22 @@ _DESIGNS = [
         # narrower activations / weights than the lanes=8 config: synth growth with bit width
         LutPEConfig(lanes=8, act_bits=4),
         LutPEConfig(lanes=8, max_weight_bits=2),
+    ), "pe"),
+    # shared_lut: a lanes sweep 4/8/16 at the costed columns=4 (lowbit.hwsim.pe.kinds), more
+    # columns at 8 lanes (area growth per column), and symmetric tables with acc_bits=12 (the
+    # accumulators wrap in the random tests).
+    Design("shared_lut_pe", SharedLutPE, SharedLutPEConfig, (
+        *(SharedLutPEConfig(lanes=lanes) for lanes in (4, 8, 16)),
+        SharedLutPEConfig(lanes=8, columns=8),
+        SharedLutPEConfig(lanes=8, columns=2, group_size=2, acc_bits=12, table="symmetric"),
+    ), "pe"),
+    # xnor: lanes 4 and 8 take every (act, wgt) beat (<= 2^16), 16 is what the cost model
+    # builds, 64 a wide one; acc_bits=4 makes the accumulator wrap.
+    Design("xnor_pe", XnorPE, XnorPEConfig, (
+        XnorPEConfig(lanes=4, acc_bits=4),
+        XnorPEConfig(lanes=8),
+        XnorPEConfig(lanes=16),
+        XnorPEConfig(lanes=64),
     ), "pe"),
 ]
 _BY_NAME = {design.name: design for design in _DESIGNS}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lowbit.hwsim.pe.protocol import Beat, Trace, accept_cycles, output_cycle
+from lowbit.hwsim.pe.protocol import Beat, Trace, accept_cycles, output_cycle, wgt_shape
 from lowbit.hwsim.units.integer import check_int_codes, check_int_values
 
 
@@ -33,6 +33,11 @@ class PEModel:
         """The accumulator after adding a checked beat's lane products to ``acc``."""
         raise NotImplementedError
 
+    def reset_value(self):
+        """The accumulator after reset and after each output: 0 (for Fp8MacPE +0.0's float32
+        bits); a PE with several columns overrides it with one 0 per column."""
+        return 0
+
     # -- the protocol ---------------------------------------------------------------------------
     def occupancy(self, beat: Beat) -> int:
         """Cycles the PE is busy with ``beat`` (its in_ready is 0 for occupancy - 1 cycles)."""
@@ -45,10 +50,13 @@ class PEModel:
             raise ValueError(f"{where} must be a Beat, got {type(beat).__name__}")
         act = self.check_act(beat.act, f"{where}.act")
         wgt = check_int_codes(beat.wgt, config.wgt_bits, f"{where}.wgt")
-        for name, array in (("act", act), ("wgt", wgt)):
-            if array.shape != (config.lanes,):
-                raise ValueError(f"{where}.{name} must have shape ({config.lanes},) (one value "
-                                 f"per lane), got {array.shape}")
+        if act.shape != (config.lanes,):
+            raise ValueError(f"{where}.act must have shape ({config.lanes},) (one value per "
+                             f"lane), got {act.shape}")
+        if wgt.shape != wgt_shape(config):
+            per = "lane" if len(wgt_shape(config)) == 1 else "lane of each column"
+            raise ValueError(f"{where}.wgt must have shape {wgt_shape(config)} (one code per "
+                             f"{per}), got {wgt.shape}")
         w_bits = beat.w_bits
         if config.runtime_w_bits:
             allowed = range(1, config.max_weight_bits + 1)
@@ -77,12 +85,12 @@ class PEModel:
         offers = _check_offers(offers, len(beats))
         occupancies = [self.cycles(beat) for beat in beats]
         trace = Trace(accepts=accept_cycles(occupancies, offers))
-        acc = 0  # the accumulator's reset value (for Fp8MacPE: +0.0's float32 bits)
+        acc = self.reset_value()
         for beat, accept, occupancy in zip(beats, trace.accepts, occupancies):
             acc = self.accumulate(acc, beat)
             if beat.last:
                 trace.outputs.append((output_cycle(accept, occupancy), acc))
-                acc = 0
+                acc = self.reset_value()
         return trace
 
 

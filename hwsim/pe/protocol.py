@@ -34,7 +34,14 @@ weight format (intN two's complement of width w_bits, or a log2_b code). Accumul
 integer arithmetic wrapped to acc_bits two's complement (for ShiftAddPE the accumulator counts
 units of the smallest weight magnitude, so no product is ever rounded).
 Fp8MacPE is the one floating-point PE: its activations are FP8 codes too, and out_data is the
-float32 accumulator's bit pattern as an unsigned 32-bit value.
+float32 accumulator's bit pattern as an unsigned 32-bit value. XnorPE's activations are
+``binary`` codes too (0: +1, 1: -1).
+
+Columns. A PE whose config has a ``columns`` field (SharedLutPE) computes that many dot products
+over the same activations at once: in_wgt is columns * lanes * wgt_bits wide (column c, lane i
+at field c * lanes + i; a Beat's wgt has shape (columns, lanes)), out_data columns * acc_bits
+wide (column c at bits [c * acc_bits, (c + 1) * acc_bits)), and an output's value is the tuple
+of the columns' dot products. Every other PE has one column.
 """
 from __future__ import annotations
 
@@ -53,7 +60,7 @@ LATENCY = 1
 class Beat:
     """One transfer on the PE's input port."""
     act: np.ndarray          # (lanes,) signed integer activation values
-    wgt: np.ndarray          # (lanes,) unsigned weight codes
+    wgt: np.ndarray          # (lanes,) unsigned weight codes; (columns, lanes) with columns
     last: bool = False
     w_bits: int | None = None  # runtime weight precision, for PEs that have it
 
@@ -67,6 +74,16 @@ class Trace:
     @property
     def values(self) -> list[int]:
         return [value for _, value in self.outputs]
+
+
+def columns(config) -> int:
+    """Dot products a PE of ``config`` computes per beat stream (see Columns above)."""
+    return getattr(config, "columns", 1)
+
+
+def wgt_shape(config) -> tuple[int, ...]:
+    """The shape of a Beat's wgt for ``config``: (lanes,), or (columns, lanes) (Columns above)."""
+    return (config.lanes,) if columns(config) == 1 else (columns(config), config.lanes)
 
 
 def accept_cycles(occupancies, offers=None) -> list[int]:
