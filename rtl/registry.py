@@ -100,12 +100,14 @@ _DESIGNS = [
         *(IntMacPEConfig(lanes=lanes) for lanes in (1, 4, 16)),
         *(IntMacPEConfig(lanes=16, w_bits=w_bits) for w_bits in (1, 2, 3, 4)),
         IntMacPEConfig(lanes=4, w_bits=4, acc_bits=12, signed=False),
+        IntMacPEConfig(lanes=16, act_bits=2, w_bits=2),   # W1A1 (binary-a1) as int2 x int2
     ), "pe"),
     Design("shift_add_pe", ShiftAddPE, ShiftAddPEConfig, (
         *(ShiftAddPEConfig(lanes=lanes) for lanes in (1, 4, 16)),
         ShiftAddPEConfig(lanes=16, weight_format="log2_3"),
         ShiftAddPEConfig(lanes=16, weight_format="log2_5"),
         ShiftAddPEConfig(lanes=4, weight_format="log2_3", acc_bits=12),
+        ShiftAddPEConfig(lanes=16, act_bits=2, weight_format="log2_3"),   # W1A1 (binary-a1)
     ), "pe"),
     Design("bit_serial_pe", BitSerialPE, BitSerialPEConfig, (
         *(BitSerialPEConfig(lanes=lanes) for lanes in (1, 4, 16)),
@@ -113,6 +115,7 @@ _DESIGNS = [
         # narrower activations / weights than the lanes=4 config: synth growth with bit width
         BitSerialPEConfig(lanes=4, act_bits=4),
         BitSerialPEConfig(lanes=4, max_weight_bits=4),
+        BitSerialPEConfig(lanes=16, act_bits=2),   # W1A1 (binary-a1) with int2 activations
     ), "pe"),
     Design("lut_pe", LutPE, LutPEConfig, (
         *(LutPEConfig(lanes=lanes) for lanes in (4, 8, 16)),
@@ -121,6 +124,7 @@ _DESIGNS = [
         # narrower activations / weights than the lanes=8 config: synth growth with bit width
         LutPEConfig(lanes=8, act_bits=4),
         LutPEConfig(lanes=8, max_weight_bits=2),
+        LutPEConfig(lanes=16, act_bits=2),   # W1A1 (binary-a1) with int2 activations
     ), "pe"),
     # shared_lut: a lanes sweep 4/8/16 at the costed columns=4 (lowbit.hwsim.pe.kinds), more
     # columns at 8 lanes (area growth per column), and symmetric tables with acc_bits=12 (the
@@ -129,6 +133,7 @@ _DESIGNS = [
         *(SharedLutPEConfig(lanes=lanes) for lanes in (4, 8, 16)),
         SharedLutPEConfig(lanes=8, columns=8),
         SharedLutPEConfig(lanes=8, columns=2, group_size=2, acc_bits=12, table="symmetric"),
+        SharedLutPEConfig(lanes=16, act_bits=2),   # W1A1 (binary-a1) with int2 activations
     ), "pe"),
     # xnor: lanes 4 and 8 take every (act, wgt) beat (<= 2^16), 16 is what the cost model
     # builds, 64 a wide one; acc_bits=4 makes the accumulator wrap.
