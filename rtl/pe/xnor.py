@@ -1,12 +1,12 @@
-"""XnorPE: binary x binary dot products, the XnorPopcount unit on the beat's ``lanes`` codes
-feeding one accumulator. Golden model: :class:`lowbit.hwsim.pe.XnorPE`."""
+"""XnorPE: binary x binary dot products, the XnorPopcount unit's logic (its ``xnor_dot``) on
+the beat's ``lanes`` codes feeding one accumulator. Golden model: :class:`lowbit.hwsim.pe.XnorPE`."""
 from __future__ import annotations
 
 from amaranth import Module
 
 from lowbit.hwsim.pe.configs import XnorPEConfig
 from lowbit.rtl.pe.common import Accumulator, ProtocolPE
-from lowbit.rtl.units.xnor_popcount import XnorPopcount, XnorPopcountConfig
+from lowbit.rtl.units.xnor_popcount import xnor_dot
 
 
 class XnorPE(ProtocolPE):
@@ -31,11 +31,8 @@ class XnorPE(ProtocolPE):
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.popcount = popcount = XnorPopcount(
-            config=XnorPopcountConfig(n=self.config.lanes))
-        m.d.comb += [popcount.a.eq(self.in_act), popcount.b.eq(self.in_wgt),
-                     self.in_ready.eq(1)]
+        m.d.comb += self.in_ready.eq(1)
         acc = Accumulator(m, self, self.config.acc_bits)
         with m.If(self.in_valid):
-            acc.finish(m, popcount.dot, self.in_last)
+            acc.finish(m, xnor_dot(self.in_act, self.in_wgt), self.in_last)
         return m
