@@ -19,8 +19,9 @@ Ports (the RTL declares exactly these; widths in bits):
 
 Timing. Cycle 0 is the first rising clock edge after reset is released; cycle n the n-th after
 that. A beat *transfers* at cycle t when in_valid and in_ready are both 1 at that edge.
-  - occupancy c(beat) >= 1: the PE's cycles per beat (IntMacPE, ShiftAddPE, Fp8MacPE: 1;
-    BitSerialPE: ceil(w_bits / bits_per_cycle); LutPE: w_bits, one weight bit-plane a cycle).
+  - occupancy c(beat) >= 1: the PE's cycles per beat (IntMacPE, ShiftAddPE, Fp8MacPE, XnorPE:
+    1; BitSerialPE: ceil(w_bits / bits_per_cycle); LutPE and SharedLutPE: w_bits, one weight
+    bit-plane a cycle).
     After a transfer at t, in_ready is 0 at t+1 .. t+c-1 and 1 again at t+c (in_ready is 1
     whenever the PE is idle, including cycle 0).
   - latency L = 1 for every PE: a beat with last = 1 transferred at t makes out_valid 1 at
