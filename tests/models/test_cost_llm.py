@@ -82,3 +82,13 @@ def test_phase_rates_by_hand():
     assert llm.phase_rates(128, 6.4, 2.0) == {"tokens_per_s": 64.0, "j_per_token": 0.05}
     with pytest.raises(ValueError, match="tokens and latency_s must be > 0"):
         llm.phase_rates(0, 1.0, 1.0)
+
+
+def test_attention_mac_energy_per_operand_format():
+    from lowbit.models.cost import energy, serving
+    pj = 1e-12
+    assert serving.attention_mac_energy("int8") == pytest.approx((0.2 + 0.1) * pj)
+    # W1A1: ±1 x ±1 is an XNOR, priced as a 1-bit add, + the 32-bit add
+    assert serving.attention_mac_energy("binary") == pytest.approx((0.03 / 8 + 0.1) * pj)
+    assert serving.attention_mac_energy("float8_e4m3fn") == \
+        pytest.approx(energy.fp_mult(4) + 0.9 * pj)
