@@ -135,11 +135,10 @@ _DESIGNS = [
         SharedLutPEConfig(lanes=8, columns=2, group_size=2, acc_bits=12, table="symmetric"),
         SharedLutPEConfig(lanes=16, act_bits=2),   # W1A1 (binary-a1) with int2 activations
     ), "pe"),
-    # xnor: lanes 4 and 8 take every (act, wgt) beat (<= 2^16), 16 is what the cost model
-    # builds, 64 a wide one; acc_bits=4 makes the accumulator wrap.
+    # xnor: lanes=4 takes every (act, wgt) beat, its acc_bits=4 accumulator wraps; 16 is what
+    # the cost model builds, 64 a wide one (more lanes than one 64-bit word of hwsim's packing).
     Design("xnor_pe", XnorPE, XnorPEConfig, (
         XnorPEConfig(lanes=4, acc_bits=4),
-        XnorPEConfig(lanes=8),
         XnorPEConfig(lanes=16),
         XnorPEConfig(lanes=64),
     ), "pe"),

@@ -20,9 +20,10 @@ checks what the design did against hwsim, bit for bit and (for the PEs) cycle fo
                  bubbles) vs the lowbit.hwsim.pe model's Trace: every transfer cycle, every output
                  cycle and value (every column's, for a PE with columns). One vector = one dot
                  product. Before the random dots: ShiftAddPE every (code, activation) pair in
-                 every lane; XnorPE with lanes <= 8 every (act, wgt) beat (<= 2^16); SharedLutPE
-                 corner beats (every lane at the activation min, max or 0 against every column
-                 at the weight min, -1, 0 or max, at every w_bits, in one-beat dots).
+                 every lane; XnorPE with lanes <= 8 every (act, wgt) beat (<= 2^16);
+                 SharedLutPE corner beats (every lane at the activation min, max or 0 against
+                 every column at the weight min, -1, 0 or max, at every w_bits, in one-beat
+                 dots).
 """
 from __future__ import annotations
 
