@@ -41,6 +41,8 @@ class LutPE(ProtocolPE):
 
     In the transfer cycle the tables are built from in_act (and registered for the later
     planes) and plane 0 looks them up; plane p (p >= 1) looks up the registered tables.
+    The same design is SharedLutPE's: a config with ``columns`` > 1 gives every column its own
+    lookups and accumulator on the one set of tables (one column here).
     """
 
     config_class = LutPEConfig
