@@ -14,12 +14,14 @@ import dataclasses
 from dataclasses import dataclass
 
 from lowbit.hwsim.pe.configs import (MX_FORMATS, BitSerialPEConfig, IntMacPEConfig, LutPEConfig,
-                                     MxMacPEConfig, ShiftAddPEConfig)
+                                     MxMacPEConfig, ShiftAddPEConfig, SharedLutPEConfig,
+                                     XnorPEConfig)
 from lowbit.rtl.pe.bit_serial import BitSerialPE
 from lowbit.rtl.pe.int_mac import IntMacPE
-from lowbit.rtl.pe.lut import LutPE
+from lowbit.rtl.pe.lut import LutPE, SharedLutPE
 from lowbit.rtl.pe.mx_mac import MxMacPE
 from lowbit.rtl.pe.shift_add import ShiftAddPE
+from lowbit.rtl.pe.xnor import XnorPE
 from lowbit.rtl.units.fp8_mac import Fp8Mac, Fp8MacConfig
 from lowbit.rtl.units.fp8_mul import Fp8Mul, Fp8MulConfig
 from lowbit.rtl.units.int_mac import IntMac, IntMacConfig
@@ -100,12 +102,14 @@ _DESIGNS = [
         *(IntMacPEConfig(lanes=lanes) for lanes in (1, 4, 16)),
         *(IntMacPEConfig(lanes=16, w_bits=w_bits) for w_bits in (1, 2, 3, 4)),
         IntMacPEConfig(lanes=4, w_bits=4, acc_bits=12, signed=False),
+        IntMacPEConfig(lanes=16, act_bits=2, w_bits=2),   # W1A1 (binary-a1) as int2 x int2
     ), "pe"),
     Design("shift_add_pe", ShiftAddPE, ShiftAddPEConfig, (
         *(ShiftAddPEConfig(lanes=lanes) for lanes in (1, 4, 16)),
         ShiftAddPEConfig(lanes=16, weight_format="log2_3"),
         ShiftAddPEConfig(lanes=16, weight_format="log2_5"),
         ShiftAddPEConfig(lanes=4, weight_format="log2_3", acc_bits=12),
+        ShiftAddPEConfig(lanes=16, act_bits=2, weight_format="log2_3"),   # W1A1 (binary-a1)
     ), "pe"),
     Design("bit_serial_pe", BitSerialPE, BitSerialPEConfig, (
         *(BitSerialPEConfig(lanes=lanes) for lanes in (1, 4, 16)),
@@ -113,6 +117,7 @@ _DESIGNS = [
         # narrower activations / weights than the lanes=4 config: synth growth with bit width
         BitSerialPEConfig(lanes=4, act_bits=4),
         BitSerialPEConfig(lanes=4, max_weight_bits=4),
+        BitSerialPEConfig(lanes=16, act_bits=2),   # W1A1 (binary-a1) with int2 activations
     ), "pe"),
     Design("lut_pe", LutPE, LutPEConfig, (
         *(LutPEConfig(lanes=lanes) for lanes in (4, 8, 16)),
@@ -121,6 +126,23 @@ _DESIGNS = [
         # narrower activations / weights than the lanes=8 config: synth growth with bit width
         LutPEConfig(lanes=8, act_bits=4),
         LutPEConfig(lanes=8, max_weight_bits=2),
+        LutPEConfig(lanes=16, act_bits=2),   # W1A1 (binary-a1) with int2 activations
+    ), "pe"),
+    # shared_lut: a lanes sweep 4/8/16 at the costed columns=4 (lowbit.hwsim.pe.kinds), more
+    # columns at 8 lanes (area growth per column), and symmetric tables with acc_bits=12 (the
+    # accumulators wrap in the random tests).
+    Design("shared_lut_pe", SharedLutPE, SharedLutPEConfig, (
+        *(SharedLutPEConfig(lanes=lanes) for lanes in (4, 8, 16)),
+        SharedLutPEConfig(lanes=8, columns=8),
+        SharedLutPEConfig(lanes=8, columns=2, group_size=2, acc_bits=12, table="symmetric"),
+        SharedLutPEConfig(lanes=16, act_bits=2),   # W1A1 (binary-a1) with int2 activations
+    ), "pe"),
+    # xnor: lanes=4 takes every (act, wgt) beat, its acc_bits=4 accumulator wraps; 16 is what
+    # the cost model builds, 64 a wide one (more lanes than one 64-bit word of hwsim's packing).
+    Design("xnor_pe", XnorPE, XnorPEConfig, (
+        XnorPEConfig(lanes=4, acc_bits=4),
+        XnorPEConfig(lanes=16),
+        XnorPEConfig(lanes=64),
     ), "pe"),
     # the MX PE at 16 lanes (what the cost model costs; a block is two beats) in every element
     # format, and at 32 lanes (a block is one beat)

@@ -22,6 +22,7 @@ BITS_PER_CYCLE = (1, 2)
 GROUP_SIZES = range(2, 9)     # 2^g table entries per group; g = 1 is no table at all
 LUT_TABLES = ("full", "symmetric")
 LOG_FORMATS = ("log2_3", "log2_4", "log2_5")   # ShiftAddPE's: the base-2 log formats only
+LUT_COLUMNS = range(1, 65)    # output columns sharing one SharedLutPE's tables
 
 
 def _check_range(name: str, value, allowed: range) -> None:
@@ -134,6 +135,37 @@ class LutPEConfig:
     @property
     def wgt_bits(self) -> int:
         return self.max_weight_bits
+
+
+@dataclass(frozen=True, kw_only=True)
+class SharedLutPEConfig(LutPEConfig):
+    """Table lookup shared by ``columns`` output columns (T-MAC, LUT Tensor Core): the tables of
+    a LutPEConfig are built once per beat from the beat's activations, and each column indexes
+    them with its own weight bit-plane (one plane a cycle), so a beat computes ``columns`` dot
+    products over the same activations. in_wgt carries columns x lanes codes (column c, lane i
+    at field c * lanes + i), out_data columns accumulators (column c at bits
+    [c * acc_bits, (c + 1) * acc_bits))."""
+    columns: int = 4
+
+    def __post_init__(self):
+        super().__post_init__()
+        _check_range("columns", self.columns, LUT_COLUMNS)
+
+
+@dataclass(frozen=True, kw_only=True)
+class XnorPEConfig:
+    """Binary x binary: ``lanes`` XNOR gates and a popcount per beat, activations and weights
+    both ``binary`` codes (lowbit.hwsim.formats: 0 is +1, 1 is -1), the dot product
+    2 * popcount(XNOR) - lanes added to an acc_bits accumulator."""
+    runtime_w_bits: ClassVar[bool] = False   # has the in_wbits port
+    act_bits: ClassVar[int] = 1     # in_act lanes carry binary codes, like the weights
+    wgt_bits: ClassVar[int] = 1
+    lanes: int = 16
+    acc_bits: int = 32
+
+    def __post_init__(self):
+        _check_range("lanes", self.lanes, LANES)
+        _check_range("acc_bits", self.acc_bits, ACC_BITS)
 
 
 @dataclass(frozen=True, kw_only=True)

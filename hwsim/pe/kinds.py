@@ -1,7 +1,7 @@
 """One registry row per processing-element kind: everything the other layers need to know about it.
 
     from lowbit.hwsim.pe import kinds
-    kinds.names()                        # ("int_mac", "lut", ..., "fp8_mac", "mx_mac")
+    kinds.names()                        # ("int_mac", "lut", "shift_add", "bit_serial", "fp8_mac", ...)
     row = kinds.get("lut")               # ValueError naming the known kinds
     model = row.model(row.build_config(lanes=16, weight_format="int4", act_format="int8"))
 
@@ -46,16 +46,19 @@ from lowbit.hwsim import formats
 from lowbit.hwsim.pe.bit_serial import BitSerialPE
 from lowbit.hwsim.pe.configs import (FP8_FORMATS, LOG_FORMATS, MX_BLOCK, MX_FORMATS,
                                      BitSerialPEConfig, Fp8MacPEConfig, IntMacPEConfig,
-                                     LutPEConfig, MxMacPEConfig, ShiftAddPEConfig)
+                                     LutPEConfig, MxMacPEConfig, SharedLutPEConfig,
+                                     ShiftAddPEConfig, XnorPEConfig)
 from lowbit.hwsim.pe.fp8_mac import Fp8MacPE
 from lowbit.hwsim.pe.int_mac import IntMacPE
-from lowbit.hwsim.pe.lut import LutPE
+from lowbit.hwsim.pe.lut import LutPE, SharedLutPE
 from lowbit.hwsim.pe.mx_mac import MxMacPE, block_sum_bits, product_bits
 from lowbit.hwsim.pe.shift_add import ShiftAddPE
+from lowbit.hwsim.pe.xnor import XnorPE
 
 ACC_BITS = 32                 # integer accumulator width of every integer PE the cost model builds
 LUT_GROUP = 4                 # T-MAC activation group size g of the LUT PE
 LUT_MAX_WEIGHT_BITS = 4
+SHARED_LUT_COLUMNS = 4        # output columns sharing one shared_lut PE's tables
 BIT_SERIAL_MAX_WEIGHT_BITS = 8
 BIT_SERIAL_BITS_PER_CYCLE = 1
 
@@ -103,6 +106,29 @@ def _lut_energy(ops, config, w_bits: int) -> float:
     g = config.group_size
     table_adds = (1 << g) - g - 1
     return (table_adds * ops.int_add(config.act_bits + g) + w_bits * ops.int_add(config.acc_bits)) / g
+
+
+def _shared_lut_energy(ops, config, w_bits: int) -> float:
+    # the lut rule with each table shared by the PE's columns: per group of g activations the
+    # 2^g - g - 1 table adds are made once for all ``columns`` columns (once per group per column
+    # block), the w_bits acc_bits lookup adds once per column
+    g = config.group_size
+    table_adds = (1 << g) - g - 1
+    return (table_adds * ops.int_add(config.act_bits + g) / config.columns
+            + w_bits * ops.int_add(config.acc_bits)) / g
+
+
+def _xnor_energy(ops, config, w_bits: int) -> float:
+    # per beat of ``lanes`` MACs: lanes XNOR gates (each priced as a 1-bit add: an XNOR is the
+    # sum half of a full adder, so this is an upper bound), the popcount adder tree (level l adds
+    # l-bit operands: ceil(lanes / 2^l) adds of l bits), the 2 * popcount - lanes correction
+    # (one add of the dot product's width) and one acc_bits add
+    lanes, level, width, tree = config.lanes, 1, 1, 0.0
+    while width < lanes:
+        tree += -(-lanes // (2 * width)) * ops.int_add(level)
+        level, width = level + 1, width * 2
+    correction = ops.int_add(lanes.bit_length() + 1)
+    return (lanes * ops.int_add(1) + tree + correction + ops.int_add(config.acc_bits)) / lanes
 
 
 def _shift_add_energy(ops, config, w_bits: int) -> float:
@@ -177,6 +203,17 @@ KINDS: dict[str, PEKind] = {row.name: row for row in (
            build_config=lambda lanes, weight_format, act_format: MxMacPEConfig(
                lanes=lanes, fmt=weight_format),
            rtl_design="mx_mac_pe", block_scales=True, mac_energy=_mx_mac_energy),
+    PEKind(name="shared_lut", config=SharedLutPEConfig, model=SharedLutPE,
+           native_weights=INT_FORMATS[:LUT_MAX_WEIGHT_BITS], native_acts=INT_FORMATS,
+           build_config=lambda lanes, weight_format, act_format: SharedLutPEConfig(
+               lanes=lanes, columns=SHARED_LUT_COLUMNS, group_size=LUT_GROUP,
+               act_bits=_bits(act_format), max_weight_bits=LUT_MAX_WEIGHT_BITS, acc_bits=ACC_BITS),
+           rtl_design="shared_lut_pe", mac_energy=_shared_lut_energy),
+    PEKind(name="xnor", config=XnorPEConfig, model=XnorPE,
+           native_weights=("binary",), native_acts=("binary",),
+           build_config=lambda lanes, weight_format, act_format: XnorPEConfig(
+               lanes=lanes, acc_bits=ACC_BITS),
+           rtl_design="xnor_pe", mac_energy=_xnor_energy),
 )}
 
 

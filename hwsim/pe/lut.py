@@ -11,7 +11,7 @@ Cycles: occupancy c_i = w_bits_i (one bit-plane a cycle), so with ``offers`` o_i
 """
 from __future__ import annotations
 
-from lowbit.hwsim.pe.configs import LutPEConfig
+from lowbit.hwsim.pe.configs import LutPEConfig, SharedLutPEConfig
 from lowbit.hwsim.pe.model import PEModel
 from lowbit.hwsim.pe.protocol import Beat, wrap
 from lowbit.hwsim.units.lut import lut_dot
@@ -28,3 +28,28 @@ class LutPE(PEModel):
         lane_sum = lut_dot(beat.act, beat.wgt, w_bits=beat.w_bits, act_bits=c.act_bits,
                            group_size=c.group_size, table=c.table)
         return wrap(acc + lane_sum, c.acc_bits)
+
+
+class SharedLutPE(LutPE):
+    """``SharedLutPE``: the tables of a LutPE shared by ``columns`` weight columns (T-MAC, LUT
+    Tensor Core), built from the same :func:`lowbit.hwsim.units.lut.lut_dot` (activations of
+    shape (lanes,) against weights of shape (columns, lanes): one set of tables per beat).
+
+    Per beat, each group of group_size lanes builds its table once; cycle p of the beat indexes
+    it with bit-plane p of every column's weights, and column c's plane sums are combined as in
+    LutPE. Column c's exact lane sum is added to its own accumulator, which wraps to acc_bits
+    two's complement; an output is the tuple of the columns' accumulators, column 0 first.
+
+    Cycles: as LutPE, occupancy c_i = w_bits_i whatever ``columns`` is (the columns look up in
+    parallel).
+    """
+    config_class = SharedLutPEConfig
+
+    def reset_value(self) -> tuple[int, ...]:
+        return (0,) * self.config.columns
+
+    def accumulate(self, acc: tuple[int, ...], beat: Beat) -> tuple[int, ...]:
+        c = self.config
+        column_sums = lut_dot(beat.act, beat.wgt, w_bits=beat.w_bits, act_bits=c.act_bits,
+                              group_size=c.group_size, table=c.table)
+        return tuple(wrap(a + int(s), c.acc_bits) for a, s in zip(acc, column_sums, strict=True))

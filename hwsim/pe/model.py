@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lowbit.hwsim.pe.protocol import LATENCY, Beat, Trace, accept_cycles, output_cycle
+from lowbit.hwsim.pe.protocol import LATENCY, Beat, Trace, accept_cycles, output_cycle, wgt_shape
 from lowbit.hwsim.units.integer import check_int_codes, check_int_values
 
 
@@ -36,10 +36,15 @@ class PEModel:
         """The accumulator after adding a checked beat's lane products to ``acc``."""
         raise NotImplementedError
 
+    def reset_value(self):
+        """The accumulator after reset and after each output: 0 (for Fp8MacPE +0.0's float32
+        bits); a PE with several columns overrides it with one 0 per column."""
+        return 0
+
     def dot_value(self, beats: list[Beat]):
         """The value a dot product of checked ``beats`` (the last one has last = 1) emits: the
         accumulator folded over the beats from its reset value."""
-        acc = 0  # the accumulator's reset value (for Fp8MacPE: +0.0's float32 bits)
+        acc = self.reset_value()
         for beat in beats:
             acc = self.accumulate(acc, beat)
         return acc
@@ -56,10 +61,13 @@ class PEModel:
             raise ValueError(f"{where} must be a Beat, got {type(beat).__name__}")
         act = self.check_act(beat.act, f"{where}.act")
         wgt = check_int_codes(beat.wgt, config.wgt_bits, f"{where}.wgt")
-        for name, array in (("act", act), ("wgt", wgt)):
-            if array.shape != (config.lanes,):
-                raise ValueError(f"{where}.{name} must have shape ({config.lanes},) (one value "
-                                 f"per lane), got {array.shape}")
+        if act.shape != (config.lanes,):
+            raise ValueError(f"{where}.act must have shape ({config.lanes},) (one value per "
+                             f"lane), got {act.shape}")
+        if wgt.shape != wgt_shape(config):
+            per = "lane" if len(wgt_shape(config)) == 1 else "lane of each column"
+            raise ValueError(f"{where}.wgt must have shape {wgt_shape(config)} (one code per "
+                             f"{per}), got {wgt.shape}")
         w_bits = beat.w_bits
         if config.runtime_w_bits:
             allowed = range(1, config.max_weight_bits + 1)

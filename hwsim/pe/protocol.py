@@ -20,8 +20,9 @@ Ports (the RTL declares exactly these; widths in bits):
 
 Timing. Cycle 0 is the first rising clock edge after reset is released; cycle n the n-th after
 that. A beat *transfers* at cycle t when in_valid and in_ready are both 1 at that edge.
-  - occupancy c(beat) >= 1: the PE's cycles per beat (IntMacPE, ShiftAddPE, Fp8MacPE: 1;
-    BitSerialPE: ceil(w_bits / bits_per_cycle); LutPE: w_bits, one weight bit-plane a cycle).
+  - occupancy c(beat) >= 1: the PE's cycles per beat (IntMacPE, ShiftAddPE, Fp8MacPE, XnorPE:
+    1; BitSerialPE: ceil(w_bits / bits_per_cycle); LutPE and SharedLutPE: w_bits, one weight
+    bit-plane a cycle).
     After a transfer at t, in_ready is 0 at t+1 .. t+c-1 and 1 again at t+c (in_ready is 1
     whenever the PE is idle, including cycle 0).
   - latency L = 1 for every PE but MxMacPE (L = 3: three pipeline registers): a beat with last = 1 transferred at t makes out_valid 1 at
@@ -35,7 +36,14 @@ weight format (intN two's complement of width w_bits, or a log2_b code). Accumul
 integer arithmetic wrapped to acc_bits two's complement (for ShiftAddPE the accumulator counts
 units of the smallest weight magnitude, so no product is ever rounded).
 Fp8MacPE and MxMacPE are the floating-point PEs: their activations are element codes too, and
-out_data is the float32 accumulator's bit pattern as an unsigned 32-bit value.
+out_data is the float32 accumulator's bit pattern as an unsigned 32-bit value. XnorPE's
+activations are ``binary`` codes too (0: +1, 1: -1).
+
+Columns. A PE whose config has a ``columns`` field (SharedLutPE) computes that many dot products
+over the same activations at once: in_wgt is columns * lanes * wgt_bits wide (column c, lane i
+at field c * lanes + i; a Beat's wgt has shape (columns, lanes)), out_data columns * acc_bits
+wide (column c at bits [c * acc_bits, (c + 1) * acc_bits)), and an output's value is the tuple
+of the columns' dot products. Every other PE has one column.
 """
 from __future__ import annotations
 
@@ -54,7 +62,7 @@ LATENCY = 1
 class Beat:
     """One transfer on the PE's input port."""
     act: np.ndarray          # (lanes,) signed integer activation values
-    wgt: np.ndarray          # (lanes,) unsigned weight codes
+    wgt: np.ndarray          # (lanes,) unsigned weight codes; (columns, lanes) with columns
     last: bool = False
     w_bits: int | None = None  # runtime weight precision, for PEs that have it
     act_scale: int | None = None  # E8M0 block scale codes, for PEs that have them (MxMacPE)
@@ -70,6 +78,16 @@ class Trace:
     @property
     def values(self) -> list[int]:
         return [value for _, value in self.outputs]
+
+
+def columns(config) -> int:
+    """Dot products a PE of ``config`` computes per beat stream (see Columns above)."""
+    return getattr(config, "columns", 1)
+
+
+def wgt_shape(config) -> tuple[int, ...]:
+    """The shape of a Beat's wgt for ``config``: (lanes,), or (columns, lanes) (Columns above)."""
+    return (config.lanes,) if columns(config) == 1 else (columns(config), config.lanes)
 
 
 def accept_cycles(occupancies, offers=None) -> list[int]:

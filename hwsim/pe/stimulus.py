@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from lowbit.hwsim.pe.protocol import Beat
+from lowbit.hwsim.pe.configs import XnorPEConfig
+from lowbit.hwsim.pe.protocol import Beat, wgt_shape
 
 
 def random_beats(config, rng: np.random.Generator, n_beats: int,
@@ -20,14 +21,15 @@ def random_beats(config, rng: np.random.Generator, n_beats: int,
     if getattr(config, "block_scales", False):
         return _mx_beats(config, rng, n_beats, last_probability)
     lo, hi = -(1 << (config.act_bits - 1)), (1 << (config.act_bits - 1)) - 1
-    fp8 = hasattr(config, "fmt")
+    # FP8 and binary activations are codes, like the weights
+    codes = hasattr(config, "fmt") or isinstance(config, XnorPEConfig)
     beats = []
     for i in range(n_beats):
-        if fp8:  # FP8 activations are codes, like the weights
-            act = rng.integers(0, 256, config.lanes)
+        if codes:
+            act = rng.integers(0, 1 << config.act_bits, config.lanes)
         else:
             act = rng.integers(lo, hi, config.lanes, endpoint=True)
-        wgt = rng.integers(0, 1 << config.wgt_bits, config.lanes)
+        wgt = rng.integers(0, 1 << config.wgt_bits, wgt_shape(config))
         w_bits = int(rng.integers(1, config.max_weight_bits, endpoint=True)) \
             if config.runtime_w_bits else None
         last = i == n_beats - 1 or bool(rng.random() < last_probability)

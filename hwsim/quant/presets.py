@@ -57,6 +57,10 @@ _PRESETS = {
                Scheme(weight="log2_4", act="int8", granularity="channel", act_granularity="channel")),
     "binary": ("binary weights (XNOR-Net, alpha = mean |w| per output channel), int8 activations per token",
                Scheme(weight="binary", act="int8", granularity="channel", act_granularity="channel")),
+    "binary-a1": ("W1A1 (XNOR-Net): binary weights (alpha = mean |w| per output channel) and "
+                  "binary activations (beta = mean |x| per token)",
+                  Scheme(weight="binary", act="binary", granularity="channel",
+                         act_granularity="channel")),
     "ternary": ("ternary weights (TWN, delta = 0.7 mean |w|, per output channel), int8 "
                 "activations per token",
                 Scheme(weight="ternary", act="int8", granularity="channel", act_granularity="channel")),

@@ -6,11 +6,12 @@ lowbit.hwsim.pe.kinds lists them and builds the config it is costed in): the int
 (int_mac, bit_serial, lut) take two's-complement intN weights and intN activations, shift_add
 takes log2_3/4/5 weights and intN activations, fp8_mac takes float8_e4m3fn or float8_e5m2 for
 both operands, mx_mac the MX element formats (float4_e2m1fn, float6_e2m3fn, float6_e3m2fn,
-float8_e4m3fn, float8_e5m2) for both. A scheme runs on a PE when every value of its weight (activation) format is a value
-of some native format; the narrowest such native format is used and the codes are re-encoded
-losslessly (e.g. binary ±1 -> int2, float4_e2m1fn -> float8_e4m3fn, the uint2 codes of an
-asymmetric int2 scheme -> int3). No XNOR PE is among the PE kinds, so binary weights pay for
-2-bit integer weights here. An asymmetric scheme's zero-point correction (z * sum of the
+float8_e4m3fn, float8_e5m2) for both, xnor binary weights and binary activations. A scheme runs
+on a PE when every value of its weight (activation) format is a value of some native format; the
+narrowest such native format is used and the codes are re-encoded losslessly (e.g. binary ±1 ->
+int2, float4_e2m1fn -> float8_e4m3fn, the uint2 codes of an asymmetric int2 scheme -> int3).
+Binary weights with integer activations therefore pay for 2-bit integer weights on the integer
+PEs; only binary x binary runs on xnor. An asymmetric scheme's zero-point correction (z * sum of the
 activations, once per dot product) runs outside the PE and is not counted.
 
 Mapping a GEMM onto the array. Each PE computes one dot product at a time over beats of
@@ -19,9 +20,12 @@ outside the PE, so the PE's dot product runs over one scale group: K for per-ten
 per-channel weights, ``group_size`` for grouped weights, 32 for MX (K for MX on mx_mac, which
 applies the E8M0 block scales inside its datapath and accumulates the blocks in float32). A GEMM of M x K x N is
 M * N * floor(K / dot_len) dot products of ceil(dot_len / lanes) beats each, issued in
-ceil(dots / array) rounds; when dot_len does not divide K (ResNet's stem, K = 147, in groups of
-128 or MX blocks of 32) each output adds one shorter dot product over the last K mod dot_len
-elements, of fewer beats, issued in rounds of its own (dot_segments). Dot products stream back
+ceil(dots / array) rounds. A PE with ``columns`` (shared_lut: one table build serves that many
+output columns, lowbit.hwsim.pe.protocol "Columns") computes the dot products of a block of
+``columns`` outputs at once, so the rounds count column blocks, M * ceil(N / columns) *
+floor(K / dot_len) of them (a last, partial block runs its idle columns too). When dot_len
+does not divide K (ResNet's stem, K = 147, in groups of 128 or MX blocks of 32) each output
+adds one shorter dot product over the last K mod dot_len elements, of fewer beats, issued in rounds of its own (dot_segments). Dot products stream back
 to back (a beat may follow a last beat at once, protocol.py), so one round of a dot product
 takes the sum of its beats' occupancies and the whole GEMM takes rounds * beats * occupancy
 cycles plus the output latency of the final beat (1 cycle; 3 for mx_mac's pipeline).
@@ -161,7 +165,8 @@ def beat_occupancy(mapping: Mapping, lanes: int) -> int:
     w_bits = mapping.w_bits if model.config.runtime_w_bits else None
     scales = {"act_scale": 127, "wgt_scale": 127} if getattr(model.config, "block_scales", False) \
         else {}
-    beat = protocol.Beat(act=np.zeros(lanes, dtype=np.int64), wgt=np.zeros(lanes, dtype=np.uint8),
+    beat = protocol.Beat(act=np.zeros(lanes, dtype=np.int64),
+                         wgt=np.zeros(protocol.wgt_shape(model.config), dtype=np.uint8),
                          last=True, w_bits=w_bits, **scales)
     return int(model.occupancy(beat))
 
@@ -190,15 +195,21 @@ def dot_segments(dot_len: int, K: int) -> list[tuple[int, int]]:
     return [(length, count) for length, count in ((dot_len, full), (rest, 1)) if length and count]
 
 
+def column_blocks(N: int, columns: int = 1) -> int:
+    """Blocks of ``columns`` output columns covering N (the last one possibly partial)."""
+    return math.ceil(N / columns)
+
+
 def gemm_cycles(M: int, K: int, N: int, dot_len: int, lanes: int, array: int,
                 occupancy: int, lane_reduction: bool = False,
-                latency: int = protocol.LATENCY) -> int:
+                latency: int = protocol.LATENCY, columns: int = 1) -> int:
     """Cycles of one M x K x N GEMM on ``array`` PEs (see the module docstring); with
     ``lane_reduction`` (the PE kind's reduces_lanes) reduction_cycles of the lanes used follow every dot
-    product; ``latency``: the PE's (pe_latency; 3 for the pipelined mx_mac)."""
+    product; ``latency``: the PE's (pe_latency; 3 for the pipelined mx_mac); ``columns``: outputs
+    per PE dot product (protocol "Columns")."""
     total = latency
     for length, per_output in dot_segments(dot_len, K):
         reduction = reduction_cycles(min(lanes, length)) if lane_reduction else 0
-        rounds = math.ceil(M * N * per_output / array)
+        rounds = math.ceil(M * column_blocks(N, columns) * per_output / array)
         total += rounds * (dot_cycles(math.ceil(length / lanes), occupancy) + reduction)
     return total

@@ -7,8 +7,10 @@ and SRAM buffer):
     lane-and-reduction timing); latency = per GEMM the larger of compute time at the clock the
     PE reaches (lowbit.models.cost.timing) and DRAM time at the DRAM kind's bandwidth
     (lowbit.models.cost.dram; compute and DRAM streaming overlap), summed over the GEMMs;
-  - energy = energy_mac_j (the PE kind's MAC-energy rule, lowbit.models.cost.energy; on fp8_mac
-    also the min(lanes, length) - 1 fp32 additions that reduce each dot product's lane sums)
+  - energy = energy_mac_j (the PE kind's MAC-energy rule, lowbit.models.cost.energy, times the
+    MACs M * K * N, N counted in whole column blocks for a PE with columns (shared_lut: a partial
+    last block runs its idle columns, lowbit.models.cost.cycles); on fp8_mac also the
+    min(lanes, length) - 1 fp32 additions that reduce each dot product's lane sums)
     + energy_rescale_j (per dot product; none for MX on mx_mac, whose MAC rule prices its
     per-block scale add, conversion and fp32 add) + energy_sram_j + energy_dram_j. Arithmetic and SRAM
     energies are at 45 nm scaled to the node (lowbit.models.cost.technology.energy_factor);
@@ -19,7 +21,8 @@ Per GEMM of M x K x N with b_w stored bits per weight (traffic.bits_per_weight: 
 scales + zero points) and b_a bits per input activation (traffic.bits_per_activation: the
 scheme's own activation element + its per-token / MX / per-tensor scales):
   R PEs share a weight column (rows m of one M tile), C = floor(array / R) PEs share an
-  activation row (columns n of one N tile); each PE accumulates its output in its own
+  activation row (columns n of one N tile of C * columns columns, ``columns`` the outputs one PE
+  computes at once: 1, or shared_lut's column block); each PE accumulates its output in its own
   accumulator register (the PE's acc), so partial sums never leave the array. R is chosen per
   GEMM in 1..min(M, array) to minimize the SRAM bits below (smallest R on a tie): R = 1 for
   M = 1 (decode: every weight read once), about sqrt(array * b_w / b_a) for a long prefill.
@@ -27,8 +30,9 @@ scheme's own activation element + its per-token / MX / per-tensor scales):
   read energy per bit from CACTI, lowbit.models.cost.sram):
     weight bits read  = b_w * K * N * ceil(M / R)   (each weight beat is broadcast to the R
                                                      PEs of its column, once per M tile)
-    act bits read     = b_a * M * K * ceil(N / C)   (each activation beat is broadcast to the
-                                                     C PEs of its row, once per N tile)
+    act bits read     = b_a * M * K * ceil(N / (C * columns))   (each activation beat is
+                                                     broadcast to the C PEs of its row, once
+                                                     per N tile)
     Filling the buffer from DRAM is not counted (<= 100/1950 of the DRAM energy of those bits).
   DRAM (the DRAM kind's energy per bit and bandwidth), loop order M tile outer:
     the buffer keeps an M tile of activation rows resident beside a weight tile of at least
@@ -45,7 +49,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from lowbit.hwsim.pe import kinds
+from lowbit.hwsim.pe import kinds, protocol
 from lowbit.models.cost import cycles, dram, energy, sram, technology, traffic
 from lowbit.models.cost.llm import OUTPUT_BITS
 
@@ -97,15 +101,17 @@ class Hardware:
 
 
 def memory_bits(M: int, K: int, N: int, array: int, weight_bpw: float,
-                act_bpa: float, buffer_bytes: int = SRAM_BUFFER_BYTES) -> dict:
+                act_bpa: float, buffer_bytes: int = SRAM_BUFFER_BYTES, columns: int = 1) -> dict:
     """{"grid_rows", "sram_weight", "sram_act", "dram_weight", "dram_act", "dram_out"}: the
     grid's R and the bits one M x K x N GEMM moves under the module's weight-stationary
     dataflow (formulas in the module docstring), with ``weight_bpw`` bits per weight,
-    ``act_bpa`` bits per activation and a ``buffer_bytes`` buffer."""
+    ``act_bpa`` bits per activation, a ``buffer_bytes`` buffer and ``columns`` outputs per
+    PE."""
     weight, act = weight_bpw * K * N, act_bpa * M * K
     rows = min(range(1, min(M, array) + 1),
-               key=lambda r: weight * math.ceil(M / r) + act * math.ceil(N / (array // r)))
-    cols = array // rows
+               key=lambda r: weight * math.ceil(M / r)
+               + act * math.ceil(N / (array // r * columns)))
+    cols = array // rows * columns
     m_tile = min(M, math.floor((buffer_bytes * 8 - weight_bpw * K) / (act_bpa * K)))
     if m_tile < 1:
         raise ValueError(f"K must let one activation row and one weight column fit the "
@@ -131,6 +137,7 @@ def gemm_costs(scheme, mapping, gemms, lanes: int, array: int, hardware: Hardwar
     occupancy = cycles.beat_occupancy(mapping, lanes)
     pe_latency = cycles.pe_latency(mapping, lanes)
     lane_reduction = row.reduces_lanes
+    columns = protocol.columns(cycles.pe_config(mapping, lanes))
     sram_bit, dram_bit = hardware.sram_read_bit_j, hardware.dram_bit_j
     totals = dict.fromkeys(("cycles", "latency_s", "weight_bits", "energy_mac_j",
                             "energy_rescale_j", "energy_sram_j", "energy_dram_j"), 0.0)
@@ -142,17 +149,18 @@ def gemm_costs(scheme, mapping, gemms, lanes: int, array: int, hardware: Hardwar
         reduction_adds = g.M * g.N * sum(count * (min(lanes, length) - 1)
                                          for length, count in segments) if lane_reduction else 0
         gemm_cycles = cycles.gemm_cycles(g.M, g.K, g.N, dot_len, lanes, array, occupancy,
-                                         lane_reduction, pe_latency)
+                                         lane_reduction, pe_latency, columns)
         bpw = traffic.bits_per_weight(scheme.weight_spec, g.K, g.N)
         bits = memory_bits(g.M, g.K, g.N, array, bpw,
                            traffic.bits_per_activation(scheme.act_spec, g.M, g.K),
-                           hardware.buffer_bytes)
+                           hardware.buffer_bytes, columns)
+        padded_n = cycles.column_blocks(g.N, columns) * columns
         dram_bits = bits["dram_weight"] + bits["dram_act"] + bits["dram_out"]
         latency = max(gemm_cycles / hardware.clock_hz, dram_bits / 8 / hardware.dram_bytes_per_s)
         totals["cycles"] += g.count * gemm_cycles
         totals["latency_s"] += g.count * latency
         totals["weight_bits"] += g.count * bpw * g.K * g.N
-        totals["energy_mac_j"] += g.count * (g.M * g.K * g.N * per_mac
+        totals["energy_mac_j"] += g.count * (g.M * g.K * padded_n * per_mac
                                              + reduction_adds * per_reduction_add)
         totals["energy_rescale_j"] += g.count * dots * per_rescale
         totals["energy_sram_j"] += g.count * (bits["sram_weight"] + bits["sram_act"]) * sram_bit

@@ -118,6 +118,13 @@ def dram_per_bit() -> float:
 #   lut         (T-MAC) per group of g activations a table of 2^g sums built with 2^g - g - 1
 #               adds of act_bits + g bits, shared by the g lanes; then per weight bit-plane one
 #               acc_bits add: ((2^g - g - 1) * add(act_bits + g) + w_bits * add(acc_bits)) / g
+#   shared_lut  the lut rule with each table built once per group per column block of
+#               ``columns`` output columns and looked up once per column:
+#               ((2^g - g - 1) * add(act_bits + g) / columns + w_bits * add(acc_bits)) / g
+#   xnor        per beat of ``lanes`` MACs: lanes XNORs (each priced as a 1-bit add, an upper
+#               bound), the popcount tree (level l: ceil(lanes / 2^l) adds of l bits), one
+#               add of lanes.bit_length() + 1 bits (2 * popcount - lanes) and one acc_bits add,
+#               divided by lanes
 #   shift_add   the shifter counted as one adder of the shifted width act_bits + 2^(w_bits-1) - 2
 #               (a log-depth mux tree has about an adder's cells; an assumption) + one acc_bits add
 #   fp8_mac     one float multiply of the format's significand + one fp32 add

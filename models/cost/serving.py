@@ -18,8 +18,9 @@ reduction (the per-token K scales apply per dot product of QK^T; V's per-token s
 into the probabilities before P is quantized). Energy per MAC: an integer multiply of the
 activation width by itself + a 32-bit add (both operands in the activation format the PE gets:
 the cache stores K and V as lowbit.models.cost.llm states and they are consumed in the
-activation format), or for float activations a float multiply of their significand + an fp32
-add. Prefill attention reads K and V as the projections produce them (on chip); decode attention
+activation format), for binary activations an XNOR (priced as a 1-bit add, as the xnor PE's
+rule in lowbit.hwsim.pe.kinds) + a 32-bit add, or for float activations a float multiply of
+their significand + an fp32 add. Prefill attention reads K and V as the projections produce them (on chip); decode attention
 reads the cache, counted in the step's DRAM traffic and once more as SRAM reads.
 
 KV cache writes. Prefill writes the prompt's K and V to DRAM once, after its GEMMs (time and
@@ -41,6 +42,8 @@ def attention_mac_energy(act_format: str) -> float:
     fmt = formats.get(act_format)
     if fmt.kind == "int":
         return energy.int_mult(fmt.bits, fmt.bits) + energy.int_add(ACC_BITS)
+    if fmt.kind == "binary":
+        return energy.int_add(1) + energy.int_add(ACC_BITS)
     return energy.fp_mult(fmt.mbits + 1) + energy.fp32_add()
 
 

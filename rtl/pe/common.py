@@ -13,20 +13,23 @@ from amaranth import Cat, Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from lowbit.hwsim.pe.protocol import columns
+
 WBITS_PORT_BITS = 4   # width of in_wbits (protocol)
 
 
 def pe_ports(config) -> dict:
     """The protocol's port dict for a lowbit.hwsim.pe config (lanes, act_bits, wgt_bits, acc_bits,
-    runtime_w_bits, and block_scales / scale_bits where the config has them)."""
+    runtime_w_bits, and block_scales / scale_bits where the config has them; a ``columns`` field
+    widens in_wgt and out_data, protocol "Columns")."""
     ports = {
         "in_valid": In(1),
         "in_ready": Out(1),
         "in_last": In(1),
         "in_act": In(config.lanes * config.act_bits),
-        "in_wgt": In(config.lanes * config.wgt_bits),
+        "in_wgt": In(columns(config) * config.lanes * config.wgt_bits),
         "out_valid": Out(1),
-        "out_data": Out(config.acc_bits),
+        "out_data": Out(columns(config) * config.acc_bits),
     }
     if config.runtime_w_bits:
         ports["in_wbits"] = In(WBITS_PORT_BITS)
@@ -70,13 +73,15 @@ class Accumulator:
     ``finish(m, partial, last)`` (called under the condition that a beat's final step runs)
     adds ``partial`` to the running sum; if ``last`` it registers the wrapped total into
     out_data, pulses out_valid and clears the sum. ``add(m, partial)`` adds without finishing.
-    Everything wraps modulo 2^acc_bits, like the models' accumulator.
+    Everything wraps modulo 2^acc_bits, like the models' accumulator. ``out_data``: the slice of
+    the component's out_data this accumulator drives (default: all of it; one column's field
+    in a PE with several columns, which share out_valid).
     """
 
-    def __init__(self, m: Module, component, acc_bits: int):
+    def __init__(self, m: Module, component, acc_bits: int, out_data=None):
         self.acc = Signal(signed(acc_bits), name="acc")
         self.out_valid = component.out_valid
-        self.out_data = component.out_data
+        self.out_data = component.out_data if out_data is None else out_data
         m.d.sync += self.out_valid.eq(0)   # default: no output due; finish() overrides
 
     def add(self, m: Module, partial) -> None:
@@ -151,8 +156,8 @@ class OperandLatch:
         self.wgt = Mux(seq.idle, component.in_wgt, wgt_reg)
         self.w_bits = Mux(seq.idle, component.in_wbits, wbits_reg)
         self.last = Mux(seq.idle, component.in_last, last_reg)
-        shifted = Cat(*[w >> digit_bits
-                        for w in lane_fields(self.wgt, cfg.lanes, cfg.max_weight_bits)])
+        shifted = Cat(*[w >> digit_bits for w in lane_fields(
+            self.wgt, columns(cfg) * cfg.lanes, cfg.max_weight_bits)])
         latch += [wbits_reg.eq(self.w_bits), last_reg.eq(self.last), wgt_reg.eq(shifted)]
         with m.If(seq.active):
             m.d.sync += latch

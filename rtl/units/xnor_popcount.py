@@ -42,9 +42,15 @@ class XnorPopcount(wiring.Component):
         super().__init__({"a": In(n), "b": In(n), "dot": Out(signed(n.bit_length() + 1))})
 
     def elaborate(self, platform):
-        n = self.config.n
         m = Module()
-        same = ~(self.a ^ self.b)
-        popcount = adder_tree([same[i] for i in range(n)])
-        m.d.comb += self.dot.eq((popcount << 1) - n)
+        m.d.comb += self.dot.eq(xnor_dot(self.a, self.b))
         return m
+
+
+def xnor_dot(a, b):
+    """2 * popcount(~(a ^ b)) - n of two n-bit Amaranth values: the XnorPopcount logic as an
+    expression, for a design that builds it into its own module (XnorPE: a submodule would leave
+    a hierarchy cell in the flattened netlists of lowbit.rtl.synth and lowbit.rtl.timing)."""
+    n = len(a)
+    same = ~(a ^ b)
+    return (adder_tree([same[i] for i in range(n)]) << 1) - n

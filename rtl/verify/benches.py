@@ -21,7 +21,12 @@ checks what the design did against hwsim, bit for bit and (for the PEs) cycle fo
   PEs            lowbit.hwsim.pe.stimulus streams (random activations, weight codes with garbage above
                  w_bits, random per-beat w_bits, random dot-product lengths, random offers and
                  bubbles) vs the lowbit.hwsim.pe model's Trace: every transfer cycle, every output
-                 cycle and value. One vector = one dot product.
+                 cycle and value (every column's, for a PE with columns). One vector = one dot
+                 product. Before the random dots: ShiftAddPE every (code, activation) pair in
+                 every lane; XnorPE with lanes <= 8 every (act, wgt) beat (<= 2^16);
+                 SharedLutPE corner beats (every lane at the activation min, max or 0 against
+                 every column at the weight min, -1, 0 or max, at every w_bits, in one-beat
+                 dots).
 """
 from __future__ import annotations
 
@@ -30,7 +35,8 @@ from typing import Callable
 
 import numpy as np
 
-from lowbit.hwsim.pe.configs import ShiftAddPEConfig
+from lowbit.hwsim.pe.configs import ShiftAddPEConfig, SharedLutPEConfig, XnorPEConfig
+from lowbit.hwsim.pe.protocol import columns
 from lowbit.hwsim.units.integer import wrap
 
 MAX_REPORTED = 5
@@ -362,16 +368,58 @@ def _exhaustive_mx_stream(config, rng):
     return beats, list(range(len(beats)))
 
 
+XNOR_EXHAUSTIVE_LANES = 8      # every (act, wgt) beat of <= 8 lanes: <= 2^16 beats
+
+
+def _exhaustive_xnor_stream(config):
+    """XnorPE with lanes <= XNOR_EXHAUSTIVE_LANES: every (act, wgt) pair of lane codes as a
+    one-beat dot product, offered back to back."""
+    from lowbit.hwsim.pe.protocol import Beat
+
+    lanes = config.lanes
+    bits = (np.arange(1 << lanes)[:, None] >> np.arange(lanes)) & 1   # code word -> lane bits
+    beats = [Beat(act=bits[a], wgt=bits[w], last=True)
+             for a in range(1 << lanes) for w in range(1 << lanes)]
+    return beats, [0] * len(beats)
+
+
+def _corner_lut_stream(config):
+    """SharedLutPE corners: every lane's activation at the minimum, maximum or zero against
+    every column's codes at the weight minimum, -1, 0 and maximum (one value per column), at
+    every w_bits, each a one-beat dot product offered back to back."""
+    from lowbit.hwsim.pe.protocol import Beat
+
+    a_lo, a_hi = -(1 << (config.act_bits - 1)), (1 << (config.act_bits - 1)) - 1
+    beats = []
+    for w_bits in range(1, config.max_weight_bits + 1):
+        # codes of w_bits-bit two's complement: min, -1, 0, max (the top code bits garbage-free)
+        corners = [1 << (w_bits - 1), (1 << w_bits) - 1, 0, (1 << (w_bits - 1)) - 1]
+        for act in (a_lo, a_hi, 0):
+            for shift in range(len(corners)):   # each column meets each corner code
+                codes = [corners[(c + shift) % len(corners)] for c in range(config.columns)]
+                wgt = np.repeat(np.array(codes)[:, None], config.lanes, axis=1)
+                beats.append(Beat(act=np.full(config.lanes, act), wgt=wgt, last=True,
+                                  w_bits=w_bits))
+    return beats, [0] * len(beats)
+
+
+_EXHAUSTIVE_STREAMS = {ShiftAddPEConfig: _exhaustive_log_stream,
+                       XnorPEConfig: _exhaustive_xnor_stream,
+                       SharedLutPEConfig: _corner_lut_stream}
+
+
 def _pe_stream(config, rng, vectors):
-    """The PE's stimulus: an exhaustive stream first (ShiftAddPE: every log code x activation;
-    MxMacPE: every element pair and scale sum), then random dots."""
+    """The PE's stimulus: its exhaustive or corner stream first (module docstring; MxMacPE:
+    every element pair and scale sum), then random dots."""
     beats, offers = _random_stream(config, rng, vectors)
-    if isinstance(config, ShiftAddPEConfig):
-        exhaustive, exhaustive_offers = _exhaustive_log_stream(config)
-    elif getattr(config, "block_scales", False):
+    if getattr(config, "block_scales", False):
         exhaustive, exhaustive_offers = _exhaustive_mx_stream(config, rng)
     else:
-        return beats, offers
+        first = _EXHAUSTIVE_STREAMS.get(type(config))
+        if first is None or (isinstance(config, XnorPEConfig)
+                             and config.lanes > XNOR_EXHAUSTIVE_LANES):
+            return beats, offers
+        exhaustive, exhaustive_offers = first(config)
     start = exhaustive_offers[-1] + 1
     return exhaustive + beats, exhaustive_offers + [start + t for t in offers]
 
@@ -387,15 +435,18 @@ def _pe_bench(config, rng, vectors, limit) -> Bench:
         members_of_dot[-1].append(i)
         if beat.last:
             members_of_dot.append([])
-    widths = {"in_act": config.lanes * config.act_bits, "in_wgt": config.lanes * config.wgt_bits,
-              "out_data": config.acc_bits}
+    n_columns = columns(config)
+    widths = {"in_act": config.lanes * config.act_bits,
+              "in_wgt": n_columns * config.lanes * config.wgt_bits,
+              "out_data": n_columns * config.acc_bits}
     if config.runtime_w_bits:
         widths["in_wbits"] = 4
     scaled = getattr(config, "block_scales", False)
     if scaled:
         widths["in_act_scale"] = widths["in_wgt_scale"] = config.scale_bits
     job = {"widths": widths,
-           "beats": [[_pack(beat.act, config.act_bits), _pack(beat.wgt, config.wgt_bits),
+           "beats": [[_pack(beat.act, config.act_bits),
+                      _pack(np.ravel(beat.wgt), config.wgt_bits),
                       int(beat.last), beat.w_bits or 0]
                      + ([beat.act_scale, beat.wgt_scale] if scaled else []) for beat in beats],
            "offers": [int(t) for t in offers],
@@ -403,8 +454,7 @@ def _pe_bench(config, rng, vectors, limit) -> Bench:
 
     def compare(observed: dict) -> Tally:
         tally = Tally()
-        # the float PEs (a ``fmt`` field) emit float32 bit patterns, unsigned like their model's
-        got_outputs = [(cycle, value if hasattr(config, "fmt") else wrap(value, config.acc_bits))
+        got_outputs = [(cycle, _columns_of(value, config))
                        for cycle, value in observed["outputs"]]
         for d, (want_cycle, want_value) in enumerate(trace.outputs):
             members = members_of_dot[d]
@@ -421,6 +471,19 @@ def _pe_bench(config, rng, vectors, limit) -> Bench:
             tally.check(len(trace.outputs), "no beat", {"output": None}, {"output": list(extra)})
         return tally
     return Bench(job, compare, trace)
+
+
+def _columns_of(out_data: int, config):
+    """out_data read back as the model's output value: one acc_bits two's complement value, or
+    the tuple of the columns' values (protocol "Columns"); the float PEs (a ``fmt`` field) emit
+    float32 bit patterns, unsigned like their model's."""
+    if hasattr(config, "fmt"):
+        return out_data
+    if columns(config) == 1:
+        return wrap(out_data, config.acc_bits)
+    mask = (1 << config.acc_bits) - 1
+    return tuple(wrap(out_data >> (c * config.acc_bits) & mask, config.acc_bits)
+                 for c in range(columns(config)))
 
 
 def _beat_dict(beat) -> dict:

@@ -8,7 +8,8 @@ import pytest
 
 from lowbit.hwsim import formats
 from lowbit.hwsim.pe import (Beat, BitSerialPE, BitSerialPEConfig, Fp8MacPE, Fp8MacPEConfig, IntMacPE,
-                     IntMacPEConfig, LutPE, LutPEConfig, ShiftAddPE, ShiftAddPEConfig)
+                     IntMacPEConfig, LutPE, LutPEConfig, ShiftAddPE, ShiftAddPEConfig,
+                     SharedLutPE, SharedLutPEConfig, XnorPE, XnorPEConfig)
 from lowbit.hwsim.pe.stimulus import random_beats, random_offers
 
 SEED = 31337
@@ -26,6 +27,12 @@ MODELS = [
                         table="symmetric")),
     (Fp8MacPE, Fp8MacPEConfig(lanes=8, fmt="float8_e4m3fn")),
     (Fp8MacPE, Fp8MacPEConfig(lanes=4, fmt="float8_e5m2")),
+    (SharedLutPE, SharedLutPEConfig(lanes=8, columns=3, group_size=4, act_bits=6,
+                                    max_weight_bits=3, acc_bits=12)),
+    (SharedLutPE, SharedLutPEConfig(lanes=6, columns=2, group_size=3, act_bits=8,
+                                    max_weight_bits=4, acc_bits=32, table="symmetric")),
+    (XnorPE, XnorPEConfig(lanes=8, acc_bits=5)),
+    (XnorPE, XnorPEConfig(lanes=70, acc_bits=32)),   # more lanes than one 64-bit word
 ]
 IDS = [f"{cls.__name__}-{i}" for i, (cls, _) in enumerate(MODELS)]
 
@@ -56,8 +63,18 @@ def simulate_ports(beats, occupancies, offers):
 
 
 def python_lane_sum(config, beat):
-    """One beat's sum with Python integers (Fractions for log weights); FP8 is handled apart."""
+    """One beat's sum with Python integers (Fractions for log weights), a tuple of the columns'
+    sums for a PE with columns; FP8 is handled apart."""
     act = [int(x) for x in beat.act]
+    if isinstance(config, XnorPEConfig):   # binary codes: 0 is +1, 1 is -1
+        return sum((1 - 2 * a) * (1 - 2 * int(w)) for a, w in zip(act, beat.wgt))
+    if isinstance(config, SharedLutPEConfig):
+        return tuple(python_lane_sum(LutPEConfig(lanes=config.lanes,
+                                                 group_size=config.group_size,
+                                                 act_bits=config.act_bits,
+                                                 max_weight_bits=config.max_weight_bits),
+                                     Beat(act=beat.act, wgt=column, w_bits=beat.w_bits))
+                     for column in beat.wgt)
     if isinstance(config, ShiftAddPEConfig):
         values = formats.get(config.weight_format).values()
         unit = Fraction(1, 2 ** ((1 << (config.wgt_bits - 1)) - 2))  # 2^-(fmax-1)
@@ -90,13 +107,16 @@ def python_fp8_outputs(config, beats):
 def python_outputs(config, beats):
     if isinstance(config, Fp8MacPEConfig):
         return python_fp8_outputs(config, beats)
-    outputs, acc, bits = [], 0, config.acc_bits
+    columns = getattr(config, "columns", None)
+    outputs, acc, bits = [], [0] * (columns or 1), config.acc_bits
     for beat in beats:
-        acc += python_lane_sum(config, beat)
+        lane_sum = python_lane_sum(config, beat)
+        acc = [a + s for a, s in zip(acc, lane_sum if columns else [lane_sum])]
         if beat.last:
-            acc %= 1 << bits
-            outputs.append(acc - (1 << bits) if acc >> (bits - 1) else acc)
-            acc = 0
+            values = [a % (1 << bits) for a in acc]
+            values = [v - (1 << bits) if v >> (bits - 1) else v for v in values]
+            outputs.append(tuple(values) if columns else values[0])
+            acc = [0] * (columns or 1)
     return outputs
 
 

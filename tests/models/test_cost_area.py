@@ -103,3 +103,17 @@ def test_every_default_sweep_pair_has_an_area():
                 if math.isnan(value):
                     missing.append((scheme, pe, lanes, note))
     assert not missing
+
+
+def test_shared_tables_cost_less_area_per_column_than_a_table_per_column():
+    # the committed synthesis: one 4-column shared_lut PE against 4 lut PEs of the same lanes
+    mapping = {pe: cycles.map_scheme(pe, quant.preset("int4-g128")) for pe in ("lut", "shared_lut")}
+    for lanes in (4, 8, 16):
+        shared, _ = area.pe_area(mapping["shared_lut"], lanes)
+        single, _ = area.pe_area(mapping["lut"], lanes)
+        assert 1.5 * shared < 4 * single < 3 * shared, lanes
+    # W1A1: the XNOR PE against the integer MAC PE at int2 x int2
+    w1a1 = quant.preset("binary-a1")
+    xnor, _ = area.pe_area(cycles.map_scheme("xnor", w1a1), 16)
+    int_mac, _ = area.pe_area(cycles.map_scheme("int_mac", w1a1), 16)
+    assert 2 * xnor < int_mac

@@ -5,7 +5,7 @@ import pytest
 
 from lowbit.hwsim import pe as hwpe
 from lowbit.hwsim import quant
-from lowbit.hwsim.pe import kinds
+from lowbit.hwsim.pe import kinds, protocol
 
 from lowbit.models.cost import cycles
 
@@ -33,6 +33,10 @@ EXPECTED_MAPPINGS = {
     # ±1 (and 0) are int2 values and log2_3 values (its largest magnitude is 1)
     "binary": {**{p: ("int2", "int8") for p in ("int_mac", "lut", "bit_serial")},
                "shift_add": ("log2_3", "int8")},
+    # binary activations are int2 values too; ±1 lie in e4m3, which takes both operands
+    "binary-a1": {**{p: ("int2", "int2") for p in ("int_mac", "lut", "bit_serial")},
+                  "shift_add": ("log2_3", "int2"), "fp8_mac": ("float8_e4m3fn", "float8_e4m3fn"),
+                  "xnor": ("binary", "binary")},
     "ternary": {**{p: ("int2", "int8") for p in ("int_mac", "lut", "bit_serial")},
                 "shift_add": ("log2_3", "int8")},
     # LLM families: weight-only (A16) schemes have no integer or FP8 PE, as int4-g128-a16; a
@@ -47,6 +51,12 @@ EXPECTED_MAPPINGS = {
               "fp8_mac": ("float8_e4m3fn", "float8_e4m3fn"),
               "mx_mac": ("float6_e3m2fn", "float6_e3m2fn")} for name in ("w4a4", "w4a4-rotation")},
 }
+
+
+# shared_lut has lut's native formats: it runs every scheme lut runs, mapped alike
+for _pes in EXPECTED_MAPPINGS.values():
+    if "lut" in _pes:
+        _pes["shared_lut"] = _pes["lut"]
 
 
 def test_every_preset_is_listed():
@@ -76,6 +86,8 @@ def test_scheme_mapping(name):
     ("shift_add", "log2_4", 16, 1),
     ("fp8_mac", "mxfp4", 16, 1),
     ("mx_mac", "mxfp4", 16, 1),           # pipelined: a beat per cycle
+    ("shared_lut", "int4-pc", 16, 4),     # lut's bit-planes, every column in parallel
+    ("xnor", "binary-a1", 16, 1),
 ])
 def test_occupancy_comes_from_the_hwsim_model(pe, name, lanes, occupancy):
     assert cycles.beat_occupancy(cycles.map_scheme(pe, quant.preset(name)), lanes) == occupancy
@@ -104,6 +116,15 @@ def test_gemm_cycles_by_hand():
     assert cycles.gemm_cycles(2, 64, 3, 64, 16, 4, 4) == 33
     # grouped: dot length 16 -> 4 partial dots per output, one beat each at 1 cycle
     assert cycles.gemm_cycles(1, 64, 2, 16, 16, 1, 1) == 8 + 1
+
+
+def test_gemm_cycles_count_column_blocks_by_hand():
+    # M=1, K=128, N=10 on 2 PEs of 16 lanes, 4 cycles a beat: a dot product is 8 beats = 32
+    # cycles; one column: 10 dot products in 5 rounds; 4 columns: blocks of columns 0-3, 4-7 and
+    # 8-9 (a partial block) in 2 rounds
+    assert cycles.gemm_cycles(1, 128, 10, 128, 16, 2, 4) == 5 * 32 + 1
+    assert cycles.gemm_cycles(1, 128, 10, 128, 16, 2, 4, columns=4) == 2 * 32 + 1
+    assert [cycles.column_blocks(n, 4) for n in (1, 4, 5, 8)] == [1, 1, 2, 2]
 
 
 def test_fp8_mac_reduction_cycles():
@@ -150,9 +171,9 @@ def _beats(model, start, stop, lanes, w_bits, rng):
         act[:used] = rng.integers(0, 1 << model.config.act_bits, used) if scaled \
             else rng.integers(-128, 128, used)
         scales = {"act_scale": 127, "wgt_scale": 127} if scaled else {}
-        beats.append(hwpe.Beat(act=act, wgt=rng.integers(0, 1 << model.config.wgt_bits, lanes)
-                               .astype(np.uint8), last=first + lanes >= stop, w_bits=w_bits,
-                               **scales))
+        wgt = rng.integers(0, 1 << model.config.wgt_bits, protocol.wgt_shape(model.config))
+        beats.append(hwpe.Beat(act=act, wgt=wgt.astype(np.uint8), last=first + lanes >= stop,
+                               w_bits=w_bits, **scales))
     return beats
 
 
@@ -160,13 +181,15 @@ def _simulated_gemm_cycles(model, M, K, N, dot_len, lanes, array, w_bits, rng):
     """Cycles until the last output of a GEMM run on ``array`` copies of a hwsim PE model. Every
     output's row is cut into groups of dot_len; the full-length dot products of all outputs are
     dealt round-robin to the PEs first, then the short ones (the cost model's rounds of their
-    own), which are offered only once every PE has finished the full-length ones."""
+    own), which are offered only once every PE has finished the full-length ones. A PE with
+    columns takes the outputs of a block of that many columns in one dot product."""
     groups = _dot_products(K, dot_len)
     phases = [[(start, stop) for start, stop in groups if stop - start == dot_len],
               [(start, stop) for start, stop in groups if stop - start < dot_len]]
     streams = [[[] for _ in range(array)] for _ in phases]   # [phase][pe] -> beats
     for phase, phase_groups in zip(streams, phases):
-        dots = [group for _ in range(M * N) for group in phase_groups]
+        blocks = -(-N // protocol.columns(model.config))
+        dots = [group for _ in range(M * blocks) for group in phase_groups]
         for i, (start, stop) in enumerate(dots):
             phase[i % array] += _beats(model, start, stop, lanes, w_bits, rng)
     # the cycle the slowest PE can take a beat after its full-length dot products
@@ -197,6 +220,7 @@ def test_dot_products_by_hand():
 @pytest.mark.parametrize("pe, name, lanes, array", [
     ("bit_serial", "int4-pc", 4, 3), ("lut", "int2-g64", 8, 2), ("int_mac", "int8", 4, 5),
     ("shift_add", "log2_4", 4, 2), ("mx_mac", "mxfp6", 4, 3),
+    ("shared_lut", "int2-g64", 8, 2),
 ])
 def test_gemm_cycles_equal_a_hwsim_pe_run(pe, name, lanes, array, K, dot_len):
     rng = np.random.default_rng(SEED)
@@ -207,8 +231,9 @@ def test_gemm_cycles_equal_a_hwsim_pe_run(pe, name, lanes, array, K, dot_len):
     expected = _simulated_gemm_cycles(model, M, K, N, dot_len, lanes, array, w_bits, rng)
     occupancy = cycles.beat_occupancy(mapping, lanes)
     latency = cycles.pe_latency(mapping, lanes)
+    columns = protocol.columns(model.config)
     assert cycles.gemm_cycles(M, K, N, dot_len, lanes, array, occupancy,
-                              latency=latency) == expected, \
+                              latency=latency, columns=columns) == expected, \
         f"seed {SEED}, K {K}, dot_len {dot_len}"
 
 

@@ -61,6 +61,23 @@ def test_mac_energy_per_pe_by_hand():
         0.2 * 16 / 64 * PJ + wide36 + wide42 + (add(9) + wide42 + 0.9 * PJ) / 32)
 
 
+def test_shared_lut_and_xnor_mac_energy_by_hand():
+    add32, add12 = 0.1 * PJ, (0.03 + 0.07 * 4 / 24) * PJ
+    # the LUT's 11 table adds of 12 bits shared by 4 columns as well as the 4 lanes
+    assert energy.mac_energy(pe.SharedLutPEConfig(act_bits=8, columns=4), 4) == \
+        pytest.approx((11 * add12 / 4 + 4 * add32) / 4)
+    assert energy.mac_energy(pe.SharedLutPEConfig(act_bits=8, columns=1), 3) == \
+        pytest.approx(energy.mac_energy(pe.LutPEConfig(act_bits=8), 3))
+    # 16 lanes: 16 XNORs as 1-bit adds, popcount 8 x 1-bit + 4 x 2-bit + 2 x 3-bit + 1 x 4-bit
+    # adds, a 6-bit add for 2 * popcount - 16, a 32-bit accumulator add; per lane
+    bit = 0.03 / 8 * PJ
+    per_beat = 16 * bit + (8 * 1 + 4 * 2 + 2 * 3 + 1 * 4) * bit + 6 * bit + add32
+    assert energy.mac_energy(pe.XnorPEConfig(lanes=16), 1) == pytest.approx(per_beat / 16)
+    # one lane: no popcount tree, a 2-bit correction
+    assert energy.mac_energy(pe.XnorPEConfig(lanes=1), 1) == \
+        pytest.approx(bit + 2 * bit + add32)
+
+
 def test_rescale_energy():
     assert energy.rescale_energy("group") == pytest.approx((3.7 + 0.9) * PJ)
     assert energy.rescale_energy("mx") == pytest.approx((0.03 + 0.9) * PJ)

@@ -109,3 +109,13 @@ def test_batch1_decode_tokens_per_s_is_bandwidth_over_bytes_per_token(name, weig
     bandwidth = dram.bandwidth_bytes_per_s("hbm2")
     seconds, bound = llm.roofline_seconds(1, 1e9, sum(bits.values()), bandwidth)
     assert bound == "memory" and 1 / seconds == pytest.approx(256e9 / step_bytes, rel=1e-15)
+
+
+def test_attention_mac_energy_per_operand_format():
+    from lowbit.models.cost import energy, serving
+    pj = 1e-12
+    assert serving.attention_mac_energy("int8") == pytest.approx((0.2 + 0.1) * pj)
+    # W1A1: ±1 x ±1 is an XNOR, priced as a 1-bit add, + the 32-bit add
+    assert serving.attention_mac_energy("binary") == pytest.approx((0.03 / 8 + 0.1) * pj)
+    assert serving.attention_mac_energy("float8_e4m3fn") == \
+        pytest.approx(energy.fp_mult(4) + 0.9 * pj)

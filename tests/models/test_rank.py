@@ -123,6 +123,16 @@ def test_memory_bits_by_hand():
         dataflow.memory_bits(1, 600_000, 8, 4, 8.0, 8.0)
 
 
+def test_memory_bits_with_columns_by_hand():
+    # the GEMM above on 4 PEs of 4 columns each: a row of C PEs covers 4 C output columns.
+    # R = 4 (C = 1: 4 columns, 2 N tiles) reads 75 W + 2 A = 39321600 bits; R = 3 (100 W + 2 A),
+    # R = 2 (150 W + A) and R = 1 (300 W + A) read more
+    bits = dataflow.memory_bits(300, 4096, 8, 4, 8.0, 8.0, columns=4)
+    weight, act = 8 * 4096 * 8, 8 * 300 * 4096
+    assert bits["grid_rows"] == 4
+    assert (bits["sram_weight"], bits["sram_act"]) == (75 * weight, 2 * act)
+
+
 def test_cnn_workloads_use_the_digits_fidelity(seeded_cache):
     from lowbit.models import workloads
     seeded_cache("digits_cnn", "mxfp4", 0.96)

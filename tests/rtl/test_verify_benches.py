@@ -131,3 +131,24 @@ def test_mx_bench_covers_every_pair_and_scale_sum_and_flags_a_flipped_float_bit(
     flipped["outputs"][3][1] ^= 1
     tally = bench.compare(flipped)
     assert tally.mismatches == 1 and tally.failures[0]["vector"] == 3
+
+
+def test_pe_bench_with_columns_packs_every_column_and_flags_one_wrong_column():
+    from lowbit.hwsim.pe.configs import SharedLutPEConfig
+    config = SharedLutPEConfig(lanes=4, columns=2, max_weight_bits=4, acc_bits=16)
+    bench = make_bench("shared_lut_pe", config, seed=5, vectors=30)
+    assert bench.job["widths"] == {"in_act": 32, "in_wgt": 2 * 4 * 4, "out_data": 2 * 16,
+                                   "in_wbits": 4}
+    first = bench.job["beats"][0]   # a corner beat: column c's code in lanes c*4 .. c*4+3
+    codes = [(first[1] >> (4 * field)) & 0xF for field in range(8)]
+    assert codes[:4] == [codes[0]] * 4 and codes[4:] == [codes[4]] * 4
+    packed = [[cycle, sum((v & 0xFFFF) << (16 * c) for c, v in enumerate(value))]
+              for cycle, value in bench.trace.outputs]
+    faithful = {"accepts": list(bench.trace.accepts), "outputs": packed}
+    assert bench.compare(faithful).mismatches == 0
+    wrong = copy.deepcopy(faithful)
+    wrong["outputs"][3][1] ^= 1 << 16    # column 1's lowest bit of dot product 3
+    tally = bench.compare(wrong)
+    assert tally.mismatches == 1 and tally.failures[0]["vector"] == 3
+    expected, got = tally.failures[0]["expected"]["output"][1], tally.failures[0]["got"]["output"][1]
+    assert expected[0] == got[0] and expected[1] != got[1]
