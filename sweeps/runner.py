@@ -256,16 +256,16 @@ def local_executor(processes: int | None = None):
     from concurrent.futures import ProcessPoolExecutor
     import multiprocessing
 
-    _one_thread_per_worker()
     # spawn, not fork: the parent may hold torch/numba thread pools that a fork would copy
     # in a locked state.
     context = multiprocessing.get_context("spawn")
-    executor = ProcessPoolExecutor(max_workers=processes or _cores(), mp_context=context,
-                                   initializer=_die_with_parent, initargs=(os.getpid(),))
-    try:
-        yield executor
-    finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+    with _one_thread_per_worker():
+        executor = ProcessPoolExecutor(max_workers=processes or _cores(), mp_context=context,
+                                       initializer=_die_with_parent, initargs=(os.getpid(),))
+        try:
+            yield executor
+        finally:
+            executor.shutdown(wait=True, cancel_futures=True)
 
 
 PR_SET_PDEATHSIG = 1   # <linux/prctl.h>
@@ -367,7 +367,7 @@ def dask_executor(scheduler: str | None = None, workers: int | None = None, *,
                 raise ConnectionError(f"cannot reach the Dask scheduler at {scheduler} "
                                       f"within {SCHEDULER_TIMEOUT}: {exc}") from None
         else:
-            _one_thread_per_worker()
+            stack.enter_context(_one_thread_per_worker())
             cluster = stack.enter_context(LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True,
                 dashboard_address=None))
@@ -379,12 +379,20 @@ def dask_executor(scheduler: str | None = None, workers: int | None = None, *,
             executor.shutdown(wait=False)
 
 
-def _one_thread_per_worker() -> None:
-    # N worker processes on N cores: BLAS/OpenMP/Numba inside each must not start N threads of
-    # their own. Children inherit the environment; an explicit user setting wins.
-    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                 "NUMBA_NUM_THREADS"):
-        os.environ.setdefault(name, "1")
+@contextlib.contextmanager
+def _one_thread_per_worker():
+    """While the pool lives: N worker processes on N cores, so BLAS/OpenMP/Numba inside each
+    must not start N threads of their own. Children inherit the environment; an explicit user
+    setting wins. Restored afterwards because the parent's own Numba refuses to compile once
+    NUMBA_NUM_THREADS differs from the thread count it already launched."""
+    unset = [name for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                               "NUMBA_NUM_THREADS") if name not in os.environ]
+    os.environ.update(dict.fromkeys(unset, "1"))
+    try:
+        yield
+    finally:
+        for name in unset:
+            os.environ.pop(name, None)
 
 
 def _cores() -> int:

@@ -33,10 +33,11 @@ EXPECTED_MAPPINGS = {
     # ±1 (and 0) are int2 values and log2_3 values (its largest magnitude is 1)
     "binary": {**{p: ("int2", "int8") for p in ("int_mac", "lut", "bit_serial")},
                "shift_add": ("log2_3", "int8")},
-    # binary activations are int2 values too; ±1 lie in e4m3, which takes both operands
+    # binary activations are int2 values too; ±1 lie in e4m3 (fp8_mac) and e2m1 (mx_mac), each
+    # taking both operands
     "binary-a1": {**{p: ("int2", "int2") for p in ("int_mac", "lut", "bit_serial")},
                   "shift_add": ("log2_3", "int2"), "fp8_mac": ("float8_e4m3fn", "float8_e4m3fn"),
-                  "xnor": ("binary", "binary")},
+                  "mx_mac": ("float4_e2m1fn", "float4_e2m1fn"), "xnor": ("binary", "binary")},
     "ternary": {**{p: ("int2", "int8") for p in ("int_mac", "lut", "bit_serial")},
                 "shift_add": ("log2_3", "int8")},
     # LLM families: weight-only (A16) schemes have no integer or FP8 PE, as int4-g128-a16; a

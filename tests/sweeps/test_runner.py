@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -245,3 +246,13 @@ def test_one_point_per_scheme_and_workload_goes_first(sweep, tmp_path):
         leader = executor.futures[groups.index(group)]
         assert id(leader) in executor.finished_before[i]  # held back until its leader ended
     assert len(executor.order) == 60
+
+
+def test_local_executor_leaves_the_parents_thread_settings_as_they_were(monkeypatch):
+    # the parent's Numba refuses to compile once NUMBA_NUM_THREADS changed under its threads
+    monkeypatch.delenv("NUMBA_NUM_THREADS", raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    with runner.local_executor(processes=1) as executor:
+        assert executor.submit(os.getenv, "NUMBA_NUM_THREADS").result() == "1"
+        assert executor.submit(os.getenv, "OMP_NUM_THREADS").result() == "2"
+    assert "NUMBA_NUM_THREADS" not in os.environ and os.environ["OMP_NUM_THREADS"] == "2"
