@@ -23,6 +23,7 @@ pass per draw for every layer at once, then one layer forward per (layer, scheme
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -43,9 +44,10 @@ def scheme_key(scheme) -> str:
     return cache.key("layer", scheme).split("|", 1)[1]
 
 
-def cache_path(subject) -> Path:
+def cache_path(subject, kind: str = "sensitivity") -> Path:
+    """The cache file of ``kind`` ("sensitivity", "estimate" or "assignments") for ``subject``."""
     from lowbit.models.fidelity import cache
-    return cache.default_path().with_name(f"sensitivity-{subjects_mod.slug(subject)}.json")
+    return cache.default_path().with_name(f"{kind}-{subjects_mod.slug(subject)}.json")
 
 
 def fingerprint(subject) -> str:
@@ -53,38 +55,62 @@ def fingerprint(subject) -> str:
     return f"v{VERSION}|{cache.fingerprint(subject.model)}|{subject.identity()}"
 
 
-def _load(subject) -> dict:
-    path = cache_path(subject)
+def _load(subject, kind: str = "sensitivity") -> dict:
+    path = cache_path(subject, kind)
     try:
         stored = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}
     except json.JSONDecodeError as exc:
-        raise ValueError(f"sensitivity cache {path} is not valid JSON ({exc}); delete it to "
+        raise ValueError(f"{kind} cache {path} is not valid JSON ({exc}); delete it to "
                          f"recompute") from None
     return stored["values"] if stored.get("fingerprint") == fingerprint(subject) else {}
 
 
-def _save(subject, values: dict) -> None:
-    path = cache_path(subject)
+def _save(subject, values: dict, kind: str = "sensitivity") -> None:
+    path = cache_path(subject, kind)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".sensitivity-", suffix=".json")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{kind}-", suffix=".json")
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         json.dump({"fingerprint": fingerprint(subject), "values": values}, out, indent=1,
                   sort_keys=True)
     os.replace(tmp, path)
 
 
-def measured(subject, schemes, *, compute: bool = True, progress=None) -> dict:
+def measured_assignment(subject, assignment: dict) -> float:
+    """Measured degradation of ``assignment`` (layer -> Scheme) end to end, cached in the
+    subject's "assignments" file by the SHA-256 of its (layer, scheme key) pairs."""
+    pairs = sorted((layer, scheme_key(scheme)) for layer, scheme in assignment.items())
+    key = hashlib.sha256(json.dumps(pairs).encode()).hexdigest()[:16]
+    values = _load(subject, "assignments")
+    if key not in values:
+        values[key] = subject.degradation(assignment)
+        _save(subject, values, "assignments")
+    return values[key]
+
+
+def cached_layers(subject, schemes) -> list[str] | None:
+    """The layers whose sensitivity under every scheme of ``schemes`` is cached, in the
+    subject's layer order (read from the cache without loading the model), or None when the
+    cache holds none."""
+    values = _load(subject)
+    keys = [scheme_key(s) for s in schemes]
+    layers = [layer for layer, row in values.items() if all(key in row for key in keys)]
+    return sorted(layers, key=subject.sort_key) if layers else None
+
+
+def measured(subject, schemes, *, compute: bool = True, progress=None,
+             layers: list[str] | None = None) -> dict:
     """{layer: {scheme label: degradation}} with only that layer quantized, for every layer of
     ``subject`` and every Scheme in ``schemes``; from the cache, measuring (and storing) what is
     missing. ``compute=False``: ValueError naming what is missing instead of measuring.
-    ``progress(layer)`` is called after each measured layer."""
+    ``progress(layer)`` is called after each measured layer. ``layers``: the subject's layer
+    names when the caller has them (cached_layers), so that the model need not be loaded."""
     for scheme in schemes:
         subjects_mod.check_scheme(scheme)
     values = _load(subject)
     table = {}
-    for layer in subject.layer_names():
+    for layer in subject.layer_names() if layers is None else layers:
         stored = values.setdefault(layer, {})
         missing = [s for s in schemes if scheme_key(s) not in stored]
         if missing and not compute:
@@ -135,6 +161,24 @@ def fisher_estimate(subject, schemes, draws: int = FISHER_DRAWS, seed: int = FIS
                 table[name][scheme.label] = float(0.5 * (squared[name] * error ** 2).sum()
                                                   / subject.samples)
     return table
+
+
+def cached_estimate(subject, schemes) -> dict:
+    """fisher_estimate with the default draws and seed, cached in the subject's "estimate" file
+    (computed and stored for the schemes it lacks)."""
+    for scheme in schemes:
+        subjects_mod.check_scheme(scheme)
+    values = _load(subject, "estimate")
+    missing = [s for s in schemes
+               if not values or any(scheme_key(s) not in row for row in values.values())]
+    if missing:
+        fresh = fisher_estimate(subject, missing)
+        for layer, row in fresh.items():
+            values.setdefault(layer, {}).update(
+                {scheme_key(s): row[s.label] for s in missing})
+        _save(subject, values, "estimate")
+    layers = sorted(values, key=subject.sort_key)
+    return {layer: {s.label: values[layer][scheme_key(s)] for s in schemes} for layer in layers}
 
 
 def spearman(measured_table: dict, estimated_table: dict) -> float:

@@ -86,6 +86,7 @@ class Subject:
     model: str
     metric: str
     samples: int
+    kind_order: tuple = ()
 
     def network(self) -> nn.Module:
         """The float32 network (shared; ``swapped`` restores it)."""
@@ -117,8 +118,19 @@ class Subject:
         """What the measured values depend on besides the code fingerprint (data sizes)."""
         return self.model
 
+    def description(self) -> str:
+        """How reports name the model (lowbit.models.fidelity.cache.provenance's name)."""
+        from lowbit.models.fidelity import cache
+        return cache.provenance(self.model)["fidelity_model"]
+
     def layer_names(self) -> list[str]:
         return list(self.layers())
+
+    def sort_key(self, name: str):
+        """Orders layer names as the module does, from the names alone: the numbers in the
+        name (block indices) by value, then the kinds in ``kind_order``."""
+        numbers = [int(part) for part in name.split(".") if part.isdigit()]
+        return numbers, self.kind_order.index(self.kind(name))
 
     def degradation(self, assignment: dict) -> float:
         """Measured degradation with each layer of ``assignment`` (name -> Scheme) quantized
@@ -137,6 +149,7 @@ class Subject:
 
 class DigitsCNN(Subject):
     model, metric = "digits_cnn", "top1 drop"
+    kind_order = ("conv1", "conv2", "fc1", "fc2")
 
     def __init__(self):
         from lowbit.models.fidelity import digits_cnn
@@ -170,9 +183,25 @@ class DigitsCNN(Subject):
     def kind(self, name):
         return {"0": "conv1", "2": "conv2", "6": "fc1", "8": "fc2"}[name]
 
+    def gemm_shapes(self) -> list[tuple[int, int, int]]:
+        """(rows per image, K, N) of each layer's GEMM (a convolution's im2col rows are its
+        output pixels), read off one test image's forward pass."""
+        _, _, x_test, _ = self._digits.dataset()
+        outputs = _record_outputs(self.network(), self.layers(),
+                                  lambda: self.network()(x_test[:1]))
+        shapes = []
+        for (name, module), (out,) in zip(self.layers().items(), outputs.values()):
+            if isinstance(module, nn.Conv2d):
+                k = module.in_channels * module.kernel_size[0] * module.kernel_size[1]
+                shapes.append((out.shape[2] * out.shape[3], k, module.out_channels))
+            else:
+                shapes.append((1, module.in_features, module.out_features))
+        return shapes
+
 
 class MiniLM(Subject):
     model, metric = "minilm", "1 - cosine"
+    kind_order = tuple(_BERT_KINDS.values())
 
     def __init__(self):
         from lowbit.models.fidelity import minilm
@@ -212,17 +241,37 @@ class MiniLM(Subject):
 
 class CausalLM(Subject):
     metric = "KL (nats)"
+    kind_order = tuple(_LLM_KINDS.values())
 
     def __init__(self, model: str, tokens: int):
         from lowbit.models.fidelity import llm
+        if isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 2 or (
+                tokens > llm.SEQ_LEN and tokens % llm.SEQ_LEN):
+            raise ValueError(f"tokens must be an integer in 2..{llm.SEQ_LEN} or a multiple of "
+                             f"{llm.SEQ_LEN}, got {tokens!r}")
         self._llm, self.model, self.tokens = llm, model, tokens
-        network, tokenizer = llm.load(model)
-        eval_ids, calib_ids = llm.token_sets(tokenizer)
-        self.eval_ids, self.calib_ids = _first_tokens(eval_ids, tokens), _first_tokens(calib_ids,
-                                                                                       tokens)
-        self._full_calib_ids = calib_ids
+        self._ids = None            # (evaluation, probe, full calibration) ids, loaded on use
         self._block_outputs = None
-        self.samples = self.calib_ids.numel() - self.calib_ids.shape[0]  # predicted positions
+
+    def _token_ids(self):
+        if self._ids is None:
+            _, tokenizer = self._llm.load(self.model)
+            eval_ids, calib_ids = self._llm.token_sets(tokenizer)
+            self._ids = (_first_tokens(eval_ids, self.tokens),
+                         _first_tokens(calib_ids, self.tokens), calib_ids)
+        return self._ids
+
+    @property
+    def eval_ids(self):
+        return self._token_ids()[0]
+
+    @property
+    def calib_ids(self):
+        return self._token_ids()[1]
+
+    @property
+    def samples(self):
+        return self.calib_ids.numel() - self.calib_ids.shape[0]  # predicted positions
 
     def network(self):
         return self._llm.load(self.model)[0]
@@ -235,7 +284,7 @@ class CausalLM(Subject):
         stats = None
         if ptq.NEEDS[scheme.method]:  # GPTQ: the layer's input Hessian over the calibration text
             stats = self._llm.calibration_stats(self.model, self.network(),
-                                                self._full_calib_ids)[self._llm._input_group(name)]
+                                                self._token_ids()[2])[self._llm._input_group(name)]
         return ptq.quantize_linear(self.layers()[name], scheme, stats)
 
     def prepare(self):
@@ -312,10 +361,9 @@ def _first_tokens(ids: torch.Tensor, tokens: int) -> torch.Tensor:
     """The first ``tokens`` of a [rows, SEQ_LEN] id set, as one sequence when ``tokens`` is at
     most SEQ_LEN, else as whole SEQ_LEN rows."""
     seq_len = ids.shape[1]
-    if not isinstance(tokens, int) or tokens < 2 or (tokens > seq_len and tokens % seq_len) \
-            or tokens > ids.numel():
-        raise ValueError(f"tokens must be an integer in 2..{seq_len} or a multiple of {seq_len} "
-                         f"up to {ids.numel()}, got {tokens!r}")
+    if tokens > ids.numel():
+        raise ValueError(f"tokens must be at most the {ids.numel()} tokens of the set, "
+                         f"got {tokens}")
     return ids.reshape(-1)[:tokens].reshape(-1, min(tokens, seq_len))
 
 
