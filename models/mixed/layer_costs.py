@@ -83,6 +83,7 @@ class LayerCosts:
     array: int
     clock_hz: float
     workload: str
+    area_m2: float        # the array and its SRAM buffer
 
     def total(self, assignment: list[str]) -> dict:
         """{"energy_j", "latency_s", "edp_js"} of one preset per layer, in layer order."""
@@ -131,8 +132,9 @@ def candidates(pe: str, schemes: list[str] | None = None, lanes: int = 16) -> li
     return names
 
 
-def hardware(chip: Chip, widest: str) -> tuple[dataflow.Hardware, int]:
-    """(the chip, its PE count) sized as the evaluator sizes an area budget."""
+def hardware(chip: Chip, widest: str) -> tuple[dataflow.Hardware, int, float]:
+    """(the chip, its PE count, one PE's area in m² at the node) sized as the evaluator sizes
+    an area budget."""
     mapping, _ = _mapping_config(chip.pe, widest, chip.lanes)
     clock, note = timing.pe_clock(mapping, chip.lanes, chip.node)
     pe_area, area_note = area.pe_area(mapping, chip.lanes)
@@ -140,10 +142,9 @@ def hardware(chip: Chip, widest: str) -> tuple[dataflow.Hardware, int]:
         raise ValueError(f"the {chip.pe} PE with {chip.lanes} lanes has no clock or area: "
                          f"{note}; {area_note}")
     chip_hardware = dataflow.Hardware(clock_hz=clock, node_nm=chip.node, dram=chip.dram)
-    array = sizing.array_for_area(chip.area_mm2 * 1e-6,
-                                  pe_area * technology.area_factor(chip.node),
-                                  chip_hardware.buffer_area_m2)
-    return chip_hardware, array
+    pe_area *= technology.area_factor(chip.node)
+    array = sizing.array_for_area(chip.area_mm2 * 1e-6, pe_area, chip_hardware.buffer_area_m2)
+    return chip_hardware, array, pe_area
 
 
 def _energy(costs: dict) -> float:
@@ -232,7 +233,7 @@ def layer_costs(subject, workload: str, schemes: list[str], chip: Chip,
     candidates(chip.pe, schemes, chip.lanes)
     w_bits = {name: _mapping_config(chip.pe, name, chip.lanes)[0].w_bits for name in schemes}
     widest = max(schemes, key=lambda name: (w_bits[name], -schemes.index(name)))
-    chip_hardware, array = hardware(chip, widest)
+    chip_hardware, array, pe_area = hardware(chip, widest)
     is_llm = workload in workloads.LLM_NAMES
     gemms = stand_ins(subject, layers, workload, chip)
     energy = np.zeros((len(gemms), len(schemes)))
@@ -256,4 +257,5 @@ def layer_costs(subject, workload: str, schemes: list[str], chip: Chip,
                       kinds=[subject.kind(name) for name in layers],
                       energy=energy, latency=latency, fixed_energy=fixed_energy,
                       fixed_latency=fixed_latency, w_bits=w_bits, array=array,
-                      clock_hz=chip_hardware.clock_hz, workload=workload)
+                      clock_hz=chip_hardware.clock_hz, workload=workload,
+                      area_m2=array * pe_area + chip_hardware.buffer_area_m2)

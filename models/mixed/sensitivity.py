@@ -77,16 +77,30 @@ def _save(subject, values: dict, kind: str = "sensitivity") -> None:
     os.replace(tmp, path)
 
 
+def _assignment_key(assignment: dict) -> str:
+    pairs = sorted((layer, scheme_key(scheme)) for layer, scheme in assignment.items())
+    return hashlib.sha256(json.dumps(pairs).encode()).hexdigest()[:16]
+
+
 def measured_assignment(subject, assignment: dict) -> float:
     """Measured degradation of ``assignment`` (layer -> Scheme) end to end, cached in the
     subject's "assignments" file by the SHA-256 of its (layer, scheme key) pairs."""
-    pairs = sorted((layer, scheme_key(scheme)) for layer, scheme in assignment.items())
-    key = hashlib.sha256(json.dumps(pairs).encode()).hexdigest()[:16]
-    values = _load(subject, "assignments")
+    key, values = _assignment_key(assignment), _load(subject, "assignments")
     if key not in values:
         values[key] = subject.degradation(assignment)
         _save(subject, values, "assignments")
     return values[key]
+
+
+def measured_sweep_fidelity(subject, assignment: dict) -> tuple[float, str]:
+    """Subject.sweep_fidelity of ``assignment``, cached like measured_assignment (in the
+    subject's "fidelity" file)."""
+    key, values = _assignment_key(assignment), _load(subject, "fidelity")
+    if key not in values:
+        values[key] = list(subject.sweep_fidelity(assignment))
+        _save(subject, values, "fidelity")
+    value, metric = values[key]
+    return value, metric
 
 
 def cached_layers(subject, schemes) -> list[str] | None:

@@ -34,7 +34,6 @@ from lowbit.models.mixed import layer_costs as costs_mod
 from lowbit.models.mixed import search, sensitivity, subjects
 
 FRONT_POINTS = 8
-DEFAULT_LLM_TOKENS = 64
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,7 +42,8 @@ class Request:
     lowbit.hwsim.pe.kinds name), exactly one of ``max_loss`` (predicted degradation budget, in
     the subject's metric) and ``max_cost_ratio`` (cost budget relative to the widest uniform
     scheme), ``objective`` (layer_costs.OBJECTIVES), ``schemes`` (candidate presets; None: the
-    PE's default group), the chip, ``tokens`` (LLM evaluation tokens), and whether to measure
+    PE's default group), the chip, ``samples`` (LLM evaluation tokens or MiniLM sentences;
+    lowbit.models.mixed.subjects.get), and whether to measure
     missing sensitivities, validate end to end, and compute the Fisher estimate."""
     workload: str
     pe: str
@@ -52,7 +52,7 @@ class Request:
     objective: str = "energy_j"
     schemes: tuple | None = None
     chip: costs_mod.Chip | None = None
-    tokens: int = DEFAULT_LLM_TOKENS
+    samples: int | None = None
     measure: bool = False
     validate: bool = True
     estimate: bool = False
@@ -87,15 +87,15 @@ class Study:
     estimate: dict | None = field(default=None)
 
 
-def subject_for(workload: str, tokens: int):
+def subject_for(workload: str, samples: int | None = None):
     """The fidelity proxy subject of ``workload``."""
     from lowbit.models.fidelity import proxy
     if workload == costs_mod.DIGITS_WORKLOAD:
-        return subjects.get("digits_cnn")
+        return subjects.get("digits_cnn", samples)
     if workload not in workloads.names():
         raise ValueError(f"workload must be one of {', '.join(workloads.names())} or "
                          f"{costs_mod.DIGITS_WORKLOAD!r}, got {workload!r}")
-    return subjects.get(proxy.workload_model(workload), tokens=tokens)
+    return subjects.get(proxy.workload_model(workload), samples)
 
 
 def _check_request(request: Request) -> None:
@@ -138,7 +138,7 @@ def run(request: Request, subject=None) -> Study:
     synthetic one)."""
     _check_request(request)
     chip = request.chip or costs_mod.Chip(pe=request.pe)
-    subject = subject or subject_for(request.workload, request.tokens)
+    subject = subject or subject_for(request.workload, request.samples)
     schemes = costs_mod.candidates(request.pe, request.schemes, chip.lanes)
     presets = _presets(schemes)
     layers = None if request.measure else sensitivity.cached_layers(subject, presets)

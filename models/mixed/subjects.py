@@ -8,8 +8,8 @@ probe whose gradient gives a diagonal-Fisher estimate of that degradation.
 
 Degradation (lower is better; 0 for the float32 model) of each subject, on its evaluation data:
   digits_cnn  float32 top-1 - quantized top-1 on the 540 test images (lowbit.models.fidelity.digits_cnn)
-  minilm      1 - mean cosine of the sentence embeddings to the float32 ones over the shipped
-              sentences (lowbit.models.fidelity.minilm)
+  minilm      1 - mean cosine of the sentence embeddings to the float32 ones over the first
+              ``sentences`` shipped sentences (default: all; lowbit.models.fidelity.minilm)
   LLM         mean next-token KL(float32 || quantized) in nats over the first ``tokens``
               evaluation tokens of lowbit.models.fidelity.llm (SmolLM2-135M by default)
 A quantized layer is exactly what the fidelity path builds for a whole-model scheme
@@ -44,6 +44,9 @@ _BERT_KINDS = {"attention.self.query": "q", "attention.self.key": "k",
                "attention.self.value": "v", "attention.output.dense": "o",
                "intermediate.dense": "intermediate", "output.dense": "output"}
 DIGITS_PROBE_IMAGES = 512
+# Evaluation tokens of an LLM subject: 64, because one SmolLM2 forward per layer and scheme
+# (630 for 210 layers x 3 schemes) must fit a background run on two shared cores.
+DEFAULT_LLM_TOKENS = 64
 # PTQ methods whose codes are one layer's own choice: AWQ and SmoothQuant share one input scale
 # among the layers that read one input, so a layer cannot take them alone.
 PER_LAYER_METHODS = ("rtn", "gptq", "rotation")
@@ -132,9 +135,23 @@ class Subject:
         numbers = [int(part) for part in name.split(".") if part.isdigit()]
         return numbers, self.kind_order.index(self.kind(name))
 
+    def fidelity(self, network: nn.Module) -> tuple[float, str]:
+        """(value, metric) of ``network`` in the metric the sweeps report for this model
+        (lowbit.models.fidelity.cache.fidelity's: top1, cosine, ref_ppl/ppl)."""
+        raise NotImplementedError
+
     def degradation(self, assignment: dict) -> float:
         """Measured degradation with each layer of ``assignment`` (name -> Scheme) quantized
         and the others float32."""
+        return self.measure(assignment, self.evaluate)
+
+    def sweep_fidelity(self, assignment: dict) -> tuple[float, str]:
+        """``fidelity`` of the network with ``assignment`` quantized (a sweep design point)."""
+        return self.measure(assignment, self.fidelity)
+
+    def measure(self, assignment: dict, metric):
+        """``metric(network)`` with each layer of ``assignment`` quantized, the others
+        float32."""
         unknown = [name for name in assignment if name not in self.layers()]
         if unknown:
             raise ValueError(f"assignment names layers {unknown[:3]} that {self.model} does "
@@ -144,7 +161,7 @@ class Subject:
         modules = {name: self.quantize_layer(name, scheme) for name, scheme in assignment.items()}
         self.prepare()
         with torch.no_grad(), swapped(self.network(), modules) as network:
-            return float(self.evaluate(network))
+            return metric(network)
 
 
 class DigitsCNN(Subject):
@@ -176,6 +193,9 @@ class DigitsCNN(Subject):
     def evaluate(self, network):
         return self._float_top1 - self._digits.accuracy(network)
 
+    def fidelity(self, network):
+        return self._digits.accuracy(network), "top1"
+
     def probe(self, network, generator):
         x_train, _, _, _ = self._digits.dataset()
         return _sampled_log_likelihood(network(x_train[:self.samples]), generator)
@@ -203,10 +223,16 @@ class MiniLM(Subject):
     model, metric = "minilm", "1 - cosine"
     kind_order = tuple(_BERT_KINDS.values())
 
-    def __init__(self):
+    def __init__(self, sentences: int | None = None):
         from lowbit.models.fidelity import minilm
         self._minilm = minilm
-        self.samples = len(minilm.sentences())
+        shipped = minilm.sentences()
+        if sentences is not None and (isinstance(sentences, bool) or not isinstance(sentences, int)
+                                      or not 2 <= sentences <= len(shipped)):
+            raise ValueError(f"sentences must be an integer in 2..{len(shipped)}, "
+                             f"got {sentences!r}")
+        self.texts = shipped[:sentences]
+        self.samples = len(self.texts)
 
     def network(self):
         return self._minilm.load_float_model()
@@ -221,22 +247,27 @@ class MiniLM(Subject):
         return QuantLinear(self.layers()[name], scheme)
 
     def prepare(self):
-        self._minilm.reference_embeddings(self._minilm.sentences())
+        self._minilm.reference_embeddings(self.texts)
 
     def evaluate(self, network):
-        texts = self._minilm.sentences()
-        result = self._minilm.compare(self._minilm.reference_embeddings(texts),
-                                      self._minilm.embed(network, texts))
+        result = self._minilm.compare(self._minilm.reference_embeddings(self.texts),
+                                      self._minilm.embed(network, self.texts))
         return 1.0 - result["mean_cosine"]
 
+    def fidelity(self, network):
+        return 1.0 - self.evaluate(network), "cosine"
+
     def probe(self, network, generator):
-        features = network.tokenize(self._minilm.sentences())
+        features = network.tokenize(self.texts)
         embedding = nn.functional.normalize(network(features)["sentence_embedding"], dim=-1)
         signs = torch.randint(0, 2, embedding.shape, generator=generator) * 2.0 - 1.0
         return (signs * embedding).sum()
 
     def kind(self, name):
         return _BERT_KINDS[name.split(".layer.", 1)[1].split(".", 1)[1]]
+
+    def identity(self):
+        return f"{self.model}|{self.samples} sentences"
 
 
 class CausalLM(Subject):
@@ -293,15 +324,20 @@ class CausalLM(Subject):
             self._block_outputs = _record_outputs(self.network(), self._blocks(),
                                                   lambda: self.evaluate(self.network()))
 
-    def degradation(self, assignment):
-        """As Subject.degradation, each decoder block before the first quantized layer's
-        replaying its recorded float32 output (the same values, without recomputing them)."""
+    def fidelity(self, network):
+        reference = self._llm.reference(self.model, self.eval_ids)
+        return 1.0 / self._llm.compare(reference, network, self.eval_ids)["ppl_ratio"], \
+            "ref_ppl/ppl"
+
+    def measure(self, assignment, metric):
+        """As Subject.measure, each decoder block before the first quantized layer replaying
+        its recorded float32 output (the same values, without recomputing them)."""
         blocks = self._blocks()
         first = min((_block_index(name, blocks) for name in assignment), default=0)
         self.prepare()
         replays = {name: _Replay(self._block_outputs[name]) for name in list(blocks)[:first]}
         with swapped(self.network(), replays):
-            return super().degradation(assignment)
+            return super().measure(assignment, metric)
 
     def _blocks(self) -> dict[str, nn.Module]:
         """name -> decoder block, in order (LLaMA-style models: ``model.layers``)."""
@@ -374,17 +410,20 @@ def _sampled_log_likelihood(logits: torch.Tensor, generator: torch.Generator) ->
     return logp.gather(-1, drawn).sum()
 
 
-def get(model: str, tokens: int = 512) -> Subject:
+def get(model: str, samples: int | None = None) -> Subject:
     """The subject of fidelity model ``model`` ("digits_cnn", "minilm", or a causal LM that
-    lowbit.models.fidelity.cache.is_llm accepts); ``tokens`` sizes an LLM's evaluation and
-    probe data."""
+    lowbit.models.fidelity.cache.is_llm accepts); ``samples``: an LLM's evaluation and probe
+    tokens (default DEFAULT_LLM_TOKENS), MiniLM's sentences (default: every shipped one); the
+    digits CNN takes none."""
     from lowbit.models.fidelity import cache
     if model == "digits_cnn":
+        if samples is not None:
+            raise ValueError("samples does not apply to digits_cnn (its 540 test images)")
         return DigitsCNN()
     if model == "minilm":
-        return MiniLM()
+        return MiniLM(samples)
     if cache.is_llm(model):
-        return CausalLM(model, tokens)
+        return CausalLM(model, DEFAULT_LLM_TOKENS if samples is None else samples)
     raise ValueError(f"model must be 'digits_cnn', 'minilm', 'smollm2' or a local causal LM "
                      f"(model folder or .gguf file), got {model!r}")
 

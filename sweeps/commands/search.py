@@ -3,9 +3,9 @@
     lowbit search --workload llama2-7b --pe bit_serial --max-kl 0.5
     lowbit search --workload minilm-l6 --pe lut --max-loss 0.01 [--objective latency_s]
     lowbit search --workload llama2-7b --pe bit_serial --max-cost-ratio 0.6
-                  [--schemes int8,int4-g128,int2-g64] [--tokens 64] [--measure] [--no-validate]
+                  [--schemes int8,int4-g128,int2-g64] [--samples N] [--measure] [--no-validate]
                   [--estimate] [--lanes 16] [--area-mm2 8] [--node 45] [--dram ddr4]
-                  [--batch 1] [--seq-len 128] [--generated 128] [--out DIR]
+                  [--batch 1] [--seq-len 128] [--generated 128] [--out DIR] [--save NAME]
 
 Chooses, among the presets one array of the PE runs (lowbit.models.mixed.layer_costs.candidates,
 or --schemes), one per layer of the workload's fidelity proxy (SmolLM2 for LLaMA, MiniLM for
@@ -22,11 +22,13 @@ correlation with the measured sensitivities.
 Prints the per-layer table (layer, scheme, bits, cost share, sensitivity) and the designs, and
 writes to --out (default results/search-<workload>-<pe>): layers.csv, designs.csv, pareto.png
 (measured degradation vs cost, uniform schemes and mixed assignments) and report.md. The chosen
-assignment is also stored as assignment.json, which a sweep config names as a design point
-(lowbit.models.mixed.point).
+assignment is also written as assignment.json and stored as the design point "mixed:NAME"
+(--save NAME; default workload-pe-<hash>) that a sweep config with evaluator
+"lowbit.models.mixed.point:MIXED" lists among its schemes (lowbit.models.mixed.point).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from pathlib import Path
@@ -49,8 +51,9 @@ def configure(parser) -> None:
     parser.add_argument("--objective", default="energy_j",
                         help="energy_j (default), latency_s or edp_js")
     parser.add_argument("--schemes", default=None, help="comma-separated candidate presets")
-    parser.add_argument("--tokens", type=int, default=64,
-                        help="LLM evaluation tokens of the sensitivities (default 64)")
+    parser.add_argument("--samples", type=int, default=None,
+                        help="evaluation samples: LLM tokens (default 64) or MiniLM sentences "
+                             "(default all)")
     parser.add_argument("--measure", action="store_true",
                         help="measure sensitivities missing from the cache")
     parser.add_argument("--no-validate", action="store_true",
@@ -65,6 +68,9 @@ def configure(parser) -> None:
     parser.add_argument("--seq-len", type=int, default=128)
     parser.add_argument("--generated", type=int, default=128)
     parser.add_argument("--out", default=None, help="output folder")
+    parser.add_argument("--save", default=None,
+                        help="design-point name of the chosen assignment (default: "
+                             "workload-pe-<hash>); a sweep names it mixed:NAME")
 
 
 def _request(args):
@@ -75,9 +81,9 @@ def _request(args):
     if args.max_kl is not None and args.workload not in workloads.LLM_NAMES:
         raise ValueError(f"--max-kl applies to the LLM workloads ({', '.join(workloads.LLM_NAMES)}); "
                          f"use --max-loss for {args.workload!r}")
-    for name in ("lanes", "batch", "seq_len", "generated", "tokens"):
+    for name in ("lanes", "batch", "seq_len", "generated", "samples"):
         value = getattr(args, name)
-        if value < 1:
+        if value is not None and value < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be a positive integer, got {value}")
     if not args.area_mm2 > 0:
         raise ValueError(f"--area-mm2 must be > 0, got {args.area_mm2}")
@@ -91,7 +97,7 @@ def _request(args):
                          max_loss=args.max_kl if args.max_kl is not None else args.max_loss,
                          max_cost_ratio=args.max_cost_ratio, objective=args.objective,
                          schemes=tuple(schemes) if schemes else None, chip=chip,
-                         tokens=args.tokens, measure=args.measure,
+                         samples=args.samples, measure=args.measure,
                          validate=not args.no_validate, estimate=args.estimate)
 
 
@@ -111,7 +117,10 @@ def run(args) -> int:
     from lowbit.sweeps.report import write_table
     write_table(layers, out / "layers.csv")
     write_table(designs, out / "designs.csv")
-    (out / "assignment.json").write_text(json.dumps(assignment_record(study), indent=1) + "\n")
+    from lowbit.models.mixed import point
+    record = assignment_record(study)
+    (out / "assignment.json").write_text(json.dumps(record, indent=1) + "\n")
+    scheme = point.save(args.save or default_name(study), record)
     plots = []
     if request.validate:
         pareto_plot(study, out / "pareto.png")
@@ -119,6 +128,8 @@ def run(args) -> int:
     (out / "report.md").write_text(report(study, plots))
     print(f"wrote {out}/: layers.csv, designs.csv, assignment.json, report.md"
           + ("".join(f", {p}" for p in plots)))
+    print(f"design point: schemes = [\"{scheme}\"] with evaluator = "
+          f"\"lowbit.models.mixed.point:MIXED\" in a sweep config")
     return 0
 
 
@@ -151,12 +162,22 @@ def design_rows(study) -> list[dict]:
 
 def assignment_record(study) -> dict:
     """The chosen assignment as a sweep design point reads it (lowbit.models.mixed.point)."""
+    from lowbit.models.fidelity import cache, llm
     request = study.request
-    return {"workload": request.workload, "pe": request.pe, "subject": study.subject.identity(),
+    return {"workload": request.workload, "pe": request.pe, "model": study.subject.model,
+            "sweep_samples": llm.EVAL_TOKENS if cache.is_llm(study.subject.model) else None,
+            "searched_on": study.subject.identity(), "schemes": study.schemes,
             "objective": request.objective, "max_loss": request.max_loss,
             "max_cost_ratio": request.max_cost_ratio,
             "layers": dict(zip(study.layers, study.chosen.assignment)),
             "predicted": study.chosen.predicted, "measured": study.chosen.measured}
+
+
+def default_name(study) -> str:
+    """workload-pe-<12 hex digits of the assignment's SHA-256>: one name per assignment."""
+    layers = json.dumps(assignment_record(study)["layers"], sort_keys=True)
+    digest = hashlib.sha256(layers.encode()).hexdigest()[:12]
+    return f"{study.request.workload}-{study.request.pe}-{digest}"
 
 
 def pareto_plot(study, path: Path) -> None:

@@ -146,13 +146,14 @@ def test_the_command_writes_the_table_plot_and_report(cache_dir, tmp_path):
 
 
 def test_the_llm_subject_replays_blocks_bit_for_bit(tiny_llama):
-    subject = subjects.get(tiny_llama, tokens=64)
+    subject = subjects.get(tiny_llama, 64)
     names = subject.layer_names()
     assert len(names) == 2 * 7 and [subject.kind(n) for n in names[:7]] == list(
         ("q", "k", "v", "o", "gate", "up", "down"))
     assert sorted(names, key=subject.sort_key) == names
     late = {names[-1]: quant.preset("int2-g64")}
-    assert subject.degradation(late) == subjects.Subject.degradation(subject, late) > 0
+    replayed = subject.degradation(late)
+    assert replayed == subjects.Subject.measure(subject, late, subject.evaluate) > 0
     estimate = sensitivity.fisher_estimate(subject, [quant.preset("int8"),
                                                      quant.preset("int2-g64")], draws=1)
     assert all(np.isfinite(list(row.values())).all() for row in estimate.values())
