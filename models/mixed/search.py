@@ -71,30 +71,29 @@ def _check_budget(value, argname: str) -> float:
     return float(value)
 
 
+def _within(minimized, budgeted, limit, argname: str, floor_words: str) -> np.ndarray:
+    """_solve with ``budgeted`` summed at most ``limit``; ValueError naming ``argname`` and
+    the least reachable sum when no assignment fits."""
+    minimized, budgeted = np.asarray(minimized, float), np.asarray(budgeted, float)
+    _check(minimized, budgeted)
+    limit = _check_budget(limit, argname)
+    floor = float(budgeted.min(axis=1).sum())
+    if floor > limit:
+        raise ValueError(f"{argname} {limit:g} is below {floor_words}, {floor:g}")
+    return _solve(minimized, budgeted, (budgeted, limit))
+
+
 def min_cost(sensitivity, cost, *, max_loss: float) -> np.ndarray:
     """The cheapest choice whose predicted degradation is at most ``max_loss``; ValueError when
     even the least sensitive choice exceeds it (the message gives that least)."""
-    sensitivity, cost = np.asarray(sensitivity, float), np.asarray(cost, float)
-    _check(sensitivity, cost)
-    limit = _check_budget(max_loss, "max_loss")
-    least = float(sensitivity.min(axis=1).sum())
-    if least > limit:
-        raise ValueError(f"max_loss {limit:g} is below the least predicted degradation of any "
-                         f"assignment, {least:g}")
-    return _solve(cost, sensitivity, (sensitivity, limit))
+    return _within(cost, sensitivity, max_loss, "max_loss",
+                   "the least predicted degradation of any assignment")
 
 
 def min_loss(sensitivity, cost, *, max_cost: float) -> np.ndarray:
     """The choice of least predicted degradation whose summed cost is at most ``max_cost``;
     ValueError when even the cheapest choice exceeds it."""
-    sensitivity, cost = np.asarray(sensitivity, float), np.asarray(cost, float)
-    _check(sensitivity, cost)
-    limit = _check_budget(max_cost, "max_cost")
-    cheapest = float(cost.min(axis=1).sum())
-    if cheapest > limit:
-        raise ValueError(f"max_cost {limit:g} is below the cost of the cheapest assignment, "
-                         f"{cheapest:g}")
-    return _solve(sensitivity, cost, (cost, limit))
+    return _within(sensitivity, cost, max_cost, "max_cost", "the cost of the cheapest assignment")
 
 
 def min_edp(sensitivity, energy, latency, fixed_energy: float, fixed_latency: float, *,

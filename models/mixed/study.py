@@ -34,6 +34,7 @@ from lowbit.models.mixed import layer_costs as costs_mod
 from lowbit.models.mixed import search, sensitivity, subjects
 
 FRONT_POINTS = 8
+SOURCES = ("measured", "estimate")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,7 +45,9 @@ class Request:
     scheme), ``objective`` (layer_costs.OBJECTIVES), ``schemes`` (candidate presets; None: the
     PE's default group), the chip, ``samples`` (LLM evaluation tokens or MiniLM sentences;
     lowbit.models.mixed.subjects.get), and whether to measure
-    missing sensitivities, validate end to end, and compute the Fisher estimate."""
+    missing sensitivities, validate end to end, and compute the Fisher estimate; ``source``
+    "measured" (default) searches on the measured sensitivities, "estimate" on the Fisher
+    estimates (computed when missing: one backward pass per draw, no per-layer forwards)."""
     workload: str
     pe: str
     max_loss: float | None = None
@@ -56,6 +59,7 @@ class Request:
     measure: bool = False
     validate: bool = True
     estimate: bool = False
+    source: str = "measured"
 
 
 @dataclass
@@ -83,7 +87,7 @@ class Study:
     uniform: list
     front: list
     search_seconds: float
-    spearman: float | None = None
+    spearman: tuple | None = None     # (rank correlation, layers compared)
     estimate: dict | None = field(default=None)
 
 
@@ -103,6 +107,8 @@ def _check_request(request: Request) -> None:
     kinds.get(request.pe)
     if (request.max_loss is None) == (request.max_cost_ratio is None):
         raise ValueError("give exactly one budget: max_loss (fidelity) or max_cost_ratio (cost)")
+    if request.source not in SOURCES:
+        raise ValueError(f"source must be one of {', '.join(SOURCES)}, got {request.source!r}")
     if request.objective not in costs_mod.OBJECTIVES:
         raise ValueError(f"objective must be one of {', '.join(costs_mod.OBJECTIVES)}, got "
                          f"{request.objective!r}")
@@ -141,9 +147,12 @@ def run(request: Request, subject=None) -> Study:
     subject = subject or subject_for(request.workload, request.samples)
     schemes = costs_mod.candidates(request.pe, request.schemes, chip.lanes)
     presets = _presets(schemes)
-    layers = None if request.measure else sensitivity.cached_layers(subject, presets)
-    table = sensitivity.measured(subject, presets, compute=request.measure, layers=layers,
-                                 progress=_progress if request.measure else None)
+    if request.source == "estimate":
+        table = sensitivity.cached_estimate(subject, presets)
+    else:
+        layers = None if request.measure else sensitivity.cached_layers(subject, presets)
+        table = sensitivity.measured(subject, presets, compute=request.measure, layers=layers,
+                                     progress=_progress if request.measure else None)
     layers = list(table)
     labels = [scheme.label for scheme in presets]
     sens = np.array([[table[layer][label] for label in labels] for layer in layers])
@@ -162,9 +171,19 @@ def run(request: Request, subject=None) -> Study:
                 subject, {layer: presets[schemes.index(name)]
                           for layer, name in zip(layers, design.assignment)})
     if request.estimate:
-        study.estimate = sensitivity.fisher_estimate(subject, presets)
-        study.spearman = sensitivity.spearman(table, study.estimate)
+        study.estimate = sensitivity.cached_estimate(subject, presets)
+        study.spearman = _spearman_where_measured(subject, presets, study.estimate)
     return study
+
+
+def _spearman_where_measured(subject, presets, estimate) -> tuple[float, int] | None:
+    """(Spearman of estimate vs measured, layers compared) over the layers whose measured
+    sensitivities are cached (all of them, or the part a background run has measured)."""
+    layers = sensitivity.cached_layers(subject, presets)
+    if not layers:
+        return None
+    measured = sensitivity.measured(subject, presets, compute=False, layers=layers)
+    return sensitivity.spearman(measured, estimate), len(layers)
 
 
 def _presets(names):

@@ -4,7 +4,7 @@
     lowbit search --workload minilm-l6 --pe lut --max-loss 0.01 [--objective latency_s]
     lowbit search --workload llama2-7b --pe bit_serial --max-cost-ratio 0.6
                   [--schemes int8,int4-g128,int2-g64] [--samples N] [--measure] [--no-validate]
-                  [--estimate] [--lanes 16] [--area-mm2 8] [--node 45] [--dram ddr4]
+                  [--estimate] [--sensitivity measured|estimate] [--lanes 16] [--area-mm2 8] [--node 45] [--dram ddr4]
                   [--batch 1] [--seq-len 128] [--generated 128] [--out DIR] [--save NAME]
 
 Chooses, among the presets one array of the PE runs (lowbit.models.mixed.layer_costs.candidates,
@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from pathlib import Path
 
 HELP = "choose a scheme per layer under a fidelity or cost budget on one PE (ILP)"
@@ -60,6 +59,9 @@ def configure(parser) -> None:
                         help="skip the end-to-end measurements")
     parser.add_argument("--estimate", action="store_true",
                         help="add the Fisher estimate and its Spearman correlation")
+    parser.add_argument("--sensitivity", default="measured",
+                        help="search on the 'measured' (default) or the Fisher 'estimate' "
+                             "sensitivities")
     parser.add_argument("--lanes", type=int, default=16)
     parser.add_argument("--area-mm2", type=float, default=8.0)
     parser.add_argument("--node", type=int, default=45)
@@ -98,7 +100,8 @@ def _request(args):
                          max_cost_ratio=args.max_cost_ratio, objective=args.objective,
                          schemes=tuple(schemes) if schemes else None, chip=chip,
                          samples=args.samples, measure=args.measure,
-                         validate=not args.no_validate, estimate=args.estimate)
+                         validate=not args.no_validate, estimate=args.estimate,
+                         source=args.sensitivity)
 
 
 def run(args) -> int:
@@ -221,11 +224,12 @@ def report(study, plots: list[str]) -> str:
     lines = [f"# Mixed precision: {request.workload} on {request.pe}", "",
              f"- Fidelity proxy: {study.subject.description()} ({study.subject.identity()}), "
              f"degradation = {study.subject.metric} against the float32 model; "
-             f"{len(study.layers)} layers.",
+             f"{len(study.layers)} layers; searched on the {request.source} sensitivities.",
              f"- Chip: {costs.array} {request.pe} PEs (lanes {study.chip.lanes}, area budget "
              f"{study.chip.area_mm2:g} mm², {study.chip.node} nm, {study.chip.dram}), clock "
-             f"{costs.clock_hz / 1e6:.0f} MHz; layers outside the blocks and the fixed costs "
-             f"(attention, KV cache) at the widest candidate in every design.",
+             f"{costs.clock_hz / 1e6:.0f} MHz" + ("" if costs.fixed_energy == 0 else
+             "; layers outside the blocks and the fixed costs (attention, KV cache) at the "
+             "widest candidate in every design") + ".",
              f"- Candidates (one PE config): {', '.join(study.schemes)}.",
              f"- Budget: " + (f"predicted {study.subject.metric} <= {request.max_loss:g}"
                               if request.max_loss is not None else
@@ -254,11 +258,12 @@ def report(study, plots: list[str]) -> str:
         lines += ["", "Prediction (sum of single-layer sensitivities) against measurement, "
                   "end to end:", ""]
         for design in [study.chosen, *study.front]:
-            ratio = design.measured / design.predicted if design.predicted else math.nan
+            ratio = f" (x{design.measured / design.predicted:.2f})" if design.predicted > 0 else ""
             lines.append(f"- {design.name}: predicted {design.predicted:.4g}, measured "
-                         f"{design.measured:.4g} (x{ratio:.2f})")
+                         f"{design.measured:.4g}{ratio}")
     if study.spearman is not None:
-        lines += ["", f"Fisher estimate vs measured sensitivity: Spearman "
-                  f"{study.spearman:.3f} over {study.sensitivity.size} (layer, scheme) pairs."]
+        value, compared = study.spearman
+        lines += ["", f"Fisher estimate vs measured sensitivity: Spearman {value:.3f} over "
+                  f"{compared} of {len(study.layers)} layers x {len(study.schemes)} schemes."]
     lines += ["", *[f"![{plot}]({plot})" for plot in plots], ""]
     return "\n".join(lines)
