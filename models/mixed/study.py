@@ -92,13 +92,15 @@ class Study:
 
 
 def subject_for(workload: str, samples: int | None = None):
-    """The fidelity proxy subject of ``workload``."""
+    """The fidelity proxy subject of ``workload`` (a transformer workload or "digits-cnn")."""
     from lowbit.models.fidelity import proxy
     if workload == costs_mod.DIGITS_WORKLOAD:
         return subjects.get("digits_cnn", samples)
-    if workload not in workloads.names():
-        raise ValueError(f"workload must be one of {', '.join(workloads.names())} or "
-                         f"{costs_mod.DIGITS_WORKLOAD!r}, got {workload!r}")
+    transformers = [name for name in workloads.names() if workloads.FAMILY[name] == "transformer"]
+    if workload not in transformers:
+        raise ValueError(f"workload must be one of {', '.join(transformers)} or "
+                         f"{costs_mod.DIGITS_WORKLOAD!r} (the digits CNN's four layers do not "
+                         f"stand for a ResNet's), got {workload!r}")
     return subjects.get(proxy.workload_model(workload), samples)
 
 
