@@ -229,7 +229,8 @@ def _front(request, sens, costs, uniform) -> list[Design]:
 
 def verdict(study: Study) -> dict:
     """Step 6 in numbers: the best uniform design, the cheapest measured mixed design at equal
-    or lower measured degradation, and the saving (NaN when none beats it)."""
+    or lower measured degradation, the saving (NaN when none beats it), and the same against
+    every uniform design ("per_uniform": [(uniform, cheapest such mixed or None)])."""
     key = study.request.objective
     budget = study.request.max_loss
     measured = [d for d in study.uniform if np.isfinite(d.measured)]
@@ -238,11 +239,19 @@ def verdict(study: Study) -> dict:
     within = [d for d in measured if budget is None or d.measured <= budget]
     best = min(within, key=lambda d: d.costs[key]) if within \
         else min(measured, key=lambda d: d.measured)
+    per_uniform = [(uniform, _cheapest_mixed_at_most(study, uniform)) for uniform in measured]
+    winner = next(rival for uniform, rival in per_uniform if uniform is best)
+    beats = winner is not None and winner.costs[key] < best.costs[key]
+    return {"best_uniform": best, "best_mixed": winner, "beats": beats,
+            "saving": 1 - winner.costs[key] / best.costs[key] if beats else float("nan"),
+            "per_uniform": per_uniform}
+
+
+def _cheapest_mixed_at_most(study: Study, uniform: Design) -> Design | None:
+    """The cheapest measured mixed design (two or more schemes) of measured degradation at
+    most ``uniform``'s, or None."""
+    key = study.request.objective
     mixed = [d for d in [study.chosen, *study.front]
-             if np.isfinite(d.measured) and d.measured <= best.measured
+             if np.isfinite(d.measured) and d.measured <= uniform.measured
              and len(set(d.assignment)) > 1]
-    winner = min(mixed, key=lambda d: d.costs[key]) if mixed else None
-    saving = 1 - winner.costs[key] / best.costs[key] if winner else float("nan")
-    return {"best_uniform": best, "best_mixed": winner,
-            "beats": bool(winner is not None and winner.costs[key] < best.costs[key]),
-            "saving": saving}
+    return min(mixed, key=lambda d: d.costs[key]) if mixed else None

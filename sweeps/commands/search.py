@@ -255,6 +255,16 @@ def report(study, plots: list[str]) -> str:
                          f"({best.name}: {best.costs[key]:.4g} {_UNITS[key]}, measured "
                          f"{best.measured:.4g}) is matched by no mixed assignment of lower cost "
                          f"at equal or lower measured degradation.")
+        lines += ["", "Against each uniform scheme (the cheapest mixed design measured at equal "
+                  "or lower degradation):", ""]
+        for uniform, rival in result["per_uniform"]:
+            lines.append(f"- {uniform.name} ({uniform.costs[key]:.4g} {_UNITS[key]}, measured "
+                         f"{uniform.measured:.4g}): " + (
+                             "no mixed design measured at equal or lower degradation"
+                             if rival is None else
+                             f"{rival.name}, {rival.costs[key]:.4g} {_UNITS[key]} "
+                             f"({100 * (rival.costs[key] / uniform.costs[key] - 1):+.1f} %), "
+                             f"measured {rival.measured:.4g}"))
         lines += ["", "Prediction (sum of single-layer sensitivities) against measurement, "
                   "end to end:", ""]
         for design in [study.chosen, *study.front]:
