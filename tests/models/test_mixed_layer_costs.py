@@ -96,6 +96,12 @@ def test_a_mixed_design_point_is_costed_and_measured(monkeypatch, tmp_path, tiny
               "sweep_samples": 512, "schemes": SCHEMES, "layers": layers}
     scheme = point.save("tiny-mix", record)
     assert scheme in point.MIXED.vocabulary()["schemes"]
+    from lowbit.sweeps import config
+    toml = tmp_path / "mixed.toml"
+    toml.write_text(f'evaluator = "lowbit.models.mixed.point:MIXED"\n[axes]\n'
+                    f'schemes = ["int8", "{scheme}"]\npes = ["bit_serial"]\nlanes = [16]\n'
+                    f'areas_mm2 = [8.0]\nworkloads = ["llama2-7b"]\n')
+    assert config.load(str(toml)).axes["schemes"] == ("int8", scheme)
     assert point.MIXED.applies(scheme, "bit_serial") and not point.MIXED.applies(scheme, "lut")
     row = point.MIXED.evaluate(_point(scheme, "llama2-7b"))
     assert row["fidelity_metric"] == "ref_ppl/ppl" and 0 < row["fidelity"] < 2
