@@ -12,8 +12,9 @@ Steps (lowbit.models.mixed: subjects, sensitivity, layer_costs, search):
   3. the search: the cheapest assignment in ``objective`` within ``max_loss`` (predicted,
      additive), or the most faithful within ``max_cost_ratio`` times the cost of the widest
      uniform scheme;
-  4. the front: the cheapest assignment at each of FRONT_POINTS budgets between the least and
-     the largest predicted degradation, and at each uniform scheme's predicted degradation;
+  4. the front: the cheapest assignment at each of ``front_points`` (default FRONT_POINTS)
+     budgets between the least and the largest predicted degradation, and at each uniform
+     scheme's predicted degradation;
   5. validation (``validate``): every uniform scheme, the chosen assignment and the front
      measured end to end on the same data (sensitivity.measured_assignment);
   6. the verdict: whether some mixed assignment costs less than the best uniform scheme at
@@ -47,7 +48,9 @@ class Request:
     lowbit.models.mixed.subjects.get), and whether to measure
     missing sensitivities, validate end to end, and compute the Fisher estimate; ``source``
     "measured" (default) searches on the measured sensitivities, "estimate" on the Fisher
-    estimates (computed when missing: one backward pass per draw, no per-layer forwards)."""
+    estimates (computed when missing: one backward pass per draw, no per-layer forwards);
+    ``front_points`` budgets spread over the front besides the uniform schemes' (0: only
+    those; each front design is one end-to-end measurement)."""
     workload: str
     pe: str
     max_loss: float | None = None
@@ -60,6 +63,7 @@ class Request:
     validate: bool = True
     estimate: bool = False
     source: str = "measured"
+    front_points: int = FRONT_POINTS
 
 
 @dataclass
@@ -117,6 +121,9 @@ def _check_request(request: Request) -> None:
     if request.max_cost_ratio is not None and request.objective == "edp_js":
         raise ValueError("a cost budget needs a linear objective: energy_j or latency_s "
                          "(EDP is a product)")
+    if isinstance(request.front_points, bool) or not isinstance(request.front_points, int) \
+            or request.front_points < 0:
+        raise ValueError(f"front_points must be an integer >= 0, got {request.front_points!r}")
     if request.max_cost_ratio is not None and not request.max_cost_ratio > 0:
         raise ValueError(f"max_cost_ratio must be > 0, got {request.max_cost_ratio!r}")
 
@@ -214,8 +221,9 @@ def _search(request, subject, sens, costs) -> Design:
 def _front(request, sens, costs, uniform) -> list[Design]:
     """Step 4: the cheapest assignment at each budget (duplicates dropped)."""
     least, most = float(sens.min(axis=1).sum()), float(sens.max(axis=1).sum())
-    spread = np.geomspace(max(least, 1e-12), max(most, 2e-12), FRONT_POINTS) \
-        if least > 0 else np.linspace(least, most, FRONT_POINTS)
+    points = request.front_points
+    spread = np.geomspace(max(least, 1e-12), max(most, 2e-12), points) \
+        if least > 0 else np.linspace(least, most, points)
     budgets = sorted({*spread.tolist(), *(d.predicted for d in uniform)})
     front, seen = [], set()
     for budget in budgets:

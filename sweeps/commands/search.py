@@ -4,7 +4,7 @@
     lowbit search --workload minilm-l6 --pe lut --max-loss 0.01 [--objective latency_s]
     lowbit search --workload llama2-7b --pe bit_serial --max-cost-ratio 0.6
                   [--schemes int8,int4-g128,int2-g64] [--samples N] [--measure] [--no-validate]
-                  [--estimate] [--sensitivity measured|estimate] [--lanes 16] [--area-mm2 8] [--node 45] [--dram ddr4]
+                  [--estimate] [--sensitivity measured|estimate] [--front 8] [--lanes 16] [--area-mm2 8] [--node 45] [--dram ddr4]
                   [--batch 1] [--seq-len 128] [--generated 128] [--out DIR] [--save NAME]
 
 Chooses, among the presets one array of the PE runs (lowbit.models.mixed.layer_costs.candidates,
@@ -69,6 +69,9 @@ def configure(parser) -> None:
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--seq-len", type=int, default=128)
     parser.add_argument("--generated", type=int, default=128)
+    parser.add_argument("--front", type=int, default=8,
+                        help="front budgets besides the uniform schemes' (default 8; each is "
+                             "one end-to-end measurement)")
     parser.add_argument("--out", default=None, help="output folder")
     parser.add_argument("--save", default=None,
                         help="design-point name of the chosen assignment (default: "
@@ -101,7 +104,7 @@ def _request(args):
                          schemes=tuple(schemes) if schemes else None, chip=chip,
                          samples=args.samples, measure=args.measure,
                          validate=not args.no_validate, estimate=args.estimate,
-                         source=args.sensitivity)
+                         source=args.sensitivity, front_points=args.front)
 
 
 def run(args) -> int:
