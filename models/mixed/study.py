@@ -237,8 +237,10 @@ def _front(request, sens, costs, uniform) -> list[Design]:
 
 def verdict(study: Study) -> dict:
     """Step 6 in numbers: the best uniform design, the cheapest measured mixed design at equal
-    or lower measured degradation, the saving (NaN when none beats it), and the same against
-    every uniform design ("per_uniform": [(uniform, cheapest such mixed or None)])."""
+    or lower measured degradation, the saving (NaN when none beats it), the same against
+    every uniform design ("per_uniform": [(uniform, cheapest such mixed or None)]), and
+    "at_budget": the cheapest mixed design whose *measured* degradation meets the fidelity
+    budget (None without a fidelity budget, or when no uniform design meets it)."""
     key = study.request.objective
     budget = study.request.max_loss
     measured = [d for d in study.uniform if np.isfinite(d.measured)]
@@ -250,9 +252,12 @@ def verdict(study: Study) -> dict:
     per_uniform = [(uniform, _cheapest_mixed_at_most(study, uniform)) for uniform in measured]
     winner = next(rival for uniform, rival in per_uniform if uniform is best)
     beats = winner is not None and winner.costs[key] < best.costs[key]
+    fitting = [d for d in [study.chosen, *study.front] if budget is not None and within
+               and np.isfinite(d.measured) and d.measured <= budget and len(set(d.assignment)) > 1]
+    at_budget = min(fitting, key=lambda d: d.costs[key]) if fitting else None
     return {"best_uniform": best, "best_mixed": winner, "beats": beats,
             "saving": 1 - winner.costs[key] / best.costs[key] if beats else float("nan"),
-            "per_uniform": per_uniform}
+            "per_uniform": per_uniform, "at_budget": at_budget}
 
 
 def _cheapest_mixed_at_most(study: Study, uniform: Design) -> Design | None:

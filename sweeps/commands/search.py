@@ -248,16 +248,25 @@ def report(study, plots: list[str]) -> str:
         result = verdict(study)
         best, mixed = result["best_uniform"], result["best_mixed"]
         if result["beats"]:
-            lines.append(f"**Mixed beats uniform.** {mixed.name} costs {mixed.costs[key]:.4g} "
+            lines.append(f"**Mixed beats the best uniform scheme at equal or better measured "
+                         f"fidelity.** {mixed.name} costs {mixed.costs[key]:.4g} "
                          f"{_UNITS[key]} against {best.costs[key]:.4g} for the best uniform "
                          f"scheme ({best.name}), {100 * result['saving']:.1f} % less, at "
                          f"measured {study.subject.metric} {mixed.measured:.4g} <= "
                          f"{best.measured:.4g}.")
         else:
-            lines.append(f"**Mixed does not beat uniform here.** The best uniform scheme "
-                         f"({best.name}: {best.costs[key]:.4g} {_UNITS[key]}, measured "
-                         f"{best.measured:.4g}) is matched by no mixed assignment of lower cost "
-                         f"at equal or lower measured degradation.")
+            lines.append(f"**No mixed design reaches the best uniform scheme's measured "
+                         f"degradation at lower cost.** The best uniform scheme ({best.name}: "
+                         f"{best.costs[key]:.4g} {_UNITS[key]}, measured {best.measured:.4g}) is "
+                         f"matched by no mixed assignment of lower cost at equal or lower "
+                         f"measured degradation.")
+        fitting = result["at_budget"]
+        if fitting is not None:
+            lines += ["", f"At the budget (measured {study.subject.metric} <= "
+                      f"{request.max_loss:g}): {fitting.name}, {fitting.costs[key]:.4g} "
+                      f"{_UNITS[key]}, measured {fitting.measured:.4g}, against "
+                      f"{best.costs[key]:.4g} for {best.name}: "
+                      f"{100 * (fitting.costs[key] / best.costs[key] - 1):+.1f} %."]
         lines += ["", "Against each uniform scheme (the cheapest mixed design measured at equal "
                   "or lower degradation):", ""]
         for uniform, rival in result["per_uniform"]:
