@@ -46,12 +46,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lowbit.models import workloads
+from lowbit.models import evaluator, workloads
 from lowbit.models.cost import (area, cycles, dataflow, llm, serving, sizing, technology, timing,
                                 traffic)
 
 DIGITS_WORKLOAD = "digits-cnn"
-GENERATED_TOKENS = 128
+GENERATED_TOKENS = evaluator.GENERATED_TOKENS   # what the evaluator serves
 OBJECTIVES = ("energy_j", "latency_s", "edp_js")
 
 
