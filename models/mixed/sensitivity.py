@@ -55,7 +55,9 @@ def fingerprint(subject) -> str:
     return f"v{VERSION}|{cache.fingerprint(subject.model)}|{subject.identity()}"
 
 
-def _load(subject, kind: str = "sensitivity") -> dict:
+def _stored(subject, kind: str) -> dict:
+    """The cache file's content ({"values": {...}, "layers": [...] or absent}), or {} when it
+    is missing or its fingerprint is stale."""
     path = cache_path(subject, kind)
     try:
         stored = json.loads(path.read_text(encoding="utf-8"))
@@ -64,16 +66,23 @@ def _load(subject, kind: str = "sensitivity") -> dict:
     except json.JSONDecodeError as exc:
         raise ValueError(f"{kind} cache {path} is not valid JSON ({exc}); delete it to "
                          f"recompute") from None
-    return stored["values"] if stored.get("fingerprint") == fingerprint(subject) else {}
+    return stored if stored.get("fingerprint") == fingerprint(subject) else {}
 
 
-def _save(subject, values: dict, kind: str = "sensitivity") -> None:
+def _load(subject, kind: str = "sensitivity") -> dict:
+    return _stored(subject, kind).get("values", {})
+
+
+def _save(subject, values: dict, kind: str = "sensitivity", layers: list | None = None) -> None:
+    """Write ``values`` (and the subject's whole layer list, when given) atomically."""
     path = cache_path(subject, kind)
     path.parent.mkdir(parents=True, exist_ok=True)
+    content = {"fingerprint": fingerprint(subject), "values": values}
+    if layers is not None:
+        content["layers"] = list(layers)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{kind}-", suffix=".json")
     with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump({"fingerprint": fingerprint(subject), "values": values}, out, indent=1,
-                  sort_keys=True)
+        json.dump(content, out, indent=1, sort_keys=True)
     os.replace(tmp, path)
 
 
@@ -104,13 +113,24 @@ def measured_sweep_fidelity(subject, assignment: dict) -> tuple[float, str]:
 
 
 def cached_layers(subject, schemes) -> list[str] | None:
-    """The layers whose sensitivity under every scheme of ``schemes`` is cached, in the
-    subject's layer order (read from the cache without loading the model), or None when the
-    cache holds none."""
-    values = _load(subject)
+    """The subject's layers, in its order, read from the sensitivity cache without loading
+    the model, when the cache holds every layer's sensitivity under every scheme of
+    ``schemes``; None otherwise (a partly measured subject, or a cache without the layer
+    list)."""
+    content = _stored(subject, "sensitivity")
+    layers, values = content.get("layers"), content.get("values", {})
     keys = [scheme_key(s) for s in schemes]
-    layers = [layer for layer, row in values.items() if all(key in row for key in keys)]
-    return sorted(layers, key=subject.sort_key) if layers else None
+    if not layers or any(key not in values.get(layer, {}) for layer in layers for key in keys):
+        return None
+    return sorted(layers, key=subject.sort_key)
+
+
+def measured_layers(subject, schemes) -> list[str]:
+    """The layers whose sensitivity under every scheme of ``schemes`` is cached (all of the
+    subject's or the part a run has measured so far), in the subject's order."""
+    keys = [scheme_key(s) for s in schemes]
+    return sorted((layer for layer, row in _load(subject).items()
+                   if all(key in row for key in keys)), key=subject.sort_key)
 
 
 def measured(subject, schemes, *, compute: bool = True, progress=None,
@@ -122,9 +142,11 @@ def measured(subject, schemes, *, compute: bool = True, progress=None,
     names when the caller has them (cached_layers), so that the model need not be loaded."""
     for scheme in schemes:
         subjects_mod.check_scheme(scheme)
-    values = _load(subject)
+    content = _stored(subject, "sensitivity")
+    values = content.get("values", {})
+    layers = subject.layer_names() if layers is None else list(layers)
     table = {}
-    for layer in subject.layer_names() if layers is None else layers:
+    for layer in layers:
         stored = values.setdefault(layer, {})
         missing = [s for s in schemes if scheme_key(s) not in stored]
         if missing and not compute:
@@ -134,10 +156,12 @@ def measured(subject, schemes, *, compute: bool = True, progress=None,
         for scheme in missing:
             stored[scheme_key(scheme)] = subject.degradation({layer: scheme})
         if missing:
-            _save(subject, values)
+            _save(subject, values, layers=layers)
             if progress is not None:
                 progress(layer)
         table[layer] = {s.label: stored[scheme_key(s)] for s in schemes}
+    if compute and content.get("layers") != layers:
+        _save(subject, values, layers=layers)   # the whole layer list, for cached_layers
     return table
 
 

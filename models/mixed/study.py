@@ -188,8 +188,8 @@ def run(request: Request, subject=None) -> Study:
 def _spearman_where_measured(subject, presets, estimate) -> tuple[float, int] | None:
     """(Spearman of estimate vs measured, layers compared) over the layers whose measured
     sensitivities are cached (all of them, or the part a background run has measured)."""
-    layers = sensitivity.cached_layers(subject, presets)
-    if not layers:
+    layers = sensitivity.measured_layers(subject, presets)
+    if len(layers) < 3:
         return None
     measured = sensitivity.measured(subject, presets, compute=False, layers=layers)
     return sensitivity.spearman(measured, estimate), len(layers)

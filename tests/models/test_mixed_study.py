@@ -89,6 +89,18 @@ def test_sensitivities_are_cached_and_a_missing_one_is_named(cache_dir):
     subject = Independent()
     with pytest.raises(ValueError, match="no cached sensitivity of layer q"):
         sensitivity.measured(subject, _presets(), compute=False)
+
+
+    class Interrupted(Exception):
+        pass
+
+    def stop_after_two(layer):
+        if layer == "k":
+            raise Interrupted
+    with pytest.raises(Interrupted):   # a run stopped after two layers: they stay cached
+        sensitivity.measured(subject, _presets(), progress=stop_after_two)
+    assert sensitivity.cached_layers(subject, _presets()) is None
+    assert sensitivity.measured_layers(subject, _presets()) == ["q", "k"]
     first = sensitivity.measured(subject, _presets())
     assert sensitivity.cache_path(subject).is_file()
     assert sensitivity.measured(subject, _presets(), compute=False) == first
