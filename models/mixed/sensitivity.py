@@ -139,11 +139,13 @@ def measured(subject, schemes, *, compute: bool = True, progress=None,
     ``subject`` and every Scheme in ``schemes``; from the cache, measuring (and storing) what is
     missing. ``compute=False``: ValueError naming what is missing instead of measuring.
     ``progress(layer)`` is called after each measured layer. ``layers``: the subject's layer
-    names when the caller has them (cached_layers), so that the model need not be loaded."""
+    names when the caller has them (cached_layers), so that the model need not be loaded; with
+    ``compute=False`` also a part of them (read only)."""
     for scheme in schemes:
         subjects_mod.check_scheme(scheme)
     content = _stored(subject, "sensitivity")
     values = content.get("values", {})
+    whole = compute or layers is None    # then ``layers`` is the subject's whole list
     layers = subject.layer_names() if layers is None else list(layers)
     table = {}
     for layer in layers:
@@ -160,8 +162,8 @@ def measured(subject, schemes, *, compute: bool = True, progress=None,
             if progress is not None:
                 progress(layer)
         table[layer] = {s.label: stored[scheme_key(s)] for s in schemes}
-    if compute and content.get("layers") != layers:
-        _save(subject, values, layers=layers)   # the whole layer list, for cached_layers
+    if whole and content.get("layers") != layers:   # every layer is in: record the list
+        _save(subject, values, layers=layers)           # for cached_layers
     return table
 
 

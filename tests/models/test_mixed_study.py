@@ -101,6 +101,8 @@ def test_sensitivities_are_cached_and_a_missing_one_is_named(cache_dir):
         sensitivity.measured(subject, _presets(), progress=stop_after_two)
     assert sensitivity.cached_layers(subject, _presets()) is None
     assert sensitivity.measured_layers(subject, _presets()) == ["q", "k"]
+    part = sensitivity.measured(subject, _presets(), compute=False, layers=["q", "k"])
+    assert list(part) == ["q", "k"] and sensitivity.cached_layers(subject, _presets()) is None
     first = sensitivity.measured(subject, _presets())
     assert sensitivity.cache_path(subject).is_file()
     assert sensitivity.measured(subject, _presets(), compute=False) == first
