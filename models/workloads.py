@@ -150,6 +150,29 @@ def llm_phases(name: str, batch: int = 1, prompt_len: int = 128,
             Phase("decode", batch * generated, tuple(decode)))
 
 
+def transformer_layers(name: str) -> dict[str, tuple[int, int, int]]:
+    """kind -> (K, N, count) of every weight layer of transformer ``name``: the per-block kinds
+    (LLaMA: q, k, v, o, gate, up, down; BERT: q, k, v, o, intermediate, output) with count = the
+    blocks, and the layers outside the blocks ("head": a LLaMA's LM head; "pooler": BERT-base's,
+    whose GEMM has M = batch, not batch * seq_len), count 1. The same shapes ``get`` lists."""
+    if name in _LLAMA:
+        hidden, layers, heads, kv_heads, ffn, vocab = _LLAMA[name]
+        kv_width = hidden // heads * kv_heads
+        shapes = {"q": (hidden, hidden), "k": (hidden, kv_width), "v": (hidden, kv_width),
+                  "o": (hidden, hidden), "gate": (hidden, ffn), "up": (hidden, ffn),
+                  "down": (ffn, hidden)}
+        return {**{kind: (k, n, layers) for kind, (k, n) in shapes.items()},
+                "head": (hidden, vocab, 1)}
+    if name in _BERT:
+        hidden, layers, ffn, pooler = _BERT[name]
+        shapes = {"q": (hidden, hidden), "k": (hidden, hidden), "v": (hidden, hidden),
+                  "o": (hidden, hidden), "intermediate": (hidden, ffn), "output": (ffn, hidden)}
+        kinds = {kind: (k, n, layers) for kind, (k, n) in shapes.items()}
+        return {**kinds, "pooler": (hidden, hidden, 1)} if pooler else kinds
+    raise ValueError(f"name must be one of {', '.join(sorted((*_LLAMA, *_BERT)))} (the "
+                     f"transformer workloads), got {name!r}")
+
+
 def head_dim(name: str) -> int:
     """Elements per attention head of LLM ``name``: the reduction length of QK^T."""
     if name not in _LLAMA:

@@ -31,6 +31,7 @@ COMMANDS = {
     "formats": "formats",
     "rtl": "rtl_export",
     "fidelity": "fidelity",
+    "search": "search",
 }
 
 def build_parser() -> argparse.ArgumentParser:
