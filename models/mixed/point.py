@@ -109,6 +109,14 @@ class MixedEvaluator:
             return load(scheme)["pe"] == pe
         return COST_MODEL.applies(scheme, pe)
 
+    def why_not(self, scheme: str, pe: str) -> str:
+        from lowbit.models.evaluator import COST_MODEL
+        if scheme.startswith(PREFIX):
+            searched_for = load(scheme)["pe"]
+            return "" if searched_for == pe else \
+                f"{scheme} is a per-layer assignment searched for the {searched_for} PE"
+        return COST_MODEL.why_not(scheme, pe)
+
     def check_lanes(self, scheme: str, pe: str, lanes: int) -> None:
         from lowbit.models.evaluator import COST_MODEL
         if scheme.startswith(PREFIX):
