@@ -411,6 +411,22 @@ def qtensor_gemm(qa, qw, arithmetic: PEArithmetic) -> np.ndarray:
     return _rescale(sums.astype(np.float32), w_scales, a_scales)
 
 
+def required_acc_bits(qa, qw) -> int:
+    """The narrowest accumulator (two's complement bits) that holds every group's exact PE sum
+    of ``qa`` [M, K] and ``qw`` [N, K] on an integer PE: with it, or any wider one, "wrap" changes
+    no sum, so ``qtensor_gemm`` gives the 64-bit result bit for bit."""
+    if pe_family(qw.spec, qa.spec) != "int":
+        raise ValueError(f"required_acc_bits applies to integer PEs; {qw.spec.format} x "
+                         f"{qa.spec.format} runs on a float PE")
+    a, w = _int_values(qa), _int_values(qw)
+    group = qw.shape[1] // qw.scales.shape[-1]
+    sums = _group_sums(_operand(a), _operand(w), group,
+                       int(np.abs(a).max(initial=0)) * int(np.abs(w).max(initial=0)),
+                       PEArithmetic(acc_bits=64))
+    largest, smallest = int(sums.max(initial=0)), int(sums.min(initial=0))
+    return max(largest.bit_length(), (-smallest - 1).bit_length()) + 1
+
+
 def _rescale(sums: np.ndarray, w_scales: np.ndarray, a_scales: np.ndarray) -> np.ndarray:
     """The scale contract on float32 group sums [M, N, G] (numpy float32 operations are IEEE
     single, one rounding each)."""

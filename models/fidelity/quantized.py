@@ -59,18 +59,21 @@ def quantize_dequantize(x: np.ndarray, spec) -> np.ndarray:
     return np.asarray(quant.dequantize(quant.quantize(padded, spec, axis=-1)))[..., :K]
 
 
-_ARITHMETIC: ContextVar = ContextVar("pe_arithmetic", default=None)
+# (arithmetic, observer) of the innermost pe_arithmetic block
+_ARITHMETIC: ContextVar = ContextVar("pe_arithmetic", default=(None, None))
 
 
 @contextmanager
-def pe_arithmetic(arithmetic):
+def pe_arithmetic(arithmetic, observe=None):
     """Quantized GEMMs run through ``arithmetic`` (a lowbit.hwsim.gemm.PEArithmetic, or None
-    for fake quantization) inside the block."""
+    for fake quantization) inside the block; ``observe(qa, qweight)``, when given, sees the
+    activation and weight QTensors of every such GEMM (e.g. to measure their accumulator
+    needs)."""
     from lowbit.hwsim import gemm
     if arithmetic is not None and not isinstance(arithmetic, gemm.PEArithmetic):
         raise ValueError(f"arithmetic must be a PEArithmetic or None, "
                          f"got {type(arithmetic).__name__}")
-    token = _ARITHMETIC.set(arithmetic)
+    token = _ARITHMETIC.set((arithmetic, observe))
     try:
         yield
     finally:
@@ -96,21 +99,23 @@ class QuantGemm(nn.Module):
         return torch.from_numpy(np.ascontiguousarray(w))
 
     def gemm(self, x2d: torch.Tensor) -> torch.Tensor:
-        arithmetic = _ARITHMETIC.get()
+        arithmetic, observe = _ARITHMETIC.get()
         if arithmetic is not None:
-            return self.pe_gemm(x2d, arithmetic)
+            return self.pe_gemm(x2d, arithmetic, observe)
         x_hat = quantize_dequantize(x2d.detach().to(torch.float32).numpy(), self.scheme.act_spec)
         return F.linear(torch.from_numpy(np.ascontiguousarray(x_hat)), self.dequantized_weight(),
                         self.bias)
 
 
-    def pe_gemm(self, x2d: torch.Tensor, arithmetic) -> torch.Tensor:
+    def pe_gemm(self, x2d: torch.Tensor, arithmetic, observe=None) -> torch.Tensor:
         """x2d @ W.T + b through the PE arithmetic (module doc), on the activation codes."""
         from lowbit.hwsim import gemm, quant
         x = pad(np.ascontiguousarray(x2d.detach().to(torch.float32).numpy()),
                 self.qweight.shape[1])
-        y = torch.from_numpy(gemm.qtensor_gemm(quant.quantize(x, self.scheme.act_spec, axis=-1),
-                                               self.qweight, arithmetic))
+        qa = quant.quantize(x, self.scheme.act_spec, axis=-1)
+        if observe is not None:
+            observe(qa, self.qweight)
+        y = torch.from_numpy(gemm.qtensor_gemm(qa, self.qweight, arithmetic))
         return y if self.bias is None else y + self.bias
 
 

@@ -234,3 +234,24 @@ def test_pe_family_refuses_what_no_pe_computes():
         gemm.pe_family(quant.preset("mxfp8").weight_spec, quant.preset("mxfp8").act_spec)
     with pytest.raises(ValueError, match="integer x integer"):
         gemm.pe_family(quant.preset("log2_4").weight_spec, quant.preset("log2_4").act_spec)
+
+
+@pytest.mark.parametrize("preset", ["int8", "int4-g128", "int2-g64"])
+def test_required_acc_bits_is_the_no_wrap_width(rng, preset):
+    """At the width required_acc_bits names nothing wraps (the 64-bit result, bit for bit); one
+    bit narrower, some group sum wraps."""
+    scheme = quant.preset(preset)
+    x = rng.standard_normal((16, 256)).astype(np.float32)
+    wt = rng.standard_normal((12, 256)).astype(np.float32)
+    qa, qw = quant.quantize(x, scheme.act_spec), quant.quantize(wt, scheme.weight_spec)
+    need = gemm.required_acc_bits(qa, qw)
+    exact = gemm.qtensor_gemm(qa, qw, gemm.PEArithmetic(acc_bits=64))
+    a = integer.decode_int_codes(qa.codes, 8)
+    w = qw.spec.element_format.values()[qw.codes].astype(np.int64)
+    group = 256 // qw.scales.shape[-1]
+    sums = np.einsum("mgk,ngk->mng", a.reshape(16, -1, group), w.reshape(12, -1, group))
+    assert need == max(max(int(s).bit_length(), (-int(s) - 1).bit_length())
+                       for s in sums.ravel()) + 1
+    np.testing.assert_array_equal(gemm.qtensor_gemm(qa, qw, gemm.PEArithmetic(acc_bits=need)),
+                                  exact)
+    assert (gemm.qtensor_gemm(qa, qw, gemm.PEArithmetic(acc_bits=need - 1)) != exact).any()
