@@ -7,9 +7,10 @@ scheme's group size) for M tokens. Cases: int8 x int4 (int4-g128: the integer PE
 and 16-bit saturate), int8 x int8 per channel (32-bit wrap), FP8 x FP8 (fp8-e4m3: float32
 accumulation, and Hopper-like 13 fraction bits truncated). Each case times ``qtensor_gemm`` on
 codes already quantized (the PE's work: sums, overflow, rounding, scales) and numpy's float32
-``x @ w.T`` on the same shapes, both with ``--threads`` threads (numba.set_num_threads, and
-threadpoolctl's BLAS limit), median of ``--repeats`` after a warm-up call; prints G MAC/s of
-both and their ratio. Goals (issue 20): >= 5 G MAC/s int8 x int4, >= 1 G MAC/s FP8 x FP8 on 2
+``x @ w.T`` on the same shapes (the integer path's exact chunk sums are float32 BLAS products
+too), median of ``--repeats`` after a warm-up call; prints G MAC/s of both and their ratio.
+Threads: numba's ``--threads``; numpy's BLAS its own default (set OPENBLAS_NUM_THREADS before
+the run to pin it; on the 2-core CI machine both use 2). Goals (issue 20): >= 5 G MAC/s int8 x int4, >= 1 G MAC/s FP8 x FP8 on 2
 cores. A timing on a loaded machine is a lower bound: compare the ratio.
 """
 from __future__ import annotations
@@ -58,7 +59,6 @@ def run(m: int, repeats: int, seed: int = 0) -> list[dict]:
 
 
 def main(argv=None) -> int:
-    from threadpoolctl import threadpool_limits
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--m", type=int, default=512, help="rows (tokens), default 512")
     parser.add_argument("--repeats", type=int, default=3)
@@ -68,9 +68,8 @@ def main(argv=None) -> int:
         if getattr(args, name) < 1:
             raise SystemExit(f"--{name} must be >= 1, got {getattr(args, name)}")
     numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
-    with threadpool_limits(limits=args.threads):
-        rows = run(args.m, args.repeats)
-    print(f"threads {numba.get_num_threads()} (numba), BLAS limited to {args.threads}")
+    rows = run(args.m, args.repeats)
+    print(f"numba threads {numba.get_num_threads()}")
     print(format_table(rows, tuple(rows[0])))
     return 0
 
