@@ -37,6 +37,7 @@ bits and rounding for fp8_mac) instead of fake quantization, and an integer PE i
 accumulator width (synthesis area and clock of that config, an acc_bits-wide add per MAC). Keys
 of the other PE family must stay at their defaults (acc_bits 32, wrap; acc_mbits 23, rne), else
 the point is NotApplicable; so is a scheme no PE arithmetic computes (float16 activations, MX).
+Such a row also carries ``fake_quant_fidelity``, the scheme's fidelity under fake quantization.
 fp8_mac's area, clock and energy stay those of its fp32 adder: no reduced-mantissa adder is
 synthesized (``arithmetic_note`` says so).
 
@@ -233,6 +234,9 @@ def evaluate_point(point: dict) -> dict:
         extra = {"bits_per_weight": costs["weight_bits"] / workloads.weight_count(gemms),
                  "macs": workloads.mac_count(gemms)}
     fidelity, metric, provenance = _fidelity(point["workload"], scheme, arithmetic)
+    if arithmetic is not None:   # the same scheme under fake quantization, to compare with
+        provenance = {**provenance,
+                      "fake_quant_fidelity": _fidelity(point["workload"], scheme)[0]}
     total_energy = sum(costs[key] for key in _ENERGY_TERMS if key in costs)
     return {
         "scheme": point["scheme"], "pe": point["pe"], "lanes": lanes, "array": array,

@@ -372,3 +372,17 @@ def test_llm_reasons_name_kv_attention_decode_and_buffer(tmp_path):
     assert ("decode is memory-bound in 128 of 128 steps (each step streams every weight and the "
             "KV cache through DRAM)") in why["lowest latency"]
     assert "= 64 int_mac PEs of 0.01 mm² + 3.5 mm² of SRAM buffer" in why["lowest area"]
+
+
+def test_pe_arithmetic_rows_are_set_beside_fake_quantization():
+    rows = [{"scheme": "int8", "pe": "int_mac", "lanes": 16, "acc_bits": acc_bits,
+             "overflow": "wrap", "pe_arithmetic": f"acc{acc_bits}-wrap/m23-rne",
+             "fidelity": fidelity, "fake_quant_fidelity": 0.9815, "pe_area_m2": area,
+             "energy_mac_j": energy}
+            for acc_bits, fidelity, area, energy in ((32, 0.9815, 1.4e-8, 3e-4),
+                                                      (16, 0.1185, 1.2e-8, 2.5e-4))]
+    lines = report._arithmetic_table(rows)
+    assert "| int8 on int_mac (lanes=16, acc_bits=32, overflow=wrap) | acc32-wrap/m23-rne | " \
+           "0.9815 | 0.9815 | +0.0000 |" in "\n".join(lines)
+    assert "| 0.1185 | 0.9815 | -0.8630 |" in "\n".join(lines)
+    assert report._arithmetic_table([{**rows[0], "fake_quant_fidelity": None}]) == []
