@@ -105,16 +105,19 @@ def _check_matrices(a, w, a_name: str, w_name: str):
 # float32, in any order, while every partial sum stays within 2^24 in magnitude, so a GEMM over
 # chunks of at most 2^24 / max|product| elements gives each chunk's exact integer sum.
 EXACT_FLOAT32 = 1 << 24
-ROW_BLOCK = 128           # rows of a per pass: bounds the [chunks, rows, N] float32 scratch
+ROW_BLOCK = 512           # rows of a per pass: bounds the [chunks, rows, N] float32 scratch
 
 
-def _chunk_sums(a: np.ndarray, w: np.ndarray, length: int) -> np.ndarray:
+def _chunked(x: np.ndarray, length: int) -> np.ndarray:
+    """float32 [K / length, rows, length] of x [rows, K]."""
+    return x.reshape(x.shape[0], -1, length).transpose(1, 0, 2).astype(np.float32)
+
+
+def _chunk_sums(a: np.ndarray, w_chunks: np.ndarray, length: int) -> np.ndarray:
     """float32 [K / length, M, N]: exact sums of a[m] * w[n] over each chunk of ``length``
-    elements (the caller keeps length * max|product| <= 2^24)."""
-    chunks = a.shape[1] // length
-    a3 = a.reshape(a.shape[0], chunks, length).transpose(1, 0, 2).astype(np.float32)
-    w3 = w.reshape(w.shape[0], chunks, length).transpose(1, 2, 0).astype(np.float32)
-    return np.matmul(a3, w3)
+    elements, w_chunks = _chunked(w).transpose(0, 2, 1) (the caller keeps length * max|product|
+    <= 2^24)."""
+    return np.matmul(_chunked(a, length), w_chunks)
 
 
 def _largest_divisor(n: int, limit: int) -> int:
@@ -123,12 +126,12 @@ def _largest_divisor(n: int, limit: int) -> int:
 
 @njit(parallel=True, cache=True)
 def _saturate_chunks(sums, bounds, a, w, length, per_group, lo, hi, out):
-    """out[m, n, g]: the saturating accumulator over group g's chunks in order. A chunk whose
+    """out[g, m, n]: the saturating accumulator over group g's chunks in order. A chunk whose
     sum of |product| (bounds) keeps acc inside [lo, hi] whatever its partial sums cannot clamp
     and is added at once; any other chunk is added product by product, clamped after each."""
-    for m in prange(out.shape[0]):
-        for n in range(out.shape[1]):
-            for g in range(out.shape[2]):
+    for m in prange(out.shape[1]):
+        for n in range(out.shape[2]):
+            for g in range(out.shape[0]):
                 acc = np.int64(0)
                 for c in range(g * per_group, (g + 1) * per_group):
                     t = np.int64(bounds[c, m, n])
@@ -137,30 +140,34 @@ def _saturate_chunks(sums, bounds, a, w, length, per_group, lo, hi, out):
                         continue
                     for k in range(c * length, (c + 1) * length):
                         acc = min(max(acc + np.int64(a[m, k]) * np.int64(w[n, k]), lo), hi)
-                out[m, n, g] = acc
+                out[g, m, n] = acc
 
 
 def _group_sums(a: np.ndarray, w: np.ndarray, group: int, max_product: int,
                 arithmetic: PEArithmetic) -> np.ndarray:
-    """int64 [M, N, K / group]: the PE accumulator of every group (module contract)."""
+    """int64 [K / group, M, N]: the PE accumulator of every group (module contract)."""
     M, K = a.shape
-    out = np.empty((M, w.shape[0], K // group), np.int64)
+    out = np.empty((K // group, M, w.shape[0]), np.int64)
     saturate = arithmetic.overflow == "saturate"
     length = _largest_divisor(group, SATURATE_CHUNK if saturate
                               else max(EXACT_FLOAT32 // max(max_product, 1), 1))
-    abs_w = np.abs(w.astype(np.int32))     # int8 -128 has no int8 magnitude
+    w_chunks = _chunked(w, length).transpose(0, 2, 1)
+    if saturate:   # int8 -128 has no int8 magnitude: widen first
+        abs_chunks = _chunked(np.abs(w.astype(np.int32)), length).transpose(0, 2, 1)
     for start in range(0, M, ROW_BLOCK):
         rows = a[start:start + ROW_BLOCK]
-        sums = _chunk_sums(rows, w, length)
+        block = out[:, start:start + len(rows)]
+        sums = _chunk_sums(rows, w_chunks, length)
         if saturate:
-            bounds = _chunk_sums(np.abs(rows.astype(np.int32)), abs_w, length)
+            bounds = _chunk_sums(np.abs(rows.astype(np.int32)), abs_chunks, length)
             _saturate_chunks(sums, bounds, rows, w, length, group // length,
-                             *integer.acc_limits(arithmetic.acc_bits), out[start:start + len(rows)])
-        else:
-            exact = sums.astype(np.int64).reshape(K // group, group // length, len(rows), -1)
-            shift = 64 - arithmetic.acc_bits     # keep the low acc_bits, sign-extended
-            wrapped = (exact.sum(axis=1) << shift) >> shift
-            out[start:start + len(rows)] = wrapped.transpose(1, 2, 0)
+                             *integer.acc_limits(arithmetic.acc_bits), block)
+            continue
+        exact = sums.astype(np.int64)
+        if length < group:
+            exact = exact.reshape(K // group, group // length, len(rows), -1).sum(axis=1)
+        shift = 64 - arithmetic.acc_bits     # keep the low acc_bits, sign-extended
+        block[...] = (exact << shift) >> shift
     return out
 
 
@@ -177,7 +184,7 @@ def int_gemm(a, w, *, a_bits: int, w_bits: int, a_signed: bool = True, w_signed:
     _check_matrices(a, w, "a", "w")
     group = _check_group(group, a.shape[1])
     return _group_sums(a, w, group, _bound(a_bits, a_signed) * _bound(w_bits, w_signed),
-                       arithmetic)
+                       arithmetic).transpose(1, 2, 0)
 
 
 def _bound(bits: int, signed: bool) -> int:
@@ -212,12 +219,12 @@ def _fixed_step(acc, p, keep, rtz):
 
 @njit(parallel=True, cache=True)
 def _fixed_partials(a, w, group, keep, rtz, out):
-    """out[m, n, g] in units of 2^(lsb_a + lsb_b): the accumulator after each exact addition,
+    """out[g, m, n] in units of 2^(lsb_a + lsb_b): the accumulator after each exact addition,
     rounded. Four outputs advance together (independent chains in flight); each output's own
     additions stay in index order."""
     N = w.shape[0]
     for m in prange(a.shape[0]):
-        for g in range(out.shape[2]):
+        for g in range(out.shape[0]):
             n = 0
             while n + 4 <= N:
                 s0 = s1 = s2 = s3 = np.int64(0)
@@ -227,13 +234,13 @@ def _fixed_partials(a, w, group, keep, rtz, out):
                     s1 = _fixed_step(s1, x * w[n + 1, k], keep, rtz)
                     s2 = _fixed_step(s2, x * w[n + 2, k], keep, rtz)
                     s3 = _fixed_step(s3, x * w[n + 3, k], keep, rtz)
-                out[m, n, g], out[m, n + 1, g], out[m, n + 2, g], out[m, n + 3, g] = s0, s1, s2, s3
+                out[g, m, n], out[g, m, n + 1], out[g, m, n + 2], out[g, m, n + 3] = s0, s1, s2, s3
                 n += 4
             for n in range(n, N):
                 s = np.int64(0)
                 for k in range(g * group, (g + 1) * group):
                     s = _fixed_step(s, a[m, k] * w[n, k], keep, rtz)
-                out[m, n, g] = s
+                out[g, m, n] = s
 
 
 @njit(cache=True, inline="always")
@@ -277,12 +284,12 @@ def _twosum_partials(a, w, group, drop, rtz, out):
         fbuf = np.empty(1, np.float64)
         ibuf = fbuf.view(np.int64)
         for n in range(w.shape[0]):
-            for g in range(out.shape[2]):
+            for g in range(out.shape[0]):
                 acc = 0.0
                 for k in range(g * group, (g + 1) * group):
                     acc = _rounded_sum(acc, np.float64(a[m, k]) * w[n, k], drop, rtz, fbuf,
                                        ibuf)
-                out[m, n, g] = acc
+                out[g, m, n] = acc
 
 
 def _fixed_values(codes: np.ndarray, fmt: str) -> tuple[np.ndarray, int]:
@@ -296,17 +303,17 @@ def _fixed_values(codes: np.ndarray, fmt: str) -> tuple[np.ndarray, int]:
 
 def _float_sums(a_codes, w_codes, fmt_a: str, fmt_w: str, group: int,
                 arithmetic: PEArithmetic) -> np.ndarray:
-    """float32 [M, N, K / group]: the float accumulator of every group (module contract)."""
+    """float32 [K / group, M, N]: the float accumulator of every group (module contract)."""
     M, K = a_codes.shape
     rtz = arithmetic.acc_rounding == "rtz"
     fa, lsb_a = _fixed_values(a_codes, fmt_a)
     fw, lsb_w = _fixed_values(w_codes, fmt_w)
     if group * int(np.abs(fa).max(initial=0)) * int(np.abs(fw).max(initial=0)) < FIXED_LIMIT:
-        out = np.empty((M, w_codes.shape[0], K // group), np.int64)
+        out = np.empty((K // group, M, w_codes.shape[0]), np.int64)
         _fixed_partials(fa, fw, group, arithmetic.acc_mbits + 1, rtz, out)
         # at most 24 significant bits, within float32's range: both conversions are exact
         return np.ldexp(out.astype(np.float64), lsb_a + lsb_w).astype(np.float32)
-    out = np.empty((M, w_codes.shape[0], K // group), np.float64)
+    out = np.empty((K // group, M, w_codes.shape[0]), np.float64)
     _twosum_partials(np.ldexp(fa.astype(np.float64), lsb_a),
                      np.ldexp(fw.astype(np.float64), lsb_w), group,
                      FLOAT_MBITS - arithmetic.acc_mbits, rtz, out)
@@ -332,7 +339,8 @@ def float_gemm(a_codes, w_codes, fmt_a: str, fmt_w: str, *, group: int | None = 
     a = _fp8_codes(a_codes, fmt_a, "a_codes")
     w = _fp8_codes(w_codes, fmt_w, "w_codes")
     _check_matrices(a, w, "a_codes", "w_codes")
-    return _float_sums(a, w, fmt_a, fmt_w, _check_group(group, a.shape[1]), arithmetic)
+    return _float_sums(a, w, fmt_a, fmt_w, _check_group(group, a.shape[1]),
+                       arithmetic).transpose(1, 2, 0)
 
 
 # -- a quantized layer ------------------------------------------------------------------------
@@ -407,7 +415,7 @@ def qtensor_gemm(qa, qw, arithmetic: PEArithmetic) -> np.ndarray:
     if qw.zero_points is not None:       # z * sum of the group's activations, exact
         zeros = np.broadcast_to(qw.zero_points, (N, groups)).astype(np.int64)
         a_sums = a.reshape(M, groups, group).sum(axis=-1)
-        sums -= zeros[None, :, :] * a_sums[:, None, :]
+        sums -= zeros.T[:, None, :] * a_sums.T[:, :, None]
     return _rescale(sums.astype(np.float32), w_scales, a_scales)
 
 
@@ -428,11 +436,11 @@ def required_acc_bits(qa, qw) -> int:
 
 
 def _rescale(sums: np.ndarray, w_scales: np.ndarray, a_scales: np.ndarray) -> np.ndarray:
-    """The scale contract on float32 group sums [M, N, G] (numpy float32 operations are IEEE
+    """The scale contract on float32 group sums [G, M, N] (numpy float32 operations are IEEE
     single, one rounding each)."""
-    r = np.zeros(sums.shape[:2], np.float32)
-    for g in range(sums.shape[2]):
-        r = r + sums[:, :, g] * w_scales[None, :, g]
+    r = np.zeros(sums.shape[1:], np.float32)
+    for g in range(sums.shape[0]):
+        r = r + sums[g] * w_scales[None, :, g]
     return r * a_scales[:, None]
 
 
