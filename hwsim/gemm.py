@@ -8,9 +8,10 @@ Where fake quantization (lowbit.models.fidelity.quantized) multiplies dequantize
 this module feeds the *codes* to the PE's multiply-accumulate and applies the scales where the
 hardware applies them, after the PE's sum. Two PE families:
 
-Integer PE (``int_gemm``; int_mac, bit_serial, lut, shift_add all compute this sum)
-  operands     integer values of a [M, K] and w [N, K] (activations: intN values; weights: intN
-               values, or the uintN codes of an asymmetric scheme, whose zero point the PE
+Integer PE (``int_gemm``; the sum int_mac, bit_serial and lut compute)
+  operands     integer values of a [M, K] and w [N, K] (activations: intN values; weights: intN,
+               binary or ternary values, or the uintN codes of an asymmetric scheme (log2
+               weights, whose values are not integers, are refused), whose zero point the PE
                never sees: z * sum(a) is subtracted outside it, exactly, as the cost model
                (lowbit.models.cost.cycles) costs it).
   group        the PE computes one dot product per scale group: ``group`` consecutive elements
@@ -28,8 +29,9 @@ Float PE (``float_gemm``; FP8 x FP8 as fp8_mac)
                at +0, one rounding per addition in index order: acc = round(acc + p_i), the
                exact sum rounded to acc_mbits + 1 significant bits, "rne" (nearest, ties to
                even) or "rtz" (toward zero, truncation). No product or sum ever leaves float32's
-               normal range (|p| in [2^-32, 2^32) and K < 2^20), so no subnormal or overflow
-               rule applies. An exact zero sum is +0. acc_mbits=23 with "rne" is
+               normal range (every nonzero |p| is in [2^-32, 2^32), a multiple of 2^-32, so
+               every nonzero sum is >= 2^-32 and a sum of 2^60 products is < 2^92), so no
+               subnormal or overflow rule applies. An exact zero sum is +0. acc_mbits=23 with "rne" is
                :func:`lowbit.hwsim.units.fp8.fp8_mac` bit for bit.
 
 Scales (``qtensor_gemm``): the PE's per-group sum S_g (the integer minus z * sum of the group's
