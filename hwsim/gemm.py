@@ -412,8 +412,14 @@ def qtensor_gemm(qa, qw, arithmetic: PEArithmetic) -> np.ndarray:
                         w_scales, a_scales)
     a, w = _int_values(qa), _int_values(qw)
     groups = w_scales.shape[1]
-    sums = _group_sums(_operand(a), _operand(w), group,
-                       int(np.abs(a).max(initial=0)) * int(np.abs(w).max(initial=0)), arithmetic)
+    max_product = int(np.abs(a).max(initial=0)) * int(np.abs(w).max(initial=0))
+    if qw.zero_points is None and group * max_product < min(EXACT_FLOAT32, 1 << (
+            arithmetic.acc_bits - 1)):
+        # No partial sum can leave the accumulator or float32's exact integers: neither
+        # policy changes a sum, and each group's float32 BLAS sum is S_g itself.
+        w_chunks = _chunked(_operand(w), group).transpose(0, 2, 1)
+        return _rescale(_chunk_sums(_operand(a), w_chunks, group), w_scales, a_scales)
+    sums = _group_sums(_operand(a), _operand(w), group, max_product, arithmetic)
     if qw.zero_points is not None:       # z * sum of the group's activations, exact
         zeros = np.broadcast_to(qw.zero_points, (N, groups)).astype(np.int64)
         a_sums = a.reshape(M, groups, group).sum(axis=-1)
