@@ -8,13 +8,15 @@ The port protocol shared with the RTL is in :mod:`lowbit.hwsim.pe.protocol`.
 """
 from lowbit.hwsim.pe.bit_serial import BitSerialPE
 from lowbit.hwsim.pe.configs import (BitSerialPEConfig, Fp8MacPEConfig, IntMacPEConfig, LutPEConfig,
-                              ShiftAddPEConfig)
+                              MxMacPEConfig, ShiftAddPEConfig)
 from lowbit.hwsim.pe.fp8_mac import Fp8MacPE
 from lowbit.hwsim.pe.int_mac import IntMacPE
 from lowbit.hwsim.pe.lut import LutPE
+from lowbit.hwsim.pe.mx_mac import MxMacPE
 from lowbit.hwsim.pe.protocol import LATENCY, Beat, Trace, accept_cycles, output_cycle, wrap
 from lowbit.hwsim.pe.shift_add import ShiftAddPE
 
 __all__ = ["Beat", "Trace", "LATENCY", "accept_cycles", "output_cycle", "wrap",
            "IntMacPE", "IntMacPEConfig", "ShiftAddPE", "ShiftAddPEConfig", "BitSerialPE",
-           "BitSerialPEConfig", "LutPE", "LutPEConfig", "Fp8MacPE", "Fp8MacPEConfig"]
+           "BitSerialPEConfig", "LutPE", "LutPEConfig", "Fp8MacPE", "Fp8MacPEConfig",
+           "MxMacPE", "MxMacPEConfig"]

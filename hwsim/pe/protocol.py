@@ -14,6 +14,7 @@ Ports (the RTL declares exactly these; widths in bits):
                                    with runtime precision the code sits in the low w_bits bits
                                    and the bits above are ignored
   in_wbits  In 4        runtime weight precision (only PEs that have it), sampled with the beat
+  in_act_scale, in_wgt_scale  In 8 each  E8M0 block scales (only MxMacPE), sampled with the beat
   out_valid Out 1       out_data holds a finished dot product (one cycle, no back-pressure)
   out_data  Out acc_bits  the dot product, two's complement, wrapped to acc_bits
 
@@ -23,7 +24,7 @@ that. A beat *transfers* at cycle t when in_valid and in_ready are both 1 at tha
     BitSerialPE: ceil(w_bits / bits_per_cycle); LutPE: w_bits, one weight bit-plane a cycle).
     After a transfer at t, in_ready is 0 at t+1 .. t+c-1 and 1 again at t+c (in_ready is 1
     whenever the PE is idle, including cycle 0).
-  - latency L = 1 for every PE: a beat with last = 1 transferred at t makes out_valid 1 at
+  - latency L = 1 for every PE but MxMacPE (L = 3: three pipeline registers): a beat with last = 1 transferred at t makes out_valid 1 at
     exactly cycle t + c - 1 + L and 0 on every cycle no output is due.
 The driver presents beat i from cycle ``offers[i]`` on (but never before beat i-1 transferred)
 and holds it until it transfers, so beat i transfers at
@@ -33,8 +34,8 @@ Values. Activations are signed integers in act_bits. Weight codes are the raw bi
 weight format (intN two's complement of width w_bits, or a log2_b code). Accumulation is exact
 integer arithmetic wrapped to acc_bits two's complement (for ShiftAddPE the accumulator counts
 units of the smallest weight magnitude, so no product is ever rounded).
-Fp8MacPE is the one floating-point PE: its activations are FP8 codes too, and out_data is the
-float32 accumulator's bit pattern as an unsigned 32-bit value.
+Fp8MacPE and MxMacPE are the floating-point PEs: their activations are element codes too, and
+out_data is the float32 accumulator's bit pattern as an unsigned 32-bit value.
 """
 from __future__ import annotations
 
@@ -56,6 +57,8 @@ class Beat:
     wgt: np.ndarray          # (lanes,) unsigned weight codes
     last: bool = False
     w_bits: int | None = None  # runtime weight precision, for PEs that have it
+    act_scale: int | None = None  # E8M0 block scale codes, for PEs that have them (MxMacPE)
+    wgt_scale: int | None = None
 
 
 @dataclass
@@ -80,6 +83,7 @@ def accept_cycles(occupancies, offers=None) -> list[int]:
     return accepts
 
 
-def output_cycle(accept: int, occupancy: int) -> int:
-    """Cycle at which out_valid rises for a last beat transferred at ``accept``."""
-    return accept + occupancy - 1 + LATENCY
+def output_cycle(accept: int, occupancy: int, latency: int = LATENCY) -> int:
+    """Cycle at which out_valid rises for a last beat transferred at ``accept`` (``latency``:
+    the PE's, LATENCY for every PE but the pipelined MxMacPE)."""
+    return accept + occupancy - 1 + latency
