@@ -33,6 +33,17 @@ ref_ppl/ppl, for the other transformers all-MiniLM-L6-v2 sentence-embedding mean
 shipped sentences, for the convolutional ones (ResNets) the digits CNN top-1 accuracy on its test
 images; cached by (model, scheme label).
 
+PE arithmetic (optional point keys ``acc_bits``, ``overflow``, ``acc_mbits``, ``acc_rounding``):
+when any is given, fidelity is measured through the PE's own arithmetic (lowbit.hwsim.gemm:
+integer accumulator width and overflow policy for the integer PEs, float accumulation mantissa
+bits and rounding for fp8_mac) instead of fake quantization, and an integer PE is costed at that
+accumulator width (synthesis area and clock of that config, an acc_bits-wide add per MAC). Keys
+of the other PE family must stay at their defaults (acc_bits 32, wrap; acc_mbits 23, rne), else
+the point is NotApplicable; so is a scheme no PE arithmetic computes (float16 activations, MX).
+Such a row also carries ``fake_quant_fidelity``, the scheme's fidelity under fake quantization.
+fp8_mac's area, clock and energy stay those of its fp32 adder: no reduced-mantissa adder is
+synthesized (``arithmetic_note`` says so).
+
 ``COST_MODEL`` is this module as a sweep evaluator (the lowbit.sweeps.evaluator.Evaluator
 contract: vocabulary, applicability, lane checks, evaluation and the Pareto front).
 """
@@ -49,12 +60,17 @@ from lowbit.models.cost.cycles import NotApplicable
 
 
 _REQUIRED = ("scheme", "pe", "lanes", "workload")
+_ARITHMETIC_KEYS = ("acc_bits", "overflow", "acc_mbits", "acc_rounding")
 _OPTIONAL = ("array", "area_mm2", "throughput_gmacs", "batch", "seq_len", "group_size",
-             "generated", "node", "dram")
+             "generated", "node", "dram") + _ARITHMETIC_KEYS
 _DEFAULTS = {"batch": 1, "seq_len": 128, "group_size": None, "generated": None, "node": 45,
-             "dram": "ddr4", "array": None, "area_mm2": None, "throughput_gmacs": None}
+             "dram": "ddr4", "array": None, "area_mm2": None, "throughput_gmacs": None,
+             **{key: None for key in _ARITHMETIC_KEYS}}
 # the point keys that size the array: exactly one is given
 _SIZES = ("array", "area_mm2", "throughput_gmacs")
+# the keys of each PE family's accumulator, and their defaults (lowbit.hwsim.gemm.PEArithmetic)
+_FAMILY_KEYS = {"int": {"acc_bits": 32, "overflow": "wrap"},
+                "float": {"acc_mbits": 23, "acc_rounding": "rne"}}
 GENERATED_TOKENS = 128
 
 
@@ -100,14 +116,16 @@ def check_lanes(scheme: str, pe: str, lanes: int) -> None:
 
 
 def vocabulary() -> dict[str, tuple[str, ...]]:
-    """The scheme, PE, workload, fidelity metric, technology node and DRAM kind names a design
-    point may use."""
+    """The scheme, PE, workload, fidelity metric, technology node, DRAM kind, overflow policy
+    and float accumulation rounding names a design point may use."""
+    from lowbit.hwsim import gemm
     from lowbit.hwsim.quant import preset_names
     from lowbit.models.fidelity.cache import LLM_METRIC, MODELS
     return {"schemes": tuple(preset_names()), "pes": kinds.names(),
             "workloads": tuple(workloads.names()),
             "fidelity_metrics": (*(metric for metric, _ in MODELS.values()), LLM_METRIC),
-            "nodes": technology.NODES_NM, "drams": dram.KINDS}
+            "nodes": technology.NODES_NM, "drams": dram.KINDS,
+            "overflows": gemm.OVERFLOW_POLICIES, "acc_roundings": gemm.ROUNDINGS}
 
 
 def _check_point(point: dict) -> dict:
@@ -118,7 +136,8 @@ def _check_point(point: dict) -> dict:
     if missing or unknown:
         raise ValueError(f"point must have keys {', '.join(_REQUIRED)} (optional: "
                          f"{', '.join(_OPTIONAL)}); missing {missing}, unknown {unknown}")
-    for key in ("lanes", "array", "batch", "seq_len", "group_size", "generated"):
+    for key in ("lanes", "array", "batch", "seq_len", "group_size", "generated", "acc_bits",
+                "acc_mbits"):
         value = point.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                                   or value < 1):
@@ -140,8 +159,46 @@ def _check_point(point: dict) -> dict:
         technology.check_node(point["node"])
     if point.get("dram") is not None:
         dram.check_kind(point["dram"])
+    arithmetic = {key: point[key] for key in _ARITHMETIC_KEYS if point.get(key) is not None}
+    if arithmetic:
+        from lowbit.hwsim import gemm
+        gemm.PEArithmetic(**arithmetic)   # ValueError naming the field and its allowed values
     # An optional key given as None means its default.
     return {**_DEFAULTS, **{key: value for key, value in point.items() if value is not None}}
+
+
+def _arithmetic(point: dict, scheme):
+    """The point's lowbit.hwsim.gemm.PEArithmetic, or None (fake quantization) when it gives
+    no arithmetic key; NotApplicable for a scheme no PE arithmetic computes or a key of the
+    other PE family away from its default."""
+    from lowbit.hwsim import gemm
+    given = {key: point[key] for key in _ARITHMETIC_KEYS if point[key] is not None}
+    if not given:
+        return None
+    try:
+        family = gemm.pe_family(scheme.weight_spec, scheme.act_spec)
+    except ValueError as exc:
+        raise NotApplicable(str(exc)) from None
+    for other, defaults in _FAMILY_KEYS.items():
+        stray = [f"{key}={given[key]!r}" for key, default in defaults.items()
+                 if other != family and given.get(key, default) != default]
+        if stray:
+            raise NotApplicable(f"{', '.join(stray)} applies to {other} PEs; scheme "
+                                f"{scheme.label} runs on a {family} PE")
+    return gemm.PEArithmetic(**given)
+
+
+def _arithmetic_mapping(mapping, arithmetic):
+    """``mapping`` at the arithmetic's accumulator width (integer PEs), and the note saying how
+    the PE is costed."""
+    if arithmetic is None:
+        return mapping, "fake quantization (dequantize, float32 matmul)"
+    if mapping.pe == "fp8_mac":
+        return mapping, (f"{arithmetic.label}: fidelity through the PE arithmetic; area, clock "
+                         f"and energy of the synthesized fp32 accumulator")
+    return (dataclasses.replace(mapping, acc_bits=arithmetic.acc_bits),
+            f"{arithmetic.label}: fidelity through the PE arithmetic, costed at acc_bits="
+            f"{arithmetic.acc_bits}")
 
 
 def _hardware(mapping, lanes: int, point: dict) -> tuple[dataflow.Hardware, str]:
@@ -197,7 +254,9 @@ def evaluate_point(point: dict) -> dict:
         raise NotApplicable(f"generated applies only to LLM workloads "
                             f"({', '.join(workloads.LLM_NAMES)}), not {point['workload']!r}")
     scheme = scheme_for(point["scheme"], point["group_size"])
-    mapping = cycles.map_scheme(point["pe"], scheme)
+    arithmetic = _arithmetic(point, scheme)
+    mapping, arithmetic_note = _arithmetic_mapping(cycles.map_scheme(point["pe"], scheme),
+                                                   arithmetic)
     lanes = point["lanes"]
     hardware, clock_note = _hardware(mapping, lanes, point)
     pe_area, area_note = area.pe_area(mapping, lanes)
@@ -211,6 +270,10 @@ def evaluate_point(point: dict) -> dict:
         extra = {"bits_per_weight": costs["weight_bits"] / workloads.weight_count(gemms),
                  "macs": workloads.mac_count(gemms)}
     fidelity, metric, provenance = _fidelity(point["workload"], scheme)
+    if arithmetic is not None:   # through the PE, beside fake quantization to compare with
+        fake_quant = fidelity
+        fidelity, metric, provenance = _fidelity(point["workload"], scheme, arithmetic)
+        provenance = {**provenance, "fake_quant_fidelity": fake_quant}
     total_energy = sum(costs[key] for key in _ENERGY_TERMS if key in costs)
     return {
         "scheme": point["scheme"], "pe": point["pe"], "lanes": lanes, "array": array,
@@ -228,6 +291,9 @@ def evaluate_point(point: dict) -> dict:
         "clock_hz": hardware.clock_hz, "clock_note": clock_note, "node_nm": point["node"],
         "dram": point["dram"],
         "pe_weight_format": mapping.weight_format, "pe_act_format": mapping.act_format,
+        "pe_arithmetic": "fake-quant" if arithmetic is None else arithmetic.label,
+        "arithmetic_note": arithmetic_note,
+        **{key: point[key] for key in _ARITHMETIC_KEYS if point[key] is not None},
         **{key: costs[key] for key in _ENERGY_TERMS if key in costs},
         **extra,
     }
@@ -266,13 +332,13 @@ def _serving_costs(scheme, mapping, point: dict, lanes: int, array: int,
     return totals, extra
 
 
-def _fidelity(workload: str, scheme) -> tuple[float, str, dict]:
+def _fidelity(workload: str, scheme, arithmetic=None) -> tuple[float, str, dict]:
     """(fidelity, metric, {"fidelity_model", "fidelity_samples"}) of the workload's proxy model
     (lowbit.models.fidelity.proxy: SmolLM2 or a named causal LM for LLMs, MiniLM for encoders,
-    the digits CNN for CNNs)."""
+    the digits CNN for CNNs), through the PE arithmetic when one is given."""
     from lowbit.models.fidelity import cache, proxy
     model = proxy.workload_model(workload)
-    return (*cache.fidelity(model, scheme), cache.provenance(model))
+    return (*cache.fidelity(model, scheme, arithmetic=arithmetic), cache.provenance(model))
 
 
 def evaluate_all(workload: str, lanes: int, array: int | None, batch: int = 1,

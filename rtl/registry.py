@@ -103,6 +103,9 @@ _DESIGNS = [
         *(IntMacPEConfig(lanes=16, w_bits=w_bits) for w_bits in (1, 2, 3, 4)),
         IntMacPEConfig(lanes=4, w_bits=4, acc_bits=12, signed=False),
         IntMacPEConfig(lanes=16, act_bits=2, w_bits=2),   # W1A1 (binary-a1) as int2 x int2
+        # the accumulator widths of sweeps/configs/accumulator.toml (int8 and int4 weights)
+        *(IntMacPEConfig(lanes=16, w_bits=w_bits, acc_bits=acc_bits)
+          for w_bits in (8, 4) for acc_bits in (21, 16)),
     ), "pe"),
     Design("shift_add_pe", ShiftAddPE, ShiftAddPEConfig, (
         *(ShiftAddPEConfig(lanes=lanes) for lanes in (1, 4, 16)),

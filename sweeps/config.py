@@ -24,6 +24,10 @@ A config (built-in ones live in ``sweeps/configs/``, addressed by file stem) loo
     generated = [128]                         # optional axis: tokens an LLM generates
     nodes = [45, 7]                           # optional axis: technology nodes in nm
     drams = ["ddr4"]                          # optional axis: DRAM kinds
+    acc_bits = [16, 32]                       # optional PE arithmetic axes (fidelity through the
+    overflows = ["wrap", "saturate"]          # PE's own accumulator, lowbit.hwsim.gemm): integer
+    acc_mbits = [13, 23]                      # accumulator width and overflow policy, float
+    acc_roundings = ["rne", "rtz"]            # accumulation fraction bits and rounding
 
     [report]               # optional
     min_fidelity = 0.99                       # winners must reach this fidelity (0 < bar
@@ -35,7 +39,7 @@ A config (built-in ones live in ``sweeps/configs/``, addressed by file stem) loo
 The evaluator ("module:name", default lowbit.models.evaluator:COST_MODEL, the project's cost
 model) is the sweep's model of the world: an object keeping the lowbit.sweeps.evaluator.Evaluator
 contract. Its vocabulary names the schemes, PEs, workloads (and fidelity metrics, technology
-nodes and DRAM kinds, when it lists them) a config may use; its ``applies`` drops the pairs it cannot run (a config where
+nodes, DRAM kinds, overflow policies and accumulation roundings, when it lists them) a config may use; its ``applies`` drops the pairs it cannot run (a config where
 no pair applies is refused with each pair's ``why_not``); its ``check_lanes`` says
 whether every lane count fits every PE it meets.
 
@@ -71,13 +75,18 @@ AXES = {
     "generated": "generated",
     "nodes": "node",
     "drams": "dram",
+    "acc_bits": "acc_bits",
+    "overflows": "overflow",
+    "acc_mbits": "acc_mbits",
+    "acc_roundings": "acc_rounding",
 }
 _REQUIRED_AXES = ("schemes", "pes", "lanes", "workloads")
 # exactly one of these sizes the array
 _ARRAY_AXES = ("arrays", "areas_mm2", "throughputs_gmacs")
 # named axis -> what one of its names is called in messages
 _NAMED_AXES = {"schemes": "scheme", "pes": "PE kind", "workloads": "workload",
-               "nodes": "technology node", "drams": "DRAM kind"}
+               "nodes": "technology node", "drams": "DRAM kind",
+               "overflows": "overflow policy", "acc_roundings": "accumulation rounding"}
 _REPORT_KEYS = ("min_fidelity", "baseline")
 # axes of positive numbers (not integers) -> their unit in messages
 _POSITIVE_NUMBER_AXES = {"areas_mm2": "mm²", "throughputs_gmacs": "GMAC/s"}
@@ -175,7 +184,7 @@ def _vocabulary(evaluator: Evaluator) -> dict[str, tuple[str, ...] | None]:
     names = evaluator.vocabulary()
     vocab = {key: tuple(names[key]) for key in ("schemes", "pes", "workloads")}
     optional = {key: None if names.get(key) is None else tuple(names[key])
-                for key in ("fidelity_metrics", "nodes", "drams")}
+                for key in ("fidelity_metrics", "nodes", "drams", "overflows", "acc_roundings")}
     return {**vocab, **optional}
 
 

@@ -91,8 +91,10 @@ def contexts(config: SweepConfig, rows: list[dict]) -> dict[str, list[dict]]:
 
 
 def design_label(row: dict) -> str:
-    """The design within its context: scheme on PE (lanes, PEs in the array, group size)."""
-    extras = [f"{key}={row[key]}" for key in ("lanes", "array", "group_size")
+    """The design within its context: scheme on PE (lanes, PEs in the array, group size, and
+    the PE arithmetic's accumulator keys when the sweep sets them)."""
+    extras = [f"{key}={row[key]}" for key in ("lanes", "array", "group_size", "acc_bits",
+                                              "overflow", "acc_mbits", "acc_rounding")
               if row.get(key) is not None]
     return f"{row['scheme']} on {row['pe']}" + (f" ({', '.join(extras)})" if extras else "")
 
@@ -155,8 +157,28 @@ def _context_section(config, label, group, pareto_front) -> list[str]:
     lines += [f"Highest fidelity: **{design_label(best)}**, {metric} {best['fidelity']:.4f}.", ""]
     lines += _serving_table(eligible)
     lines += _misses(group, bar)
+    lines += _arithmetic_table(group)
     lines += _pareto_table(group, pareto_front)
     return lines
+
+
+def _arithmetic_table(group: list[dict]) -> list[str]:
+    """Every design measured through a PE's own arithmetic (the evaluator's pe_arithmetic and
+    fake_quant_fidelity columns) beside the same scheme under fake quantization: where the
+    accumulator loses fidelity, and what it costs."""
+    rows = [row for row in group if _known(row.get("fake_quant_fidelity"))]
+    if not rows:
+        return []
+    lines = ["Fidelity through the PE's own arithmetic (lowbit.hwsim.gemm) against fake "
+             "quantization of the same scheme:", "",
+             "| design | PE arithmetic | fidelity | fake quant | change | PE area | MAC energy |",
+             "|---|---|---|---|---|---|---|"]
+    for row in rows:
+        change = row["fidelity"] - row["fake_quant_fidelity"]
+        lines.append(f"| {design_label(row)} | {row['pe_arithmetic']} | {row['fidelity']:.4f} "
+                     f"| {row['fake_quant_fidelity']:.4f} | {change:+.4f} | "
+                     f"{_cell(row, 'pe_area_m2', 'm²')} | {_cell(row, 'energy_mac_j', 'J')} |")
+    return lines + [""]
 
 
 def _serving_table(eligible: list[dict]) -> list[str]:

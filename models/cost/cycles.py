@@ -43,6 +43,7 @@ cycle count is this stated model's.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -58,10 +59,12 @@ class NotApplicable(Exception):
 
 @dataclass(frozen=True)
 class Mapping:
-    """A scheme mapped onto a PE kind: the native formats its codes are re-encoded to."""
+    """A scheme mapped onto a PE kind: the native formats its codes are re-encoded to, and the
+    integer accumulator width when it is not the PE config's default (an accumulator sweep)."""
     pe: str
     weight_format: str
     act_format: str
+    acc_bits: int | None = None
 
     @property
     def w_bits(self) -> int:
@@ -150,8 +153,15 @@ def dot_length(spec, K: int, pe: str | None = None) -> int:
 
 def pe_config(mapping: Mapping, lanes: int):
     """The hwsim PE config (lowbit.hwsim.pe.kinds row's build_config) that runs ``mapping`` with
-    ``lanes`` lanes; ValueError naming the field when ``lanes`` does not fit the PE."""
-    return kinds.get(mapping.pe).build_config(lanes, mapping.weight_format, mapping.act_format)
+    ``lanes`` lanes (and ``mapping.acc_bits``, when given); ValueError naming the field when
+    ``lanes`` does not fit the PE, or the PE's accumulator is not an integer of a chosen width."""
+    config = kinds.get(mapping.pe).build_config(lanes, mapping.weight_format, mapping.act_format)
+    if mapping.acc_bits is None:
+        return config
+    if "acc_bits" not in {field.name for field in dataclasses.fields(config)}:
+        raise ValueError(f"acc_bits applies to PEs with an integer accumulator; the "
+                         f"{mapping.pe} PE's is fixed")
+    return dataclasses.replace(config, acc_bits=mapping.acc_bits)
 
 
 def pe_model(mapping: Mapping, lanes: int):

@@ -15,6 +15,11 @@ recomputes) and, for MiniLM,
 the sentences; a stale fingerprint is recomputed. Writers in parallel processes take an exclusive
 lock on ``<file>.lock`` and replace the file atomically, so concurrent sweeps never lose or tear
 an entry.
+
+A result computed through a PE's arithmetic (``arithmetic``, a lowbit.hwsim.gemm.PEArithmetic;
+see lowbit.models.fidelity.quantized.pe_arithmetic) is its own entry: the key ends in
+``|pe:<arithmetic label>`` and the fingerprint adds the digest of hwsim/gemm.py and
+hwsim/units/integer.py, the code that result also depends on.
 """
 from __future__ import annotations
 
@@ -36,6 +41,8 @@ _ROOT = Path(__file__).resolve().parents[2]
 # The code a cached result depends on: the quantizer, the element formats, the model wrappers,
 # the PTQ methods.
 FINGERPRINT_SOURCES = ("hwsim/quant", "hwsim/formats", "models/fidelity", "models/ptq.py")
+# and, for results through a PE's arithmetic, the bit-exact GEMM and the units it follows
+ARITHMETIC_SOURCES = ("hwsim/gemm.py", "hwsim/units/integer.py", "hwsim/units/fp8.py")
 
 
 def default_path() -> Path:
@@ -43,9 +50,10 @@ def default_path() -> Path:
     return Path(base) / "fidelity.json"
 
 
-def key(model: str, scheme) -> str:
+def key(model: str, scheme, arithmetic=None) -> str:
     digest = hashlib.sha256(repr(scheme).encode()).hexdigest()[:12]
-    return f"{model}|{scheme.label}|{digest}"
+    suffix = "" if arithmetic is None else f"|pe:{arithmetic.label}"
+    return f"{model}|{scheme.label}|{digest}{suffix}"
 
 
 def _check_model(model: str) -> None:
@@ -66,11 +74,11 @@ def is_llm(model) -> bool:
     return True
 
 
-def source_digest() -> str:
+def source_digest(sources=FINGERPRINT_SOURCES) -> str:
     """SHA-256 (16 hex digits) over the relative path and bytes of every .py file in
-    FINGERPRINT_SOURCES (folders, searched recursively, or files), in sorted path order."""
+    ``sources`` (folders, searched recursively, or files), in sorted path order."""
     digest = hashlib.sha256()
-    for source in FINGERPRINT_SOURCES:
+    for source in sources:
         root = _ROOT / source
         for path in [root] if root.is_file() else sorted(root.rglob("*.py")):
             digest.update(path.relative_to(_ROOT).as_posix().encode() + b"\0")
@@ -78,9 +86,12 @@ def source_digest() -> str:
     return digest.hexdigest()[:16]
 
 
-def fingerprint(model: str) -> str:
-    """What produced a cached result of ``model``: version, source digest, MiniLM sentences."""
+def fingerprint(model: str, arithmetic=None) -> str:
+    """What produced a cached result of ``model``: version, source digest, MiniLM sentences,
+    an LLM's text and files, the PE arithmetic's sources."""
     text = f"v{VERSION}|{source_digest()}"
+    if arithmetic is not None:
+        text += f"|{source_digest(ARITHMETIC_SOURCES)}"
     if model == "minilm":
         from lowbit.models.fidelity import minilm
         text += "|" + hashlib.sha256(minilm.SENTENCES_PATH.read_bytes()).hexdigest()[:16]
@@ -90,8 +101,14 @@ def fingerprint(model: str) -> str:
     return text
 
 
-def compute(model: str, scheme) -> dict:
-    """Run the model's evaluation (no cache)."""
+def compute(model: str, scheme, arithmetic=None) -> dict:
+    """Run the model's evaluation (no cache), through ``arithmetic`` when given."""
+    from lowbit.models.fidelity.quantized import pe_arithmetic
+    with pe_arithmetic(arithmetic):
+        return _compute(model, scheme)
+
+
+def _compute(model: str, scheme) -> dict:
     _check_model(model)
     if model == "minilm":
         from lowbit.models.fidelity import minilm
@@ -103,27 +120,29 @@ def compute(model: str, scheme) -> dict:
     return digits_cnn.evaluate(scheme)
 
 
-def result(model: str, scheme, path: str | Path | None = None) -> dict:
-    """The cached result dict of (model, scheme), computed and stored on a miss."""
+def result(model: str, scheme, path: str | Path | None = None, arithmetic=None) -> dict:
+    """The cached result dict of (model, scheme[, PE arithmetic]), computed and stored on a
+    miss."""
     _check_model(model)
     path = Path(path) if path is not None else default_path()
-    entry_key, stamp = key(model, scheme), fingerprint(model)
+    entry_key, stamp = key(model, scheme, arithmetic), fingerprint(model, arithmetic)
     entry = _read(path).get(entry_key)
     if entry is not None and entry.get("fingerprint") == stamp:
         return entry["result"]
-    computed = compute(model, scheme)
+    computed = compute(model, scheme, arithmetic)
     _store(path, entry_key, {"fingerprint": stamp, "result": computed})
     return computed
 
 
-def fidelity(model: str, scheme, path: str | Path | None = None) -> tuple[float, str]:
-    """(fidelity value, metric name) of (model, scheme): MiniLM mean cosine, CNN top-1, or an
-    LLM's reference / quantized perplexity."""
+def fidelity(model: str, scheme, path: str | Path | None = None,
+             arithmetic=None) -> tuple[float, str]:
+    """(fidelity value, metric name) of (model, scheme[, PE arithmetic]): MiniLM mean cosine,
+    CNN top-1, or an LLM's reference / quantized perplexity."""
     _check_model(model)
     if is_llm(model):
-        return 1.0 / float(result(model, scheme, path)["ppl_ratio"]), LLM_METRIC
+        return 1.0 / float(result(model, scheme, path, arithmetic)["ppl_ratio"]), LLM_METRIC
     metric, field = MODELS[model]
-    return float(result(model, scheme, path)[field]), metric
+    return float(result(model, scheme, path, arithmetic)[field]), metric
 
 
 def provenance(model: str) -> dict:

@@ -11,8 +11,17 @@ scale group (``group_size``, or 32 for MX) does not divide K, K is zero-padded t
 multiple for both operands, as a hardware array pads a short final group; padded zeros add
 nothing to the dot product. Convolutions run as their im2col GEMM (torch ``unfold``), the same
 GEMM ``lowbit.models.workloads`` counts, so activations are grouped along C_in * kh * kw.
+
+PE arithmetic (selectable per evaluation): inside ``with pe_arithmetic(arithmetic):`` every
+quantized GEMM instead quantizes its input to codes and computes ``lowbit.hwsim.gemm.qtensor_gemm``
+of the activation and weight codes: the PE's own accumulator (width, overflow policy, float
+accumulation precision and rounding), the scales applied after the PE's sum, then ``+ b`` in
+float32. Outside such a block (and with ``None``) the fake-quant path above runs.
 """
 from __future__ import annotations
+
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import numpy as np
 import torch
@@ -50,6 +59,27 @@ def quantize_dequantize(x: np.ndarray, spec) -> np.ndarray:
     return np.asarray(quant.dequantize(quant.quantize(padded, spec, axis=-1)))[..., :K]
 
 
+# (arithmetic, observer) of the innermost pe_arithmetic block
+_ARITHMETIC: ContextVar = ContextVar("pe_arithmetic", default=(None, None))
+
+
+@contextmanager
+def pe_arithmetic(arithmetic, observe=None):
+    """Quantized GEMMs run through ``arithmetic`` (a lowbit.hwsim.gemm.PEArithmetic, or None
+    for fake quantization) inside the block; ``observe(qa, qweight)``, when given, sees the
+    activation and weight QTensors of every such GEMM (e.g. to measure their accumulator
+    needs)."""
+    from lowbit.hwsim import gemm
+    if arithmetic is not None and not isinstance(arithmetic, gemm.PEArithmetic):
+        raise ValueError(f"arithmetic must be a PEArithmetic or None, "
+                         f"got {type(arithmetic).__name__}")
+    token = _ARITHMETIC.set((arithmetic, observe))
+    try:
+        yield
+    finally:
+        _ARITHMETIC.reset(token)
+
+
 class QuantGemm(nn.Module):
     """A GEMM with a quantized weight W[N, K] (hwsim QTensor) and quantized input activations."""
 
@@ -69,9 +99,24 @@ class QuantGemm(nn.Module):
         return torch.from_numpy(np.ascontiguousarray(w))
 
     def gemm(self, x2d: torch.Tensor) -> torch.Tensor:
+        arithmetic, observe = _ARITHMETIC.get()
+        if arithmetic is not None:
+            return self.pe_gemm(x2d, arithmetic, observe)
         x_hat = quantize_dequantize(x2d.detach().to(torch.float32).numpy(), self.scheme.act_spec)
         return F.linear(torch.from_numpy(np.ascontiguousarray(x_hat)), self.dequantized_weight(),
                         self.bias)
+
+
+    def pe_gemm(self, x2d: torch.Tensor, arithmetic, observe=None) -> torch.Tensor:
+        """x2d @ W.T + b through the PE arithmetic (module doc), on the activation codes."""
+        from lowbit.hwsim import gemm, quant
+        x = pad(np.ascontiguousarray(x2d.detach().to(torch.float32).numpy()),
+                self.qweight.shape[1])
+        qa = quant.quantize(x, self.scheme.act_spec, axis=-1)
+        if observe is not None:
+            observe(qa, self.qweight)
+        y = torch.from_numpy(gemm.qtensor_gemm(qa, self.qweight, arithmetic))
+        return y if self.bias is None else y + self.bias
 
 
 class QuantLinear(QuantGemm):

@@ -148,6 +148,45 @@ def test_llama2_prefill_attention_by_hand(stated_llm_fidelity):
     assert row["prefill_energy_kv_j"] == pytest.approx(128 * KV_BYTES * 8 * 1950 / 64e12)
 
 
+RESNET = {"scheme": "int8", "pe": "int_mac", "lanes": 16, "array": 64, "workload": "resnet18"}
+
+
+def test_pe_arithmetic_keys_measure_fidelity_through_the_pe_and_cost_its_width(monkeypatch,
+                                                                               tmp_path):
+    """The digits CNN through a 16-bit wrapping accumulator loses top-1 against the 32-bit one,
+    which matches fake quantization within one test image; the 16-bit PE is smaller and spends
+    less energy per MAC (synthesized area, acc_bits-wide add)."""
+    monkeypatch.setenv("LOWBIT_CACHE_DIR", str(tmp_path))
+    fake = evaluator.evaluate_point(RESNET)
+    wide = evaluator.evaluate_point({**RESNET, "acc_bits": 32, "overflow": "wrap"})
+    narrow = evaluator.evaluate_point({**RESNET, "acc_bits": 16})
+    assert fake["pe_arithmetic"] == "fake-quant" and "acc_bits" not in fake
+    assert wide["pe_arithmetic"] == "acc32-wrap/m23-rne" and narrow["acc_bits"] == 16
+    assert abs(wide["fidelity"] - fake["fidelity"]) <= 1 / fake["fidelity_samples"]
+    assert narrow["fidelity"] < wide["fidelity"] - 0.05
+    assert narrow["pe_area_m2"] < wide["pe_area_m2"] == fake["pe_area_m2"]
+    assert narrow["energy_mac_j"] < wide["energy_mac_j"] == fake["energy_mac_j"]
+
+
+@pytest.mark.parametrize("extra,message", [
+    ({"acc_mbits": 13}, "acc_mbits=13 applies to float PEs"),
+    ({"scheme": "int4-g128-a16", "acc_bits": 16}, "IEEE"),
+    ({"scheme": "fp8-e4m3", "pe": "fp8_mac", "acc_bits": 16}, "acc_bits=16 applies to int PEs"),
+])
+def test_pe_arithmetic_that_does_not_fit_the_scheme_does_not_apply(extra, message):
+    with pytest.raises(NotApplicable, match=message):
+        evaluator.evaluate_point({**RESNET, **extra})
+
+
+@pytest.mark.parametrize("extra,message", [
+    ({"overflow": "clamp"}, "overflow must be one of"),
+    ({"acc_rounding": "rtn"}, "acc_rounding must be one of"),
+    ({"acc_bits": 0}, "acc_bits"),
+])
+def test_bad_pe_arithmetic_keys_are_refused(extra, message):
+    with pytest.raises(ValueError, match=message):
+        evaluator.evaluate_point({**RESNET, **extra})
+
 # LLaMA-2-7B K and V per token: 2 x 32 layers x 4096 elements, each its KV format's bits plus one
 # float32 scale per token and head of 128 elements: int8 8 + 32/128 = 8.25 bits, int4 4.25 bits
 KV8_BYTES, KV4_BYTES = 2 * 32 * 4096 * 33 // 32, 2 * 32 * 4096 * 17 // 32   # 270,336 and 139,264

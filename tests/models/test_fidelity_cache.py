@@ -13,9 +13,9 @@ def calls(monkeypatch):
     made = []
     real = cache.compute
 
-    def counting(model, scheme):
+    def counting(model, scheme, arithmetic=None):
         made.append((model, scheme.label))
-        return real(model, scheme)
+        return real(model, scheme, arithmetic)
 
     monkeypatch.setattr(cache, "compute", counting)
     return made
@@ -98,3 +98,19 @@ def test_provenance():
                                               "fidelity_samples": 540}
     with pytest.raises(ValueError, match="model must be one of minilm, digits_cnn"):
         cache.provenance("gpt")
+
+
+def test_pe_arithmetic_results_are_entries_of_their_own(monkeypatch, tmp_path):
+    """digits CNN int8 through a 16-bit wrapping accumulator: its own key and fingerprint, a
+    different top-1 than fake quantization, and a second call reads the cache."""
+    from lowbit.hwsim import gemm
+    scheme = quant.preset("int8")
+    arithmetic = gemm.PEArithmetic(acc_bits=16)
+    assert cache.key("digits_cnn", scheme, arithmetic) == \
+        cache.key("digits_cnn", scheme) + "|pe:acc16-wrap/m23-rne"
+    assert cache.fingerprint("digits_cnn", arithmetic) != cache.fingerprint("digits_cnn")
+    path = tmp_path / "fidelity.json"
+    narrow = cache.result("digits_cnn", scheme, path, arithmetic)["top1"]
+    assert narrow < cache.result("digits_cnn", scheme, path)["top1"] - 0.5
+    monkeypatch.setattr(cache, "compute", lambda *args: pytest.fail("recomputed"))
+    assert cache.result("digits_cnn", scheme, path, arithmetic)["top1"] == narrow

@@ -100,3 +100,41 @@ def test_ieee_activation_fast_path_matches_hwsim_bit_for_bit(name):
     x = x.astype(np.float32).reshape(1, -1)
     got = quantized.quantize_dequantize(x, quant.QuantSpec(format=name))
     np.testing.assert_array_equal(got.view(np.uint32), ieee.round_to(x, name).view(np.uint32))
+
+
+def test_digits_cnn_through_a_wide_pe_accumulator_is_fake_quant_bit_for_bit():
+    """int8 x int8 into a 32-bit accumulator cannot overflow at the CNN's K (<= 512), and with
+    power-of-two (E8M0) scales fake quantization is exact too: every logit agrees bit for bit.
+    A 14-bit accumulator wraps and changes them."""
+    from lowbit.hwsim import gemm
+    from lowbit.models.fidelity import digits_cnn
+    scheme = quant.Scheme(weight="int8", act="int8", granularity="channel",
+                          act_granularity="channel", scale_format="float8_e8m0fnu",
+                          act_scale_format="float8_e8m0fnu")
+    model = digits_cnn.quantized_model(scheme)
+    x = digits_cnn.dataset()[2][:64]
+    with torch.no_grad():
+        fake = model(x)
+        with quantized.pe_arithmetic(gemm.PEArithmetic(acc_bits=32)):
+            wide = model(x)
+        with quantized.pe_arithmetic(gemm.PEArithmetic(acc_bits=14)):
+            narrow = model(x)
+    assert torch.equal(wide.view(torch.int32), fake.view(torch.int32))
+    assert not torch.equal(narrow, fake)
+
+
+def test_pe_gemm_adds_the_bias_after_the_pe_sum():
+    from lowbit.hwsim import gemm
+    scheme = quant.preset("int4-g128")
+    layer = _layer(200, 6)          # K padded to 256 for groups of 128
+    x = torch.randn(3, 200, generator=torch.Generator().manual_seed(SEED))
+    qlayer = quantized.QuantLinear(layer, scheme)
+    arithmetic = gemm.PEArithmetic(acc_bits=12, overflow="saturate")
+    with quantized.pe_arithmetic(arithmetic):
+        y = qlayer(x)
+    xq = quant.quantize(quantized.pad(x.numpy(), 256), scheme.act_spec, axis=-1)
+    expected = gemm.qtensor_gemm(xq, qlayer.qweight, arithmetic) + layer.bias.detach().numpy()
+    np.testing.assert_array_equal(y.detach().numpy(), expected)
+    with pytest.raises(ValueError, match="PEArithmetic"):
+        with quantized.pe_arithmetic("acc16"):
+            pass

@@ -263,3 +263,24 @@ def test_the_evaluator_explains_a_rejected_pair(write):
     text = GOOD.replace('schemes = ["int8", "binary"]', 'schemes = ["fp8-e4m3"]').replace(
         'pes = ["int_mac", "lut"]', 'pes = ["lut"]')
     assert "fp8-e4m3 on lut: the double runs no fp8-e4m3 on lut" in load_error(write, text)
+def test_the_accumulator_config_sweeps_pe_arithmetic_into_the_point_key():
+    from lowbit.sweeps import grid
+    loaded = config.load("accumulator")
+    assert loaded.axes["acc_bits"] == (32, 21, 16) and loaded.axes["overflows"] == ("wrap",)
+    points, _ = grid.expand(loaded)
+    assert {point["acc_bits"] for point in points} == {32, 21, 16}
+    assert len({grid.point_key(loaded.evaluator, point) for point in points}) == len(points)
+
+
+@pytest.mark.parametrize("line,message", [
+    ('overflows = ["clamp"]', "unknown overflow policy 'clamp'; allowed: wrap, saturate"),
+    ('acc_roundings = ["rtn"]', "unknown accumulation rounding 'rtn'; allowed: rne, rtz"),
+    ("acc_mbits = [0]", "axes.acc_mbits\\[0\\] must be a positive integer"),
+])
+def test_pe_arithmetic_axes_are_checked_against_the_cost_models_vocabulary(tmp_path, line,
+                                                                          message):
+    text = (config.CONFIG_DIR / "accumulator.toml").read_text()
+    path = tmp_path / "bad.toml"
+    path.write_text(text.replace('overflows = ["wrap"]', line))
+    with pytest.raises(ValueError, match=message):
+        config.load(str(path))

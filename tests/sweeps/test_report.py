@@ -394,3 +394,15 @@ def test_every_design_without_a_value_and_every_reason_is_named():
     assert note.startswith("3 of 4 design(s) without area_m2 (int4-g128 on lut (lanes=16, "
                            "array=64), binary on lut (lanes=16, array=64), int8 on lut")
     assert note.endswith("(no record for lut_pe lanes=4; no record for lut_pe lanes=8)")
+def test_pe_arithmetic_rows_are_set_beside_fake_quantization():
+    rows = [{"scheme": "int8", "pe": "int_mac", "lanes": 16, "acc_bits": acc_bits,
+             "overflow": "wrap", "pe_arithmetic": f"acc{acc_bits}-wrap/m23-rne",
+             "fidelity": fidelity, "fake_quant_fidelity": 0.9815, "pe_area_m2": area,
+             "energy_mac_j": energy}
+            for acc_bits, fidelity, area, energy in ((32, 0.9815, 1.4e-8, 3e-4),
+                                                      (16, 0.1185, 1.2e-8, 2.5e-4))]
+    lines = report._arithmetic_table(rows)
+    assert "| int8 on int_mac (lanes=16, acc_bits=32, overflow=wrap) | acc32-wrap/m23-rne | " \
+           "0.9815 | 0.9815 | +0.0000 |" in "\n".join(lines)
+    assert "| 0.1185 | 0.9815 | -0.8630 |" in "\n".join(lines)
+    assert report._arithmetic_table([{**rows[0], "fake_quant_fidelity": None}]) == []

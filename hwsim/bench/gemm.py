@@ -1,0 +1,78 @@
+"""Benchmark of the bit-exact GEMM (lowbit.hwsim.gemm) beside numpy's float32 matmul.
+
+    python -P -m lowbit.hwsim.bench.gemm [--m 512] [--repeats 3] [--threads 2]
+
+Shapes: SmolLM2's decoder GEMMs (K x N: 576 x 1536 gate/up, 1536 x 576 down, padded to the
+scheme's group size) for M tokens. Cases: int8 x int4 (int4-g128: the integer PE, 32-bit wrap
+and 16-bit saturate), int8 x int8 per channel (32-bit wrap), FP8 x FP8 (fp8-e4m3: float32
+accumulation, and Hopper-like 13 fraction bits truncated). Each case times ``qtensor_gemm`` on
+codes already quantized (the PE's work: sums, overflow, rounding, scales) and numpy's float32
+``x @ w.T`` on the same shapes (the integer path's exact chunk sums are float32 BLAS products
+too), median of ``--repeats`` after a warm-up call; prints G MAC/s of both and their ratio.
+Threads: numba's ``--threads``; numpy's BLAS its own default (set OPENBLAS_NUM_THREADS before
+the run to pin it; on the 2-core CI machine both use 2). Goals (issue 20): >= 5 G MAC/s int8 x int4, >= 1 G MAC/s FP8 x FP8 on 2
+cores. A timing on a loaded machine is a lower bound: compare the ratio.
+"""
+from __future__ import annotations
+
+import argparse
+
+import numba
+import numpy as np
+
+from lowbit.hwsim import gemm, quant
+from lowbit.hwsim.bench.table import format_table
+from lowbit.hwsim.bench.timing import median_seconds
+
+SHAPES = ((576, 1536), (1536, 576))     # (K, N) of SmolLM2's MLP GEMMs
+CASES = (("int4-g128", gemm.PEArithmetic()),
+         ("int4-g128", gemm.PEArithmetic(acc_bits=16, overflow="saturate")),
+         ("int8", gemm.PEArithmetic()),
+         ("fp8-e4m3", gemm.PEArithmetic()),
+         ("fp8-e4m3", gemm.PEArithmetic(acc_mbits=13, acc_rounding="rtz")))
+
+
+def _padded(K: int, scheme) -> int:
+    group = scheme.weight_spec.group_size or 1
+    return -(-K // group) * group
+
+
+def run(m: int, repeats: int, seed: int = 0) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for name, arithmetic in CASES:
+        scheme = quant.preset(name)
+        for K, N in SHAPES:
+            K = _padded(K, scheme)
+            x = rng.standard_normal((m, K)).astype(np.float32)
+            w = rng.standard_normal((N, K)).astype(np.float32)
+            qa = quant.quantize(x, scheme.act_spec, axis=-1)
+            qw = quant.quantize(w, scheme.weight_spec, axis=-1)
+            x_hat, w_hat = quant.dequantize(qa), quant.dequantize(qw)
+            macs = m * K * N
+            exact = median_seconds(lambda: gemm.qtensor_gemm(qa, qw, arithmetic), repeats)
+            numpy = median_seconds(lambda: x_hat @ w_hat.T, repeats)
+            rows.append({"scheme": name, "arithmetic": arithmetic.label, "M x K x N":
+                         f"{m} x {K} x {N}", "bit-exact G MAC/s": macs / exact / 1e9,
+                         "numpy f32 G MAC/s": macs / numpy / 1e9, "ratio": numpy / exact})
+    return rows
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--m", type=int, default=512, help="rows (tokens), default 512")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args(argv)
+    for name in ("m", "repeats", "threads"):
+        if getattr(args, name) < 1:
+            raise SystemExit(f"--{name} must be >= 1, got {getattr(args, name)}")
+    numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
+    rows = run(args.m, args.repeats)
+    print(f"numba threads {numba.get_num_threads()}")
+    print(format_table(rows, tuple(rows[0])))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,477 @@
+"""Bit-exact GEMM through a PE's arithmetic: the quantized layer as the hardware computes it.
+
+    from lowbit.hwsim import gemm
+    arithmetic = gemm.PEArithmetic(acc_bits=20, overflow="saturate")
+    y = gemm.qtensor_gemm(qa, qw, arithmetic)        # float32 [M, N]
+
+Where fake quantization (lowbit.models.fidelity.quantized) multiplies dequantized float32 values,
+this module feeds the *codes* to the PE's multiply-accumulate and applies the scales where the
+hardware applies them, after the PE's sum. Two PE families:
+
+Integer PE (``int_gemm``; the sum int_mac, bit_serial and lut compute)
+  operands     integer values of a [M, K] and w [N, K] (activations: intN values; weights: intN,
+               binary or ternary values, or the uintN codes of an asymmetric scheme (log2
+               weights, whose values are not integers, are refused), whose zero point the PE
+               never sees: z * sum(a) is subtracted outside it, exactly, as the cost model
+               (lowbit.models.cost.cycles) costs it).
+  group        the PE computes one dot product per scale group: ``group`` consecutive elements
+               along K (K for per-channel and per-tensor weights, group_size for grouped ones).
+  accumulator  exactly :func:`lowbit.hwsim.units.integer.int_dot` per group: an ``acc_bits``
+               two's complement register starting at 0, products exact and added in index
+               order, "wrap" (modulo 2^acc_bits) or "saturate" (clamped after every addition).
+
+Float PE (``float_gemm``; FP8 x FP8 as fp8_mac)
+  operands     FP8 codes (float8_e4m3fn / float8_e5m2, mixed allowed), finite (a NaN or inf
+               code is refused: quantized tensors never hold one).
+  products     exact, as :func:`lowbit.hwsim.units.fp8.fp8_mul_exact`.
+  accumulator  a float with float32's exponent range and ``acc_mbits`` fraction bits (23:
+               float32; Hopper's FP8 tensor-core accumulation keeps about 13, "fp22"), starting
+               at +0, one rounding per addition in index order: acc = round(acc + p_i), the
+               exact sum rounded to acc_mbits + 1 significant bits, "rne" (nearest, ties to
+               even) or "rtz" (toward zero, truncation). No product or sum ever leaves float32's
+               normal range (every nonzero |p| is in [2^-32, 2^32), a multiple of 2^-32, so
+               every nonzero sum is >= 2^-32 and a sum of 2^60 products is < 2^92), so no
+               subnormal or overflow rule applies. An exact zero sum is +0. acc_mbits=23 with "rne" is
+               :func:`lowbit.hwsim.units.fp8.fp8_mac` bit for bit.
+
+Scales (``qtensor_gemm``): the PE's per-group sum S_g (the integer minus z * sum of the group's
+activations, or the float accumulator) goes to a float32 unit: r = +0; for each group g in order
+r = f32(r + f32(f32(S_g) * s_w[n, g])); y = f32(r * s_a[m]), each f32() one IEEE float32 RNE
+operation (int -> float32 conversion included). When every S_g and every product of it with a
+scale is exact in float32 (e.g. power-of-two scales and |S| < 2^24), y is the exact
+dequantized dot product, which is what today's fake-quant path also gives.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+from numba import njit, prange
+from numba.cpython.unsafe.numbers import leading_zeros
+
+from lowbit.hwsim import formats
+from lowbit.hwsim.formats.floats import FP8_FORMATS
+from lowbit.hwsim.units import integer
+from lowbit.hwsim.units.fp8 import decode_table, format_id
+
+OVERFLOW_POLICIES = ("wrap", "saturate")
+ROUNDINGS = ("rne", "rtz")
+ACC_MBITS = range(1, 24)
+SATURATE_CHUNK = 32       # products summed at once where no clamp can occur (see _group_sum)
+FLOAT_MBITS = 52          # float64 fraction bits: the float kernel rounds float64 bit patterns
+
+
+@dataclass(frozen=True, kw_only=True)
+class PEArithmetic:
+    """A PE's accumulator: ``acc_bits`` and ``overflow`` for integer PEs, ``acc_mbits`` and
+    ``acc_rounding`` for float PEs (module docstring). The defaults (32-bit wrapping integer,
+    float32 RNE) are the PEs as lowbit.hwsim.pe models them."""
+    acc_bits: int = 32
+    overflow: str = "wrap"
+    acc_mbits: int = 23
+    acc_rounding: str = "rne"
+
+    def __post_init__(self):
+        integer.check_acc_bits(self.acc_bits)
+        if self.overflow not in OVERFLOW_POLICIES:
+            raise ValueError(f"overflow must be one of {OVERFLOW_POLICIES}, got {self.overflow!r}")
+        integer.check_overflow(self.overflow, self.acc_bits)
+        integer.check_bits(self.acc_mbits, "acc_mbits", ACC_MBITS)
+        if self.acc_rounding not in ROUNDINGS:
+            raise ValueError(f"acc_rounding must be one of {ROUNDINGS}, "
+                             f"got {self.acc_rounding!r}")
+
+    @property
+    def label(self) -> str:
+        """e.g. "acc32-wrap/m23-rne"."""
+        return f"acc{self.acc_bits}-{self.overflow}/m{self.acc_mbits}-{self.acc_rounding}"
+
+
+def _check_group(group, K: int) -> int:
+    group = K if group is None else group
+    if isinstance(group, bool) or not isinstance(group, (int, np.integer)) or group < 1 \
+            or K % group:
+        raise ValueError(f"group must be None or a positive divisor of K={K}, got {group!r}")
+    return int(group)
+
+
+def _check_matrices(a, w, a_name: str, w_name: str):
+    if a.ndim != 2 or w.ndim != 2 or a.shape[1] != w.shape[1]:
+        raise ValueError(f"{a_name} [M, K] and {w_name} [N, K] must be 2-D with one K, got "
+                         f"shapes {a.shape} and {w.shape}")
+
+
+# -- integer PE -----------------------------------------------------------------------------
+# The exact sums come from float32 matrix products (BLAS): a sum of integer products is exact in
+# float32, in any order, while every partial sum stays within 2^24 in magnitude, so a GEMM over
+# chunks of at most 2^24 / max|product| elements gives each chunk's exact integer sum.
+EXACT_FLOAT32 = 1 << 24
+ROW_BLOCK = 512           # rows of a per pass: bounds the [chunks, rows, N] float32 scratch
+
+
+def _chunked(x: np.ndarray, length: int) -> np.ndarray:
+    """float32 [K / length, rows, length] of x [rows, K]."""
+    return x.reshape(x.shape[0], -1, length).transpose(1, 0, 2).astype(np.float32)
+
+
+def _chunk_sums(a: np.ndarray, w_chunks: np.ndarray, length: int) -> np.ndarray:
+    """float32 [K / length, M, N]: exact sums of a[m] * w[n] over each chunk of ``length``
+    elements, w_chunks = _chunked(w).transpose(0, 2, 1) (the caller keeps length * max|product|
+    <= 2^24)."""
+    return np.matmul(_chunked(a, length), w_chunks)
+
+
+def _largest_divisor(n: int, limit: int) -> int:
+    return max(d for d in range(1, min(n, limit) + 1) if n % d == 0)
+
+
+@njit(parallel=True, cache=True)
+def _saturate_chunks(sums, bounds, a, w, length, per_group, lo, hi, out):
+    """out[g, m, n]: the saturating accumulator over group g's chunks in order. A chunk whose
+    sum of |product| (bounds) keeps acc inside [lo, hi] whatever its partial sums cannot clamp
+    and is added at once; any other chunk is added product by product, clamped after each."""
+    for m in prange(out.shape[1]):
+        for n in range(out.shape[2]):
+            for g in range(out.shape[0]):
+                acc = np.int64(0)
+                for c in range(g * per_group, (g + 1) * per_group):
+                    t = np.int64(bounds[c, m, n])
+                    if acc - t >= lo and acc + t <= hi:
+                        acc += np.int64(sums[c, m, n])
+                        continue
+                    for k in range(c * length, (c + 1) * length):
+                        acc = min(max(acc + np.int64(a[m, k]) * np.int64(w[n, k]), lo), hi)
+                out[g, m, n] = acc
+
+
+def _group_sums(a: np.ndarray, w: np.ndarray, group: int, max_product: int,
+                arithmetic: PEArithmetic) -> np.ndarray:
+    """int64 [K / group, M, N]: the PE accumulator of every group (module contract)."""
+    M, K = a.shape
+    out = np.empty((K // group, M, w.shape[0]), np.int64)
+    saturate = arithmetic.overflow == "saturate"
+    length = _largest_divisor(group, SATURATE_CHUNK if saturate
+                              else max(EXACT_FLOAT32 // max(max_product, 1), 1))
+    w_chunks = _chunked(w, length).transpose(0, 2, 1)
+    if saturate:   # int8 -128 has no int8 magnitude: widen first
+        abs_chunks = _chunked(np.abs(w.astype(np.int32)), length).transpose(0, 2, 1)
+    for start in range(0, M, ROW_BLOCK):
+        rows = a[start:start + ROW_BLOCK]
+        block = out[:, start:start + len(rows)]
+        sums = _chunk_sums(rows, w_chunks, length)
+        if saturate:
+            bounds = _chunk_sums(np.abs(rows.astype(np.int32)), abs_chunks, length)
+            _saturate_chunks(sums, bounds, rows, w, length, group // length,
+                             *integer.acc_limits(arithmetic.acc_bits), block)
+            continue
+        exact = sums.astype(np.int64)
+        if length < group:
+            exact = exact.reshape(K // group, group // length, len(rows), -1).sum(axis=1)
+        shift = 64 - arithmetic.acc_bits     # keep the low acc_bits, sign-extended
+        block[...] = (exact << shift) >> shift
+    return out
+
+
+def int_gemm(a, w, *, a_bits: int, w_bits: int, a_signed: bool = True, w_signed: bool = True,
+             group: int | None = None, acc_bits: int = 32, overflow: str = "wrap") -> np.ndarray:
+    """int64 [M, N, K / group]: entry [m, n, g] is ``integer.int_dot`` of a[m] and w[n] over
+    group g (module contract), under ``acc_bits`` and ``overflow`` ("wrap" or "saturate")."""
+    arithmetic = PEArithmetic(acc_bits=acc_bits, overflow=overflow)
+    a_bits, w_bits = integer.check_bits(a_bits, "a_bits"), integer.check_bits(w_bits, "w_bits")
+    a_signed = integer.check_flag(a_signed, "a_signed")
+    w_signed = integer.check_flag(w_signed, "w_signed")
+    a = integer.check_int_values(a, a_bits, a_signed, "a")
+    w = integer.check_int_values(w, w_bits, w_signed, "w")
+    _check_matrices(a, w, "a", "w")
+    group = _check_group(group, a.shape[1])
+    return _group_sums(a, w, group, _bound(a_bits, a_signed) * _bound(w_bits, w_signed),
+                       arithmetic).transpose(1, 2, 0)
+
+
+def _bound(bits: int, signed: bool) -> int:
+    """The largest magnitude of a ``bits``-bit integer."""
+    return max(abs(v) for v in integer.int_range(bits, signed))
+
+
+# -- float PE -------------------------------------------------------------------------------
+# Two exact kernels. Fixed point: every FP8 value is an integer multiple of its format's
+# smallest subnormal 2^lsb, so products are integers in units of 2^(lsb_a + lsb_b) and the
+# accumulator, whose grid is never finer than that unit, is an int64 rounded by bit operations;
+# used when K * max|product| fits in 63 bits (E4M3 x E4M3 always). Otherwise (E5M2 x E5M2,
+# whose products span 2^-32 .. 2^32) TwoSum on float64 values.
+FIXED_LIMIT = 1 << 63
+
+
+@njit(cache=True, inline="always")
+def _fixed_step(acc, p, keep, rtz):
+    """acc + p (int64, exact) rounded to ``keep`` significant bits (bit length by
+    count-leading-zeros): RNE, or toward zero."""
+    s = acc + p
+    mag = abs(s)
+    drop = 64 - np.int64(leading_zeros(mag)) - keep
+    if drop > 0:
+        low = mag & ((np.int64(1) << drop) - 1)
+        mag -= low
+        half = np.int64(1) << (drop - 1)
+        if not rtz and (low > half or (low == half and (mag >> drop) & 1)):
+            mag += np.int64(1) << drop
+    return -mag if s < 0 else mag
+
+
+@njit(parallel=True, cache=True)
+def _fixed_partials(a, w, group, keep, rtz, out):
+    """out[g, m, n] in units of 2^(lsb_a + lsb_b): the accumulator after each exact addition,
+    rounded. Four outputs advance together (independent chains in flight); each output's own
+    additions stay in index order."""
+    N = w.shape[0]
+    for m in prange(a.shape[0]):
+        for g in range(out.shape[0]):
+            n = 0
+            while n + 4 <= N:
+                s0 = s1 = s2 = s3 = np.int64(0)
+                for k in range(g * group, (g + 1) * group):
+                    x = a[m, k]
+                    s0 = _fixed_step(s0, x * w[n, k], keep, rtz)
+                    s1 = _fixed_step(s1, x * w[n + 1, k], keep, rtz)
+                    s2 = _fixed_step(s2, x * w[n + 2, k], keep, rtz)
+                    s3 = _fixed_step(s3, x * w[n + 3, k], keep, rtz)
+                out[g, m, n], out[g, m, n + 1], out[g, m, n + 2], out[g, m, n + 3] = s0, s1, s2, s3
+                n += 4
+            for n in range(n, N):
+                s = np.int64(0)
+                for k in range(g * group, (g + 1) * group):
+                    s = _fixed_step(s, a[m, k] * w[n, k], keep, rtz)
+                out[g, m, n] = s
+
+
+@njit(cache=True, inline="always")
+def _rounded_sum(acc, p, drop, rtz, fbuf, ibuf):
+    """acc + p (float64 values, acc already on the accumulator's grid) rounded to 53 - drop
+    significant bits, RNE or toward zero.
+
+    s + err = acc + p exactly (Knuth's TwoSum). s's float64 bits are cut at ``drop`` bits; err,
+    smaller than half an ulp of s, only decides the cases the cut bits leave open: a tie
+    (err > 0 rounds away, err < 0 toward zero) and, for truncation, a cut of zero bits with
+    err pointing toward zero (the result is then the next grid value below s in magnitude,
+    which is the bits of s minus one, cut)."""
+    s = acc + p
+    if s == 0.0:
+        return 0.0
+    bb = s - acc
+    err = (acc - (s - bb)) + (p - bb)
+    fbuf[0] = s
+    bits = ibuf[0]
+    sign = bits & np.int64(-0x8000000000000000)
+    mag = bits ^ sign
+    mask = (np.int64(1) << drop) - 1
+    low = mag & mask
+    cut = mag ^ low
+    toward_zero = err != 0.0 and ((err < 0.0) != (sign != 0))
+    away = err != 0.0 and not toward_zero
+    if rtz:
+        if low == 0 and toward_zero:
+            cut = (mag - 1) & ~mask
+    else:
+        half = np.int64(1) << (drop - 1)
+        if low > half or (low == half and (away or (err == 0.0 and (cut >> drop) & 1))):
+            cut += np.int64(1) << drop
+    ibuf[0] = cut | sign
+    return fbuf[0]
+
+
+@njit(parallel=True, cache=True)
+def _twosum_partials(a, w, group, drop, rtz, out):
+    for m in prange(a.shape[0]):
+        fbuf = np.empty(1, np.float64)
+        ibuf = fbuf.view(np.int64)
+        for n in range(w.shape[0]):
+            for g in range(out.shape[0]):
+                acc = 0.0
+                for k in range(g * group, (g + 1) * group):
+                    acc = _rounded_sum(acc, np.float64(a[m, k]) * w[n, k], drop, rtz, fbuf,
+                                       ibuf)
+                out[g, m, n] = acc
+
+
+def _fixed_values(codes: np.ndarray, fmt: str) -> tuple[np.ndarray, int]:
+    """(int64 values of finite codes in units of 2^lsb, lsb): lsb the exponent of the format's
+    smallest subnormal."""
+    _, neg, sig, k = decode_table(format_id(fmt, "fmt", FP8_FORMATS))
+    lsb = int(k[0])
+    table = np.where(neg == 1, -sig, sig) << (k - lsb)
+    return table[codes], lsb
+
+
+def _float_sums(a_codes, w_codes, fmt_a: str, fmt_w: str, group: int,
+                arithmetic: PEArithmetic) -> np.ndarray:
+    """float32 [K / group, M, N]: the float accumulator of every group (module contract)."""
+    M, K = a_codes.shape
+    rtz = arithmetic.acc_rounding == "rtz"
+    fa, lsb_a = _fixed_values(a_codes, fmt_a)
+    fw, lsb_w = _fixed_values(w_codes, fmt_w)
+    if group * int(np.abs(fa).max(initial=0)) * int(np.abs(fw).max(initial=0)) < FIXED_LIMIT:
+        out = np.empty((K // group, M, w_codes.shape[0]), np.int64)
+        _fixed_partials(fa, fw, group, arithmetic.acc_mbits + 1, rtz, out)
+        # at most 24 significant bits, within float32's range: both conversions are exact
+        return np.ldexp(out.astype(np.float64), lsb_a + lsb_w).astype(np.float32)
+    out = np.empty((K // group, M, w_codes.shape[0]), np.float64)
+    _twosum_partials(np.ldexp(fa.astype(np.float64), lsb_a),
+                     np.ldexp(fw.astype(np.float64), lsb_w), group,
+                     FLOAT_MBITS - arithmetic.acc_mbits, rtz, out)
+    return out.astype(np.float32)
+
+
+def _fp8_codes(codes, fmt: str, argname: str) -> np.ndarray:
+    """Finite FP8 codes of ``fmt`` as uint8; ValueError for a NaN or inf code."""
+    format_id(fmt, f"the format of {argname}", FP8_FORMATS)
+    fmt_obj = formats.get(fmt)
+    codes = fmt_obj.check_codes(codes, argname)
+    if not np.isfinite(fmt_obj.values()[codes]).all():
+        raise ValueError(f"{argname} must hold finite {fmt} codes (no NaN or inf): the float "
+                         f"PE contract here covers quantized tensors only")
+    return codes
+
+
+def float_gemm(a_codes, w_codes, fmt_a: str, fmt_w: str, *, group: int | None = None,
+               acc_mbits: int = 23, acc_rounding: str = "rne") -> np.ndarray:
+    """float32 [M, N, K / group]: entry [m, n, g] is the float PE's accumulator after the
+    exact products of a[m] and w[n] over group g (module contract)."""
+    arithmetic = PEArithmetic(acc_mbits=acc_mbits, acc_rounding=acc_rounding)
+    a = _fp8_codes(a_codes, fmt_a, "a_codes")
+    w = _fp8_codes(w_codes, fmt_w, "w_codes")
+    _check_matrices(a, w, "a_codes", "w_codes")
+    return _float_sums(a, w, fmt_a, fmt_w, _check_group(group, a.shape[1]),
+                       arithmetic).transpose(1, 2, 0)
+
+
+# -- a quantized layer ------------------------------------------------------------------------
+def pe_family(weight_spec, act_spec) -> str:
+    """"int" or "float": which PE computes a layer of these specs; ValueError naming what no
+    PE here computes (IEEE activations, MX, non-integer weight values, asymmetric activations)."""
+    if act_spec.is_ieee or weight_spec.is_ieee:
+        raise ValueError(f"PE arithmetic needs quantized weights and activations; got weights "
+                         f"{weight_spec.format}, activations {act_spec.format} (an IEEE format "
+                         f"runs on no integer or FP8 PE here)")
+    if "mx" in (weight_spec.granularity, act_spec.granularity):
+        raise ValueError("PE arithmetic does not model MX block scales yet (granularity 'mx')")
+    if act_spec.granularity not in ("tensor", "channel") or not act_spec.symmetric:
+        raise ValueError(f"PE arithmetic needs symmetric activations with one scale per tensor "
+                         f"or per row, got act_granularity {act_spec.granularity!r}, "
+                         f"act_symmetric {act_spec.symmetric}")
+    if weight_spec.format in FP8_FORMATS and act_spec.format in FP8_FORMATS:
+        return "float"
+    act_kind = formats.get(act_spec.format).kind
+    weight_values = weight_spec.element_format.values()
+    integral = np.isnan(weight_values) | (weight_values == np.round(weight_values))
+    if act_kind == "int" and integral.all():
+        return "int"
+    raise ValueError(f"PE arithmetic computes integer x integer or FP8 x FP8 layers; got weights "
+                     f"{weight_spec.format}, activations {act_spec.format}")
+
+
+def _int_values(q) -> np.ndarray:
+    """Integer values of a QTensor's codes: intN values, the uintN codes of an asymmetric
+    tensor (its zero point is subtracted outside the PE), or the integer levels of binary and
+    ternary formats."""
+    fmt = q.spec.element_format
+    if fmt.kind == "int":
+        return integer.decode_int_codes(q.codes, fmt.bits, fmt.lowest < 0)
+    return fmt.values()[q.codes].astype(np.int64)
+
+
+def _operand(values: np.ndarray) -> np.ndarray:
+    dtype = np.int8 if values.min() >= -128 and values.max() <= 127 else np.int16
+    return np.ascontiguousarray(values, dtype=dtype)
+
+
+def _scales(q, rows: int) -> np.ndarray:
+    """A QTensor's scales as float32 [rows, groups] (a per-tensor scale repeated)."""
+    return np.ascontiguousarray(np.broadcast_to(q.scales, (rows, q.scales.shape[-1])),
+                                dtype=np.float32)
+
+
+def qtensor_gemm(qa, qw, arithmetic: PEArithmetic) -> np.ndarray:
+    """float32 y[M, N] = a @ w.T through the PE arithmetic (module contract): qa the QTensor of
+    activations [M, K] (scales per tensor or per row), qw of weights [N, K] (per tensor, per
+    channel or per group along K), both quantized along K (axis -1)."""
+    if not isinstance(arithmetic, PEArithmetic):
+        raise ValueError(f"arithmetic must be a PEArithmetic, got {type(arithmetic).__name__}")
+    family = pe_family(qw.spec, qa.spec)
+    (M, K), (N, Kw) = qa.shape, qw.shape
+    if K != Kw or len(qa.shape) != 2 or qa.axis != 1 or qw.axis != 1:
+        raise ValueError(f"qa [M, K] and qw [N, K] must be 2-D, quantized along K, with one K; "
+                         f"got shapes {qa.shape} and {qw.shape}")
+    w_scales = _scales(qw, N)
+    group = K // w_scales.shape[1]
+    a_scales = _scales(qa, M)[:, 0].copy()
+    if family == "float":
+        a = _fp8_codes(qa.codes, qa.spec.format, "qa.codes")
+        w = _fp8_codes(qw.codes, qw.spec.format, "qw.codes")
+        return _rescale(_float_sums(a, w, qa.spec.format, qw.spec.format, group, arithmetic),
+                        w_scales, a_scales)
+    a, w = _int_values(qa), _int_values(qw)
+    groups = w_scales.shape[1]
+    max_product = int(np.abs(a).max(initial=0)) * int(np.abs(w).max(initial=0))
+    if qw.zero_points is None and group * max_product < min(EXACT_FLOAT32, 1 << (
+            arithmetic.acc_bits - 1)):
+        # No partial sum can leave the accumulator or float32's exact integers: neither
+        # policy changes a sum, and each group's float32 BLAS sum is S_g itself.
+        w_chunks = _chunked(_operand(w), group).transpose(0, 2, 1)
+        return _rescale(_chunk_sums(_operand(a), w_chunks, group), w_scales, a_scales)
+    sums = _group_sums(_operand(a), _operand(w), group, max_product, arithmetic)
+    if qw.zero_points is not None:       # z * sum of the group's activations, exact
+        zeros = np.broadcast_to(qw.zero_points, (N, groups)).astype(np.int64)
+        a_sums = a.reshape(M, groups, group).sum(axis=-1)
+        sums -= zeros.T[:, None, :] * a_sums.T[:, :, None]
+    return _rescale(sums.astype(np.float32), w_scales, a_scales)
+
+
+def required_acc_bits(qa, qw) -> int:
+    """The narrowest accumulator (two's complement bits) that holds every group's exact PE sum
+    of ``qa`` [M, K] and ``qw`` [N, K] on an integer PE: with it, or any wider one, "wrap" changes
+    no sum, so ``qtensor_gemm`` gives the 64-bit result bit for bit."""
+    if pe_family(qw.spec, qa.spec) != "int":
+        raise ValueError(f"required_acc_bits applies to integer PEs; {qw.spec.format} x "
+                         f"{qa.spec.format} runs on a float PE")
+    a, w = _int_values(qa), _int_values(qw)
+    group = qw.shape[1] // qw.scales.shape[-1]
+    sums = _group_sums(_operand(a), _operand(w), group,
+                       int(np.abs(a).max(initial=0)) * int(np.abs(w).max(initial=0)),
+                       PEArithmetic(acc_bits=64))
+    largest, smallest = int(sums.max(initial=0)), int(sums.min(initial=0))
+    return max(largest.bit_length(), (-smallest - 1).bit_length()) + 1
+
+
+def _rescale(sums: np.ndarray, w_scales: np.ndarray, a_scales: np.ndarray) -> np.ndarray:
+    """The scale contract on float32 group sums [G, M, N] (numpy float32 operations are IEEE
+    single, one rounding each)."""
+    r = np.zeros(sums.shape[1:], np.float32)
+    for g in range(sums.shape[0]):
+        r = r + sums[g] * w_scales[None, :, g]
+    return r * a_scales[:, None]
+
+
+# -- plain-Python references --------------------------------------------------------------------
+def round_fraction(value: Fraction, acc_mbits: int, rounding: str, emin: int = -126) -> Fraction:
+    """``value`` rounded to acc_mbits + 1 significant bits ("rne" or "rtz"), smallest normal
+    exponent ``emin`` (a float with float32's exponent range), by exact rational arithmetic."""
+    if value == 0:
+        return Fraction(0)
+    magnitude = abs(value)
+    exponent = magnitude.numerator.bit_length() - magnitude.denominator.bit_length()
+    if Fraction(2) ** exponent > magnitude:          # make 2^exponent <= magnitude < 2^(e+1)
+        exponent -= 1
+    ulp = Fraction(2) ** (max(exponent, emin) - acc_mbits)
+    units, rest = divmod(magnitude, ulp)
+    if rounding == "rne" and (rest > ulp / 2 or (rest == ulp / 2 and units % 2)):
+        units += 1
+    return (units * ulp) if value > 0 else -(units * ulp)
+
+
+def float_dot_reference(a_values, w_values, acc_mbits: int, rounding: str) -> Fraction:
+    """The float PE's dot product of two sequences of exact values (Fractions or floats)."""
+    acc = Fraction(0)
+    for x, y in zip(a_values, w_values, strict=True):
+        acc = round_fraction(acc + Fraction(x) * Fraction(y), acc_mbits, rounding)
+    return acc
