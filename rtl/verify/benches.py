@@ -18,7 +18,10 @@ checks what the design did against hwsim, bit for bit and (for the PEs) cycle fo
   PEs            lowbit.hwsim.pe.stimulus streams (random activations, weight codes with garbage above
                  w_bits, random per-beat w_bits, random dot-product lengths, random offers and
                  bubbles) vs the lowbit.hwsim.pe model's Trace: every transfer cycle, every output
-                 cycle and value. One vector = one dot product.
+                 cycle and value. One vector = one dot product. The FP16 PEs take float16 codes
+                 (stimulus.fp16_codes: corners, values near 1, the whole range) and their
+                 out_data is float32 bits, compared (like every output) as acc_bits two's
+                 complement.
 """
 from __future__ import annotations
 
@@ -366,7 +369,7 @@ def _pe_bench(config, rng, vectors, limit) -> Bench:
             tally.check(d, {"beats": [_beat_dict(beats[i]) for i in members],
                             "offers": [offers[i] for i in members]},
                         {"accepts": [trace.accepts[i] for i in members],
-                         "output": [want_cycle, want_value]},
+                         "output": [want_cycle, wrap(want_value, config.acc_bits)]},
                         {"accepts": got_accepts, "output": None if got is None else list(got)})
         for extra in got_outputs[len(trace.outputs):]:   # outputs no beat asked for
             tally.vectors -= 1
