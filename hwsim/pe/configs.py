@@ -172,10 +172,11 @@ class Fp16MacPEConfig:
 @dataclass(frozen=True, kw_only=True)
 class Fp16BitSerialPEConfig:
     """FP16 activations x low-bit weights (W4A16 & co.): one weight bit-plane per cycle, LSB
-    first, precision chosen per beat (1 .. max_weight_bits); activations aligned to an exact
-    ``fixed_bits``-bit fixed-point accumulator (units of 2^-24) that is rounded once to float32
-    per dot product (lowbit.hwsim.units.fp16)."""
+    first, precision (1 .. max_weight_bits) and weight format (intN, uintN, FP4/FP6) chosen per
+    beat; activations aligned to an exact ``fixed_bits``-bit fixed-point accumulator (units of
+    2^-28) that is rounded once to float32 per dot product (lowbit.hwsim.units.fp16)."""
     runtime_w_bits: ClassVar[bool] = True    # has the in_wbits port
+    runtime_w_format: ClassVar[bool] = True  # has the in_wfmt port
     act_bits: ClassVar[int] = 16    # in_act lanes carry float16 codes
     acc_bits: ClassVar[int] = 32    # out_data carries the float32 result's bit pattern
     lanes: int = 16

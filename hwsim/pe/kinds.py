@@ -50,7 +50,7 @@ from lowbit.hwsim.pe.fp16_mac import Fp16MacPE
 from lowbit.hwsim.pe.int_mac import IntMacPE
 from lowbit.hwsim.pe.lut import LutPE
 from lowbit.hwsim.pe.shift_add import ShiftAddPE
-from lowbit.hwsim.units.fp16 import FIXED_ACT_BITS
+from lowbit.hwsim.units.fp16 import LANE_BITS
 
 ACC_BITS = 32                 # integer accumulator width of every integer PE the cost model builds
 LUT_GROUP = 4                 # T-MAC activation group size g of the LUT PE
@@ -59,6 +59,9 @@ BIT_SERIAL_MAX_WEIGHT_BITS = 8
 BIT_SERIAL_BITS_PER_CYCLE = 1
 
 INT_FORMATS = tuple(f"int{bits}" for bits in range(1, 9))
+# int and uint of each width, narrowest first: the FP16 bit-serial PE takes both at run time
+# (asymmetric W4A16 codes are uint4: 4 planes, not int5's 5)
+INT_UINT_FORMATS = tuple(f"{kind}{bits}" for bits in range(1, 9) for kind in ("int", "uint"))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -132,11 +135,11 @@ def _wide_add(ops, bits: int) -> float:
 
 def _fp16_bit_serial_energy(ops, config, w_bits: int) -> float:
     # per MAC: the activation's alignment shifter to fixed point, counted as one adder of the
-    # aligned width (as shift_add counts its shifter), once per beat; then per weight bit one
-    # add of the aligned activation in the plane's adder tree and the lane's share of the
+    # aligned lane width (as shift_add counts its shifter), once per beat; then per weight bit
+    # one add of the aligned activation in the plane's adder tree and the lane's share of the
     # fixed_bits accumulator add
-    align = _wide_add(ops, FIXED_ACT_BITS)
-    per_bit = _wide_add(ops, FIXED_ACT_BITS) + _wide_add(ops, config.fixed_bits) / config.lanes
+    align = _wide_add(ops, LANE_BITS)
+    per_bit = _wide_add(ops, LANE_BITS) + _wide_add(ops, config.fixed_bits) / config.lanes
     return align + w_bits * per_bit
 
 
@@ -179,7 +182,7 @@ KINDS: dict[str, PEKind] = {row.name: row for row in (
            build_config=lambda lanes, weight_format, act_format: Fp16MacPEConfig(lanes=lanes),
            rtl_design="fp16_mac_pe", reduces_lanes=True, mac_energy=_fp16_mac_energy),
     PEKind(name="fp16_bit_serial", config=Fp16BitSerialPEConfig, model=Fp16BitSerialPE,
-           native_weights=INT_FORMATS, native_acts=("float16",),
+           native_weights=INT_UINT_FORMATS, native_acts=("float16",),
            build_config=lambda lanes, weight_format, act_format: Fp16BitSerialPEConfig(
                lanes=lanes, max_weight_bits=BIT_SERIAL_MAX_WEIGHT_BITS),
            rtl_design="fp16_bit_serial_pe", mac_energy=_fp16_bit_serial_energy),

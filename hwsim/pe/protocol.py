@@ -14,6 +14,8 @@ Ports (the RTL declares exactly these; widths in bits):
                                    with runtime precision the code sits in the low w_bits bits
                                    and the bits above are ignored
   in_wbits  In 4        runtime weight precision (only PEs that have it), sampled with the beat
+  in_wfmt   In 3        runtime weight format (only PEs that have it: Fp16BitSerialPE), the index
+                        of the beat's w_format in lowbit.hwsim.units.fp16.WEIGHT_FORMATS
   out_valid Out 1       out_data holds a finished dot product (one cycle, no back-pressure)
   out_data  Out acc_bits  the dot product, two's complement, wrapped to acc_bits
 
@@ -56,6 +58,7 @@ class Beat:
     wgt: np.ndarray          # (lanes,) unsigned weight codes
     last: bool = False
     w_bits: int | None = None  # runtime weight precision, for PEs that have it
+    w_format: str | None = None  # runtime weight format, for PEs that have it (None: "int")
 
 
 @dataclass

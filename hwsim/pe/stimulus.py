@@ -34,9 +34,23 @@ def random_beats(config, rng: np.random.Generator, n_beats: int,
             wgt = rng.integers(0, 1 << config.wgt_bits, config.lanes)
         w_bits = int(rng.integers(1, config.max_weight_bits, endpoint=True)) \
             if config.runtime_w_bits else None
+        w_format = None
+        if getattr(config, "runtime_w_format", False):
+            w_format, w_bits = _random_weight_format(config, rng, w_bits)
         last = i == n_beats - 1 or bool(rng.random() < last_probability)
-        beats.append(Beat(act=act, wgt=wgt, last=last, w_bits=w_bits))
+        beats.append(Beat(act=act, wgt=wgt, last=last, w_bits=w_bits, w_format=w_format))
     return beats
+
+
+def _random_weight_format(config, rng: np.random.Generator, w_bits: int) -> tuple[str, int]:
+    """A runtime weight format (lowbit.hwsim.units.fp16.WEIGHT_FORMATS) that fits
+    max_weight_bits and its w_bits: ``w_bits`` for int/uint, the format's width for FP."""
+    from lowbit.hwsim import formats
+    from lowbit.hwsim.units.fp16 import WEIGHT_FORMATS
+    fitting = [name for name in WEIGHT_FORMATS if name in ("int", "uint")
+               or formats.get(name).bits <= config.max_weight_bits]
+    w_format = str(rng.choice(fitting))
+    return w_format, w_bits if w_format in ("int", "uint") else formats.get(w_format).bits
 
 
 # float16 codes worth hitting far more often than uniform sampling would: +-0, the smallest and

@@ -15,30 +15,41 @@ Lane MAC (``fp16_mul_exact``, ``fp16_lane_mac``, ``fp32_pairwise_sum``; the Fp16
                becomes float32_RNE(lane i + lane i+s); after ceil(log2(lanes)) levels lane 0
                holds the dot product. Results are float32 bits with NaN canonical 0x7FC00000.
 
-Bit-serial dot (``fp16_int_beat``, ``fixed_to_float32``; the Fp16BitSerialPE contract)
-  operands     fp16 activation codes; weights w_bits-bit (1..8) two's complement codes.
+Bit-serial dot (``fp16_weight_beat``, ``fixed_to_float32``; the Fp16BitSerialPE contract)
+  operands     fp16 activation codes; weight codes of a runtime weight format (WEIGHT_FORMATS):
+               "int" (w_bits-bit two's complement), "uint" (w_bits-bit unsigned),
+               float4_e2m1fn, float6_e3m2fn, float6_e2m3fn (BitMoD-style FP weights; codes of
+               the format's width). Each weight is (-1)^s * M * 2^k: int/uint s = 0, M = the code,
+               k = 0; FP M = significand (hidden bit included), k = max(E, 1) - bias - mbits,
+               s = the sign bit.
   fixed point  every finite fp16 value is an integer A times 2^-24 with |A| < 2^40 (A =
-               significand << (max(E, 1) - 1): 11 significand bits shifted by 0..30).
-  planes       cycle j (0 .. w_bits-1) adds plane_j = sum over lanes of bit_j(w_i) * A_i,
-               shifted left by j; the sign plane (j = w_bits - 1) is subtracted. The sum over the
-               planes is the beat's exact dot product sum_i w_i * A_i (an integer, no rounding).
+               significand << (max(E, 1) - 1)). Lane i's addend is V_i = (-1)^s_i * A_i
+               << (k_i + 4), in units of 2^-28 (k >= -4 for every format: e3m2's smallest).
+  planes       cycle j (0 .. C-1; C = w_bits for int/uint, mbits + 1 for FP) adds plane_j =
+               sum over lanes of bit_j(M_i) * V_i, shifted left by j; for "int" the sign plane
+               (j = w_bits - 1) is subtracted. The sum over the planes is the beat's exact dot
+               product sum_i w_i * value_i in units of 2^-28 (an integer, no rounding).
   specials     per lane: a NaN activation, or an inf activation times a zero weight, is NaN; an
                inf activation times a nonzero weight is an inf of sign XOR. They are flags
                (nan, +inf, -inf) beside the integer sum, OR-ed over the dot product.
   result       the dot product's exact integer sum (the accumulator, wrapped to its width by the
-               PE) rounded once to float32 (RNE of total * 2^-24; |total| < 2^63 keeps it below
-               2^39, so it never overflows), unless a flag is set: NaN (0x7FC00000) if nan or
+               PE) rounded once to float32 (RNE of total * 2^-28; |total| < 2^63 keeps it below
+               2^35, so it never overflows), unless a flag is set: NaN (0x7FC00000) if nan or
                both infs, else the inf. An exact zero is +0.0.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from lowbit.hwsim import formats
 from lowbit.hwsim.units.fp8 import F32_INF, F32_NAN, dyadic_to_float32, float32_bits
 from lowbit.hwsim.units.integer import check_int_codes, decode_int_codes
 
 FIXED_SHIFT = 24             # fp16 value = A * 2^-FIXED_SHIFT, A an integer
 FIXED_ACT_BITS = 41          # A in -(2^40 - 2^29) .. 2^40 - 2^29: 41 bits two's complement
+WEIGHT_SHIFT = 4             # lane addends in units of 2^-(FIXED_SHIFT + WEIGHT_SHIFT)
+LANE_BITS = FIXED_ACT_BITS + 6   # A << (k + 4), k + 4 in 0..6 (e3m2's largest k is 2)
+WEIGHT_FORMATS = ("int", "uint", "float4_e2m1fn", "float6_e3m2fn", "float6_e2m3fn")
 NAN, POS_INF, NEG_INF = 1, 2, 4   # special flags, OR-ed
 
 
@@ -97,17 +108,62 @@ def fp16_to_fixed(codes) -> tuple[np.ndarray, np.ndarray]:
     return np.where(special, 0, fixed), flags
 
 
-def fp16_int_beat(act, w_codes, w_bits: int) -> tuple[int, int]:
-    """(exact sum in units of 2^-24, special flags) of one beat: float16 codes ``act`` times
-    ``w_bits``-bit two's complement weight codes ``w_codes`` (shape (lanes,)), added plane by
-    plane as the module docstring says."""
+def weight_fields(codes: np.ndarray, w_format: str, w_bits: int) -> tuple:
+    """(negative, M, k) int64 arrays of weight codes (module docstring): value =
+    (-1)^negative * M * 2^k; for "int" M is the two's complement code itself (its sign plane is
+    subtracted by the caller)."""
+    codes = codes.astype(np.int64)
+    if w_format in ("int", "uint"):
+        zeros = np.zeros_like(codes)
+        return zeros, codes, zeros
+    fmt = formats.get(w_format)
+    mbits, bias = fmt.mbits, fmt.bias
+    exponent = (codes >> mbits) & ((1 << fmt.ebits) - 1)
+    significand = np.where(exponent > 0, (codes & ((1 << mbits) - 1)) | (1 << mbits),
+                           codes & ((1 << mbits) - 1))
+    return codes >> (fmt.bits - 1), significand, np.maximum(exponent, 1) - bias - mbits
+
+
+def runtime_weight_format(name: str) -> str:
+    """The WEIGHT_FORMATS entry codes of element format ``name`` run as: "int" for intN, "uint"
+    for uintN, the FP format itself; ValueError for a format the PE does not take."""
+    for kind in ("uint", "int"):
+        if name.startswith(kind) and name[len(kind):].isdigit():
+            return kind
+    return check_weight_format(name, formats.get(name).bits, "name")
+
+
+def weight_cycles(w_format: str, w_bits: int) -> int:
+    """Planes (cycles) of one beat: w_bits for int/uint, the significand's width for FP."""
+    return w_bits if w_format in ("int", "uint") else formats.get(w_format).mbits + 1
+
+
+def check_weight_format(w_format, w_bits: int, argname: str) -> str:
+    """``w_format`` validated against WEIGHT_FORMATS and ``w_bits`` (an FP format's codes are
+    exactly its width); ValueError naming ``argname`` otherwise."""
+    if w_format not in WEIGHT_FORMATS:
+        raise ValueError(f"{argname} must be one of {WEIGHT_FORMATS}, got {w_format!r}")
+    if w_format not in ("int", "uint") and w_bits != formats.get(w_format).bits:
+        raise ValueError(f"{argname} {w_format} needs w_bits {formats.get(w_format).bits}, "
+                         f"got {w_bits}")
+    return w_format
+
+
+def fp16_weight_beat(act, w_codes, w_bits: int, w_format: str = "int") -> tuple[int, int]:
+    """(exact sum in units of 2^-28, special flags) of one beat: float16 codes ``act`` times
+    weight codes ``w_codes`` (shape (lanes,)) of ``w_format`` with ``w_bits`` bits, added plane
+    by plane as the module docstring says."""
+    check_weight_format(w_format, w_bits, "w_format")
     fixed, act_flags = fp16_to_fixed(act)
-    codes = check_int_codes(w_codes, w_bits, "w_codes").astype(np.int64)
+    codes = check_int_codes(w_codes, w_bits, "w_codes")
+    negative, significand, k = weight_fields(codes, w_format, w_bits)
+    lane = np.where(negative == 1, -fixed, fixed) << (k + WEIGHT_SHIFT)
     total = 0
-    for j in range(w_bits):
-        plane = int(fixed[(codes >> j) & 1 == 1].sum())
-        total += (-plane if j == w_bits - 1 else plane) << j
-    weights = decode_int_codes(codes, w_bits)
+    for j in range(weight_cycles(w_format, w_bits)):
+        plane = int(lane[(significand >> j) & 1 == 1].sum())
+        total += (-plane if w_format == "int" and j == w_bits - 1 else plane) << j
+    weights = decode_int_codes(codes, w_bits) if w_format == "int" \
+        else np.where(negative == 1, -significand, significand)
     flags = 0
     for lane_flag, weight in zip(act_flags.tolist(), weights.tolist()):
         if lane_flag == NAN or (lane_flag and weight == 0):
@@ -118,7 +174,7 @@ def fp16_int_beat(act, w_codes, w_bits: int) -> tuple[int, int]:
 
 
 def fixed_to_float32(total: int, flags: int) -> int:
-    """float32 bits of a dot product: its exact integer sum ``total`` (units of 2^-24) rounded
+    """float32 bits of a dot product: its exact integer sum ``total`` (units of 2^-28) rounded
     once, RNE, unless ``flags`` makes it NaN or an inf (module docstring)."""
     if flags & NAN or flags & (POS_INF | NEG_INF) == POS_INF | NEG_INF:
         return F32_NAN
@@ -127,5 +183,5 @@ def fixed_to_float32(total: int, flags: int) -> int:
     magnitude = abs(total)
     bits = dyadic_to_float32(np.array([total < 0]), np.array([magnitude >> 32], np.int64),
                              np.array([magnitude & 0xFFFFFFFF], np.int64),
-                             np.array([-FIXED_SHIFT], np.int64))
+                             np.array([-FIXED_SHIFT - WEIGHT_SHIFT], np.int64))
     return int(bits.view(np.uint32)[0])

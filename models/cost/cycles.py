@@ -54,6 +54,7 @@ import numpy as np
 from lowbit.hwsim import formats
 from lowbit.hwsim.pe import kinds, protocol
 from lowbit.hwsim.quant import ieee
+from lowbit.hwsim.units.fp16 import runtime_weight_format
 
 
 class NotApplicable(Exception):
@@ -145,8 +146,10 @@ def beat_occupancy(mapping: Mapping, lanes: int) -> int:
     """Cycles per beat (a beat without last), asked of the hwsim PE model."""
     model = pe_model(mapping, lanes)
     w_bits = mapping.w_bits if model.config.runtime_w_bits else None
+    w_format = runtime_weight_format(mapping.weight_format) \
+        if getattr(model.config, "runtime_w_format", False) else None
     beat = protocol.Beat(act=np.zeros(lanes, dtype=np.int64), wgt=np.zeros(lanes, dtype=np.uint8),
-                         last=False, w_bits=w_bits)
+                         last=False, w_bits=w_bits, w_format=w_format)
     return int(model.occupancy(beat))
 
 

@@ -14,6 +14,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 WBITS_PORT_BITS = 4   # width of in_wbits (protocol)
+WFMT_PORT_BITS = 3    # width of in_wfmt (protocol)
 
 
 def pe_ports(config) -> dict:
@@ -30,6 +31,8 @@ def pe_ports(config) -> dict:
     }
     if config.runtime_w_bits:
         ports["in_wbits"] = In(WBITS_PORT_BITS)
+    if getattr(config, "runtime_w_format", False):
+        ports["in_wfmt"] = In(WFMT_PORT_BITS)
     return ports
 
 

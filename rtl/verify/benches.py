@@ -351,9 +351,12 @@ def _pe_bench(config, rng, vectors, limit) -> Bench:
               "out_data": config.acc_bits}
     if config.runtime_w_bits:
         widths["in_wbits"] = 4
+    if getattr(config, "runtime_w_format", False):
+        widths["in_wfmt"] = 3
     job = {"widths": widths,
            "beats": [[_pack(beat.act, config.act_bits), _pack(beat.wgt, config.wgt_bits),
-                      int(beat.last), beat.w_bits or 0] for beat in beats],
+                      int(beat.last), beat.w_bits or 0, _format_code(beat.w_format)]
+                     for beat in beats],
            "offers": [int(t) for t in offers],
            "stop_cycle": trace.outputs[-1][0] + PE_TAIL_CYCLES}
 
@@ -380,4 +383,10 @@ def _pe_bench(config, rng, vectors, limit) -> Bench:
 
 def _beat_dict(beat) -> dict:
     return {"act": beat.act.tolist(), "wgt": beat.wgt.tolist(), "last": bool(beat.last),
-            "w_bits": beat.w_bits}
+            "w_bits": beat.w_bits, "w_format": beat.w_format}
+
+
+def _format_code(w_format: str | None) -> int:
+    """The in_wfmt value of a runtime weight format (None: "int", code 0)."""
+    from lowbit.hwsim.units.fp16 import WEIGHT_FORMATS
+    return WEIGHT_FORMATS.index(w_format or "int")

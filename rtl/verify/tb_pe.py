@@ -1,6 +1,6 @@
 """cocotb testbench of the processing elements: a protocol driver and monitor.
 
-The job holds packed beats [in_act, in_wgt, in_last, in_wbits], each beat's earliest offer
+The job holds packed beats [in_act, in_wgt, in_last, in_wbits, in_wfmt], each beat's earliest offer
 cycle, and the cycle to stop at. Every cycle (at the falling edge before rising edge n) the
 monitor reads in_ready, out_valid and out_data as their values at cycle n, and the driver
 offers beat i (in_valid = 1) if n >= offers[i]; beat i transfers at n when in_ready is 1 too.
@@ -22,6 +22,7 @@ async def pe(dut):
     check_widths(dut, job["widths"])
     beats, offers, stop = job["beats"], job["offers"], job["stop_cycle"]
     runtime_w_bits = "in_wbits" in job["widths"]
+    runtime_w_format = "in_wfmt" in job["widths"]
     accepts, outputs = [], []
     await start_clock_and_reset(dut)
     dut.in_valid.value = 0
@@ -33,12 +34,14 @@ async def pe(dut):
                 outputs.append([cycle, int(dut.out_data.value)])
             valid = i < len(beats) and cycle >= offers[i]
             if valid and presented != i:
-                act, wgt, last, w_bits = beats[i]
+                act, wgt, last, w_bits, w_format = beats[i]
                 dut.in_act.value = act
                 dut.in_wgt.value = wgt
                 dut.in_last.value = last
                 if runtime_w_bits:
                     dut.in_wbits.value = w_bits
+                if runtime_w_format:
+                    dut.in_wfmt.value = w_format
                 presented = i
             dut.in_valid.value = int(valid)
             if valid and ready:

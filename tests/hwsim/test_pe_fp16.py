@@ -46,7 +46,8 @@ def test_fp16_bit_serial_accumulates_exactly_and_rounds_once_per_dot_product():
     expected, total, flags = [], 0, 0
     for beat in beats:
         low_bits = np.asarray(beat.wgt) & ((1 << beat.w_bits) - 1)   # bits above are ignored
-        part, part_flags = fp16.fp16_int_beat(beat.act, low_bits, beat.w_bits)
+        part, part_flags = fp16.fp16_weight_beat(beat.act, low_bits, beat.w_bits,
+                                                 beat.w_format)
         total, flags = wrap(total + part, 56), flags | part_flags
         if beat.last:
             expected.append(fp16.fixed_to_float32(total, flags))
@@ -55,7 +56,9 @@ def test_fp16_bit_serial_accumulates_exactly_and_rounds_once_per_dot_product():
     offers = random_offers(rng, len(beats))
     trace = model.run(beats, offers)
     assert trace.values == expected, f"seed {SEED}"
-    occupancy = [model.check_beat(beat).w_bits for beat in beats]
+    checked = [model.check_beat(beat) for beat in beats]
+    occupancy = [fp16.weight_cycles(beat.w_format, beat.w_bits) for beat in checked]
+    assert {beat.w_format for beat in checked} == set(fp16.WEIGHT_FORMATS)
     assert all(b - a >= c for a, b, c in zip(trace.accepts, trace.accepts[1:], occupancy))
 
 
@@ -67,6 +70,20 @@ def test_fp16_bit_serial_sums_across_beats_without_intermediate_rounding():
     beats = [Beat(act=[big], wgt=[127], w_bits=8), Beat(act=[tiny], wgt=[1], w_bits=8),
              Beat(act=[neg_big], wgt=[127], w_bits=8, last=True)]
     assert model.run(beats).values == [0x3A800000]        # 2^-10
+
+
+def test_fp16_bit_serial_takes_its_weight_format_per_beat():
+    model = Fp16BitSerialPE(Fp16BitSerialPEConfig(lanes=2))
+    one = [0x3C00, 0x3C00]
+    beats = [Beat(act=one, wgt=[0xF, 0x1], w_bits=4, w_format="uint"),          # 15 + 1
+             Beat(act=one, wgt=[0xF, 0x1], w_bits=4),                            # -1 + 1
+             Beat(act=one, wgt=[0x7, 0x9], w_bits=4, w_format="float4_e2m1fn",   # 6 - 0.5
+                  last=True)]
+    trace = model.run(beats)
+    assert trace.accepts == [0, 4, 8]                   # 4 planes, 4 planes, 2 for FP4
+    assert trace.values == [0x41AC0000]                 # 16 + 0 + 5.5 = 21.5
+    with pytest.raises(ValueError, match=r"beats\[0\].w_format must be one of"):
+        model.run([Beat(act=one, wgt=[0, 0], w_bits=4, w_format="log2_4", last=True)])
 
 
 def test_configs_name_the_field_and_the_range():

@@ -8,6 +8,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+from lowbit.hwsim import formats
 from lowbit.hwsim.units import fp16
 from lowbit.hwsim.units.reference_fp import Num, to_f32
 from lowbit.hwsim.pe.stimulus import FP16_CORNERS, fp16_codes
@@ -102,18 +103,29 @@ def test_pairwise_sum_is_level_by_level_and_rounds_at_each_level():
     assert fp16.fp32_pairwise_sum([one]) == one
 
 
-@pytest.mark.parametrize("w_bits", [2, 3, 4, 8])
-def test_bit_serial_beat_is_the_exact_dot_product_rounded_once(w_bits):
-    rng = np.random.default_rng([SEED, w_bits])
+def weight_value(code: int, w_format: str, w_bits: int) -> Fraction:
+    """A weight code's value: two's complement / plain binary by hand, FP by the format's own
+    value table (lowbit.hwsim.formats)."""
+    if w_format == "int":
+        return Fraction(code - ((code >> (w_bits - 1)) << w_bits))
+    if w_format == "uint":
+        return Fraction(code)
+    return Fraction(float(formats.get(w_format).values()[code]))
+
+
+@pytest.mark.parametrize("w_format, w_bits", [
+    ("int", 2), ("int", 3), ("int", 4), ("int", 8), ("uint", 2), ("uint", 4), ("uint", 8),
+    ("float4_e2m1fn", 4), ("float6_e3m2fn", 6), ("float6_e2m3fn", 6)])
+def test_bit_serial_beat_is_the_exact_dot_product_rounded_once(w_format, w_bits):
+    rng = np.random.default_rng([SEED, w_bits, len(w_format)])
     mismatches = []
-    for trial in range(2_500):
+    for trial in range(1_000):
         act = fp16_codes(rng, 16)
         codes = rng.integers(0, 1 << w_bits, 16)
-        total, flags = fp16.fp16_int_beat(act, codes, w_bits)
+        total, flags = fp16.fp16_weight_beat(act, codes, w_bits, w_format)
         got = fp16.fixed_to_float32(total, flags)
-        values = [decode(int(c)) for c in act]
-        weights = [int(c) - ((int(c) >> (w_bits - 1)) << w_bits) for c in codes]
-        terms = [(v, w) for v, w in zip(values, weights)]
+        terms = [(decode(int(c)), weight_value(int(w), w_format, w_bits))
+                 for c, w in zip(act, codes)]
         if any(v == "nan" or (isinstance(v, str) and w == 0) for v, w in terms):
             want = F32_NAN
         else:
@@ -127,7 +139,19 @@ def test_bit_serial_beat_is_the_exact_dot_product_rounded_once(w_bits):
                 want = f32_of(sum((v * w for v, w in terms), Fraction(0)))
         if got != want:
             mismatches.append((trial, [hex(c) for c in act], codes.tolist(), hex(want), hex(got)))
-    assert not mismatches, f"seed {[SEED, w_bits]}: {mismatches[:3]}"
+    assert not mismatches, f"seed {[SEED, w_bits, len(w_format)]}: {mismatches[:3]}"
+
+
+def test_bit_serial_planes_are_the_significand_bits():
+    assert [fp16.weight_cycles(f, b) for f, b in (("int", 3), ("uint", 4), ("float4_e2m1fn", 4),
+                                                  ("float6_e3m2fn", 6), ("float6_e2m3fn", 6))] \
+        == [3, 4, 2, 3, 4]
+    assert [fp16.runtime_weight_format(n) for n in ("int4", "uint2", "float4_e2m1fn")] \
+        == ["int", "uint", "float4_e2m1fn"]
+    with pytest.raises(ValueError, match="float4_e2m1fn needs w_bits 4, got 3"):
+        fp16.fp16_weight_beat([0], [0], 3, "float4_e2m1fn")
+    with pytest.raises(ValueError, match="w_format must be one of"):
+        fp16.fp16_weight_beat([0], [0], 4, "log2_4")
 
 
 def test_fixed_point_alignment_covers_the_fp16_range():
