@@ -372,3 +372,33 @@ def test_llm_reasons_name_kv_attention_decode_and_buffer(tmp_path):
     assert ("decode is memory-bound in 128 of 128 steps (each step streams every weight and the "
             "KV cache through DRAM)") in why["lowest latency"]
     assert "= 64 int_mac PEs of 0.01 mm² + 3.5 mm² of SRAM buffer" in why["lowest area"]
+
+
+def _served(scheme, pe, fidelity, j_per_token, tokens_per_s, bits, weight_format):
+    return row(scheme, pe, fidelity, j_per_token * 128, 1.0, 1e-6, j_per_token=j_per_token,
+               decode_tokens_per_s=tokens_per_s, bits_per_weight=bits,
+               pe_weight_format=weight_format, pe_act_format="float16", seq_len=128,
+               generated=128, batch=1, fidelity_metric="ref_ppl/ppl")
+
+
+def test_weight_only_designs_are_set_against_the_w16a16_baseline():
+    rows = [_served("fp16", "fp16_mac", 1.0, 4e-3, 20.0, 16, "float16"),
+            _served("w4a16-g128", "fp16_bit_serial", 0.96, 1e-3, 70.0, 4.25, "uint4"),
+            _served("w2a16-g64", "fp16_bit_serial", 0.2, 6e-4, 110.0, 2.5, "uint2"),
+            row("int8", "int_mac", 0.99, 1.0, 1.0, 1e-6)]
+    lines = report.weight_only_section(rows, 0.95)
+    text = "\n".join(lines)
+    assert "W16A16 baseline **fp16 on fp16_mac (lanes=16, array=64)**" in text
+    table = [line for line in lines if line.startswith("| w")]
+    # lowest energy per token first; ratios against the baseline
+    assert table[0].startswith("| w2a16-g64 on fp16_bit_serial (lanes=16, array=64) | 0.2000 "
+                               "(below bar) | 2.5 |")
+    assert "| 0.15x | 110 | 5.50x |" in table[0]
+    assert "| 0.25x | 70 | 3.50x |" in table[1]
+    assert "int8" not in text
+    assert "w4a16-g128 on fp16_bit_serial (lanes=16, array=64) spends 0.25x" in text
+
+
+def test_no_weight_only_section_without_a_w16a16_baseline():
+    rows = [_served("w4a16-g128", "fp16_bit_serial", 0.96, 1e-3, 70.0, 4.25, "uint4")]
+    assert report.weight_only_section(rows, 0.95) == []
