@@ -7,9 +7,11 @@ The port protocol shared with the RTL is in :mod:`lowbit.hwsim.pe.protocol`.
     trace = pe.run(beats, offers)   # trace.accepts, trace.outputs [(cycle, value)], trace.values
 """
 from lowbit.hwsim.pe.bit_serial import BitSerialPE
-from lowbit.hwsim.pe.configs import (BitSerialPEConfig, Fp8MacPEConfig, IntMacPEConfig, LutPEConfig,
-                              ShiftAddPEConfig)
+from lowbit.hwsim.pe.configs import (BitSerialPEConfig, Fp8MacPEConfig, Fp16BitSerialPEConfig,
+                                     Fp16MacPEConfig, IntMacPEConfig, LutPEConfig, ShiftAddPEConfig)
 from lowbit.hwsim.pe.fp8_mac import Fp8MacPE
+from lowbit.hwsim.pe.fp16_bit_serial import Fp16BitSerialPE
+from lowbit.hwsim.pe.fp16_mac import Fp16MacPE
 from lowbit.hwsim.pe.int_mac import IntMacPE
 from lowbit.hwsim.pe.lut import LutPE
 from lowbit.hwsim.pe.protocol import LATENCY, Beat, Trace, accept_cycles, output_cycle, wrap
@@ -17,4 +19,5 @@ from lowbit.hwsim.pe.shift_add import ShiftAddPE
 
 __all__ = ["Beat", "Trace", "LATENCY", "accept_cycles", "output_cycle", "wrap",
            "IntMacPE", "IntMacPEConfig", "ShiftAddPE", "ShiftAddPEConfig", "BitSerialPE",
-           "BitSerialPEConfig", "LutPE", "LutPEConfig", "Fp8MacPE", "Fp8MacPEConfig"]
+           "BitSerialPEConfig", "LutPE", "LutPEConfig", "Fp8MacPE", "Fp8MacPEConfig",
+           "Fp16MacPE", "Fp16MacPEConfig", "Fp16BitSerialPE", "Fp16BitSerialPEConfig"]
