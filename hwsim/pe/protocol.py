@@ -22,7 +22,9 @@ Ports (the RTL declares exactly these; widths in bits):
 Timing. Cycle 0 is the first rising clock edge after reset is released; cycle n the n-th after
 that. A beat *transfers* at cycle t when in_valid and in_ready are both 1 at that edge.
   - occupancy c(beat) >= 1: the PE's cycles per beat (IntMacPE, ShiftAddPE, Fp8MacPE: 1;
-    BitSerialPE: ceil(w_bits / bits_per_cycle); LutPE: w_bits, one weight bit-plane a cycle).
+    BitSerialPE: ceil(w_bits / bits_per_cycle); LutPE: w_bits, one weight bit-plane a cycle;
+    Fp16MacPE: 1, and 1 + ceil(log2(lanes)) for a last beat (its lane-sum reduction);
+    Fp16BitSerialPE: one cycle per weight significand bit).
     After a transfer at t, in_ready is 0 at t+1 .. t+c-1 and 1 again at t+c (in_ready is 1
     whenever the PE is idle, including cycle 0).
   - latency L = 1 for every PE: a beat with last = 1 transferred at t makes out_valid 1 at
@@ -35,8 +37,10 @@ Values. Activations are signed integers in act_bits. Weight codes are the raw bi
 weight format (intN two's complement of width w_bits, or a log2_b code). Accumulation is exact
 integer arithmetic wrapped to acc_bits two's complement (for ShiftAddPE the accumulator counts
 units of the smallest weight magnitude, so no product is ever rounded).
-Fp8MacPE is the one floating-point PE: its activations are FP8 codes too, and out_data is the
-float32 accumulator's bit pattern as an unsigned 32-bit value.
+The floating-point PEs: Fp8MacPE's activations are FP8 codes too, Fp16MacPE's activations and
+weights float16 codes, Fp16BitSerialPE's activations float16 codes; their out_data is the
+float32 result's bit pattern as an unsigned 32-bit value (the verify benches compare it, like
+every output, as acc_bits two's complement).
 """
 from __future__ import annotations
 
