@@ -10,9 +10,12 @@ The chip: the PE's clock is what its synthesized critical path reaches at the te
 ``node`` (nm, default 45) scales arithmetic and SRAM energy and all area
 (lowbit.models.cost.technology), ``dram`` (default "ddr4") sets DRAM energy and bandwidth
 (lowbit.models.cost.dram), and one 1 MiB SRAM buffer read 64 bits at a time
-(lowbit.models.cost.sram) counts in energy and in area. The array is either ``array`` PEs or,
-for an equal-area comparison, the largest array that fits ``area_mm2`` beside the buffer
-(lowbit.models.cost.sizing); exactly one of the two is given.
+(lowbit.models.cost.sram) counts in energy and in area. The array is ``array`` PEs, or for an
+equal-area comparison the largest array that fits ``area_mm2`` beside the buffer, or for an
+equal-throughput comparison the smallest array whose peak MAC rate reaches ``throughput_gmacs``
+GMAC/s within the reticle limit (lowbit.models.cost.sizing; a PE kind that cannot is
+NotApplicable, with the reason); exactly one of the three is given. Rows carry peak_gmacs, the
+array's peak MAC rate.
 
 A point's metrics: fidelity (below), energy, latency and cycles from the dataflow model
 (lowbit.models.cost.dataflow), area = array * PE area from the RTL synthesis
@@ -46,9 +49,12 @@ from lowbit.models.cost.cycles import NotApplicable
 
 
 _REQUIRED = ("scheme", "pe", "lanes", "workload")
-_OPTIONAL = ("array", "area_mm2", "batch", "seq_len", "group_size", "generated", "node", "dram")
+_OPTIONAL = ("array", "area_mm2", "throughput_gmacs", "batch", "seq_len", "group_size",
+             "generated", "node", "dram")
 _DEFAULTS = {"batch": 1, "seq_len": 128, "group_size": None, "generated": None, "node": 45,
-             "dram": "ddr4", "array": None, "area_mm2": None}
+             "dram": "ddr4", "array": None, "area_mm2": None, "throughput_gmacs": None}
+# the point keys that size the array: exactly one is given
+_SIZES = ("array", "area_mm2", "throughput_gmacs")
 GENERATED_TOKENS = 128
 
 
@@ -107,13 +113,15 @@ def _check_point(point: dict) -> dict:
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                                   or value < 1):
             raise ValueError(f"point[{key!r}] must be a positive integer, got {value!r}")
-    budget = point.get("area_mm2")
-    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float))
-                               or not budget > 0):
-        raise ValueError(f"point['area_mm2'] must be a positive number, got {budget!r}")
-    if (point.get("array") is None) == (budget is None):
-        raise ValueError("point must give exactly one of 'array' (PEs) and 'area_mm2' (an area "
-                         "budget the array is sized to)")
+    for key in ("area_mm2", "throughput_gmacs"):
+        value = point.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                  or not value > 0):
+            raise ValueError(f"point[{key!r}] must be a positive number, got {value!r}")
+    if sum(point.get(key) is not None for key in _SIZES) != 1:
+        raise ValueError("point must give exactly one of 'array' (PEs), 'area_mm2' (an area "
+                         "budget the array is sized to) and 'throughput_gmacs' (a peak MAC rate "
+                         "the array is sized to meet)")
     if point["workload"] not in workloads.names():
         raise ValueError(f"point['workload'] must be one of {', '.join(workloads.names())}, "
                          f"got {point['workload']!r}")
@@ -135,24 +143,43 @@ def _hardware(mapping, lanes: int, point: dict) -> tuple[dataflow.Hardware, str]
     return dataflow.Hardware(clock_hz=clock, node_nm=point["node"], dram=point["dram"]), clock_note
 
 
-def _array(point: dict, pe_area_m2: float, area_note: str, hardware: dataflow.Hardware) -> int:
-    """``array`` as given, or the largest array in the ``area_mm2`` budget (NotApplicable when
-    the PE has no area to size with)."""
+def pe_peak_macs_per_s(mapping, lanes: int, clock_hz: float) -> float:
+    """Peak MAC rate of one PE running ``mapping``: ``lanes`` MACs per beat, a beat every
+    beat_occupancy cycles (lowbit.models.cost.sizing)."""
+    return lanes / cycles.beat_occupancy(mapping, lanes) * clock_hz
+
+
+def _array(point: dict, mapping, pe_area_m2: float, area_note: str,
+           hardware: dataflow.Hardware) -> int:
+    """``array`` as given, the largest array in the ``area_mm2`` budget, or the smallest that
+    meets ``throughput_gmacs`` (NotApplicable when the PE has no area to size with, or when the
+    target needs a die beyond the reticle limit)."""
     if point["array"] is not None:
         return point["array"]
     if math.isnan(pe_area_m2):
-        raise NotApplicable(f"cannot size the {point['pe']} array to an area: {area_note}")
-    return sizing.array_for_area(point["area_mm2"] * 1e-6, pe_area_m2, hardware.buffer_area_m2)
+        raise NotApplicable(f"cannot size the {point['pe']} array: {area_note}")
+    if point["area_mm2"] is not None:
+        return sizing.array_for_area(point["area_mm2"] * 1e-6, pe_area_m2,
+                                     hardware.buffer_area_m2)
+    rate = pe_peak_macs_per_s(mapping, point["lanes"], hardware.clock_hz)
+    try:
+        return sizing.array_for_throughput(point["throughput_gmacs"] * 1e9, rate, pe_area_m2,
+                                           hardware.buffer_area_m2)
+    except ValueError as exc:
+        # NotApplicable, not ValueError: a slow PE kind misses a target the others meet, and a
+        # sweep skips that point with this reason
+        raise NotApplicable(f"the {point['pe']} PE cannot meet the target: {exc}") from None
 
 
 def evaluate_point(point: dict) -> dict:
     """Flat metrics of one design point (see the module docstring for the model).
 
     ``point``: "scheme" (lowbit.hwsim.quant preset name), "pe" (one of lowbit.hwsim.pe.kinds.names()),
-    "lanes", "workload" (lowbit.models.workloads name), exactly one of "array" (number of PEs)
-    and "area_mm2" (area budget), optional "batch" (default 1), "seq_len" (default 128; the
-    prompt length of an LLM workload), "group_size" (grouped schemes only), "generated" (LLM
-    workloads only; default 128), "node" (default 45), "dram" (default "ddr4").
+    "lanes", "workload" (lowbit.models.workloads name), exactly one of "array" (number of
+    PEs), "area_mm2" (area budget) and "throughput_gmacs" (peak GMAC/s target), optional
+    "batch" (default 1), "seq_len" (default 128; the prompt length of an LLM workload),
+    "group_size" (grouped schemes only), "generated" (LLM workloads only; default 128), "node"
+    (default 45), "dram" (default "ddr4").
     Raises NotApplicable when the scheme does not run on the PE, ValueError for bad input."""
     point = _check_point(point)
     is_llm = point["workload"] in workloads.LLM_NAMES
@@ -165,7 +192,7 @@ def evaluate_point(point: dict) -> dict:
     hardware, clock_note = _hardware(mapping, lanes, point)
     pe_area, area_note = area.pe_area(mapping, lanes)
     pe_area *= technology.area_factor(point["node"])
-    array = _array(point, pe_area, area_note, hardware)
+    array = _array(point, mapping, pe_area, area_note, hardware)
     if is_llm:
         costs, extra = _serving_costs(scheme, mapping, point, lanes, array, hardware)
     else:
@@ -185,6 +212,8 @@ def evaluate_point(point: dict) -> dict:
         "area_m2": array * pe_area + hardware.buffer_area_m2, "area_note": area_note,
         "pe_area_m2": pe_area, "buffer_area_m2": hardware.buffer_area_m2,
         "area_budget_mm2": point["area_mm2"],
+        "throughput_target_gmacs": point["throughput_gmacs"],
+        "peak_gmacs": array * pe_peak_macs_per_s(mapping, lanes, hardware.clock_hz) / 1e9,
         "edp_js": total_energy * costs["latency_s"], "cycles": costs["cycles"],
         "clock_hz": hardware.clock_hz, "clock_note": clock_note, "node_nm": point["node"],
         "dram": point["dram"],
@@ -205,8 +234,8 @@ def _serving_costs(scheme, mapping, point: dict, lanes: int, array: int,
     generated = point["generated"] or GENERATED_TOKENS
     prefill, decode = workloads.llm_phases(point["workload"], batch=point["batch"],
                                            prompt_len=point["seq_len"], generated=generated)
-    # The presets carry no KV-cache format: K and V are cached as the projections output them.
-    kv_bits = llm.kv_bits_per_element(None, workloads.head_dim(point["workload"]))
+    # The scheme's KV-cache format (Scheme.kv; None: K and V cached as the projections output them).
+    kv_bits = llm.kv_bits_per_element(scheme.kv_spec, workloads.head_dim(point["workload"]))
     phases = {"prefill": serving.prefill_costs(scheme, mapping, prefill, lanes, array, hardware,
                                                kv_bits),
               "decode": serving.decode_costs(scheme, mapping, decode, lanes, array, hardware,
@@ -238,20 +267,29 @@ def _fidelity(workload: str, scheme) -> tuple[float, str, dict]:
 
 def evaluate_all(workload: str, lanes: int, array: int | None, batch: int = 1,
                  seq_len: int = 128, schemes: list[str] | None = None,
-                 pes: list[str] | None = None, **chip) -> list[dict]:
+                 pes: list[str] | None = None, skipped: list | None = None,
+                 **chip) -> list[dict]:
     """evaluate_point for every applicable (scheme, pe) pair, in (scheme, pe) order. Default:
     every lowbit.hwsim.quant preset on every PE kind. ``chip``: the optional point keys
-    area_mm2 (then ``array`` is None), generated, node, dram."""
+    area_mm2 or throughput_gmacs (then ``array`` is None), generated, node, dram. A point the
+    evaluator finds NotApplicable is left out and, when ``skipped`` is a list, recorded in it as
+    (scheme, pe, reason); without ``skipped`` it raises."""
     from lowbit.hwsim import quant
     schemes = quant.preset_names() if schemes is None else schemes
     pes = list(kinds.names()) if pes is None else pes
     rows = []
     for scheme in schemes:
         for pe in pes:
-            if applies(scheme, pe):
+            if not applies(scheme, pe):
+                continue
+            try:
                 rows.append(evaluate_point({"scheme": scheme, "pe": pe, "lanes": lanes,
                                             "array": array, "workload": workload,
                                             "batch": batch, "seq_len": seq_len, **chip}))
+            except NotApplicable as exc:
+                if skipped is None:
+                    raise
+                skipped.append((scheme, pe, str(exc)))
     return rows
 
 

@@ -13,13 +13,15 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from lowbit.hwsim.pe.configs import (BitSerialPEConfig, Fp16BitSerialPEConfig, Fp16MacPEConfig,
-                                     IntMacPEConfig, LutPEConfig, ShiftAddPEConfig)
+from lowbit.hwsim.pe.configs import (MX_FORMATS, BitSerialPEConfig, Fp16BitSerialPEConfig,
+                                     Fp16MacPEConfig, IntMacPEConfig, LutPEConfig, MxMacPEConfig,
+                                     ShiftAddPEConfig)
 from lowbit.rtl.pe.bit_serial import BitSerialPE
 from lowbit.rtl.pe.fp16_bit_serial import Fp16BitSerialPE
 from lowbit.rtl.pe.fp16_mac import Fp16MacPE
 from lowbit.rtl.pe.int_mac import IntMacPE
 from lowbit.rtl.pe.lut import LutPE
+from lowbit.rtl.pe.mx_mac import MxMacPE
 from lowbit.rtl.pe.shift_add import ShiftAddPE
 from lowbit.rtl.units.fp8_mac import Fp8Mac, Fp8MacConfig
 from lowbit.rtl.units.fp8_mul import Fp8Mul, Fp8MulConfig
@@ -122,6 +124,12 @@ _DESIGNS = [
         # narrower activations / weights than the lanes=8 config: synth growth with bit width
         LutPEConfig(lanes=8, act_bits=4),
         LutPEConfig(lanes=8, max_weight_bits=2),
+    ), "pe"),
+    # the MX PE at 16 lanes (what the cost model costs; a block is two beats) in every element
+    # format, and at 32 lanes (a block is one beat)
+    Design("mx_mac_pe", MxMacPE, MxMacPEConfig, (
+        *(MxMacPEConfig(lanes=16, fmt=fmt) for fmt in MX_FORMATS),
+        MxMacPEConfig(lanes=32, fmt="float4_e2m1fn"),
     ), "pe"),
     # FP16 PEs (issue 18): the lanes=16 configs the cost model builds; lanes=4 for a second
     # synthesized lane count; the narrow fixed_bits config makes the accumulator wrap.

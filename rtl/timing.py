@@ -13,9 +13,9 @@ driving h = 4): every gate is assumed to drive an electrical effort of h = 4, so
     inverter  g = 1,   p = 1:  d = 5 tau         = 1 FO4
     NAND2     g = 4/3, p = 2:  d = 22/3 tau      = 22/15 FO4
 Start points are input ports and flip-flop outputs; end points are output ports and flip-flop
-data, enable and reset inputs. The flip-flops' clock-to-output and setup times are not counted
-(no sourced number): the path is the combinational part of the period, so the clock derived
-from it (lowbit.models.cost.timing) is an upper bound.
+data, enable and reset inputs. The flip-flops' clock-to-output and setup times are not in the
+path: it is the combinational part of the period, and lowbit.models.cost.timing adds the
+flip-flop overhead (from the Nangate 45 nm library) when it derives the clock.
 """
 from __future__ import annotations
 

@@ -12,7 +12,10 @@ A config (built-in ones live in ``sweeps/configs/``, addressed by file stem) loo
     lanes = [16]                              # positive integers the PEs accept
     arrays = [64]                             # PEs in the array, positive integers, or
     areas_mm2 = [8.0]                         # area budgets the array is sized to (equal-area
-                                              # comparison): exactly one of the two axes
+                                              # comparison), or
+    throughputs_gmacs = [500.0]               # peak GMAC/s targets the array is sized to meet
+                                              # (equal-throughput comparison): exactly one of
+                                              # the three axes
     workloads = ["minilm-l6"]                 # lowbit.models.workloads.names()
     group_sizes = [32, 128]                   # optional axis, positive integers
     batches = [1]                             # optional axis, positive integers
@@ -63,17 +66,20 @@ AXES = {
     "batches": "batch",
     "seq_lens": "seq_len",
     "areas_mm2": "area_mm2",
+    "throughputs_gmacs": "throughput_gmacs",
     "generated": "generated",
     "nodes": "node",
     "drams": "dram",
 }
 _REQUIRED_AXES = ("schemes", "pes", "lanes", "workloads")
 # exactly one of these sizes the array
-_ARRAY_AXES = ("arrays", "areas_mm2")
+_ARRAY_AXES = ("arrays", "areas_mm2", "throughputs_gmacs")
 # named axis -> what one of its names is called in messages
 _NAMED_AXES = {"schemes": "scheme", "pes": "PE kind", "workloads": "workload",
                "nodes": "technology node", "drams": "DRAM kind"}
 _REPORT_KEYS = ("min_fidelity", "baseline")
+# axes of positive numbers (not integers) -> their unit in messages
+_POSITIVE_NUMBER_AXES = {"areas_mm2": "mm²", "throughputs_gmacs": "GMAC/s"}
 
 
 @dataclass(frozen=True)
@@ -192,8 +198,10 @@ def _parse_axes(table: dict, source: str, names: dict) -> dict:
         if key not in table:
             raise ValueError(f"{source}: missing axis axes.{key}")
     if sum(key in table for key in _ARRAY_AXES) != 1:
-        raise ValueError(f"{source}: axes must have exactly one of axes.arrays (PEs) and "
-                         f"axes.areas_mm2 (area budgets the array is sized to)")
+        raise ValueError(f"{source}: axes must have exactly one of axes.arrays (PEs), "
+                         f"axes.areas_mm2 (area budgets the array is sized to) and "
+                         f"axes.throughputs_gmacs (peak GMAC/s targets the array is sized to "
+                         f"meet)")
     axes = {}
     for key in AXES:
         if key not in table:
@@ -208,9 +216,10 @@ def _parse_axes(table: dict, source: str, names: dict) -> dict:
 
 def _axis_value(key: str, index: int, value, source: str, names: dict):
     where = f"{source}: axes.{key}[{index}]"
-    if key == "areas_mm2":
+    if key in _POSITIVE_NUMBER_AXES:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-            raise ValueError(f"{where} must be a positive number of mm², got {value!r}")
+            raise ValueError(f"{where} must be a positive number of "
+                             f"{_POSITIVE_NUMBER_AXES[key]}, got {value!r}")
         return value
     if key in _NAMED_AXES:
         # an evaluator that lists no nodes or DRAM kinds checks them itself

@@ -37,7 +37,8 @@ _WINNER_METRICS = (("edp_js", "energy-delay product", "J·s"), ("energy_j", "ene
 # percent is within their error.
 NOISE = 0.05
 _CONTEXT_AXES = ("workloads", "batches", "seq_lens")
-_HARDWARE_AXES = ("lanes", "arrays", "areas_mm2", "group_sizes", "nodes", "drams", "generated")
+_HARDWARE_AXES = ("lanes", "arrays", "areas_mm2", "throughputs_gmacs", "group_sizes", "nodes",
+                  "drams", "generated")
 # energy breakdown columns (lowbit.models.evaluator) -> what the energy is spent on, in plain words
 _ENERGY_TERMS = {"energy_mac_j": "MAC arithmetic", "energy_rescale_j": "rescaling",
                  "energy_sram_j": "SRAM reads", "energy_dram_j": "DRAM traffic",
@@ -113,6 +114,11 @@ def write_report(config: SweepConfig, rows: list[dict], pareto_front, path: Path
                   "that fits its area budget beside its SRAM buffer (PE area from synthesis, "
                   "buffer area from CACTI, rounded down to whole PEs), not at equal PE count.",
                   ""]
+    if "throughputs_gmacs" in config.axes:
+        lines += ["PE kinds are compared at **equal throughput**: each design's array is the "
+                  "smallest whose peak MAC rate (lanes per beat occupancy at the clock its "
+                  "critical path reaches) meets its target, rounded up to whole PEs; a PE kind "
+                  "whose array would not fit the 858 mm² reticle is not applicable.", ""]
     for label, group in contexts(config, rows).items():
         lines += _context_section(config, label, group, pareto_front)
     lines += ["## Plots", ""]

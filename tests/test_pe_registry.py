@@ -111,7 +111,8 @@ def test_a_kind_missing_a_design_a_bench_and_an_energy_rule_is_named():
 
 def test_registry_lookups_name_the_allowed_values():
     with pytest.raises(ValueError, match="pe must be one of int_mac, lut, shift_add, bit_serial, "
-                                         "fp8_mac, .*fp16_mac, fp16_bit_serial.*, got 'systolic'"):
+                                         "fp8_mac, .*mx_mac.*fp16_mac, fp16_bit_serial.*, got "
+                                         "'systolic'"):
         kinds.get("systolic")
     with pytest.raises(ValueError, match="config must be one of IntMacPEConfig, .*got dict"):
         kinds.for_config({})

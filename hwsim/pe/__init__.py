@@ -8,16 +8,19 @@ The port protocol shared with the RTL is in :mod:`lowbit.hwsim.pe.protocol`.
 """
 from lowbit.hwsim.pe.bit_serial import BitSerialPE
 from lowbit.hwsim.pe.configs import (BitSerialPEConfig, Fp8MacPEConfig, Fp16BitSerialPEConfig,
-                                     Fp16MacPEConfig, IntMacPEConfig, LutPEConfig, ShiftAddPEConfig)
+                                     Fp16MacPEConfig, IntMacPEConfig, LutPEConfig, MxMacPEConfig,
+                                     ShiftAddPEConfig)
 from lowbit.hwsim.pe.fp8_mac import Fp8MacPE
 from lowbit.hwsim.pe.fp16_bit_serial import Fp16BitSerialPE
 from lowbit.hwsim.pe.fp16_mac import Fp16MacPE
 from lowbit.hwsim.pe.int_mac import IntMacPE
 from lowbit.hwsim.pe.lut import LutPE
+from lowbit.hwsim.pe.mx_mac import MxMacPE
 from lowbit.hwsim.pe.protocol import LATENCY, Beat, Trace, accept_cycles, output_cycle, wrap
 from lowbit.hwsim.pe.shift_add import ShiftAddPE
 
 __all__ = ["Beat", "Trace", "LATENCY", "accept_cycles", "output_cycle", "wrap",
            "IntMacPE", "IntMacPEConfig", "ShiftAddPE", "ShiftAddPEConfig", "BitSerialPE",
            "BitSerialPEConfig", "LutPE", "LutPEConfig", "Fp8MacPE", "Fp8MacPEConfig",
-           "Fp16MacPE", "Fp16MacPEConfig", "Fp16BitSerialPE", "Fp16BitSerialPEConfig"]
+           "MxMacPE", "MxMacPEConfig", "Fp16MacPE", "Fp16MacPEConfig", "Fp16BitSerialPE",
+           "Fp16BitSerialPEConfig"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from lowbit.hwsim import formats
 from lowbit.hwsim.formats.floats import FP8_FORMATS
 
 LANES = range(1, 257)
@@ -151,6 +152,41 @@ class Fp8MacPEConfig:
         _check_choice("fmt", self.fmt, FP8_FORMATS)
 
 
+# MxMacPE's element formats (OCP MX v1.0 MXFP8/6/4), narrowest first; its lanes divide the block.
+MX_FORMATS = ("float4_e2m1fn", "float6_e2m3fn", "float6_e3m2fn", "float8_e4m3fn", "float8_e5m2")
+MX_BLOCK = 32
+MX_LANES = (1, 2, 4, 8, 16, 32)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MxMacPEConfig:
+    """Native MX: ``lanes`` exact element multipliers (activations and weights both in ``fmt``)
+    feeding a fixed-point adder tree; a block of 32 elements spans 32 / lanes beats, is scaled
+    by its two E8M0 exponents, converted to float32 once and added to the float32 accumulator
+    (lowbit.hwsim.pe.mx_mac states the arithmetic). in_act / in_wgt lanes are ``fmt``'s width."""
+    runtime_w_bits: ClassVar[bool] = False   # has the in_wbits port
+    block_scales: ClassVar[bool] = True      # has the in_act_scale / in_wgt_scale ports
+    scale_bits: ClassVar[int] = 8            # E8M0 codes
+    acc_bits: ClassVar[int] = 32             # out_data carries the float32 accumulator's bits
+    block: ClassVar[int] = MX_BLOCK
+    lanes: int = 16
+    fmt: str = "float8_e4m3fn"
+
+    def __post_init__(self):
+        _check_choice("lanes", self.lanes, MX_LANES)
+        _check_choice("fmt", self.fmt, MX_FORMATS)
+
+    @property
+    def act_bits(self) -> int:
+        return formats.get(self.fmt).bits
+
+    @property
+    def wgt_bits(self) -> int:
+        return formats.get(self.fmt).bits
+
+    @property
+    def beats_per_block(self) -> int:
+        return MX_BLOCK // self.lanes
 FP16_BIT_SERIAL_FIXED_BITS = range(48, 65)   # one fp16 x int8 product needs 48 bits; wraps beyond
 
 

@@ -1,7 +1,7 @@
 """One registry row per processing-element kind: everything the other layers need to know about it.
 
     from lowbit.hwsim.pe import kinds
-    kinds.names()                        # ("int_mac", "lut", ..., "fp16_mac", "fp16_bit_serial")
+    kinds.names()                        # ("int_mac", ..., "mx_mac", "fp16_mac", "fp16_bit_serial")
     row = kinds.get("lut")               # ValueError naming the known kinds
     model = row.model(row.build_config(lanes=16, weight_format="int4", act_format="int8"))
 
@@ -28,6 +28,9 @@ A row's fields:
                  every field of the PE config, which is the PE design's own config)
   reduces_lanes  whether each dot product ends in a pairwise reduction of lane sums
                  (lowbit.models.cost.cycles states the fp8_mac timing); default False
+  block_scales   whether the PE applies MX block scales itself (mx_mac): an MX scheme's dot
+                 product then runs over all of K inside the PE, with no rescale outside it
+                 (lowbit.models.cost.cycles.dot_length); default False
   mac_energy     (ops, config, w_bits) -> joules of one multiply-accumulate, ``ops`` being
                  lowbit.models.cost.energy (its priced operations), ``w_bits`` the width of the
                  weight format used; the rule states which operations one MAC costs on this PE
@@ -41,14 +44,16 @@ from typing import Callable
 
 from lowbit.hwsim import formats
 from lowbit.hwsim.pe.bit_serial import BitSerialPE
-from lowbit.hwsim.pe.configs import (FP8_FORMATS, LOG_FORMATS, BitSerialPEConfig, Fp8MacPEConfig,
-                                     Fp16BitSerialPEConfig, Fp16MacPEConfig, IntMacPEConfig,
-                                     LutPEConfig, ShiftAddPEConfig)
+from lowbit.hwsim.pe.configs import (FP8_FORMATS, LOG_FORMATS, MX_BLOCK, MX_FORMATS,
+                                     BitSerialPEConfig, Fp8MacPEConfig, Fp16BitSerialPEConfig,
+                                     Fp16MacPEConfig, IntMacPEConfig, LutPEConfig, MxMacPEConfig,
+                                     ShiftAddPEConfig)
 from lowbit.hwsim.pe.fp8_mac import Fp8MacPE
 from lowbit.hwsim.pe.fp16_bit_serial import Fp16BitSerialPE
 from lowbit.hwsim.pe.fp16_mac import Fp16MacPE
 from lowbit.hwsim.pe.int_mac import IntMacPE
 from lowbit.hwsim.pe.lut import LutPE
+from lowbit.hwsim.pe.mx_mac import MxMacPE, block_sum_bits, product_bits
 from lowbit.hwsim.pe.shift_add import ShiftAddPE
 from lowbit.hwsim.units.fp16 import LANE_BITS
 
@@ -78,6 +83,7 @@ class PEKind:
     rtl_per_lane: bool = False
     rtl_config: Callable[[object], dict] = dataclasses.asdict
     reduces_lanes: bool = False
+    block_scales: bool = False
 
 
 def _bits(name: str) -> int:
@@ -119,18 +125,33 @@ def _fp8_mac_energy(ops, config, w_bits: int) -> float:
     return ops.fp_mult(formats.get(config.fmt).mbits + 1) + ops.fp32_add()
 
 
+def _wide_add(ops, bits: int) -> float:
+    """A ``bits``-wide integer add as a carry chain of 32-bit slices (the adder rule is linear
+    in width; the table stops at 32 bits)."""
+    slices, rest = divmod(bits, 32)
+    return slices * ops.int_add(32) + (ops.int_add(rest) if rest else 0.0)
+
+
+def _mx_mac_energy(ops, config, w_bits: int) -> float:
+    # per element: one significand multiply (mantissa + hidden bit, both operands), the
+    # alignment shifter counted as one adder of the product width (as shift_add's), one
+    # adder-tree add of the block-sum width (the tree's 31 adders per 32 products, each at most
+    # that wide); per block of 32: the 9-bit scale-exponent add, the conversion counted as one
+    # block-sum-wide add (leading-one shifter and rounding incrementer) and one fp32 add
+    fmt = formats.get(config.fmt)
+    per_element = (ops.int_mult(fmt.mbits + 1, fmt.mbits + 1)
+                   + _wide_add(ops, product_bits(config.fmt))
+                   + _wide_add(ops, block_sum_bits(config.fmt)))
+    per_block = ops.int_add(9) + _wide_add(ops, block_sum_bits(config.fmt)) + ops.fp32_add()
+    return per_element + per_block / MX_BLOCK
+
+
 FP16_SIGNIFICAND_BITS = 11
 
 
 def _fp16_mac_energy(ops, config, w_bits: int) -> float:
     # one fp16 multiply (Horowitz's 16-bit float multiply) + one fp32 add into the lane sum
     return ops.fp_mult(FP16_SIGNIFICAND_BITS) + ops.fp32_add()
-
-
-def _wide_add(ops, bits: int) -> float:
-    # an adder wider than the priced range (<= 32 bits) as chained <= 32-bit adders: the same
-    # linear-in-width rule the priced range follows
-    return sum(ops.int_add(min(32, bits - low)) for low in range(0, bits, 32))
 
 
 def _fp16_bit_serial_energy(ops, config, w_bits: int) -> float:
@@ -176,6 +197,11 @@ KINDS: dict[str, PEKind] = {row.name: row for row in (
            rtl_design="fp8_mac", rtl_per_lane=True,
            rtl_config=lambda config: {"fmt_a": config.fmt, "fmt_b": config.fmt},
            reduces_lanes=True, mac_energy=_fp8_mac_energy),
+    PEKind(name="mx_mac", config=MxMacPEConfig, model=MxMacPE,
+           native_weights=MX_FORMATS, native_acts=None,
+           build_config=lambda lanes, weight_format, act_format: MxMacPEConfig(
+               lanes=lanes, fmt=weight_format),
+           rtl_design="mx_mac_pe", block_scales=True, mac_energy=_mx_mac_energy),
     # FP16 PEs (issue 18): the W16A16 baseline and the W4A16/W3A16/W2A16 bit-serial PE
     PEKind(name="fp16_mac", config=Fp16MacPEConfig, model=Fp16MacPE,
            native_weights=("float16",), native_acts=("float16",),

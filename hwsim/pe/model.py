@@ -2,14 +2,16 @@
 
 A model subclass names its config class and supplies two things: ``cycles(beat)`` (the
 occupancy of a validated beat) and ``accumulate(acc, beat)`` (the accumulator after the beat,
-computed with the arithmetic unit the PE is built from). The loop below turns those into a :class:`Trace` by the protocol's
+computed with the arithmetic unit the PE is built from), or instead ``dot_value(beats)`` when a
+dot product's value is not a fold over its beats (MxMacPE: blocks span beats); ``latency`` is
+the protocol's L (default LATENCY). The loop below turns those into a :class:`Trace` by the protocol's
 formulas: ``accept_cycles`` for the transfers and ``output_cycle`` for each ``last`` beat.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from lowbit.hwsim.pe.protocol import Beat, Trace, accept_cycles, output_cycle
+from lowbit.hwsim.pe.protocol import LATENCY, Beat, Trace, accept_cycles, output_cycle
 from lowbit.hwsim.units.integer import check_int_codes, check_int_values
 
 
@@ -17,6 +19,7 @@ class PEModel:
     """Base of the cycle-level PE models; see :mod:`lowbit.hwsim.pe.protocol` for the contract."""
 
     config_class: type = object
+    latency: int = LATENCY
 
     def __init__(self, config):
         if not isinstance(config, self.config_class):
@@ -32,6 +35,14 @@ class PEModel:
     def accumulate(self, acc, beat: Beat):
         """The accumulator after adding a checked beat's lane products to ``acc``."""
         raise NotImplementedError
+
+    def dot_value(self, beats: list[Beat]):
+        """The value a dot product of checked ``beats`` (the last one has last = 1) emits: the
+        accumulator folded over the beats from its reset value."""
+        acc = 0  # the accumulator's reset value (for Fp8MacPE: +0.0's float32 bits)
+        for beat in beats:
+            acc = self.accumulate(acc, beat)
+        return acc
 
     # -- the protocol ---------------------------------------------------------------------------
     def occupancy(self, beat: Beat) -> int:
@@ -80,12 +91,13 @@ class PEModel:
         offers = _check_offers(offers, len(beats))
         occupancies = [self.cycles(beat) for beat in beats]
         trace = Trace(accepts=accept_cycles(occupancies, offers))
-        acc = 0  # the accumulator's reset value (for Fp8MacPE: +0.0's float32 bits)
+        dot = []
         for beat, accept, occupancy in zip(beats, trace.accepts, occupancies):
-            acc = self.accumulate(acc, beat)
+            dot.append(beat)
             if beat.last:
-                trace.outputs.append((output_cycle(accept, occupancy), acc))
-                acc = 0
+                trace.outputs.append((output_cycle(accept, occupancy, self.latency),
+                                      self.dot_value(dot)))
+                dot = []
         return trace
 
 

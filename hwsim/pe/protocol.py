@@ -14,6 +14,7 @@ Ports (the RTL declares exactly these; widths in bits):
                                    with runtime precision the code sits in the low w_bits bits
                                    and the bits above are ignored
   in_wbits  In 4        runtime weight precision (only PEs that have it), sampled with the beat
+  in_act_scale, in_wgt_scale  In 8 each  E8M0 block scales (only MxMacPE), sampled with the beat
   in_wfmt   In 3        runtime weight format (only PEs that have it: Fp16BitSerialPE), the index
                         of the beat's w_format in lowbit.hwsim.units.fp16.WEIGHT_FORMATS
   out_valid Out 1       out_data holds a finished dot product (one cycle, no back-pressure)
@@ -27,7 +28,7 @@ that. A beat *transfers* at cycle t when in_valid and in_ready are both 1 at tha
     Fp16BitSerialPE: one cycle per weight significand bit).
     After a transfer at t, in_ready is 0 at t+1 .. t+c-1 and 1 again at t+c (in_ready is 1
     whenever the PE is idle, including cycle 0).
-  - latency L = 1 for every PE: a beat with last = 1 transferred at t makes out_valid 1 at
+  - latency L = 1 for every PE but MxMacPE (L = 3: three pipeline registers): a beat with last = 1 transferred at t makes out_valid 1 at
     exactly cycle t + c - 1 + L and 0 on every cycle no output is due.
 The driver presents beat i from cycle ``offers[i]`` on (but never before beat i-1 transferred)
 and holds it until it transfers, so beat i transfers at
@@ -37,10 +38,10 @@ Values. Activations are signed integers in act_bits. Weight codes are the raw bi
 weight format (intN two's complement of width w_bits, or a log2_b code). Accumulation is exact
 integer arithmetic wrapped to acc_bits two's complement (for ShiftAddPE the accumulator counts
 units of the smallest weight magnitude, so no product is ever rounded).
-The floating-point PEs: Fp8MacPE's activations are FP8 codes too, Fp16MacPE's activations and
-weights float16 codes, Fp16BitSerialPE's activations float16 codes; their out_data is the
-float32 result's bit pattern as an unsigned 32-bit value (the verify benches compare it, like
-every output, as acc_bits two's complement).
+The floating-point PEs: Fp8MacPE and MxMacPE take element codes as activations too,
+Fp16MacPE float16 activations and weights, Fp16BitSerialPE float16 activations; their out_data
+is the float32 result's bit pattern as an unsigned 32-bit value (the verify benches compare it,
+like every output, as acc_bits two's complement).
 """
 from __future__ import annotations
 
@@ -62,6 +63,8 @@ class Beat:
     wgt: np.ndarray          # (lanes,) unsigned weight codes
     last: bool = False
     w_bits: int | None = None  # runtime weight precision, for PEs that have it
+    act_scale: int | None = None  # E8M0 block scale codes, for PEs that have them (MxMacPE)
+    wgt_scale: int | None = None
     w_format: str | None = None  # runtime weight format, for PEs that have it (None: "int")
 
 
@@ -87,6 +90,7 @@ def accept_cycles(occupancies, offers=None) -> list[int]:
     return accepts
 
 
-def output_cycle(accept: int, occupancy: int) -> int:
-    """Cycle at which out_valid rises for a last beat transferred at ``accept``."""
-    return accept + occupancy - 1 + LATENCY
+def output_cycle(accept: int, occupancy: int, latency: int = LATENCY) -> int:
+    """Cycle at which out_valid rises for a last beat transferred at ``accept`` (``latency``:
+    the PE's, LATENCY for every PE but the pipelined MxMacPE)."""
+    return accept + occupancy - 1 + latency

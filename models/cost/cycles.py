@@ -5,11 +5,12 @@ Mapping a scheme onto a PE. A PE consumes codes of its *native* formats (its row
 lowbit.hwsim.pe.kinds lists them and builds the config it is costed in): the integer PEs
 (int_mac, bit_serial, lut) take two's-complement intN weights and intN activations, shift_add
 takes log2_3/4/5 weights and intN activations, fp8_mac takes float8_e4m3fn or float8_e5m2 for
-both operands, fp16_mac float16 for both, fp16_bit_serial intN weights and float16 activations
-(an IEEE format runs only on a PE that names it, and a PE's IEEE native format takes no other
-format: int8 codes would fit float16, but that is not what the FP16 PEs are costed for). A
-scheme runs on a PE when every value of its weight (activation) format is a value
-of some native format; the narrowest such native format is used and the codes are re-encoded
+both operands, mx_mac the MX element formats (float4_e2m1fn, float6_e2m3fn, float6_e3m2fn,
+float8_e4m3fn, float8_e5m2) for both, fp16_mac float16 for both, fp16_bit_serial intN/uintN
+weights and float16 activations (an IEEE format runs only on a PE that names it, and a PE's IEEE
+native format takes no other format: int8 codes would fit float16, but that is not what the FP16
+PEs are costed for). A scheme runs on a PE when every value of its weight (activation) format is
+a value of some native format; the narrowest such native format is used and the codes are re-encoded
 losslessly (e.g. binary ±1 -> int2, float4_e2m1fn -> float8_e4m3fn, the uint2 codes of an
 asymmetric int2 scheme -> int3). No XNOR PE is among the PE kinds, so binary weights pay for
 2-bit integer weights here. An asymmetric scheme's zero-point correction (z * sum of the
@@ -18,14 +19,15 @@ activations, once per dot product) runs outside the PE and is not counted.
 Mapping a GEMM onto the array. Each PE computes one dot product at a time over beats of
 ``lanes`` elements; ``array`` PEs work on different outputs concurrently. Scales are applied
 outside the PE, so the PE's dot product runs over one scale group: K for per-tensor and
-per-channel weights, ``group_size`` for grouped weights, 32 for MX. A GEMM of M x K x N is
+per-channel weights, ``group_size`` for grouped weights, 32 for MX (K for MX on mx_mac, which
+applies the E8M0 block scales inside its datapath and accumulates the blocks in float32). A GEMM of M x K x N is
 M * N * floor(K / dot_len) dot products of ceil(dot_len / lanes) beats each, issued in
 ceil(dots / array) rounds; when dot_len does not divide K (ResNet's stem, K = 147, in groups of
 128 or MX blocks of 32) each output adds one shorter dot product over the last K mod dot_len
 elements, of fewer beats, issued in rounds of its own (dot_segments). Dot products stream back
 to back (a beat may follow a last beat at once, protocol.py), so one round of a dot product
 takes the sum of its beats' occupancies and the whole GEMM takes rounds * beats * occupancy
-cycles plus the output latency of the final beat.
+cycles plus the output latency of the final beat (1 cycle; 3 for mx_mac's pipeline).
 
 fp8_mac timing (a stated choice). hwsim's Fp8MacPE adds a beat's ``lanes`` products to one fp32
 accumulator in a chain within its one-cycle occupancy: lanes dependent fp32 additions in one
@@ -123,9 +125,12 @@ def map_scheme(pe: str, scheme) -> Mapping:
     return Mapping(pe, weight, act)
 
 
-def dot_length(spec, K: int) -> int:
-    """Elements per dot product the PE computes before a scale is applied, for weights
-    quantized by ``spec`` (a lowbit.hwsim.quant QuantSpec)."""
+def dot_length(spec, K: int, pe: str | None = None) -> int:
+    """Elements per dot product the PE computes before a scale is applied outside it, for
+    weights quantized by ``spec`` (a lowbit.hwsim.quant QuantSpec) on PE kind ``pe``: all of K
+    for MX on a PE that applies the block scales itself (its row's block_scales: mx_mac)."""
+    if spec.granularity == "mx" and pe is not None and kinds.get(pe).block_scales:
+        return K
     if spec.granularity in ("group", "mx"):
         return spec.group_size
     return K
@@ -146,11 +151,18 @@ def beat_occupancy(mapping: Mapping, lanes: int) -> int:
     """Cycles per beat (a beat without last), asked of the hwsim PE model."""
     model = pe_model(mapping, lanes)
     w_bits = mapping.w_bits if model.config.runtime_w_bits else None
+    scales = {"act_scale": 127, "wgt_scale": 127} if getattr(model.config, "block_scales", False) \
+        else {}
     w_format = runtime_weight_format(mapping.weight_format) \
         if getattr(model.config, "runtime_w_format", False) else None
     beat = protocol.Beat(act=np.zeros(lanes, dtype=np.int64), wgt=np.zeros(lanes, dtype=np.uint8),
-                         last=False, w_bits=w_bits, w_format=w_format)
+                         last=False, w_bits=w_bits, w_format=w_format, **scales)
     return int(model.occupancy(beat))
+
+
+def pe_latency(mapping: Mapping, lanes: int) -> int:
+    """The PE's output latency L (protocol.py), asked of the hwsim PE model."""
+    return int(pe_model(mapping, lanes).latency)
 
 
 def dot_cycles(beats: int, occupancy: int) -> int:
@@ -173,11 +185,12 @@ def dot_segments(dot_len: int, K: int) -> list[tuple[int, int]]:
 
 
 def gemm_cycles(M: int, K: int, N: int, dot_len: int, lanes: int, array: int,
-                occupancy: int, lane_reduction: bool = False) -> int:
+                occupancy: int, lane_reduction: bool = False,
+                latency: int = protocol.LATENCY) -> int:
     """Cycles of one M x K x N GEMM on ``array`` PEs (see the module docstring); with
     ``lane_reduction`` (the PE kind's reduces_lanes) reduction_cycles of the lanes used follow every dot
-    product."""
-    total = protocol.LATENCY
+    product; ``latency``: the PE's (pe_latency; 3 for the pipelined mx_mac)."""
+    total = latency
     for length, per_output in dot_segments(dot_len, K):
         reduction = reduction_cycles(min(lanes, length)) if lane_reduction else 0
         rounds = math.ceil(M * N * per_output / array)

@@ -9,7 +9,8 @@ and SRAM buffer):
     (lowbit.models.cost.dram; compute and DRAM streaming overlap), summed over the GEMMs;
   - energy = energy_mac_j (the PE kind's MAC-energy rule, lowbit.models.cost.energy; on fp8_mac
     also the min(lanes, length) - 1 fp32 additions that reduce each dot product's lane sums)
-    + energy_rescale_j (per dot product) + energy_sram_j + energy_dram_j. Arithmetic and SRAM
+    + energy_rescale_j (per dot product; none for MX on mx_mac, whose MAC rule prices its
+    per-block scale add, conversion and fp32 add) + energy_sram_j + energy_dram_j. Arithmetic and SRAM
     energies are at 45 nm scaled to the node (lowbit.models.cost.technology.energy_factor);
     DRAM energy is off-chip and not scaled.
 
@@ -121,22 +122,27 @@ def gemm_costs(scheme, mapping, gemms, lanes: int, array: int, hardware: Hardwar
     model)."""
     scale = hardware.logic_scale
     per_mac = energy.mac_energy(cycles.pe_config(mapping, lanes), mapping.w_bits) * scale
-    per_rescale = energy.rescale_energy(scheme.weight_spec.granularity) * scale
+    row = kinds.get(mapping.pe)
+    granularity = scheme.weight_spec.granularity
+    # mx_mac applies MX block scales inside (its MAC-energy rule prices them): no rescale
+    in_pe = granularity == "mx" and row.block_scales
+    per_rescale = 0.0 if in_pe else energy.rescale_energy(granularity) * scale
     per_reduction_add = energy.fp32_add() * scale
     occupancy = cycles.beat_occupancy(mapping, lanes)
-    lane_reduction = kinds.get(mapping.pe).reduces_lanes
+    pe_latency = cycles.pe_latency(mapping, lanes)
+    lane_reduction = row.reduces_lanes
     sram_bit, dram_bit = hardware.sram_read_bit_j, hardware.dram_bit_j
     totals = dict.fromkeys(("cycles", "latency_s", "weight_bits", "energy_mac_j",
                             "energy_rescale_j", "energy_sram_j", "energy_dram_j"), 0.0)
     for g in gemms:
-        dot_len = cycles.dot_length(scheme.weight_spec, g.K)
+        dot_len = cycles.dot_length(scheme.weight_spec, g.K, mapping.pe)
         segments = cycles.dot_segments(dot_len, g.K)
         dots = g.M * g.N * sum(count for _, count in segments)
         # fp8_mac: lanes used - 1 fp32 additions reduce each dot product's lane sums
         reduction_adds = g.M * g.N * sum(count * (min(lanes, length) - 1)
                                          for length, count in segments) if lane_reduction else 0
         gemm_cycles = cycles.gemm_cycles(g.M, g.K, g.N, dot_len, lanes, array, occupancy,
-                                         lane_reduction)
+                                         lane_reduction, pe_latency)
         bpw = traffic.bits_per_weight(scheme.weight_spec, g.K, g.N)
         bits = memory_bits(g.M, g.K, g.N, array, bpw,
                            traffic.bits_per_activation(scheme.act_spec, g.M, g.K),

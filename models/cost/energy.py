@@ -121,11 +121,15 @@ def dram_per_bit() -> float:
 #   shift_add   the shifter counted as one adder of the shifted width act_bits + 2^(w_bits-1) - 2
 #               (a log-depth mux tree has about an adder's cells; an assumption) + one acc_bits add
 #   fp8_mac     one float multiply of the format's significand + one fp32 add
+#   mx_mac      one significand x significand integer multiply + the alignment shifter (one
+#               adder of the product width) + one adder-tree add of the block-sum width; per
+#               block of 32, shared by its MACs: a 9-bit scale add, the float32 conversion (one
+#               block-sum-wide add) and one fp32 add (adds wider than 32 bits: 32-bit slices)
 #   fp16_mac    one fp16 multiply (significand 11 bits: Horowitz's 1.1 pJ) + one fp32 add; the
 #               lanes - 1 fp32 adds of each dot product's reduction are counted as fp8_mac's
-#   fp16_bit_serial  the 41-bit alignment shifter (as one adder of that width) + per weight bit
-#               one 41-bit add in the plane's adder tree + fixed_bits / lanes of the accumulator
-#               add; adders wider than 32 bits as chained <= 32-bit adders (linear in width)
+#   fp16_bit_serial  the 47-bit lane alignment shifter (as one adder of that width) + per weight
+#               bit one 47-bit add in the plane's adder tree + fixed_bits / lanes of the
+#               accumulator add (adds wider than 32 bits: 32-bit slices)
 # Multiplexers, registers and wires are not in Horowitz's table and are not counted for any PE.
 
 # The priced operations a kind's rule may use.

@@ -11,28 +11,33 @@ performance from 180 nm to 7 nm", Integration, the VLSI Journal 58 (2017) 74-81
 Raw numbers (as published; the high-performance "HP" device rows, one device family from 45 nm
 down to 7 nm):
   area factor from 45 nm (the paper's area table, row 45 nm; independent of Vdd)
-      45: 1   14: 0.17   10: 0.1   7: 0.059
+      45: 1   20: 0.21   16: 0.19   14: 0.17   10: 0.1   7: 0.059
   energy per operation, a quadratic in Vdd:  E(V) = e2 V^2 + e1 V + e0
-      HP45 1.018  -0.3107  0.1539      HP14 0.2363 -0.09675 0.02239
+      HP45 1.018  -0.3107  0.1539      HP20 0.373  -0.1582  0.04104
+      HP16 0.2958 -0.1241  0.03024     HP14 0.2363 -0.09675 0.02239
       HP10 0.2068 -0.09311 0.02375     HP7  0.1776 -0.09097 0.02447
   delay, a cubic in Vdd:  D(V) = d3 V^3 + d2 V^2 + d1 V + d0
-      HP45 -501.6 1567 -1619 566.1     HP14 -40.66 109.2 -100.6 35.92
+      HP45 -501.6 1567 -1619 566.1     HP20 0 34.63 -66.37 41.15
+      HP16 0 24.8 -47.52 28.87         HP14 -40.66 109.2 -100.6 35.92
       HP10 -34.95 93.65 -85.99 30.4    HP7  -28.58 76.6 -70.26 24.69
   (Transcribed in wromaszkan/nodeScale, UCLA NanoCAD Lab, nodeScale.py; the HP32 energy row of
   that table, 0.8367 -0.4341 0.1701, is the one the paper's erratum uses in its worked example.)
 Supply voltages (where each polynomial is evaluated):
   45 nm  0.9 V: the voltage of Horowitz's ISSCC 2014 45 nm energies, the base this scales from.
-  14 nm 0.8 V, 10 nm 0.75 V, 7 nm 0.7 V: the nominal voltages of the PTM multi-gate (FinFET) models
-  the paper fits these nodes to (as used in a published Stillmaker-Baas delay scaler:
-  "All nominal voltages were taken from the appropriate PTM NMOS model").
+  20 nm 0.9 V, 16 nm 0.85 V, 14 nm 0.8 V, 10 nm 0.75 V, 7 nm 0.7 V: the nominal voltages of the
+  PTM multi-gate (FinFET) high-performance models the paper fits these nodes to (PTM-MG,
+  Sinha et al., DAC 2012; the vdd of each node in the models' param.inc, ptm.asu.edu, listed
+  e.g. in Arcadia-1/gmoverid-skill transistor-models/SKILL.md).
 
 How each parameter scales each cost (the paper's method: a ratio of the fitted values):
   energy x E_node(V_node) / E_HP45(0.9 V)      (7 nm: x 0.0684)
   delay  x D_node(V_node) / D_HP45(0.9 V)      (7 nm: x 0.257)
   area   x the table's 45 nm -> node factor    (7 nm: x 0.059)
-Range: only the nodes above. The paper's 16 nm and 20 nm rows exist but no sourced nominal
-voltage for them was found, and 28 nm is not among the paper's nodes: both are refused rather
-than interpolated or guessed.
+  (20 nm: energy x 0.287, delay x 0.751, area x 0.21; 16 nm: x 0.198, x 0.507, x 0.19.)
+Range: only the nodes above. 28 nm is not among the paper's nodes and is refused rather than
+interpolated; 32 nm and the older planar nodes (its HP32, 65-180 nm rows) are left out: at 0.9 V
+its HP32 cubic gives a delay factor of 0.663, below HP20's 0.751, so the two rows do not form one
+trend, and nothing here needs a node between 45 and 20 nm.
 """
 from __future__ import annotations
 
@@ -44,6 +49,8 @@ BASE_NODE_NM = 45
 #                area factor from 45 nm)
 _NODES = {
     45: (0.9, (1.018, -0.3107, 0.1539), (-501.6, 1567.0, -1619.0, 566.1), 1.0),
+    20: (0.9, (0.373, -0.1582, 0.04104), (0.0, 34.63, -66.37, 41.15), 0.21),
+    16: (0.85, (0.2958, -0.1241, 0.03024), (0.0, 24.8, -47.52, 28.87), 0.19),
     14: (0.8, (0.2363, -0.09675, 0.02239), (-40.66, 109.2, -100.6, 35.92), 0.17),
     10: (0.75, (0.2068, -0.09311, 0.02375), (-34.95, 93.65, -85.99, 30.4), 0.1),
     7: (0.7, (0.1776, -0.09097, 0.02447), (-28.58, 76.6, -70.26, 24.69), 0.059),
@@ -55,7 +62,7 @@ def check_node(node_nm) -> None:
     """ValueError naming the allowed nodes unless ``node_nm`` is one of them."""
     if isinstance(node_nm, bool) or node_nm not in _NODES:
         raise ValueError(f"node_nm must be one of {', '.join(map(str, NODES_NM))} (the nodes with "
-                         f"sourced scaling data; 16, 20 and 28 nm have none here), got {node_nm!r}")
+                         f"sourced scaling data; 28 nm is not among them), got {node_nm!r}")
 
 
 def vdd(node_nm: int) -> float:

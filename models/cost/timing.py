@@ -9,10 +9,21 @@ base's 0.9 V (Horowitz's voltage) with Stillmaker & Baas's HP45 delay polynomial
 x D(0.9 V) / D(1.0 V) = 12.6036 / 12.5, giving 9.1384e-12 s. At another node it scales by
 lowbit.models.cost.technology.delay_factor.
 
-    clock_hz = 1 / (critical_path_fo4 * FO4(node))
+    clock_hz = 1 / ((critical_path_fo4 + FLIP_FLOP_OVERHEAD_FO4) * FO4(node))
 
-The flip-flops' clock-to-output and setup times are not in the path (lowbit.rtl.timing), so the
-clock is an upper bound on what the design reaches.
+Flip-flop overhead. The path of lowbit.rtl.timing is the combinational part of the period only;
+a register-to-register cycle also spends the launching flip-flop's clock-to-Q delay and the
+capturing one's setup time. Both come from the Nangate 45 nm Open Cell Library (typical corner,
+1.1 V, 25 C; NangateOpenCellLibrary_typical.lib as parallaxsw/OpenSTA examples/nangate45_typ.lib.gz
+ships it), in units of that library's own FO4, so that the ratio carries over to CACTI's FO4:
+  FO4: INV_X1 (input pin A 1.700230 fF) driving 4 x 1.700230 = 6.80092 fF, at the input slew its
+       own output produces (the fixed point of its rise/fall transition tables, 13.77 ps):
+       cell_rise 27.638 ps, cell_fall 16.572 ps, mean 22.105 ps
+  DFF_X1 CK -> Q at that load and clock slew: rise 101.651 ps, fall 92.880 ps (worst 101.651)
+  DFF_X1 setup_rising of D, D and CK slews 13.77 ps: rise 31.175 ps, fall 37.725 ps (worst 37.725)
+  overhead = (101.651 + 37.725) / 22.105 = 6.305 FO4   (NLDM tables interpolated bilinearly)
+The worst of rise and fall is taken for each, since the clock must serve either transition. Clock
+skew and jitter are not counted, so the clock stays an optimistic estimate of a laid-out design.
 
 A PE kind maps to its design by its lowbit.hwsim.pe.kinds row (rtl_design, rtl_config; fp8_mac:
 the fp8_mac unit of its format, one per lane, so one lane's path is the PE's). A config absent from the timing data is
@@ -27,6 +38,9 @@ from pathlib import Path
 from lowbit.models.cost import technology
 
 CACTI_FO4_45NM_1V_S = 9.06329e-12
+# Nangate 45 nm DFF_X1 clock-to-Q + setup over INV_X1's FO4 delay, in ps (module docstring)
+_NANGATE_FO4_PS, _NANGATE_CLK_TO_Q_PS, _NANGATE_SETUP_PS = 22.105, 101.651, 37.725
+FLIP_FLOP_OVERHEAD_FO4 = (_NANGATE_CLK_TO_Q_PS + _NANGATE_SETUP_PS) / _NANGATE_FO4_PS
 _HP45_DELAY_0V9, _HP45_DELAY_1V0 = 12.6036, 12.5   # Stillmaker & Baas HP45 cubic at 0.9 and 1.0 V
 FO4_BASE_S = CACTI_FO4_45NM_1V_S * _HP45_DELAY_0V9 / _HP45_DELAY_1V0
 TIMING_PATH = Path(__file__).resolve().parents[2] / "rtl" / "data" / "timing.json"
@@ -38,10 +52,11 @@ def fo4_seconds(node_nm: int) -> float:
 
 
 def clock_hz(critical_path_fo4: float, node_nm: int) -> float:
-    """The clock in Hz of a design whose critical path is ``critical_path_fo4`` FO4 long."""
+    """The clock in Hz of a design whose combinational critical path is ``critical_path_fo4``
+    FO4 long, its flip-flops' FLIP_FLOP_OVERHEAD_FO4 added."""
     if not critical_path_fo4 > 0:
         raise ValueError(f"critical_path_fo4 must be > 0, got {critical_path_fo4!r}")
-    return 1.0 / (critical_path_fo4 * fo4_seconds(node_nm))
+    return 1.0 / ((critical_path_fo4 + FLIP_FLOP_OVERHEAD_FO4) * fo4_seconds(node_nm))
 
 
 def find_path_fo4(document: dict, design: str, config: dict) -> float | None:

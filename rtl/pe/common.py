@@ -19,7 +19,7 @@ WFMT_PORT_BITS = 3    # width of in_wfmt (protocol)
 
 def pe_ports(config) -> dict:
     """The protocol's port dict for a lowbit.hwsim.pe config (lanes, act_bits, wgt_bits, acc_bits,
-    runtime_w_bits)."""
+    runtime_w_bits, and block_scales / scale_bits where the config has them)."""
     ports = {
         "in_valid": In(1),
         "in_ready": Out(1),
@@ -31,6 +31,9 @@ def pe_ports(config) -> dict:
     }
     if config.runtime_w_bits:
         ports["in_wbits"] = In(WBITS_PORT_BITS)
+    if getattr(config, "block_scales", False):
+        ports["in_act_scale"] = In(config.scale_bits)
+        ports["in_wgt_scale"] = In(config.scale_bits)
     if getattr(config, "runtime_w_format", False):
         ports["in_wfmt"] = In(WFMT_PORT_BITS)
     return ports

@@ -28,7 +28,8 @@ class FloatLayout:
     bias: int
     max_magnitude: int   # exponent|mantissa bits of the largest finite value
     has_inf: bool        # IEEE-like: all-ones exponent with mantissa 0 is +-inf
-    nan_code: int
+    nan_code: int | None  # None: the format has no NaN (the MX FP6 / FP4 formats)
+    has_nan: bool = True  # E4M3 style when not has_inf: only S.1..1.1..1 is NaN
 
     @property
     def inf_magnitude(self) -> int:
@@ -48,10 +49,12 @@ class FloatLayout:
 def minifloat_layout(name: str) -> FloatLayout:
     """The layout of lowbit.hwsim.formats' minifloat ``name``, read from the format itself so the
     hardware cannot drift from the oracle: its field widths and bias, and the codes its encoder
-    writes for max and NaN."""
+    writes for max and NaN (if it has one)."""
     fmt = formats.get(name)
-    max_code, nan_code = (int(code) for code in fmt.encode(np.array([fmt.max, np.nan])))
-    return FloatLayout(name, fmt.ebits, fmt.mbits, fmt.bias, max_code, fmt.has_inf, nan_code)
+    max_code, *nan = (int(code) for code in
+                      fmt.encode(np.array([fmt.max] + [np.nan] * fmt.has_nan)))
+    return FloatLayout(name, fmt.ebits, fmt.mbits, fmt.bias, max_code, fmt.has_inf,
+                       nan[0] if nan else None, fmt.has_nan)
 
 
 # NaN: the canonical quiet NaN lowbit.hwsim.units.fp8 returns.
@@ -93,8 +96,9 @@ def unpack(m: Module, code, layout: FloatLayout, name: str) -> Unpacked:
     if layout.has_inf:
         m.d.comb += [out.nan.eq((efield == all_ones) & (mant != 0)),
                      out.inf.eq((efield == all_ones) & (mant == 0))]
-    else:  # E4M3: only S.1111.111 is special, and it is NaN
+    elif layout.has_nan:  # E4M3: only S.1111.111 is special, and it is NaN
         m.d.comb += out.nan.eq((efield == all_ones) & (mant == (1 << layout.mbits) - 1))
+    # else (MX FP6 / FP4): every code is finite; nan and inf stay 0
     return out
 
 

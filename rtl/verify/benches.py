@@ -15,6 +15,9 @@ checks what the design did against hwsim, bit for bit and (for the PEs) cycle fo
                  subnormal, one, max, NaN, inf; 10% exact cancellations; 20% start with a
                  clear-only cycle, 10% of products are followed by an idle cycle with random
                  operands) vs lowbit.hwsim.units.fp8.fp8_mac, the accumulator compared every cycle
+  mx_mac_pe      first every element pair (one-beat dots at unit scales, NaN/inf pairs alone)
+                 and every scale-exponent sum (lowbit.rtl.verify.benches._exhaustive_mx_stream),
+                 then the random streams below (corner codes and scales, NaN/inf, short blocks)
   PEs            lowbit.hwsim.pe.stimulus streams (random activations, weight codes with garbage above
                  w_bits, random per-beat w_bits, random dot-product lengths, random offers and
                  bubbles) vs the lowbit.hwsim.pe model's Trace: every transfer cycle, every output
@@ -326,12 +329,52 @@ def _exhaustive_log_stream(config):
     return beats, list(range(n_pairs))
 
 
+MX_UNIT_SCALE = 127   # E8M0 2^0
+
+
+def _exhaustive_mx_stream(config, rng):
+    """MxMacPE: every element pair (act code, weight code) of ``fmt`` once, then every scale.
+
+    Pairs in (act, weight) code order fill the lanes of one-beat dot products at unit scales,
+    so a beat holds one activation times ``lanes`` consecutive weight codes: products within a
+    few binades, whose exact sum float32 holds, so every product shows in the output. A pair
+    with a NaN or inf operand is moved to a beat of its own (its other lanes +0), where it
+    cannot hide the others. Then one beat of random codes per scale-exponent sum sa + sb =
+    0 .. 508 (the arithmetic depends on the scales only through it) and per NaN scale side."""
+    from lowbit.hwsim import formats
+    from lowbit.hwsim.pe.protocol import Beat
+    from lowbit.hwsim.pe.stimulus import random_beats
+
+    f = formats.get(config.fmt)
+    codes = np.arange(1 << f.bits)
+    special = ~np.isfinite(f.values())
+    act, wgt = np.repeat(codes, len(codes)), np.tile(codes, len(codes))
+    odd = special[act] | special[wgt]
+    lanes, unit = config.lanes, {"act_scale": MX_UNIT_SCALE, "wgt_scale": MX_UNIT_SCALE}
+    beats = [Beat(act=np.where(odd[i:i + lanes], 0, act[i:i + lanes]),
+                  wgt=np.where(odd[i:i + lanes], 0, wgt[i:i + lanes]), last=True, **unit)
+             for i in range(0, len(act), lanes)]
+    for i in np.flatnonzero(odd):
+        lone = np.zeros((2, lanes), np.int64)
+        lone[:, i % lanes] = act[i], wgt[i]
+        beats.append(Beat(act=lone[0], wgt=lone[1], last=True, **unit))
+    scale_pairs = [(min(s, 254), s - min(s, 254)) for s in range(509)]
+    scale_pairs += [(255, MX_UNIT_SCALE), (MX_UNIT_SCALE, 255), (255, 255)]
+    for (sa, sb), beat in zip(scale_pairs, random_beats(config, rng, len(scale_pairs))):
+        beats.append(Beat(act=beat.act, wgt=beat.wgt, last=True, act_scale=sa, wgt_scale=sb))
+    return beats, list(range(len(beats)))
+
+
 def _pe_stream(config, rng, vectors):
-    """The PE's stimulus: the exhaustive log stream first for ShiftAddPE, then random dots."""
+    """The PE's stimulus: an exhaustive stream first (ShiftAddPE: every log code x activation;
+    MxMacPE: every element pair and scale sum), then random dots."""
     beats, offers = _random_stream(config, rng, vectors)
-    if not isinstance(config, ShiftAddPEConfig):
+    if isinstance(config, ShiftAddPEConfig):
+        exhaustive, exhaustive_offers = _exhaustive_log_stream(config)
+    elif getattr(config, "block_scales", False):
+        exhaustive, exhaustive_offers = _exhaustive_mx_stream(config, rng)
+    else:
         return beats, offers
-    exhaustive, exhaustive_offers = _exhaustive_log_stream(config)
     start = exhaustive_offers[-1] + 1
     return exhaustive + beats, exhaustive_offers + [start + t for t in offers]
 
@@ -351,18 +394,24 @@ def _pe_bench(config, rng, vectors, limit) -> Bench:
               "out_data": config.acc_bits}
     if config.runtime_w_bits:
         widths["in_wbits"] = 4
-    if getattr(config, "runtime_w_format", False):
+    runtime_w_format = getattr(config, "runtime_w_format", False)
+    if runtime_w_format:
         widths["in_wfmt"] = 3
+    scaled = getattr(config, "block_scales", False)
+    if scaled:
+        widths["in_act_scale"] = widths["in_wgt_scale"] = config.scale_bits
     job = {"widths": widths,
            "beats": [[_pack(beat.act, config.act_bits), _pack(beat.wgt, config.wgt_bits),
-                      int(beat.last), beat.w_bits or 0, _format_code(beat.w_format)]
-                     for beat in beats],
+                      int(beat.last), beat.w_bits or 0]
+                     + ([_format_code(beat.w_format)] if runtime_w_format else [])
+                     + ([beat.act_scale, beat.wgt_scale] if scaled else []) for beat in beats],
            "offers": [int(t) for t in offers],
            "stop_cycle": trace.outputs[-1][0] + PE_TAIL_CYCLES}
 
     def compare(observed: dict) -> Tally:
         tally = Tally()
-        got_outputs = [(cycle, wrap(value, config.acc_bits))
+        # the float PEs (a ``fmt`` field) emit float32 bit patterns, unsigned like their model's
+        got_outputs = [(cycle, value if hasattr(config, "fmt") else wrap(value, config.acc_bits))
                        for cycle, value in observed["outputs"]]
         for d, (want_cycle, want_value) in enumerate(trace.outputs):
             members = members_of_dot[d]
@@ -382,8 +431,10 @@ def _pe_bench(config, rng, vectors, limit) -> Bench:
 
 
 def _beat_dict(beat) -> dict:
+    scales = {} if beat.act_scale is None else {"act_scale": beat.act_scale,
+                                                 "wgt_scale": beat.wgt_scale}
     return {"act": beat.act.tolist(), "wgt": beat.wgt.tolist(), "last": bool(beat.last),
-            "w_bits": beat.w_bits, "w_format": beat.w_format}
+            "w_bits": beat.w_bits, "w_format": beat.w_format, **scales}
 
 
 def _format_code(w_format: str | None) -> int:

@@ -1,7 +1,8 @@
 """`lowbit rank`: rank quantization schemes x PE kinds for a workload.
 
     lowbit rank --workload llama2-7b [--min-fidelity 0.99] [--out ranking.csv]
-                [--lanes 16] [--array 256 | --area-mm2 8] [--batch 1] [--seq-len 128]
+                [--lanes 16] [--array 256 | --area-mm2 8 | --throughput-gmacs 500]
+                [--batch 1] [--seq-len 128]
                 [--generated 128] [--node 45] [--dram ddr4]
                 [--schemes int8,int4-g128] [--pes lut,int_mac]
 
@@ -11,8 +12,10 @@ proxy model and sample count each fidelity comes from) and writes every column o
 the CSV with the sweeps' writer (lowbit.sweeps.report.write_table). An LLM workload is served
 (prefill of the --seq-len prompt, --generated decode steps): a second table shows prefill and
 decode separately. --area-mm2 compares PE kinds at equal area (each array the largest that
-fits), instead of --array PEs of every kind. Every argument is checked before
-any point is evaluated. Same inputs, same table.
+fits) and --throughput-gmacs at equal peak throughput (each array the smallest that meets it;
+a PE kind that would need a die beyond the reticle limit is listed as not evaluated, with the
+reason), instead of --array PEs of every kind. Every argument is checked before any point is
+evaluated. Same inputs, same table.
 """
 from __future__ import annotations
 
@@ -34,6 +37,9 @@ def configure(parser) -> None:
     sizes.add_argument("--array", type=int, default=None, help="number of PEs (default 256)")
     sizes.add_argument("--area-mm2", type=float, default=None,
                        help="area budget in mm²: each PE kind gets the largest array that fits")
+    sizes.add_argument("--throughput-gmacs", type=float, default=None,
+                       help="peak GMAC/s target: each PE kind gets the smallest array that "
+                            "meets it")
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--seq-len", type=int, default=128,
                         help="sequence length (an LLM's prompt length; default 128)")
@@ -88,10 +94,13 @@ def run(args) -> int:
         raise ValueError(f"--workload must be one of {', '.join(workloads.names())}, "
                          f"got {args.workload!r}")
     rank.check_min_fidelity(args.min_fidelity, "--min-fidelity")
-    if args.area_mm2 is None and args.array is None:
+    if args.area_mm2 is None and args.array is None and args.throughput_gmacs is None:
         args.array = 256
-    if args.area_mm2 is not None and not args.area_mm2 > 0:
-        raise ValueError(f"--area-mm2 must be a positive number, got {args.area_mm2}")
+    for option in ("area_mm2", "throughput_gmacs"):
+        value = getattr(args, option)
+        if value is not None and not value > 0:
+            raise ValueError(f"--{option.replace('_', '-')} must be a positive number, "
+                             f"got {value}")
     _check_positive(args)
     if args.generated is not None and args.workload not in workloads.LLM_NAMES:
         raise ValueError(f"--generated applies only to LLM workloads "
@@ -105,18 +114,24 @@ def run(args) -> int:
     pes = list(kinds.names()) if pes is None else pes
     if not _check_lanes(schemes, pes, args.lanes):
         raise ValueError("no (scheme, pe) pair in --schemes x --pes applies")
+    skipped = []
     rows = evaluator.evaluate_all(args.workload, args.lanes, args.array, batch=args.batch,
                                   seq_len=args.seq_len, schemes=schemes, pes=pes,
-                                  area_mm2=args.area_mm2, generated=args.generated,
-                                  node=args.node, dram=args.dram)
+                                  area_mm2=args.area_mm2, throughput_gmacs=args.throughput_gmacs,
+                                  generated=args.generated, node=args.node, dram=args.dram,
+                                  skipped=skipped)
     table = rank.ranked_table(rows, args.min_fidelity)
-    size = (f"equal area {args.area_mm2:g} mm² (each array the largest that fits)"
-            if args.area_mm2 is not None else f"{args.array} PEs")
-    print(f"workload {args.workload}, batch {args.batch}, seq_len {args.seq_len}, {size} x "
+    print(f"workload {args.workload}, batch {args.batch}, seq_len {args.seq_len}, "
+          f"{_size_words(args)} x "
           f"{args.lanes} lanes, {args.node} nm, {args.dram}, each PE at the clock its "
           f"synthesized critical path reaches; score weights {rank.RANK_WEIGHTS} (fidelity per "
           f"{rank.FIDELITY_STEP:g} below the best); pareto over "
           f"{', '.join(rank.PARETO_OBJECTIVES)}")
+    for scheme, pe, reason in skipped:
+        print(f"not evaluated: {scheme} on {pe}: {reason}")
+    if not rows:
+        print("no (scheme, pe) pair could be evaluated")
+        return 1
     proxies = sorted({(row["fidelity_model"], row["fidelity_metric"], row["fidelity_samples"])
                       for row in rows})
     for model, metric, samples in proxies:
@@ -136,3 +151,13 @@ def run(args) -> int:
         write_table(table, Path(args.out))
         print(f"wrote {len(table)} rows to {args.out}")
     return 0
+
+
+def _size_words(args) -> str:
+    """How the arrays are sized, for the table's header."""
+    if args.area_mm2 is not None:
+        return f"equal area {args.area_mm2:g} mm² (each array the largest that fits)"
+    if args.throughput_gmacs is not None:
+        return (f"equal throughput {args.throughput_gmacs:g} GMAC/s peak (each array the "
+                f"smallest that meets it)")
+    return f"{args.array} PEs"

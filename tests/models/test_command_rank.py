@@ -1,4 +1,5 @@
 import csv
+import math
 
 import pytest
 
@@ -32,8 +33,11 @@ def test_rank_bad_input(seeded_cache, capsys):
     assert "no (scheme, pe) pair" in capsys.readouterr().err
 
 
-def test_rank_llm_shows_prefill_and_decode_at_equal_area(seeded_cache, capsys):
-    seeded_cache("minilm", "int4-g128", 0.93)
+def test_rank_llm_shows_prefill_and_decode_at_equal_area(monkeypatch, capsys):
+    from lowbit.models import evaluator
+    # a stated LLM fidelity: this test is about the serving table, not the SmolLM2 proxy
+    monkeypatch.setattr(evaluator, "_fidelity", lambda workload, scheme: (
+        0.97, "ref_ppl/ppl", {"fidelity_model": "stated", "fidelity_samples": 0}))
     assert cli.main(["rank", "--workload", "llama2-7b", "--schemes", "int4-g128", "--pes",
                      "int_mac,lut", "--area-mm2", "8", "--generated", "2"]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -46,6 +50,30 @@ def test_rank_llm_shows_prefill_and_decode_at_equal_area(seeded_cache, capsys):
     assert len(lines) == at + 4              # one row per design
     assert cli.main(["rank", "--workload", "resnet18", "--generated", "2"]) == 2
     assert "--generated applies only to LLM workloads" in capsys.readouterr().err
+
+
+def test_rank_at_equal_throughput(seeded_cache, tmp_path, capsys):
+    seeded_cache("minilm", "int8", 0.99)
+    out = tmp_path / "rank.csv"
+    assert cli.main(["rank", "--workload", "bert-base", "--schemes", "int8", "--pes",
+                     "int_mac,bit_serial", "--throughput-gmacs", "500", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "equal throughput 500 GMAC/s peak (each array the smallest that meets it)" in text
+    with open(out, newline="") as handle:
+        rows = {r["pe"]: r for r in csv.DictReader(handle)}
+    for pe, macs_per_cycle in (("int_mac", 16), ("bit_serial", 16 / 8)):   # int8 weights
+        per_pe = macs_per_cycle * float(rows[pe]["clock_hz"])
+        assert int(rows[pe]["array"]) == math.ceil(500e9 / per_pe)
+        assert float(rows[pe]["peak_gmacs"]) >= 500
+
+
+def test_rank_lists_the_pes_that_cannot_meet_a_throughput(seeded_cache, capsys):
+    seeded_cache("minilm", "int8", 0.99)
+    assert cli.main(["rank", "--workload", "bert-base", "--schemes", "int8", "--pes",
+                     "bit_serial", "--throughput-gmacs", "1e6"]) == 1
+    text = capsys.readouterr().out
+    assert "not evaluated: int8 on bit_serial: the bit_serial PE cannot meet the target" in text
+    assert "858 mm^2 limit (reticle, 26 x 33 mm)" in text
 
 
 def test_rank_names_the_fidelity_proxy(seeded_cache, capsys):
@@ -68,7 +96,8 @@ def test_rank_names_the_fidelity_proxy(seeded_cache, capsys):
     (["--batch", "0"], "--batch must be a positive integer"),
     (["--generated", "0"], "--generated must be a positive integer"),
     (["--area-mm2", "0"], "--area-mm2 must be a positive number"),
-    (["--node", "28"], "--node must name values among 45, 14, 10, 7"),
+    (["--throughput-gmacs", "-5"], "--throughput-gmacs must be a positive number"),
+    (["--node", "28"], "--node must name values among 45, 20, 16, 14, 10, 7"),
     (["--dram", "hbm3"], "--dram must name values among ddr4, hbm2"),
     (["--lanes", "6", "--pes", "lut"], "--lanes 6 does not suit the lut PE"),
 ])

@@ -21,11 +21,14 @@ EXPECTED_MAPPINGS = {
     "int4-g128": {p: ("int4", "int8") for p in ("int_mac", "lut", "bit_serial")},
     # asymmetric: uint2 codes 0..3 need a 3-bit two's-complement weight
     "int2-g64": {p: ("int3", "int8") for p in ("int_mac", "lut", "bit_serial")},
-    "fp8-e4m3": {"fp8_mac": ("float8_e4m3fn", "float8_e4m3fn")},
-    "fp8-e5m2": {"fp8_mac": ("float8_e5m2", "float8_e5m2")},
-    "mxfp8": {"fp8_mac": ("float8_e4m3fn", "float8_e4m3fn")},
-    "mxfp6": {"fp8_mac": ("float8_e4m3fn", "float8_e4m3fn")},   # e2m3 values lie in e4m3
-    "mxfp4": {"fp8_mac": ("float8_e4m3fn", "float8_e4m3fn")},   # e2m1 values lie in e4m3
+    # mx_mac runs per-channel FP8 too (unit block scales, the rescale outside as on fp8_mac)
+    "fp8-e4m3": {p: ("float8_e4m3fn", "float8_e4m3fn") for p in ("fp8_mac", "mx_mac")},
+    "fp8-e5m2": {p: ("float8_e5m2", "float8_e5m2") for p in ("fp8_mac", "mx_mac")},
+    "mxfp8": {p: ("float8_e4m3fn", "float8_e4m3fn") for p in ("fp8_mac", "mx_mac")},
+    "mxfp6": {"fp8_mac": ("float8_e4m3fn", "float8_e4m3fn"),   # e2m3 values lie in e4m3
+              "mx_mac": ("float6_e2m3fn", "float6_e2m3fn")},
+    "mxfp4": {"fp8_mac": ("float8_e4m3fn", "float8_e4m3fn"),   # e2m1 values lie in e4m3
+              "mx_mac": ("float4_e2m1fn", "float4_e2m1fn")},
     "log2_4": {"shift_add": ("log2_4", "int8")},
     # ±1 (and 0) are int2 values and log2_3 values (its largest magnitude is 1)
     "binary": {**{p: ("int2", "int8") for p in ("int_mac", "lut", "bit_serial")},
@@ -40,9 +43,10 @@ EXPECTED_MAPPINGS = {
                     "w3a16-g128-gptq", "w3a16-g128-awq", "w2a16-g64", "w2a16-g64-gptq")},
     **{name: {"int_mac": ("int8", "int8"), "bit_serial": ("int8", "int8")}
        for name in ("w8a8-smoothquant", "w8a8-kv8", "w8a8-kv4")},
-    # int4 x int4; int4 values lie in e4m3 as well
+    # int4 x int4; int4 values lie in e4m3 as well, and in e3m2 (-8 .. 7 are all e3m2 values)
     **{name: {**{p: ("int4", "int4") for p in ("int_mac", "lut", "bit_serial")},
-              "fp8_mac": ("float8_e4m3fn", "float8_e4m3fn")} for name in ("w4a4", "w4a4-rotation")},
+              "fp8_mac": ("float8_e4m3fn", "float8_e4m3fn"),
+              "mx_mac": ("float6_e3m2fn", "float6_e3m2fn")} for name in ("w4a4", "w4a4-rotation")},
 }
 
 
@@ -72,6 +76,7 @@ def test_scheme_mapping(name):
     ("lut", "ternary", 8, 2),
     ("shift_add", "log2_4", 16, 1),
     ("fp8_mac", "mxfp4", 16, 1),
+    ("mx_mac", "mxfp4", 16, 1),           # pipelined: a beat per cycle
     ("fp16_mac", "fp16", 16, 1),           # a beat without last; the reduction: reduces_lanes
     ("fp16_bit_serial", "w4a16-g128", 16, 4),   # uint4: 4 planes
     ("fp16_bit_serial", "w3a16-g128", 16, 3),
@@ -85,6 +90,17 @@ def test_dot_length():
     assert cycles.dot_length(quant.preset("int4-g128").weight_spec, 4096) == 128
     assert cycles.dot_length(quant.preset("mxfp8").weight_spec, 4096) == 32
     assert cycles.dot_length(quant.preset("int8").weight_spec, 4096) == 4096
+    # mx_mac applies the block scales itself: one dot product over all of K
+    assert cycles.dot_length(quant.preset("mxfp8").weight_spec, 4096, "mx_mac") == 4096
+    assert cycles.dot_length(quant.preset("mxfp8").weight_spec, 4096, "fp8_mac") == 32
+    assert cycles.dot_length(quant.preset("fp8-e4m3").weight_spec, 4096, "mx_mac") == 4096
+
+
+def test_mx_mac_latency_ends_the_gemm():
+    mapping = cycles.map_scheme("mx_mac", quant.preset("mxfp6"))
+    assert cycles.pe_latency(mapping, 16) == 3
+    # M=1, K=64, N=4 on 2 PEs: 2 rounds of one 4-beat dot product, + 3 cycles of pipeline
+    assert cycles.gemm_cycles(1, 64, 4, 64, 16, 2, 1, latency=3) == 2 * 4 + 3
 
 
 def test_gemm_cycles_by_hand():
@@ -135,9 +151,13 @@ def _beats(model, start, stop, lanes, w_bits, rng):
     for first in range(start, stop, lanes):
         used = min(lanes, stop - first)
         act = np.zeros(lanes, dtype=np.int64)
-        act[:used] = rng.integers(-128, 128, used)
+        scaled = getattr(model.config, "block_scales", False)   # mx_mac: codes and scales
+        act[:used] = rng.integers(0, 1 << model.config.act_bits, used) if scaled \
+            else rng.integers(-128, 128, used)
+        scales = {"act_scale": 127, "wgt_scale": 127} if scaled else {}
         beats.append(hwpe.Beat(act=act, wgt=rng.integers(0, 1 << model.config.wgt_bits, lanes)
-                               .astype(np.uint8), last=first + lanes >= stop, w_bits=w_bits))
+                               .astype(np.uint8), last=first + lanes >= stop, w_bits=w_bits,
+                               **scales))
     return beats
 
 
@@ -181,7 +201,7 @@ def test_dot_products_by_hand():
 ])
 @pytest.mark.parametrize("pe, name, lanes, array", [
     ("bit_serial", "int4-pc", 4, 3), ("lut", "int2-g64", 8, 2), ("int_mac", "int8", 4, 5),
-    ("shift_add", "log2_4", 4, 2),
+    ("shift_add", "log2_4", 4, 2), ("mx_mac", "mxfp6", 4, 3),
 ])
 def test_gemm_cycles_equal_a_hwsim_pe_run(pe, name, lanes, array, K, dot_len):
     rng = np.random.default_rng(SEED)
@@ -191,7 +211,9 @@ def test_gemm_cycles_equal_a_hwsim_pe_run(pe, name, lanes, array, K, dot_len):
     M, N = 2, 5
     expected = _simulated_gemm_cycles(model, M, K, N, dot_len, lanes, array, w_bits, rng)
     occupancy = cycles.beat_occupancy(mapping, lanes)
-    assert cycles.gemm_cycles(M, K, N, dot_len, lanes, array, occupancy) == expected, \
+    latency = cycles.pe_latency(mapping, lanes)
+    assert cycles.gemm_cycles(M, K, N, dot_len, lanes, array, occupancy,
+                              latency=latency) == expected, \
         f"seed {SEED}, K {K}, dot_len {dot_len}"
 
 
@@ -222,3 +244,21 @@ def test_fp16_gemm_cycles_equal_a_hwsim_pe_run(pe, name, lanes, array, K, dot_le
 def test_bad_pe():
     with pytest.raises(ValueError, match="pe must be one of int_mac, lut"):
         cycles.map_scheme("systolic", quant.preset("int8"))
+
+
+def test_mx_on_mx_mac_is_one_dot_product_over_k_with_no_rescale_outside():
+    from lowbit.models.cost import dataflow, energy
+    from lowbit.models.workloads import Gemm
+    hardware = dataflow.Hardware(clock_hz=1e8)
+    gemm = [Gemm(M=2, K=96, N=3, count=1)]
+    scheme = quant.preset("mxfp8")
+    on_mx = dataflow.gemm_costs(scheme, cycles.map_scheme("mx_mac", scheme), gemm, 16, 2,
+                                hardware)
+    # 6 dot products of 96 elements = 6 beats each, 3 rounds on 2 PEs, + latency 3
+    assert on_mx["cycles"] == 3 * 6 + 3
+    assert on_mx["energy_rescale_j"] == 0.0
+    on_fp8 = dataflow.gemm_costs(scheme, cycles.map_scheme("fp8_mac", scheme), gemm, 16, 2,
+                                 hardware)
+    # fp8_mac: 18 block dot products of 2 beats + 4 reduction cycles, 9 rounds, + 1
+    assert on_fp8["cycles"] == 9 * (2 + 4) + 1
+    assert on_fp8["energy_rescale_j"] == pytest.approx(18 * energy.rescale_energy("mx"))

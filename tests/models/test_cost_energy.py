@@ -53,6 +53,12 @@ def test_mac_energy_per_pe_by_hand():
     # E4M3: a 4-bit significand
     assert energy.mac_energy(pe.Fp8MacPEConfig(fmt="float8_e4m3fn"), 8) == \
         pytest.approx(energy.fp_mult(4) + 0.9 * PJ)
+    # MX E4M3: a 4x4 significand multiply, a 36-bit shifter and a 42-bit tree add (32-bit slices
+    # + the rest) per element; per block of 32 a 9-bit scale add, a 42-bit conversion, an fp32 add
+    add = energy.int_add
+    wide36, wide42 = add32 + add(4), add32 + add(10)
+    assert energy.mac_energy(pe.MxMacPEConfig(fmt="float8_e4m3fn"), 8) == pytest.approx(
+        0.2 * 16 / 64 * PJ + wide36 + wide42 + (add(9) + wide42 + 0.9 * PJ) / 32)
 
 
 def test_rescale_energy():

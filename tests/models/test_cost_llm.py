@@ -82,3 +82,30 @@ def test_phase_rates_by_hand():
     assert llm.phase_rates(128, 6.4, 2.0) == {"tokens_per_s": 64.0, "j_per_token": 0.05}
     with pytest.raises(ValueError, match="tokens and latency_s must be > 0"):
         llm.phase_rates(0, 1.0, 1.0)
+
+
+@pytest.mark.parametrize("name, kv_bytes_per_token", [("w8a8-kv8", 270_336), ("w8a8-kv4", 139_264)])
+def test_decode_step_kv_bytes_follow_the_schemes_kv_format(name, kv_bytes_per_token):
+    # 2 x 32 x 4096 elements per token at 8 + 32/128 (int8) or 4 + 32/128 (int4) bits
+    scheme = preset(name)
+    _, decode = workloads.llm_phases("llama2-7b", batch=1, prompt_len=128, generated=1)
+    kv_bits = llm.kv_bits_per_element(scheme.kv_spec, workloads.head_dim("llama2-7b"))
+    bits = llm.decode_step_dram_bits(decode.steps[0], scheme.weight_spec, kv_bits, MIB)
+    assert bits["kv_read"] / 8 == 128 * kv_bytes_per_token
+    assert bits["kv_write"] / 8 == kv_bytes_per_token
+
+
+@pytest.mark.parametrize("name, weight_bytes", [("int4-g128", LLAMA2_INT4_G128_BYTES),
+                                                ("fp16", 2 * LLAMA2_WEIGHTS)])
+def test_batch1_decode_tokens_per_s_is_bandwidth_over_bytes_per_token(name, weight_bytes):
+    # the roofline check of docs/cost_model.md: a memory-bound step of the first generated token
+    # moves weights + 129 tokens' FP16 K and V; tokens/s = bandwidth / those bytes
+    scheme = preset(name)
+    _, decode = workloads.llm_phases("llama2-7b", batch=1, prompt_len=128, generated=1)
+    bits = llm.decode_step_dram_bits(decode.steps[0], scheme.weight_spec, 16.0, MIB)
+    step_bytes = weight_bytes + 129 * KV_BYTES_PER_TOKEN
+    assert step_bytes == {"int4-g128": 3_474_407_424, "fp16": 13_281_787_904}[name]
+    assert sum(bits.values()) / 8 == step_bytes
+    bandwidth = dram.bandwidth_bytes_per_s("hbm2")
+    seconds, bound = llm.roofline_seconds(1, 1e9, sum(bits.values()), bandwidth)
+    assert bound == "memory" and 1 / seconds == pytest.approx(256e9 / step_bytes, rel=1e-15)

@@ -13,6 +13,13 @@ BUFFER_M2 = 3.56541e-6            # CACTI: 1 MiB read 64 bits at a time, 45 nm
 MINILM = {"scheme": "int8", "pe": "int_mac", "lanes": 16, "workload": "minilm-l6", "seq_len": 1}
 
 
+@pytest.fixture
+def stated_llm_fidelity(monkeypatch):
+    """A stated LLM fidelity, so that serving-cost tests do not run the SmolLM2 proxy."""
+    monkeypatch.setattr(evaluator, "_fidelity", lambda workload, scheme: (
+        0.97, "ref_ppl/ppl", {"fidelity_model": "stated", "fidelity_samples": 0}))
+
+
 def _pe_area(scheme, pe, lanes=16):
     return area.pe_area(cycles.map_scheme(pe, preset(scheme)), lanes)[0]
 
@@ -31,6 +38,38 @@ def test_equal_area_sizes_the_largest_array(seeded_cache):
     assert row["array"] == expected
     assert row["area_m2"] <= 8e-6 < row["area_m2"] + row["pe_area_m2"]
     assert row["area_budget_mm2"] == 8.0
+
+
+def test_equal_throughput_sizes_the_smallest_array(seeded_cache):
+    seeded_cache("minilm", "int8", 0.98)
+    row = evaluator.evaluate_point({**MINILM, "throughput_gmacs": 500.0})
+    # int8 on int_mac: 16 MACs per one-cycle beat at the PE's clock
+    per_pe = 16 * row["clock_hz"]
+    assert row["array"] == math.ceil(500e9 / per_pe)
+    assert row["peak_gmacs"] == pytest.approx(row["array"] * per_pe / 1e9, rel=1e-12)
+    assert row["peak_gmacs"] >= 500.0 > (row["array"] - 1) * per_pe / 1e9
+    assert row["throughput_target_gmacs"] == 500.0 and row["area_budget_mm2"] is None
+    assert row["area_m2"] == pytest.approx(row["array"] * row["pe_area_m2"] + BUFFER_M2)
+
+
+def test_bit_serial_needs_more_pes_for_the_same_throughput(seeded_cache):
+    seeded_cache("minilm", "int8", 0.98)
+    row = evaluator.evaluate_point({**MINILM, "pe": "bit_serial", "throughput_gmacs": 500.0})
+    # int8 weights one bit per cycle: a 16-lane beat every 8 cycles
+    per_pe = 16 / 8 * row["clock_hz"]
+    assert row["array"] == math.ceil(500e9 / per_pe)
+
+
+def test_a_target_beyond_the_reticle_does_not_apply(seeded_cache):
+    seeded_cache("minilm", "int8", 0.98)
+    with pytest.raises(NotApplicable, match=r"int_mac PE cannot meet the target: a throughput of "
+                                            r"1e\+06 GMAC/s .* 858 mm\^2 limit"):
+        evaluator.evaluate_point({**MINILM, "throughput_gmacs": 1e6})
+    skipped = []
+    rows = evaluator.evaluate_all("minilm-l6", 16, None, seq_len=1, schemes=["int8"],
+                                  pes=["int_mac"], throughput_gmacs=1e6, skipped=skipped)
+    assert rows == [] and skipped[0][:2] == ("int8", "int_mac")
+    assert "858 mm^2 limit" in skipped[0][2]
 
 
 def test_node_scales_energy_area_and_clock(seeded_cache):
@@ -55,8 +94,10 @@ def test_hbm2_changes_dram_energy_only(seeded_cache):
 @pytest.mark.parametrize("extra, message", [
     ({}, "exactly one of 'array'"),
     ({"array": 4, "area_mm2": 8.0}, "exactly one of 'array'"),
+    ({"area_mm2": 8.0, "throughput_gmacs": 100.0}, "'throughput_gmacs' \\(a peak MAC rate"),
+    ({"throughput_gmacs": 0}, "throughput_gmacs'\\] must be a positive number"),
     ({"area_mm2": -1.0}, "area_mm2'\\] must be a positive number"),
-    ({"array": 4, "node": 28}, "node_nm must be one of 45, 14, 10, 7"),
+    ({"array": 4, "node": 28}, "node_nm must be one of 45, 20, 16, 14, 10, 7"),
     ({"array": 4, "dram": "hbm3"}, "dram must be one of ddr4, hbm2"),
 ])
 def test_bad_chip_keys_are_refused(extra, message):
@@ -77,8 +118,7 @@ def test_untimed_lanes_and_generated_on_a_cnn_do_not_apply(seeded_cache):
 WEIGHT_BYTES, KV_BYTES = 3_406_774_272, 524_288
 
 
-def test_llama2_decode_is_bytes_over_bandwidth_per_step(seeded_cache):
-    seeded_cache("minilm", "int4-g128", 0.97)
+def test_llama2_decode_is_bytes_over_bandwidth_per_step(stated_llm_fidelity):
     row = evaluator.evaluate_point({"scheme": "int4-g128", "pe": "int_mac", "lanes": 16,
                                     "area_mm2": 8.0, "workload": "llama2-7b", "generated": 4})
     # steps t = 0..3 read 128 + t cached tokens and write their own: sum (129 + t) = 522
@@ -98,8 +138,7 @@ def test_llama2_decode_is_bytes_over_bandwidth_per_step(seeded_cache):
     assert row["kv_bits_per_element"] == 16.0 and row["generated"] == 4
 
 
-def test_llama2_prefill_attention_by_hand(seeded_cache):
-    seeded_cache("minilm", "int4-g128", 0.97)
+def test_llama2_prefill_attention_by_hand(stated_llm_fidelity):
     row = evaluator.evaluate_point({"scheme": "int4-g128", "pe": "int_mac", "lanes": 16,
                                     "array": 256, "workload": "llama2-7b", "generated": 1})
     # QK^T and PV: 2 x 32 heads x 32 layers x 128 x 128 x 128 MACs, int8 x int8 + 32-bit add
@@ -107,3 +146,27 @@ def test_llama2_prefill_attention_by_hand(seeded_cache):
     assert row["prefill_energy_attention_j"] == pytest.approx(macs * (0.2 + 0.1) * 1e-12)
     # prefill writes 128 tokens' K and V once
     assert row["prefill_energy_kv_j"] == pytest.approx(128 * KV_BYTES * 8 * 1950 / 64e12)
+
+
+# LLaMA-2-7B K and V per token: 2 x 32 layers x 4096 elements, each its KV format's bits plus one
+# float32 scale per token and head of 128 elements: int8 8 + 32/128 = 8.25 bits, int4 4.25 bits
+KV8_BYTES, KV4_BYTES = 2 * 32 * 4096 * 33 // 32, 2 * 32 * 4096 * 17 // 32   # 270,336 and 139,264
+
+
+def test_decode_moves_the_schemes_kv_format_to_the_byte(stated_llm_fidelity):
+    rows = {}
+    for name in ("w8a8-kv8", "w8a8-kv4"):
+        rows[name] = evaluator.evaluate_point({"scheme": name, "pe": "int_mac", "lanes": 16,
+                                               "area_mm2": 8.0, "workload": "llama2-7b",
+                                               "generated": 4})
+    kv8, kv4 = rows["w8a8-kv8"], rows["w8a8-kv4"]
+    assert (kv8["kv_bits_per_element"], kv4["kv_bits_per_element"]) == (8.25, 4.25)
+    assert (KV8_BYTES, KV4_BYTES) == (270_336, 139_264)
+    # 522 tokens' K and V cross DRAM during the 4 decode steps (see the int4-g128 test above)
+    for row, per_token in ((kv8, KV8_BYTES), (kv4, KV4_BYTES)):
+        assert row["decode_memory_bound_steps"] == 4
+        assert row["decode_energy_kv_j"] == pytest.approx(522 * per_token * 8 * 1950 / 64e12,
+                                                          rel=1e-12)
+    # same weights, so the decode time differs by exactly the KV bytes over DDR4's 25.6 GB/s
+    assert kv8["decode_latency_s"] - kv4["decode_latency_s"] == pytest.approx(
+        522 * (KV8_BYTES - KV4_BYTES) / 25.6e9, rel=1e-9)

@@ -110,3 +110,24 @@ def test_int_mac_stimulus_matches_the_register_cycle_by_cycle():
     observed = _int_mac_register(bench.job["vectors"], config)
     assert bench.compare({"outputs": observed}).mismatches == 0
     assert bench.compare({"outputs": observed[:-3]}).mismatches == 3
+
+
+def test_mx_bench_covers_every_pair_and_scale_sum_and_flags_a_flipped_float_bit():
+    from lowbit.hwsim.pe.configs import MxMacPEConfig
+    config = MxMacPEConfig(lanes=16, fmt="float4_e2m1fn")
+    bench = make_bench("mx_mac_pe", config, seed=3, vectors=20)
+    beats = bench.job["beats"]
+    # every (act, wgt) code pair once in the one-beat dots at unit scales (4-bit lanes)
+    pairs = {((act >> 4 * lane) & 15, (wgt >> 4 * lane) & 15)
+             for act, wgt, _, _, sa, sb in beats[:16] for lane in range(16)}
+    assert len(pairs) == 256 and {(b[4], b[5]) for b in beats[:16]} == {(127, 127)}
+    sums = {sa + sb for *_, sa, sb in beats[16:16 + 509]}
+    assert sums == set(range(509))
+    trace = bench.trace
+    faithful = {"accepts": list(trace.accepts), "outputs": [list(out) for out in trace.outputs]}
+    assert bench.compare(faithful).mismatches == 0
+    assert any(value >= 1 << 31 for _, value in trace.outputs)   # negative floats: unsigned
+    flipped = copy.deepcopy(faithful)
+    flipped["outputs"][3][1] ^= 1
+    tally = bench.compare(flipped)
+    assert tally.mismatches == 1 and tally.failures[0]["vector"] == 3

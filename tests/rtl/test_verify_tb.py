@@ -142,9 +142,9 @@ def _pe_job(beats, offers, stop, runtime_w_bits):
 
 @pytest.mark.parametrize("runtime_w_bits", [False, True])
 def test_pe_testbench_records_the_protocols_transfers_and_outputs(runtime_w_bits, monkeypatch):
-    # beats [in_act, in_wgt, in_last, in_wbits, in_wfmt]; occupancy = in_wbits (a bit-serial-like
-    # PE), offers that wait (beat 2 at 9) and offers already due (beat 3 at 0, behind a busy PE)
-    beats = [[1, 0, 0, 3, 0], [2, 0, 1, 1, 0], [4, 0, 0, 2, 0], [8, 0, 1, 4, 0], [16, 0, 1, 1, 0]]
+    # beats [in_act, in_wgt, in_last, in_wbits]; occupancy = in_wbits (a bit-serial-like PE),
+    # offers that wait (beat 2 at 9) and offers already due (beat 3 at 0, behind a busy PE)
+    beats = [[1, 0, 0, 3], [2, 0, 1, 1], [4, 0, 0, 2], [8, 0, 1, 4], [16, 0, 1, 1]]
     offers = [0, 0, 9, 0, 20]
     occupancy = (lambda beat: beat[3]) if runtime_w_bits else (lambda beat: 2)
     dut = FakePE(occupancy)
@@ -172,7 +172,7 @@ def test_pe_testbench_writes_what_it_saw_when_the_design_fails(monkeypatch):
         edges.append(dut.cycle)
         dut.rising_edge()
     monkeypatch.setattr(tb_pe, "FallingEdge", lambda clk: Edge(rising_edge))
-    observed, _ = _patch_io(tb_pe, _pe_job([[5, 0, 1, 1, 0]] * 3, [0, 0, 0], 10, False), monkeypatch)
+    observed, _ = _patch_io(tb_pe, _pe_job([[5, 0, 1, 1]] * 3, [0, 0, 0], 10, False), monkeypatch)
     with pytest.raises(RuntimeError, match="simulator stopped"):
         asyncio.run(tb_pe.pe.func(dut))
     # cycles 0..2 were seen (the third edge raised): three transfers, outputs at cycles 1 and 2

@@ -77,8 +77,11 @@ def test_unknown_keys_are_named(write, old, new, expected):
     ("arrays = [64]", "arrays = 64", "axes.arrays must be a non-empty list, got 64"),
     ("arrays = [64]", "arrays = []", "axes.arrays must be a non-empty list, got []"),
     ("lanes = [8, 16]", "lanes = [8, 8]", "axes.lanes lists 8 twice"),
-    ("arrays = [64]", "", "axes must have exactly one of axes.arrays (PEs) and axes.areas_mm2"),
+    ("arrays = [64]", "", "axes must have exactly one of axes.arrays (PEs), axes.areas_mm2 "),
     ("arrays = [64]", "arrays = [64]\nareas_mm2 = [8.0]", "exactly one of axes.arrays"),
+    ("arrays = [64]", "areas_mm2 = [8.0]\nthroughputs_gmacs = [100.0]", "exactly one of axes.arrays"),
+    ("arrays = [64]", "throughputs_gmacs = [-1]",
+     "axes.throughputs_gmacs[0] must be a positive number of GMAC/s, got -1"),
     ("arrays = [64]", "areas_mm2 = [0]", "axes.areas_mm2[0] must be a positive number of mm²"),
     ("arrays = [64]", 'areas_mm2 = ["8"]', "axes.areas_mm2[0] must be a positive number of mm²"),
     ("arrays = [64]", "arrays = [64]\ngenerated = [0]", "axes.generated[0] must be a positive integer"),
@@ -192,7 +195,7 @@ def test_report_settings_are_checked_against_the_evaluator(write, report_table, 
 
 
 @pytest.mark.parametrize("axis, expected", [
-    ("nodes = [28]", "axes.nodes[0]: unknown technology node 28; allowed: 45, 14, 10, 7"),
+    ("nodes = [28]", "axes.nodes[0]: unknown technology node 28; allowed: 45, 20, 16, 14, 10, 7"),
     ('drams = ["hbm3"]', "axes.drams[0]: unknown DRAM kind 'hbm3'; allowed: ddr4, hbm2"),
 ])
 def test_nodes_and_drams_are_checked_against_the_evaluator(write, axis, expected):

@@ -363,6 +363,15 @@ def test_llm_serving_table_per_phase_at_equal_area(tmp_path):
     assert "LLMCompass" in text
 
 
+def test_equal_throughput_is_stated(tmp_path):
+    config = make_config(throughputs_gmacs=(500.0,))
+    rows = [llm_row("int4-g128", "lut", 0.995, 0.91, throughput_gmacs=500.0),
+            llm_row("int8", "int_mac", 0.9995, 1.7, throughput_gmacs=500.0)]
+    text = report_text(tmp_path, rows, config=config)
+    assert "PE kinds are compared at **equal throughput**" in text
+    assert "the same lanes, array, throughput gmacs" in text
+
+
 def test_llm_reasons_name_kv_attention_decode_and_buffer(tmp_path):
     rows = [llm_row("int4-g128", "lut", 0.995, 0.91), llm_row("int8", "int_mac", 0.9995, 1.7)]
     why = why_lines(tmp_path, rows)
