@@ -45,10 +45,11 @@ class Fp16BitSerialPE(PEModel):
     def cycles(self, beat: Beat) -> int:
         return weight_cycles(beat.w_format, beat.w_bits)
 
-    def accumulate(self, acc, beat: Beat):
-        """``acc``: (fixed-point sum, special flags) between beats (0: both zero); for a last
-        beat the dot product's float32 bits instead."""
-        total, flags = (0, 0) if isinstance(acc, int) else acc
-        beat_sum, beat_flags = fp16_weight_beat(beat.act, beat.wgt, beat.w_bits, beat.w_format)
-        total, flags = wrap(total + beat_sum, self.config.fixed_bits), flags | beat_flags
-        return fixed_to_float32(total, flags) if beat.last else (total, flags)
+    def dot_value(self, beats: list[Beat]) -> int:
+        """The wrapped fixed-point sum and the OR of the special flags over the beats, rounded
+        once to float32 bits."""
+        total, flags = 0, 0
+        for beat in beats:
+            part, part_flags = fp16_weight_beat(beat.act, beat.wgt, beat.w_bits, beat.w_format)
+            total, flags = wrap(total + part, self.config.fixed_bits), flags | part_flags
+        return fixed_to_float32(total, flags)

@@ -36,9 +36,9 @@ class Fp16MacPE(PEModel):
     def cycles(self, beat: Beat) -> int:
         return 1 + (reduction_levels(self.config.lanes) if beat.last else 0)
 
-    def accumulate(self, acc, beat: Beat):
-        """``acc``: the lane accumulators' float32 bits (0: all +0.0); for a last beat the
-        reduced dot product's bits instead."""
-        lanes = np.zeros(self.config.lanes, np.uint32) if isinstance(acc, int) else acc
-        lanes = fp16_lane_mac(lanes, beat.act, beat.wgt)
-        return fp32_pairwise_sum(lanes) if beat.last else lanes
+    def dot_value(self, beats: list[Beat]) -> int:
+        """The lane accumulators (from +0.0) over the beats, then their pairwise reduction."""
+        lanes = np.zeros(self.config.lanes, np.uint32)
+        for beat in beats:
+            lanes = fp16_lane_mac(lanes, beat.act, beat.wgt)
+        return fp32_pairwise_sum(lanes)
