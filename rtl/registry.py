@@ -13,10 +13,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from lowbit.hwsim.pe.configs import (MX_FORMATS, BitSerialPEConfig, IntMacPEConfig, LutPEConfig,
-                                     MxMacPEConfig, ShiftAddPEConfig, SharedLutPEConfig,
-                                     XnorPEConfig)
+from lowbit.hwsim.pe.configs import (MX_FORMATS, BitSerialPEConfig, Fp16BitSerialPEConfig,
+                                     Fp16MacPEConfig, IntMacPEConfig, LutPEConfig, MxMacPEConfig,
+                                     ShiftAddPEConfig, SharedLutPEConfig, XnorPEConfig)
 from lowbit.rtl.pe.bit_serial import BitSerialPE
+from lowbit.rtl.pe.fp16_bit_serial import Fp16BitSerialPE
+from lowbit.rtl.pe.fp16_mac import Fp16MacPE
 from lowbit.rtl.pe.int_mac import IntMacPE
 from lowbit.rtl.pe.lut import LutPE, SharedLutPE
 from lowbit.rtl.pe.mx_mac import MxMacPE
@@ -152,6 +154,15 @@ _DESIGNS = [
     Design("mx_mac_pe", MxMacPE, MxMacPEConfig, (
         *(MxMacPEConfig(lanes=16, fmt=fmt) for fmt in MX_FORMATS),
         MxMacPEConfig(lanes=32, fmt="float4_e2m1fn"),
+    ), "pe"),
+    # FP16 PEs (issue 18): the lanes=16 configs the cost model builds; lanes=4 for a second
+    # synthesized lane count; the narrow fixed_bits config makes the accumulator wrap.
+    Design("fp16_mac_pe", Fp16MacPE, Fp16MacPEConfig, (
+        *(Fp16MacPEConfig(lanes=lanes) for lanes in (1, 4, 16)),
+    ), "pe"),
+    Design("fp16_bit_serial_pe", Fp16BitSerialPE, Fp16BitSerialPEConfig, (
+        *(Fp16BitSerialPEConfig(lanes=lanes) for lanes in (1, 4, 16)),
+        Fp16BitSerialPEConfig(lanes=4, max_weight_bits=4, fixed_bits=48),
     ), "pe"),
 ]
 _BY_NAME = {design.name: design for design in _DESIGNS}

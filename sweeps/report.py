@@ -156,6 +156,7 @@ def _context_section(config, label, group, pareto_front) -> list[str]:
     best = max(group, key=lambda row: row["fidelity"])
     lines += [f"Highest fidelity: **{design_label(best)}**, {metric} {best['fidelity']:.4f}.", ""]
     lines += _serving_table(eligible)
+    lines += weight_only_section(group, bar)
     lines += _misses(group, bar)
     lines += _arithmetic_table(group)
     lines += _pareto_table(group, pareto_front)
@@ -207,6 +208,44 @@ def _serving_table(eligible: list[dict]) -> list[str]:
               "17 cites them; not re-measured here); the decode numbers above are that formula, "
               "step by step (tests/models/test_evaluator.py checks it to the byte)."]
     return lines + [""]
+
+
+def weight_only_section(group: list[dict], bar: float) -> list[str]:
+    """Weight-only (float16-activation) designs against the W16A16 baseline (float16 weights
+    and activations) of the same group, on the LLM serving metrics; [] unless the group has
+    both, served (rows with ``j_per_token``)."""
+    served = [row for row in group if _known(row.get("j_per_token"))
+              and row.get("pe_act_format") == "float16"]
+    baselines = [row for row in served if row.get("pe_weight_format") == "float16"]
+    weight_only = sorted((row for row in served if row.get("pe_weight_format") != "float16"),
+                         key=lambda row: row["j_per_token"])
+    if not baselines or not weight_only:
+        return []
+    base = min(baselines, key=lambda row: row["j_per_token"])
+    lines = [f"Weight-only quantization against the W16A16 baseline **{design_label(base)}** "
+             f"(fidelity {base['fidelity']:.4f}, {si(base['j_per_token'], 'J')} per generated "
+             f"token, {base['decode_tokens_per_s']:.3g} decode tokens/s, "
+             f"{base['array']} PEs in the same area):", "",
+             "| design | fidelity | bits / weight | PEs | J / generated token | vs W16A16 | "
+             "decode tokens/s | vs W16A16 |", "|---|---|---|---|---|---|---|---|"]
+    for row in weight_only:
+        lines.append(f"| {design_label(row)} | {row['fidelity']:.4f}"
+                     f"{'' if row['fidelity'] >= bar else ' (below bar)'} | "
+                     f"{row['bits_per_weight']:.3g} | {row['array']} | "
+                     f"{si(row['j_per_token'], 'J')} | "
+                     f"{_ratio(row['j_per_token'], base['j_per_token'])} | "
+                     f"{row['decode_tokens_per_s']:.3g} | "
+                     f"{_ratio(row['decode_tokens_per_s'], base['decode_tokens_per_s'])} |")
+    # the cheapest design that reaches the bar, else the cheapest
+    best = next((row for row in weight_only if row["fidelity"] >= bar), weight_only[0])
+    lines += ["", f"Reading: decode moves every weight from DRAM once per generated token, so "
+              f"{best['bits_per_weight']:.3g} bits per weight against "
+              f"{base['bits_per_weight']:.3g} cut the DRAM term, the largest of a memory-bound "
+              f"step; {design_label(best)} spends "
+              f"{_ratio(best['j_per_token'], base['j_per_token'])} of the baseline's energy per "
+              f"token at fidelity {best['fidelity']:.4f} against {base['fidelity']:.4f}. "
+              f"Whether it is usable is the fidelity bar's call ({bar:g}).", ""]
+    return lines
 
 
 def proxy_sentence(group: list[dict]) -> str:

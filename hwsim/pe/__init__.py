@@ -7,10 +7,12 @@ The port protocol shared with the RTL is in :mod:`lowbit.hwsim.pe.protocol`.
     trace = pe.run(beats, offers)   # trace.accepts, trace.outputs [(cycle, value)], trace.values
 """
 from lowbit.hwsim.pe.bit_serial import BitSerialPE
-from lowbit.hwsim.pe.configs import (BitSerialPEConfig, Fp8MacPEConfig, IntMacPEConfig, LutPEConfig,
-                              MxMacPEConfig, ShiftAddPEConfig, SharedLutPEConfig,
-                              XnorPEConfig)
+from lowbit.hwsim.pe.configs import (BitSerialPEConfig, Fp8MacPEConfig, Fp16BitSerialPEConfig,
+                                     Fp16MacPEConfig, IntMacPEConfig, LutPEConfig, MxMacPEConfig,
+                                     ShiftAddPEConfig, SharedLutPEConfig, XnorPEConfig)
 from lowbit.hwsim.pe.fp8_mac import Fp8MacPE
+from lowbit.hwsim.pe.fp16_bit_serial import Fp16BitSerialPE
+from lowbit.hwsim.pe.fp16_mac import Fp16MacPE
 from lowbit.hwsim.pe.int_mac import IntMacPE
 from lowbit.hwsim.pe.lut import LutPE, SharedLutPE
 from lowbit.hwsim.pe.mx_mac import MxMacPE
@@ -22,4 +24,5 @@ __all__ = ["Beat", "Trace", "LATENCY", "accept_cycles", "output_cycle", "wrap",
            "IntMacPE", "IntMacPEConfig", "ShiftAddPE", "ShiftAddPEConfig", "BitSerialPE",
            "BitSerialPEConfig", "LutPE", "LutPEConfig", "Fp8MacPE", "Fp8MacPEConfig",
            "MxMacPE", "MxMacPEConfig", "SharedLutPE", "SharedLutPEConfig", "XnorPE",
-           "XnorPEConfig"]
+           "XnorPEConfig", "Fp16MacPE", "Fp16MacPEConfig", "Fp16BitSerialPE",
+           "Fp16BitSerialPEConfig"]

@@ -219,3 +219,43 @@ class MxMacPEConfig:
     @property
     def beats_per_block(self) -> int:
         return MX_BLOCK // self.lanes
+FP16_BIT_SERIAL_FIXED_BITS = range(48, 65)   # one fp16 x int8 product needs 48 bits; wraps beyond
+
+
+@dataclass(frozen=True, kw_only=True)
+class Fp16MacPEConfig:
+    """FP16 baseline (W16A16): ``lanes`` exact fp16 x fp16 multipliers, each adding into its own
+    float32 lane accumulator every beat; after a dot product's last beat the lane adders reduce
+    the lane sums pairwise (lowbit.hwsim.units.fp16)."""
+    runtime_w_bits: ClassVar[bool] = False   # has the in_wbits port
+    act_bits: ClassVar[int] = 16    # in_act lanes carry float16 codes
+    wgt_bits: ClassVar[int] = 16    # in_wgt lanes carry float16 codes
+    acc_bits: ClassVar[int] = 32    # out_data carries the float32 result's bit pattern
+    lanes: int = 16
+
+    def __post_init__(self):
+        _check_range("lanes", self.lanes, LANES)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Fp16BitSerialPEConfig:
+    """FP16 activations x low-bit weights (W4A16 & co.): one weight bit-plane per cycle, LSB
+    first, precision (1 .. max_weight_bits) and weight format (intN, uintN, FP4/FP6) chosen per
+    beat; activations aligned to an exact ``fixed_bits``-bit fixed-point accumulator (units of
+    2^-28) that is rounded once to float32 per dot product (lowbit.hwsim.units.fp16)."""
+    runtime_w_bits: ClassVar[bool] = True    # has the in_wbits port
+    runtime_w_format: ClassVar[bool] = True  # has the in_wfmt port
+    act_bits: ClassVar[int] = 16    # in_act lanes carry float16 codes
+    acc_bits: ClassVar[int] = 32    # out_data carries the float32 result's bit pattern
+    lanes: int = 16
+    max_weight_bits: int = 8
+    fixed_bits: int = 64
+
+    def __post_init__(self):
+        _check_range("lanes", self.lanes, LANES)
+        _check_range("max_weight_bits", self.max_weight_bits, INT_W_BITS)
+        _check_range("fixed_bits", self.fixed_bits, FP16_BIT_SERIAL_FIXED_BITS)
+
+    @property
+    def wgt_bits(self) -> int:
+        return self.max_weight_bits

@@ -1,7 +1,7 @@
 """One registry row per processing-element kind: everything the other layers need to know about it.
 
     from lowbit.hwsim.pe import kinds
-    kinds.names()                        # ("int_mac", "lut", "shift_add", "bit_serial", "fp8_mac", ...)
+    kinds.names()                        # ("int_mac", "lut", ..., "fp16_mac", "fp16_bit_serial")
     row = kinds.get("lut")               # ValueError naming the known kinds
     model = row.model(row.build_config(lanes=16, weight_format="int4", act_format="int8"))
 
@@ -19,7 +19,7 @@ A row's fields:
   native_weights weight formats the PE consumes, narrowest first; a scheme's weights are re-encoded
                  losslessly to the narrowest one holding all their values
   native_acts    activation formats likewise; None: the weight's native format (one format for
-                 both operands, as the FP8 PE has)
+                 both operands, as the FP8 PE has); an IEEE name (float16) matches only itself
   build_config   (lanes, weight_format, act_format) -> the config the cost model costs
   rtl_design     the lowbit.rtl.registry design that implements it (or one lane of it, below)
   rtl_per_lane   True when rtl_design is one lane's unit and the PE is ``lanes`` copies of it
@@ -45,15 +45,18 @@ from typing import Callable
 from lowbit.hwsim import formats
 from lowbit.hwsim.pe.bit_serial import BitSerialPE
 from lowbit.hwsim.pe.configs import (FP8_FORMATS, LOG_FORMATS, MX_BLOCK, MX_FORMATS,
-                                     BitSerialPEConfig, Fp8MacPEConfig, IntMacPEConfig,
-                                     LutPEConfig, MxMacPEConfig, SharedLutPEConfig,
-                                     ShiftAddPEConfig, XnorPEConfig)
+                                     BitSerialPEConfig, Fp8MacPEConfig, Fp16BitSerialPEConfig,
+                                     Fp16MacPEConfig, IntMacPEConfig, LutPEConfig, MxMacPEConfig,
+                                     SharedLutPEConfig, ShiftAddPEConfig, XnorPEConfig)
 from lowbit.hwsim.pe.fp8_mac import Fp8MacPE
+from lowbit.hwsim.pe.fp16_bit_serial import Fp16BitSerialPE
+from lowbit.hwsim.pe.fp16_mac import Fp16MacPE
 from lowbit.hwsim.pe.int_mac import IntMacPE
 from lowbit.hwsim.pe.lut import LutPE, SharedLutPE
 from lowbit.hwsim.pe.mx_mac import MxMacPE, block_sum_bits, product_bits
 from lowbit.hwsim.pe.shift_add import ShiftAddPE
 from lowbit.hwsim.pe.xnor import XnorPE
+from lowbit.hwsim.units.fp16 import LANE_BITS
 
 ACC_BITS = 32                 # integer accumulator width of every integer PE the cost model builds
 LUT_GROUP = 4                 # T-MAC activation group size g of the LUT PE
@@ -63,6 +66,9 @@ BIT_SERIAL_MAX_WEIGHT_BITS = 8
 BIT_SERIAL_BITS_PER_CYCLE = 1
 
 INT_FORMATS = tuple(f"int{bits}" for bits in range(1, 9))
+# int and uint of each width, narrowest first: the FP16 bit-serial PE takes both at run time
+# (asymmetric W4A16 codes are uint4: 4 planes, not int5's 5)
+INT_UINT_FORMATS = tuple(f"{kind}{bits}" for bits in range(1, 9) for kind in ("int", "uint"))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -165,6 +171,24 @@ def _mx_mac_energy(ops, config, w_bits: int) -> float:
     return per_element + per_block / MX_BLOCK
 
 
+FP16_SIGNIFICAND_BITS = 11
+
+
+def _fp16_mac_energy(ops, config, w_bits: int) -> float:
+    # one fp16 multiply (Horowitz's 16-bit float multiply) + one fp32 add into the lane sum
+    return ops.fp_mult(FP16_SIGNIFICAND_BITS) + ops.fp32_add()
+
+
+def _fp16_bit_serial_energy(ops, config, w_bits: int) -> float:
+    # per MAC: the activation's alignment shifter to fixed point, counted as one adder of the
+    # aligned lane width (as shift_add counts its shifter), once per beat; then per weight bit
+    # one add of the aligned activation in the plane's adder tree and the lane's share of the
+    # fixed_bits accumulator add
+    align = _wide_add(ops, LANE_BITS)
+    per_bit = _wide_add(ops, LANE_BITS) + _wide_add(ops, config.fixed_bits) / config.lanes
+    return align + w_bits * per_bit
+
+
 KINDS: dict[str, PEKind] = {row.name: row for row in (
     PEKind(name="int_mac", config=IntMacPEConfig, model=IntMacPE,
            native_weights=INT_FORMATS, native_acts=INT_FORMATS,
@@ -214,6 +238,16 @@ KINDS: dict[str, PEKind] = {row.name: row for row in (
            build_config=lambda lanes, weight_format, act_format: XnorPEConfig(
                lanes=lanes, acc_bits=ACC_BITS),
            rtl_design="xnor_pe", mac_energy=_xnor_energy),
+    # FP16 PEs (issue 18): the W16A16 baseline and the W4A16/W3A16/W2A16 bit-serial PE
+    PEKind(name="fp16_mac", config=Fp16MacPEConfig, model=Fp16MacPE,
+           native_weights=("float16",), native_acts=("float16",),
+           build_config=lambda lanes, weight_format, act_format: Fp16MacPEConfig(lanes=lanes),
+           rtl_design="fp16_mac_pe", reduces_lanes=True, mac_energy=_fp16_mac_energy),
+    PEKind(name="fp16_bit_serial", config=Fp16BitSerialPEConfig, model=Fp16BitSerialPE,
+           native_weights=INT_UINT_FORMATS, native_acts=("float16",),
+           build_config=lambda lanes, weight_format, act_format: Fp16BitSerialPEConfig(
+               lanes=lanes, max_weight_bits=BIT_SERIAL_MAX_WEIGHT_BITS),
+           rtl_design="fp16_bit_serial_pe", mac_energy=_fp16_bit_serial_energy),
 )}
 
 

@@ -81,7 +81,10 @@ class PEModel:
         elif w_bits is not None:
             raise ValueError(f"{where}.w_bits must be None: {type(self).__name__} has no runtime "
                              f"weight precision, got {w_bits!r}")
-        return Beat(act=act, wgt=wgt, last=bool(beat.last), w_bits=w_bits)
+        if beat.w_format is not None and not getattr(config, "runtime_w_format", False):
+            raise ValueError(f"{where}.w_format must be None: {type(self).__name__} has no "
+                             f"runtime weight format, got {beat.w_format!r}")
+        return Beat(act=act, wgt=wgt, last=bool(beat.last), w_bits=w_bits, w_format=beat.w_format)
 
     def check_act(self, act, argname: str) -> np.ndarray:
         """Activations are signed act_bits integers (the integer PEs)."""

@@ -15,6 +15,8 @@ Ports (the RTL declares exactly these; widths in bits):
                                    and the bits above are ignored
   in_wbits  In 4        runtime weight precision (only PEs that have it), sampled with the beat
   in_act_scale, in_wgt_scale  In 8 each  E8M0 block scales (only MxMacPE), sampled with the beat
+  in_wfmt   In 3        runtime weight format (only PEs that have it: Fp16BitSerialPE), the index
+                        of the beat's w_format in lowbit.hwsim.units.fp16.WEIGHT_FORMATS
   out_valid Out 1       out_data holds a finished dot product (one cycle, no back-pressure)
   out_data  Out acc_bits  the dot product, two's complement, wrapped to acc_bits
 
@@ -22,7 +24,8 @@ Timing. Cycle 0 is the first rising clock edge after reset is released; cycle n 
 that. A beat *transfers* at cycle t when in_valid and in_ready are both 1 at that edge.
   - occupancy c(beat) >= 1: the PE's cycles per beat (IntMacPE, ShiftAddPE, Fp8MacPE, XnorPE:
     1; BitSerialPE: ceil(w_bits / bits_per_cycle); LutPE and SharedLutPE: w_bits, one weight
-    bit-plane a cycle).
+    bit-plane a cycle; Fp16MacPE: 1, and 1 + ceil(log2(lanes)) for a last beat (its lane-sum
+    reduction); Fp16BitSerialPE: one cycle per weight significand bit).
     After a transfer at t, in_ready is 0 at t+1 .. t+c-1 and 1 again at t+c (in_ready is 1
     whenever the PE is idle, including cycle 0).
   - latency L = 1 for every PE but MxMacPE (L = 3: three pipeline registers): a beat with last = 1 transferred at t makes out_valid 1 at
@@ -35,9 +38,10 @@ Values. Activations are signed integers in act_bits. Weight codes are the raw bi
 weight format (intN two's complement of width w_bits, or a log2_b code). Accumulation is exact
 integer arithmetic wrapped to acc_bits two's complement (for ShiftAddPE the accumulator counts
 units of the smallest weight magnitude, so no product is ever rounded).
-Fp8MacPE and MxMacPE are the floating-point PEs: their activations are element codes too, and
-out_data is the float32 accumulator's bit pattern as an unsigned 32-bit value. XnorPE's
-activations are ``binary`` codes too (0: +1, 1: -1).
+The floating-point PEs: Fp8MacPE and MxMacPE take element codes as activations too,
+Fp16MacPE float16 activations and weights, Fp16BitSerialPE float16 activations; their out_data
+is the float32 result's bit pattern as an unsigned 32-bit value. XnorPE's activations are
+``binary`` codes too (0: +1, 1: -1).
 
 Columns. A PE whose config has a ``columns`` field (SharedLutPE) computes that many dot products
 over the same activations at once: in_wgt is columns * lanes * wgt_bits wide (column c, lane i
@@ -67,6 +71,7 @@ class Beat:
     w_bits: int | None = None  # runtime weight precision, for PEs that have it
     act_scale: int | None = None  # E8M0 block scale codes, for PEs that have them (MxMacPE)
     wgt_scale: int | None = None
+    w_format: str | None = None  # runtime weight format, for PEs that have it (None: "int")
 
 
 @dataclass

@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 IEEE_FORMATS = ("float16", "bfloat16", "float32")
+# name -> (bits, mantissa bits), the table above
+FIELDS = {"float16": (16, 10), "bfloat16": (16, 7), "float32": (32, 23)}
 
 # name -> (numpy dtype holding the value exactly, unsigned dtype of its bit pattern)
 _STORAGE = {

@@ -79,7 +79,7 @@ def check_int_values(x, bits: int, signed: bool, argname: str) -> np.ndarray:
 
 def check_int_codes(codes, bits: int, argname: str, format_name: str | None = None) -> np.ndarray:
     """Validate raw ``bits``-bit codes (0 .. 2^bits - 1) of ``format_name`` (default: "N-bit");
-    return them as uint8."""
+    return them as uint8 (bits <= 8), uint16 (<= 16) or uint32."""
     codes = np.asarray(codes)
     name = format_name or f"{bits}-bit"
     if codes.dtype.kind not in "ui":
@@ -90,7 +90,8 @@ def check_int_codes(codes, bits: int, argname: str, format_name: str | None = No
     if codes.size and (codes.min() < 0 or codes.max() >= 1 << bits):
         raise ValueError(f"{argname} must hold {name} codes in 0..{(1 << bits) - 1}, "
                          f"got values in {codes.min()}..{codes.max()}")
-    return np.ascontiguousarray(codes, dtype=np.uint8)
+    dtype = np.uint8 if bits <= 8 else np.uint16 if bits <= 16 else np.uint32
+    return np.ascontiguousarray(codes, dtype=dtype)
 
 
 def decode_int_codes(codes, bits: int, signed: bool = True) -> np.ndarray:

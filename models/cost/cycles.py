@@ -6,12 +6,15 @@ lowbit.hwsim.pe.kinds lists them and builds the config it is costed in): the int
 (int_mac, bit_serial, lut) take two's-complement intN weights and intN activations, shift_add
 takes log2_3/4/5 weights and intN activations, fp8_mac takes float8_e4m3fn or float8_e5m2 for
 both operands, mx_mac the MX element formats (float4_e2m1fn, float6_e2m3fn, float6_e3m2fn,
-float8_e4m3fn, float8_e5m2) for both, xnor binary weights and binary activations. A scheme runs
-on a PE when every value of its weight (activation) format is a value of some native format; the
-narrowest such native format is used and the codes are re-encoded losslessly (e.g. binary ±1 ->
-int2, float4_e2m1fn -> float8_e4m3fn, the uint2 codes of an asymmetric int2 scheme -> int3).
-Binary weights with integer activations therefore pay for 2-bit integer weights on the integer
-PEs; only binary x binary runs on xnor. An asymmetric scheme's zero-point correction (z * sum of the
+float8_e4m3fn, float8_e5m2) for both, xnor binary weights and binary activations, fp16_mac
+float16 for both, fp16_bit_serial intN/uintN weights and float16 activations (an IEEE format
+runs only on a PE that names it, and a PE's IEEE native format takes no other format: int8 codes
+would fit float16, but that is not what the FP16 PEs are costed for). A scheme runs on a PE when
+every value of its weight (activation) format is a value of some native format; the narrowest
+such native format is used and the codes are re-encoded losslessly (e.g. binary ±1 -> int2,
+float4_e2m1fn -> float8_e4m3fn, the uint2 codes of an asymmetric int2 scheme -> int3). Binary
+weights with integer activations therefore pay for 2-bit integer weights on the integer PEs;
+only binary x binary runs on xnor. An asymmetric scheme's zero-point correction (z * sum of the
 activations, once per dot product) runs outside the PE and is not counted.
 
 Mapping a GEMM onto the array. Each PE computes one dot product at a time over beats of
@@ -40,6 +43,12 @@ sums are reduced pairwise by the lane adders in ceil(log2(lanes used)) more cycl
 = min(lanes, dot product length), which do not overlap the next dot product (reduction_cycles).
 The lane order of the additions differs from hwsim's chain, so the values are not hwsim's; the
 cycle count is this stated model's.
+
+fp16_mac timing. hwsim's Fp16MacPE *is* that lane design: one-cycle beats, and a last beat holds
+the PE for 1 + ceil(log2(lanes)) cycles while the lane adders reduce. beat_occupancy asks hwsim
+for a beat without last (1) and reduces_lanes adds reduction_cycles(min(lanes, length)), which
+is hwsim's count for every dot product of at least ``lanes`` elements; a shorter one (fewer
+elements than lanes) is costed fewer reduction levels than the hardware takes.
 """
 from __future__ import annotations
 
@@ -51,6 +60,8 @@ import numpy as np
 
 from lowbit.hwsim import formats
 from lowbit.hwsim.pe import kinds, protocol
+from lowbit.hwsim.quant import ieee
+from lowbit.hwsim.units.fp16 import runtime_weight_format
 
 
 class NotApplicable(Exception):
@@ -68,11 +79,18 @@ class Mapping:
 
     @property
     def w_bits(self) -> int:
-        return formats.get(self.weight_format).bits
+        return format_bits(self.weight_format)
 
     @property
     def act_bits(self) -> int:
-        return formats.get(self.act_format).bits
+        return format_bits(self.act_format)
+
+
+def format_bits(name: str) -> int:
+    """Bits of a code of element format ``name`` or IEEE format (float16, bfloat16, float32)."""
+    if name in ieee.IEEE_FORMATS:
+        return ieee.FIELDS[name][0]
+    return formats.get(name).bits
 
 
 def _value_set(name: str) -> set[float]:
@@ -82,11 +100,11 @@ def _value_set(name: str) -> set[float]:
 
 def _narrowest_native(name: str, natives: tuple[str, ...]) -> str | None:
     """The first native format (narrowest first) holding every value of format ``name``."""
-    if name not in formats.names():  # an IEEE activation format such as float16: no PE takes it
-        return None
+    if name in ieee.IEEE_FORMATS:    # IEEE (float16 ...): only a PE taking that very format
+        return name if name in natives else None
     values = _value_set(name)
     for native in natives:
-        if values <= _value_set(native):
+        if native not in ieee.IEEE_FORMATS and values <= _value_set(native):
             return native
     return None
 
@@ -170,14 +188,16 @@ def pe_model(mapping: Mapping, lanes: int):
 
 
 def beat_occupancy(mapping: Mapping, lanes: int) -> int:
-    """Cycles per beat, asked of the hwsim PE model."""
+    """Cycles per beat (a beat without last), asked of the hwsim PE model."""
     model = pe_model(mapping, lanes)
     w_bits = mapping.w_bits if model.config.runtime_w_bits else None
     scales = {"act_scale": 127, "wgt_scale": 127} if getattr(model.config, "block_scales", False) \
         else {}
+    w_format = runtime_weight_format(mapping.weight_format) \
+        if getattr(model.config, "runtime_w_format", False) else None
     beat = protocol.Beat(act=np.zeros(lanes, dtype=np.int64),
                          wgt=np.zeros(protocol.wgt_shape(model.config), dtype=np.uint8),
-                         last=True, w_bits=w_bits, **scales)
+                         last=False, w_bits=w_bits, w_format=w_format, **scales)
     return int(model.occupancy(beat))
 
 

@@ -132,6 +132,11 @@ def dram_per_bit() -> float:
 #               adder of the product width) + one adder-tree add of the block-sum width; per
 #               block of 32, shared by its MACs: a 9-bit scale add, the float32 conversion (one
 #               block-sum-wide add) and one fp32 add (adds wider than 32 bits: 32-bit slices)
+#   fp16_mac    one fp16 multiply (significand 11 bits: Horowitz's 1.1 pJ) + one fp32 add; the
+#               lanes - 1 fp32 adds of each dot product's reduction are counted as fp8_mac's
+#   fp16_bit_serial  the 47-bit lane alignment shifter (as one adder of that width) + per weight
+#               bit one 47-bit add in the plane's adder tree + fixed_bits / lanes of the
+#               accumulator add (adds wider than 32 bits: 32-bit slices)
 # Multiplexers, registers and wires are not in Horowitz's table and are not counted for any PE.
 
 # The priced operations a kind's rule may use.

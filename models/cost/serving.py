@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from lowbit.hwsim import formats
 from lowbit.hwsim.pe.kinds import ACC_BITS
+from lowbit.hwsim.quant import ieee
 from lowbit.models.cost import cycles, dataflow, energy, llm
 
 _PHASE_TERMS = ("energy_mac_j", "energy_rescale_j", "energy_sram_j", "energy_dram_j",
@@ -39,6 +40,8 @@ _PHASE_TERMS = ("energy_mac_j", "energy_rescale_j", "energy_sram_j", "energy_dra
 def attention_mac_energy(act_format: str) -> float:
     """Energy in J at 45 nm of one attention MAC on operands in ``act_format`` (module
     docstring)."""
+    if act_format in ieee.IEEE_FORMATS:     # float16 activations (the W*A16 schemes)
+        return energy.fp_mult(ieee.FIELDS[act_format][1] + 1) + energy.fp32_add()
     fmt = formats.get(act_format)
     if fmt.kind == "int":
         return energy.int_mult(fmt.bits, fmt.bits) + energy.int_add(ACC_BITS)

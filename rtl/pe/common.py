@@ -16,6 +16,7 @@ from amaranth.lib.wiring import In, Out
 from lowbit.hwsim.pe.protocol import columns
 
 WBITS_PORT_BITS = 4   # width of in_wbits (protocol)
+WFMT_PORT_BITS = 3    # width of in_wfmt (protocol)
 
 
 def pe_ports(config) -> dict:
@@ -36,6 +37,8 @@ def pe_ports(config) -> dict:
     if getattr(config, "block_scales", False):
         ports["in_act_scale"] = In(config.scale_bits)
         ports["in_wgt_scale"] = In(config.scale_bits)
+    if getattr(config, "runtime_w_format", False):
+        ports["in_wfmt"] = In(WFMT_PORT_BITS)
     return ports
 
 

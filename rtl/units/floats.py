@@ -1,4 +1,4 @@
-"""Combinational floating-point building blocks shared by the FP8 units.
+"""Combinational floating-point building blocks shared by the FP8 units and the FP16 PEs.
 
 Nothing here is a component: each function adds combinational logic to an Amaranth
 ``Module`` and returns the signals it made. They work on bit fields, never on Python floats.
@@ -60,6 +60,8 @@ def minifloat_layout(name: str) -> FloatLayout:
 # NaN: the canonical quiet NaN lowbit.hwsim.units.fp8 returns.
 FLOAT32 = FloatLayout("float32", 8, 23, 127, 0x7F7FFFFF, has_inf=True, nan_code=0x7FC00000)
 LAYOUTS = {**{name: minifloat_layout(name) for name in FP8_FORMATS}, "float32": FLOAT32}
+# IEEE binary16 (the FP16 PEs' operands); NaN: the quiet NaN numpy writes for float16.
+FLOAT16 = FloatLayout("float16", 5, 10, 15, 0x7BFF, has_inf=True, nan_code=0x7E00)
 
 
 @dataclass

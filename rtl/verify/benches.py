@@ -26,7 +26,9 @@ checks what the design did against hwsim, bit for bit and (for the PEs) cycle fo
                  every lane; XnorPE with lanes <= 8 every (act, wgt) beat (<= 2^16);
                  SharedLutPE corner beats (every lane at the activation min, max or 0 against
                  every column at the weight min, -1, 0 or max, at every w_bits, in one-beat
-                 dots).
+                 dots). The FP16 PEs take float16 codes (stimulus.fp16_codes: corners, values
+                 near 1, the whole range) and their out_data is float32 bits, compared as
+                 acc_bits two's complement.
 """
 from __future__ import annotations
 
@@ -441,6 +443,9 @@ def _pe_bench(config, rng, vectors, limit) -> Bench:
               "out_data": n_columns * config.acc_bits}
     if config.runtime_w_bits:
         widths["in_wbits"] = 4
+    runtime_w_format = getattr(config, "runtime_w_format", False)
+    if runtime_w_format:
+        widths["in_wfmt"] = 3
     scaled = getattr(config, "block_scales", False)
     if scaled:
         widths["in_act_scale"] = widths["in_wgt_scale"] = config.scale_bits
@@ -448,6 +453,7 @@ def _pe_bench(config, rng, vectors, limit) -> Bench:
            "beats": [[_pack(beat.act, config.act_bits),
                       _pack(np.ravel(beat.wgt), config.wgt_bits),
                       int(beat.last), beat.w_bits or 0]
+                     + ([_format_code(beat.w_format)] if runtime_w_format else [])
                      + ([beat.act_scale, beat.wgt_scale] if scaled else []) for beat in beats],
            "offers": [int(t) for t in offers],
            "stop_cycle": trace.outputs[-1][0] + PE_TAIL_CYCLES}
@@ -464,7 +470,7 @@ def _pe_bench(config, rng, vectors, limit) -> Bench:
             tally.check(d, {"beats": [_beat_dict(beats[i]) for i in members],
                             "offers": [offers[i] for i in members]},
                         {"accepts": [trace.accepts[i] for i in members],
-                         "output": [want_cycle, want_value]},
+                         "output": [want_cycle, wrap(want_value, config.acc_bits)]},
                         {"accepts": got_accepts, "output": None if got is None else list(got)})
         for extra in got_outputs[len(trace.outputs):]:   # outputs no beat asked for
             tally.vectors -= 1
@@ -490,4 +496,10 @@ def _beat_dict(beat) -> dict:
     scales = {} if beat.act_scale is None else {"act_scale": beat.act_scale,
                                                  "wgt_scale": beat.wgt_scale}
     return {"act": beat.act.tolist(), "wgt": beat.wgt.tolist(), "last": bool(beat.last),
-            "w_bits": beat.w_bits, **scales}
+            "w_bits": beat.w_bits, "w_format": beat.w_format, **scales}
+
+
+def _format_code(w_format: str | None) -> int:
+    """The in_wfmt value of a runtime weight format (None: "int", code 0)."""
+    from lowbit.hwsim.units.fp16 import WEIGHT_FORMATS
+    return WEIGHT_FORMATS.index(w_format or "int")

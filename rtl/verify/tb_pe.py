@@ -1,7 +1,8 @@
 """cocotb testbench of the processing elements: a protocol driver and monitor.
 
-The job holds packed beats [in_act, in_wgt, in_last, in_wbits] (followed by in_act_scale,
-in_wgt_scale for a PE with block scales), each beat's earliest offer
+The job holds packed beats [in_act, in_wgt, in_last, in_wbits] (followed by in_wfmt for a PE
+with a runtime weight format, in_act_scale and in_wgt_scale for a PE with block scales), each
+beat's earliest offer
 cycle, and the cycle to stop at. Every cycle (at the falling edge before rising edge n) the
 monitor reads in_ready, out_valid and out_data as their values at cycle n, and the driver
 offers beat i (in_valid = 1) if n >= offers[i]; beat i transfers at n when in_ready is 1 too.
@@ -23,6 +24,7 @@ async def pe(dut):
     check_widths(dut, job["widths"])
     beats, offers, stop = job["beats"], job["offers"], job["stop_cycle"]
     runtime_w_bits = "in_wbits" in job["widths"]
+    runtime_w_format = "in_wfmt" in job["widths"]
     scaled = "in_act_scale" in job["widths"]
     accepts, outputs = [], []
     await start_clock_and_reset(dut)
@@ -36,13 +38,16 @@ async def pe(dut):
             valid = i < len(beats) and cycle >= offers[i]
             if valid and presented != i:
                 act, wgt, last, w_bits = beats[i][:4]
+                extra = beats[i][4:]
                 dut.in_act.value = act
                 dut.in_wgt.value = wgt
                 dut.in_last.value = last
                 if runtime_w_bits:
                     dut.in_wbits.value = w_bits
+                if runtime_w_format:
+                    dut.in_wfmt.value, extra = extra[0], extra[1:]
                 if scaled:
-                    dut.in_act_scale.value, dut.in_wgt_scale.value = beats[i][4:]
+                    dut.in_act_scale.value, dut.in_wgt_scale.value = extra
                 presented = i
             dut.in_valid.value = int(valid)
             if valid and ready:

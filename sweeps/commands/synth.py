@@ -64,5 +64,6 @@ COLUMNS = ("design", "config", "cells", "flip-flops", "transistors", "ice40 LUTs
 def _rows(document: dict) -> list[dict]:
     return [{"design": name, "config": entry["label"], "cells": entry["generic"]["cells"],
              "flip-flops": entry["generic"]["flip_flops"],
-             "transistors": entry["cmos"]["transistors"], "ice40 LUTs": entry["ice40"]["luts"]}
+             "transistors": entry["cmos"]["transistors"],
+             "ice40 LUTs": entry["ice40"].get("luts", "skipped")}
             for name, entries in document["designs"].items() for entry in entries]

@@ -27,3 +27,12 @@ def test_offers_are_non_decreasing_with_bubbles_and_back_to_back_offers():
     offers = random_offers(np.random.default_rng(4), 500, max_gap=6)
     gaps = np.diff(offers)
     assert offers[0] >= 0 and gaps.min() == 0 and gaps.max() == 6
+
+
+def test_fp16_codes_cover_corners_subnormals_and_the_whole_exponent_range():
+    from lowbit.hwsim.pe.stimulus import FP16_CORNERS, fp16_codes
+    codes = fp16_codes(np.random.default_rng(5), 20_000)
+    assert set(FP16_CORNERS) <= set(codes.tolist())
+    exponents = set(((codes >> 10) & 0x1F).tolist())
+    assert exponents == set(range(32))            # 0: subnormals, 31: only the inf/NaN corners
+    assert codes.max() <= 0xFFFF and (codes >> 15).any()

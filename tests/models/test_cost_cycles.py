@@ -14,8 +14,8 @@ SEED = 20261123
 
 # preset -> {pe: (native weight format, native activation format)} for every PE it runs on
 EXPECTED_MAPPINGS = {
-    "fp16": {},
-    "int4-g128-a16": {},
+    "fp16": {"fp16_mac": ("float16", "float16")},
+    "int4-g128-a16": {"fp16_bit_serial": ("int4", "float16")},
     "int8": {"int_mac": ("int8", "int8"), "bit_serial": ("int8", "int8")},
     "int4-pc": {p: ("int4", "int8") for p in ("int_mac", "lut", "bit_serial")},
     "int4-g128": {p: ("int4", "int8") for p in ("int_mac", "lut", "bit_serial")},
@@ -40,11 +40,12 @@ EXPECTED_MAPPINGS = {
                   "mx_mac": ("float4_e2m1fn", "float4_e2m1fn"), "xnor": ("binary", "binary")},
     "ternary": {**{p: ("int2", "int8") for p in ("int_mac", "lut", "bit_serial")},
                 "shift_add": ("log2_3", "int8")},
-    # LLM families: weight-only (A16) schemes have no integer or FP8 PE, as int4-g128-a16; a
-    # PTQ method or a KV-cache format leaves the GEMM operand formats as they are.
-    **{name: {} for name in ("w4a16-g128", "w4a16-g128-gptq", "w4a16-g128-awq", "w3a16-g128",
-                             "w3a16-g128-gptq", "w3a16-g128-awq", "w2a16-g64",
-                             "w2a16-g64-gptq")},
+    # LLM families: weight-only (A16) schemes run on the FP16 bit-serial PE only, their
+    # asymmetric codes as uintN (no wider intN); a PTQ method or a KV-cache format leaves the
+    # GEMM operand formats as they are.
+    **{name: {"fp16_bit_serial": (f"uint{name[1]}", "float16")}
+       for name in ("w4a16-g128", "w4a16-g128-gptq", "w4a16-g128-awq", "w3a16-g128",
+                    "w3a16-g128-gptq", "w3a16-g128-awq", "w2a16-g64", "w2a16-g64-gptq")},
     **{name: {"int_mac": ("int8", "int8"), "bit_serial": ("int8", "int8")}
        for name in ("w8a8-smoothquant", "w8a8-kv8", "w8a8-kv4")},
     # int4 x int4; int4 values lie in e4m3 as well, and in e3m2 (-8 .. 7 are all e3m2 values)
@@ -89,6 +90,10 @@ def test_scheme_mapping(name):
     ("mx_mac", "mxfp4", 16, 1),           # pipelined: a beat per cycle
     ("shared_lut", "int4-pc", 16, 4),     # lut's bit-planes, every column in parallel
     ("xnor", "binary-a1", 16, 1),
+    ("fp16_mac", "fp16", 16, 1),           # a beat without last; the reduction: reduces_lanes
+    ("fp16_bit_serial", "w4a16-g128", 16, 4),   # uint4: 4 planes
+    ("fp16_bit_serial", "w3a16-g128", 16, 3),
+    ("fp16_bit_serial", "int4-g128-a16", 16, 4),
 ])
 def test_occupancy_comes_from_the_hwsim_model(pe, name, lanes, occupancy):
     assert cycles.beat_occupancy(cycles.map_scheme(pe, quant.preset(name)), lanes) == occupancy
@@ -236,6 +241,30 @@ def test_gemm_cycles_equal_a_hwsim_pe_run(pe, name, lanes, array, K, dot_len):
     assert cycles.gemm_cycles(M, K, N, dot_len, lanes, array, occupancy,
                               latency=latency, columns=columns) == expected, \
         f"seed {SEED}, K {K}, dot_len {dot_len}"
+
+
+@pytest.mark.parametrize("pe, name, lanes, array, K, dot_len", [
+    ("fp16_mac", "fp16", 4, 3, 24, 24), ("fp16_mac", "fp16", 4, 2, 27, 27),
+    ("fp16_mac", "fp16", 5, 2, 20, 10), ("fp16_bit_serial", "w4a16-g128", 4, 3, 32, 8),
+    ("fp16_bit_serial", "w2a16-g64", 4, 2, 27, 27)])
+def test_fp16_gemm_cycles_equal_a_hwsim_pe_run(pe, name, lanes, array, K, dot_len):
+    # dot products of at least ``lanes`` elements (the fp16_mac reduction's condition, see
+    # lowbit.models.cost.cycles), dealt round-robin to ``array`` PEs, float16 ones as operands
+    mapping = cycles.map_scheme(pe, quant.preset(name))
+    model = cycles.pe_model(mapping, lanes)
+    runtime = model.config.runtime_w_bits
+    M, N = 2, 5
+    streams = [[] for _ in range(array)]
+    for d in range(M * N * (K // dot_len)):
+        for first in range(0, dot_len, lanes):
+            streams[d % array].append(hwpe.Beat(
+                act=np.full(lanes, 0x3C00), wgt=np.zeros(lanes, np.uint16),
+                last=first + lanes >= dot_len, w_bits=mapping.w_bits if runtime else None,
+                w_format="uint" if runtime else None))
+    finish = max(model.run(beats).outputs[-1][0] + 1 for beats in streams if beats)
+    occupancy = cycles.beat_occupancy(mapping, lanes)
+    assert cycles.gemm_cycles(M, K, N, dot_len, lanes, array, occupancy,
+                              kinds.get(pe).reduces_lanes) == finish
 
 
 def test_bad_pe():

@@ -394,6 +394,8 @@ def test_every_design_without_a_value_and_every_reason_is_named():
     assert note.startswith("3 of 4 design(s) without area_m2 (int4-g128 on lut (lanes=16, "
                            "array=64), binary on lut (lanes=16, array=64), int8 on lut")
     assert note.endswith("(no record for lut_pe lanes=4; no record for lut_pe lanes=8)")
+
+
 def test_pe_arithmetic_rows_are_set_beside_fake_quantization():
     rows = [{"scheme": "int8", "pe": "int_mac", "lanes": 16, "acc_bits": acc_bits,
              "overflow": "wrap", "pe_arithmetic": f"acc{acc_bits}-wrap/m23-rne",
@@ -406,3 +408,33 @@ def test_pe_arithmetic_rows_are_set_beside_fake_quantization():
            "0.9815 | 0.9815 | +0.0000 |" in "\n".join(lines)
     assert "| 0.1185 | 0.9815 | -0.8630 |" in "\n".join(lines)
     assert report._arithmetic_table([{**rows[0], "fake_quant_fidelity": None}]) == []
+
+
+def _served(scheme, pe, fidelity, j_per_token, tokens_per_s, bits, weight_format):
+    return row(scheme, pe, fidelity, j_per_token * 128, 1.0, 1e-6, j_per_token=j_per_token,
+               decode_tokens_per_s=tokens_per_s, bits_per_weight=bits,
+               pe_weight_format=weight_format, pe_act_format="float16", seq_len=128,
+               generated=128, batch=1, fidelity_metric="ref_ppl/ppl")
+
+
+def test_weight_only_designs_are_set_against_the_w16a16_baseline():
+    rows = [_served("fp16", "fp16_mac", 1.0, 4e-3, 20.0, 16, "float16"),
+            _served("w4a16-g128", "fp16_bit_serial", 0.96, 1e-3, 70.0, 4.25, "uint4"),
+            _served("w2a16-g64", "fp16_bit_serial", 0.2, 6e-4, 110.0, 2.5, "uint2"),
+            row("int8", "int_mac", 0.99, 1.0, 1.0, 1e-6)]
+    lines = report.weight_only_section(rows, 0.95)
+    text = "\n".join(lines)
+    assert "W16A16 baseline **fp16 on fp16_mac (lanes=16, array=64)**" in text
+    table = [line for line in lines if line.startswith("| w")]
+    # lowest energy per token first; ratios against the baseline
+    assert table[0].startswith("| w2a16-g64 on fp16_bit_serial (lanes=16, array=64) | 0.2000 "
+                               "(below bar) | 2.5 |")
+    assert "| 0.15x | 110 | 5.50x |" in table[0]
+    assert "| 0.25x | 70 | 3.50x |" in table[1]
+    assert "int8" not in text
+    assert "w4a16-g128 on fp16_bit_serial (lanes=16, array=64) spends 0.25x" in text
+
+
+def test_no_weight_only_section_without_a_w16a16_baseline():
+    rows = [_served("w4a16-g128", "fp16_bit_serial", 0.96, 1e-3, 70.0, 4.25, "uint4")]
+    assert report.weight_only_section(rows, 0.95) == []
