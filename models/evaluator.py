@@ -46,9 +46,10 @@ from lowbit.models.cost.cycles import NotApplicable
 
 
 _REQUIRED = ("scheme", "pe", "lanes", "workload")
-_OPTIONAL = ("array", "area_mm2", "batch", "seq_len", "group_size", "generated", "node", "dram")
+_OPTIONAL = ("array", "area_mm2", "batch", "seq_len", "group_size", "generated", "node", "dram",
+             "fidelity_model")
 _DEFAULTS = {"batch": 1, "seq_len": 128, "group_size": None, "generated": None, "node": 45,
-             "dram": "ddr4", "array": None, "area_mm2": None}
+             "dram": "ddr4", "array": None, "area_mm2": None, "fidelity_model": None}
 GENERATED_TOKENS = 128
 
 
@@ -81,6 +82,14 @@ def check_lanes(scheme: str, pe: str, lanes: int) -> None:
     ``scheme``: the PE config validates its lanes (range, LUT group multiple); ask it, copy no
     limit."""
     cycles.pe_config(cycles.map_scheme(pe, scheme_for(scheme)), lanes)
+
+
+def check_fidelity_model(workload: str, model) -> str:
+    """``model`` as the fidelity model of ``workload`` (lowbit.models.fidelity.proxy.check_model:
+    LLM workloads only; "smollm2" or a local causal LM, a path returned absolute); ValueError
+    otherwise."""
+    from lowbit.models.fidelity import proxy
+    return proxy.check_model(workload, model)
 
 
 def vocabulary() -> dict[str, tuple[str, ...]]:
@@ -122,6 +131,8 @@ def _check_point(point: dict) -> dict:
         technology.check_node(point["node"])
     if point.get("dram") is not None:
         dram.check_kind(point["dram"])
+    if point.get("fidelity_model") is not None:
+        check_fidelity_model(point["workload"], point["fidelity_model"])
     # An optional key given as None means its default.
     return {**_DEFAULTS, **{key: value for key, value in point.items() if value is not None}}
 
@@ -152,7 +163,9 @@ def evaluate_point(point: dict) -> dict:
     "lanes", "workload" (lowbit.models.workloads name), exactly one of "array" (number of PEs)
     and "area_mm2" (area budget), optional "batch" (default 1), "seq_len" (default 128; the
     prompt length of an LLM workload), "group_size" (grouped schemes only), "generated" (LLM
-    workloads only; default 128), "node" (default 45), "dram" (default "ddr4").
+    workloads only; default 128), "node" (default 45), "dram" (default "ddr4"),
+    "fidelity_model" (LLM workloads only: the causal LM measuring fidelity, default SmolLM2;
+    lowbit.models.fidelity.proxy.check_model).
     Raises NotApplicable when the scheme does not run on the PE, ValueError for bad input."""
     point = _check_point(point)
     is_llm = point["workload"] in workloads.LLM_NAMES
@@ -173,7 +186,7 @@ def evaluate_point(point: dict) -> dict:
         costs = dataflow.gemm_costs(scheme, mapping, gemms, lanes, array, hardware)
         extra = {"bits_per_weight": costs["weight_bits"] / workloads.weight_count(gemms),
                  "macs": workloads.mac_count(gemms)}
-    fidelity, metric, provenance = _fidelity(point["workload"], scheme)
+    fidelity, metric, provenance = _fidelity(point["workload"], scheme, point["fidelity_model"])
     total_energy = sum(costs[key] for key in _ENERGY_TERMS if key in costs)
     return {
         "scheme": point["scheme"], "pe": point["pe"], "lanes": lanes, "array": array,
@@ -227,12 +240,12 @@ def _serving_costs(scheme, mapping, point: dict, lanes: int, array: int,
     return totals, extra
 
 
-def _fidelity(workload: str, scheme) -> tuple[float, str, dict]:
+def _fidelity(workload: str, scheme, model: str | None) -> tuple[float, str, dict]:
     """(fidelity, metric, {"fidelity_model", "fidelity_samples"}) of the workload's proxy model
-    (lowbit.models.fidelity.proxy: SmolLM2 or a named causal LM for LLMs, MiniLM for encoders,
-    the digits CNN for CNNs)."""
+    (lowbit.models.fidelity.proxy: ``model`` or SmolLM2 for LLMs, MiniLM for encoders, the
+    digits CNN for CNNs)."""
     from lowbit.models.fidelity import cache, proxy
-    model = proxy.workload_model(workload)
+    model = proxy.workload_model(workload, model)
     return (*cache.fidelity(model, scheme), cache.provenance(model))
 
 
@@ -241,7 +254,7 @@ def evaluate_all(workload: str, lanes: int, array: int | None, batch: int = 1,
                  pes: list[str] | None = None, **chip) -> list[dict]:
     """evaluate_point for every applicable (scheme, pe) pair, in (scheme, pe) order. Default:
     every lowbit.hwsim.quant preset on every PE kind. ``chip``: the optional point keys
-    area_mm2 (then ``array`` is None), generated, node, dram."""
+    area_mm2 (then ``array`` is None), generated, node, dram, fidelity_model."""
     from lowbit.hwsim import quant
     schemes = quant.preset_names() if schemes is None else schemes
     pes = list(kinds.names()) if pes is None else pes
@@ -273,6 +286,9 @@ class CostModelEvaluator:
 
     def pareto_front(self, rows: list[dict], objectives: dict[str, str]) -> list[dict]:
         return rank.pareto_front(rows, objectives)
+
+    def check_fidelity_model(self, workload: str, model) -> str:
+        return check_fidelity_model(workload, model)
 
 
 COST_MODEL = CostModelEvaluator()

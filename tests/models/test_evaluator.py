@@ -58,6 +58,7 @@ def test_hbm2_changes_dram_energy_only(seeded_cache):
     ({"area_mm2": -1.0}, "area_mm2'\\] must be a positive number"),
     ({"array": 4, "node": 28}, "node_nm must be one of 45, 14, 10, 7"),
     ({"array": 4, "dram": "hbm3"}, "dram must be one of ddr4, hbm2"),
+    ({"array": 4, "fidelity_model": "smollm2"}, "only the decoder-only LLM workloads"),
 ])
 def test_bad_chip_keys_are_refused(extra, message):
     with pytest.raises(ValueError, match=message):
@@ -77,10 +78,10 @@ def test_untimed_lanes_and_generated_on_a_cnn_do_not_apply(seeded_cache):
 WEIGHT_BYTES, KV_BYTES = 3_406_774_272, 524_288
 
 
-def test_llama2_decode_is_bytes_over_bandwidth_per_step(seeded_cache):
-    seeded_cache("minilm", "int4-g128", 0.97)
+def test_llama2_decode_is_bytes_over_bandwidth_per_step(seeded_cache, tiny_llama):
     row = evaluator.evaluate_point({"scheme": "int4-g128", "pe": "int_mac", "lanes": 16,
-                                    "area_mm2": 8.0, "workload": "llama2-7b", "generated": 4})
+                                    "area_mm2": 8.0, "workload": "llama2-7b", "generated": 4,
+                                    "fidelity_model": tiny_llama})
     # steps t = 0..3 read 128 + t cached tokens and write their own: sum (129 + t) = 522
     decode_bytes = 4 * WEIGHT_BYTES + 522 * KV_BYTES
     assert row["decode_memory_bound_steps"] == 4
@@ -98,12 +99,23 @@ def test_llama2_decode_is_bytes_over_bandwidth_per_step(seeded_cache):
     assert row["kv_bits_per_element"] == 16.0 and row["generated"] == 4
 
 
-def test_llama2_prefill_attention_by_hand(seeded_cache):
-    seeded_cache("minilm", "int4-g128", 0.97)
+def test_llama2_prefill_attention_by_hand(seeded_cache, tiny_llama):
     row = evaluator.evaluate_point({"scheme": "int4-g128", "pe": "int_mac", "lanes": 16,
-                                    "array": 256, "workload": "llama2-7b", "generated": 1})
+                                    "array": 256, "workload": "llama2-7b", "generated": 1,
+                                    "fidelity_model": tiny_llama})
     # QK^T and PV: 2 x 32 heads x 32 layers x 128 x 128 x 128 MACs, int8 x int8 + 32-bit add
     macs = 2 * 32 * 32 * 128 ** 3
     assert row["prefill_energy_attention_j"] == pytest.approx(macs * (0.2 + 0.1) * 1e-12)
     # prefill writes 128 tokens' K and V once
     assert row["prefill_energy_kv_j"] == pytest.approx(128 * KV_BYTES * 8 * 1950 / 64e12)
+
+
+def test_a_named_fidelity_model_measures_an_llm_workload(seeded_cache, tiny_llama):
+    from lowbit.models.fidelity import cache
+    point = {"scheme": "int8", "pe": "int_mac", "lanes": 16, "array": 64,
+             "workload": "llama3-8b", "generated": 1, "fidelity_model": tiny_llama}
+    row = evaluator.evaluate_point(point)
+    assert row["fidelity_model"] == tiny_llama and row["fidelity_metric"] == "ref_ppl/ppl"
+    assert row["fidelity"] == cache.fidelity(tiny_llama, preset("int8"))[0]
+    with pytest.raises(ValueError, match="the fidelity model of llama3-8b must be 'smollm2' or"):
+        evaluator.evaluate_point({**point, "fidelity_model": "/no/such/model"})
