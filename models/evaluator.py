@@ -62,10 +62,10 @@ from lowbit.models.cost.cycles import NotApplicable
 _REQUIRED = ("scheme", "pe", "lanes", "workload")
 _ARITHMETIC_KEYS = ("acc_bits", "overflow", "acc_mbits", "acc_rounding")
 _OPTIONAL = ("array", "area_mm2", "throughput_gmacs", "batch", "seq_len", "group_size",
-             "generated", "node", "dram") + _ARITHMETIC_KEYS
+             "generated", "node", "dram", "fidelity_model") + _ARITHMETIC_KEYS
 _DEFAULTS = {"batch": 1, "seq_len": 128, "group_size": None, "generated": None, "node": 45,
              "dram": "ddr4", "array": None, "area_mm2": None, "throughput_gmacs": None,
-             **{key: None for key in _ARITHMETIC_KEYS}}
+             "fidelity_model": None, **{key: None for key in _ARITHMETIC_KEYS}}
 # the point keys that size the array: exactly one is given
 _SIZES = ("array", "area_mm2", "throughput_gmacs")
 # the keys of each PE family's accumulator, and their defaults (lowbit.hwsim.gemm.PEArithmetic)
@@ -113,6 +113,14 @@ def check_lanes(scheme: str, pe: str, lanes: int) -> None:
     ``scheme``: the PE config validates its lanes (range, LUT group multiple); ask it, copy no
     limit."""
     cycles.pe_config(cycles.map_scheme(pe, scheme_for(scheme)), lanes)
+
+
+def check_fidelity_model(workload: str, model) -> str:
+    """``model`` as the fidelity model of ``workload`` (lowbit.models.fidelity.proxy.check_model:
+    LLM workloads only; "smollm2" or a local causal LM, a path returned absolute); ValueError
+    otherwise."""
+    from lowbit.models.fidelity import proxy
+    return proxy.check_model(workload, model)
 
 
 def vocabulary() -> dict[str, tuple[str, ...]]:
@@ -163,6 +171,8 @@ def _check_point(point: dict) -> dict:
     if arithmetic:
         from lowbit.hwsim import gemm
         gemm.PEArithmetic(**arithmetic)   # ValueError naming the field and its allowed values
+    if point.get("fidelity_model") is not None:
+        check_fidelity_model(point["workload"], point["fidelity_model"])
     # An optional key given as None means its default.
     return {**_DEFAULTS, **{key: value for key, value in point.items() if value is not None}}
 
@@ -246,7 +256,8 @@ def evaluate_point(point: dict) -> dict:
     PEs), "area_mm2" (area budget) and "throughput_gmacs" (peak GMAC/s target), optional
     "batch" (default 1), "seq_len" (default 128; the prompt length of an LLM workload),
     "group_size" (grouped schemes only), "generated" (LLM workloads only; default 128), "node"
-    (default 45), "dram" (default "ddr4").
+    (default 45), "dram" (default "ddr4"), "fidelity_model" (LLM workloads only: the causal LM
+    measuring fidelity, default SmolLM2; lowbit.models.fidelity.proxy.check_model).
     Raises NotApplicable when the scheme does not run on the PE, ValueError for bad input."""
     point = _check_point(point)
     is_llm = point["workload"] in workloads.LLM_NAMES
@@ -269,10 +280,11 @@ def evaluate_point(point: dict) -> dict:
         costs = dataflow.gemm_costs(scheme, mapping, gemms, lanes, array, hardware)
         extra = {"bits_per_weight": costs["weight_bits"] / workloads.weight_count(gemms),
                  "macs": workloads.mac_count(gemms)}
-    fidelity, metric, provenance = _fidelity(point["workload"], scheme)
+    model = point["fidelity_model"]
+    fidelity, metric, provenance = _fidelity(point["workload"], scheme, model)
     if arithmetic is not None:   # through the PE, beside fake quantization to compare with
         fake_quant = fidelity
-        fidelity, metric, provenance = _fidelity(point["workload"], scheme, arithmetic)
+        fidelity, metric, provenance = _fidelity(point["workload"], scheme, model, arithmetic)
         provenance = {**provenance, "fake_quant_fidelity": fake_quant}
     total_energy = sum(costs[key] for key in _ENERGY_TERMS if key in costs)
     return {
@@ -332,12 +344,13 @@ def _serving_costs(scheme, mapping, point: dict, lanes: int, array: int,
     return totals, extra
 
 
-def _fidelity(workload: str, scheme, arithmetic=None) -> tuple[float, str, dict]:
+def _fidelity(workload: str, scheme, model: str | None = None,
+              arithmetic=None) -> tuple[float, str, dict]:
     """(fidelity, metric, {"fidelity_model", "fidelity_samples"}) of the workload's proxy model
-    (lowbit.models.fidelity.proxy: SmolLM2 or a named causal LM for LLMs, MiniLM for encoders,
-    the digits CNN for CNNs), through the PE arithmetic when one is given."""
+    (lowbit.models.fidelity.proxy: ``model`` or SmolLM2 for LLMs, MiniLM for encoders, the
+    digits CNN for CNNs), through the PE arithmetic when one is given."""
     from lowbit.models.fidelity import cache, proxy
-    model = proxy.workload_model(workload)
+    model = proxy.workload_model(workload, model)
     return (*cache.fidelity(model, scheme, arithmetic=arithmetic), cache.provenance(model))
 
 
@@ -347,9 +360,9 @@ def evaluate_all(workload: str, lanes: int, array: int | None, batch: int = 1,
                  **chip) -> list[dict]:
     """evaluate_point for every applicable (scheme, pe) pair, in (scheme, pe) order. Default:
     every lowbit.hwsim.quant preset on every PE kind. ``chip``: the optional point keys
-    area_mm2 or throughput_gmacs (then ``array`` is None), generated, node, dram. A point the
-    evaluator finds NotApplicable is left out and, when ``skipped`` is a list, recorded in it as
-    (scheme, pe, reason); without ``skipped`` it raises."""
+    area_mm2 or throughput_gmacs (then ``array`` is None), generated, node, dram, fidelity_model.
+    A point the evaluator finds NotApplicable is left out and, when ``skipped`` is a list,
+    recorded in it as (scheme, pe, reason); without ``skipped`` it raises."""
     from lowbit.hwsim import quant
     schemes = quant.preset_names() if schemes is None else schemes
     pes = list(kinds.names()) if pes is None else pes
@@ -390,6 +403,9 @@ class CostModelEvaluator:
 
     def pareto_front(self, rows: list[dict], objectives: dict[str, str]) -> list[dict]:
         return rank.pareto_front(rows, objectives)
+
+    def check_fidelity_model(self, workload: str, model) -> str:
+        return check_fidelity_model(workload, model)
 
 
 COST_MODEL = CostModelEvaluator()

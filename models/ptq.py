@@ -15,8 +15,10 @@ how those codes were chosen. Input transforms, and where they go on a deployed m
                each group's scales are set by the group quantizer on the error-updated columns
                when the sweep reaches it (per-channel scales: on the whole row at the start);
                each column is rounded with those scales and its error, weighted by the inverse
-               Hessian's Cholesky factor, is fed into the columns not yet quantized (lazy batch
-               updates per scale group, or per GPTQ_BLOCK columns).
+               Hessian's upper Cholesky factor, is fed into the columns not yet quantized (lazy
+               batch updates per block of GPTQ_BLOCK columns, or of gcd(group, GPTQ_BLOCK)).
+               Layers reading one input (q/k/v, gate/up) share one Hessian and run as one
+               stacked weight (quantize_linears).
   awq          x -> x / s, W -> W * s (per input channel). Lin et al. 2023 (arXiv:2306.00978):
                s = mean|x|^alpha, normalized by sqrt(max(s) * min(s)); alpha from AWQ_ALPHAS,
                the one with the lowest output error of the quantized layers (the scheme's
@@ -38,6 +40,7 @@ how those codes were chosen. Input transforms, and where they go on a deployed m
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,7 +51,7 @@ from torch import nn
 from lowbit.models.fidelity.quantized import QuantGemm, padded_k, pad, quantize_dequantize
 
 DAMP = 0.01
-GPTQ_BLOCK = 128
+GPTQ_BLOCK = 32
 AWQ_ALPHAS = tuple(i / 20 for i in range(20))
 AWQ_SAMPLE_ROWS = 512
 SMOOTHQUANT_ALPHA = 0.5
@@ -89,14 +92,30 @@ class InputStats:
         self.rows = n
 
 
+class SharedInput:
+    """The transformed, quantized input of the layers that read one tensor (q/k/v, gate/up) and
+    share its transform: the first layer computes it, the others reuse it while the tensor is
+    the same object, unmodified (torch's version counter) — one activation quantization per
+    input instead of one per layer."""
+
+    def __init__(self):
+        self.source, self.version, self.value = None, None, None
+
+    def get(self, x: torch.Tensor, compute) -> torch.Tensor:
+        if self.source is not x or self.version != x._version:
+            self.source, self.version, self.value = x, x._version, compute(x)
+        return self.value
+
+
 class PTQLinear(QuantGemm):
     """A linear layer computing ``F.linear(act_quant(transform(x)), dequantize(qweight), b)``:
     ``qweight`` is the method's QTensor (its codes decoded once, on construction), transform is
     x / input_scale, x @ rotation or nothing. ``output_spec`` (the KV cache's) quantizes the
-    output per row of ``output_row`` elements (one scale per token and head)."""
+    output per row of ``output_row`` elements (one scale per token and head). ``shared_input``
+    (a SharedInput) is given to every layer reading the same tensor with the same transform."""
 
     def __init__(self, qweight, bias, scheme, in_features: int, *, input_scale=None,
-                 rotation=None, output_spec=None, output_row=None):
+                 rotation=None, output_spec=None, output_row=None, shared_input=None):
         nn.Module.__init__(self)
         from lowbit.hwsim import quant
         self.scheme, self.K, self.qweight = scheme, in_features, qweight
@@ -107,17 +126,23 @@ class PTQLinear(QuantGemm):
         self.bias = None if bias is None else bias.detach().to(torch.float32).clone()
         self.input_scale, self.rotation = input_scale, rotation
         self.output_spec, self.output_row = output_spec, output_row
+        self.shared_input = shared_input or SharedInput()
 
     def dequantized_weight(self) -> torch.Tensor:
         return self.weight_hat
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def quantized_input(self, x: torch.Tensor) -> torch.Tensor:
+        """act_quant(transform(x)) as float32 [rows, K]."""
         x2d = x.reshape(-1, x.shape[-1]).to(torch.float32)
         if self.input_scale is not None:
             x2d = x2d / self.input_scale
         if self.rotation is not None:
             x2d = x2d @ self.rotation
-        y = self.gemm(x2d)
+        x_hat = quantize_dequantize(x2d.detach().numpy(), self.scheme.act_spec)
+        return torch.from_numpy(np.ascontiguousarray(x_hat))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.linear(self.shared_input.get(x, self.quantized_input), self.weight_hat, self.bias)
         if self.output_spec is not None:
             rows = y.reshape(-1, self.output_row).numpy()
             y = torch.from_numpy(quantize_dequantize(rows, self.output_spec)).reshape(y.shape)
@@ -130,25 +155,57 @@ def quantize_linear(linear: nn.Linear, scheme, stats: InputStats | None = None, 
     """``linear`` quantized by ``scheme.method``. ``input_scale`` (AWQ, SmoothQuant) comes from
     ``awq_scale``/``smoothquant_scale`` over the layers sharing the input; GPTQ needs
     ``stats.hessian``."""
-    weight = linear.weight.detach().to(torch.float32)
+    (layer,) = quantize_linears([linear], scheme, stats, input_scale=input_scale,
+                                outputs=[(output_spec, output_row)])
+    return layer
+
+
+def quantize_linears(linears: list[nn.Linear], scheme, stats: InputStats | None = None, *,
+                     input_scale: torch.Tensor | None = None, outputs=None) -> list[PTQLinear]:
+    """The layers that read one input tensor (q/k/v, or gate/up: one ``stats``, one
+    ``input_scale``), each quantized by ``scheme.method`` as ``quantize_linear`` does; they
+    share one SharedInput. ``outputs``: per layer (output_spec, output_row), default none. GPTQ
+    runs once over the layers' stacked rows: given the shared Hessian a row's codes depend on
+    that row alone, so this is one run per layer at a fraction of the per-column work."""
     method, rotation = scheme.method, None
-    if method in ("awq", "smoothquant"):
-        if input_scale is None:
-            raise ValueError(f"input_scale is required for method {method!r}")
-        weight = weight * input_scale
-    elif input_scale is not None:
+    if method in ("awq", "smoothquant") and input_scale is None:
+        raise ValueError(f"input_scale is required for method {method!r}")
+    if method not in ("awq", "smoothquant") and input_scale is not None:
         raise ValueError(f"input_scale applies to awq and smoothquant only, not {method!r}")
+    weights = [linear.weight.detach().to(torch.float32) for linear in linears]
+    in_features = weights[0].shape[1]
+    if input_scale is not None:
+        weights = [weight * input_scale for weight in weights]
     if method == "rotation":
-        rotation = rotation_matrix(weight.shape[1])
-        weight = weight @ rotation
+        rotation = rotation_matrix(in_features)
+        weights = [weight @ rotation for weight in weights]
     if method == "gptq":
         if stats is None or stats.hessian is None:
             raise ValueError("stats.hessian is required for method 'gptq'")
-        qweight = gptq(weight, stats.hessian / max(stats.rows, 1), scheme.weight_spec)
+        stacked = gptq(torch.cat(weights), stats.hessian / max(stats.rows, 1), scheme.weight_spec)
+        qweights = split_rows(stacked, [weight.shape[0] for weight in weights])
     else:
-        qweight = rtn(weight, scheme.weight_spec)
-    return PTQLinear(qweight, linear.bias, scheme, weight.shape[1], input_scale=input_scale,
-                     rotation=rotation, output_spec=output_spec, output_row=output_row)
+        qweights = [rtn(weight, scheme.weight_spec) for weight in weights]
+    shared = SharedInput()
+    return [PTQLinear(qweight, linear.bias, scheme, in_features, input_scale=input_scale,
+                      rotation=rotation, output_spec=output_spec, output_row=output_row,
+                      shared_input=shared)
+            for linear, qweight, (output_spec, output_row)
+            in zip(linears, qweights, outputs or [(None, None)] * len(linears))]
+
+
+def split_rows(qweight, counts: list[int]) -> list:
+    """A QTensor W[N, K] (quantized along K) cut into QTensors of ``counts`` rows each."""
+    from lowbit.hwsim import quant
+    parts, start = [], 0
+    for count in counts:
+        rows = slice(start, start + count)
+        zero_points = None if qweight.zero_points is None else qweight.zero_points[rows]
+        parts.append(quant.QTensor(codes=qweight.codes[rows], scales=qweight.scales[rows],
+                                   zero_points=zero_points, spec=qweight.spec,
+                                   shape=(count, qweight.shape[1]), axis=1))
+        start += count
+    return parts
 
 
 def rtn(weight: torch.Tensor, spec):
@@ -162,7 +219,6 @@ def gptq(weight: torch.Tensor, hessian: torch.Tensor, spec):
     """GPTQ codes of W[N, K] under ``spec`` ("channel" or "group", a scaled element format)
     given the mean input Hessian H = X^T X / n [K, K] (see the module docstring)."""
     from lowbit.hwsim import quant
-    from lowbit.hwsim.quant.scaling import decode_groups, encode_groups
     if spec.is_ieee or spec.granularity not in ("channel", "group") \
             or spec.element_format.kind in ("binary", "ternary"):
         raise ValueError(f"gptq needs a scaled weight format with granularity channel or group, "
@@ -177,32 +233,85 @@ def gptq(weight: torch.Tensor, hessian: torch.Tensor, spec):
     h[dead, dead] = 1.0
     w[:, dead] = 0.0
     h += DAMP * torch.mean(torch.diag(h)) * torch.eye(width, dtype=torch.float64)
-    hinv = torch.linalg.cholesky(torch.cholesky_inverse(torch.linalg.cholesky(h)), upper=True)
+    hinv = upper_cholesky_of_inverse(h)
+    # One torch thread for the column sweep: its ops are too small to share, and on 2 busy
+    # cores a second thread's wake-ups cost ~10x the CPU time of the work (SmolLM2 shapes).
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        codes, scales, zero_points = _gptq_sweep(w, hinv, spec)
+    finally:
+        torch.set_num_threads(previous_threads)
+    return quant.QTensor(codes=codes, scales=scales, zero_points=zero_points, spec=spec,
+                         shape=(n_out, width), axis=1)
+
+
+def _gptq_sweep(w: torch.Tensor, hinv: torch.Tensor, spec):
+    """(codes, scales, zero points or None) of GPTQ over every column of the padded W."""
+    from lowbit.hwsim import quant
+    n_out, width = w.shape
     group = spec.group_size if spec.granularity == "group" else width
-    block = spec.group_size if spec.granularity == "group" else GPTQ_BLOCK
+    # Lazy batch updates (exact): rank-1 updates only inside a block of `block` columns, a
+    # matrix product carries a finished block's errors to every later column. A block never
+    # straddles a scale group, whose scales are set when the sweep reaches its first column.
+    block = math.gcd(group, GPTQ_BLOCK) if spec.granularity == "group" else GPTQ_BLOCK
     codes = np.empty((n_out, width), dtype=np.uint8)
     scales, zeros = [], []
     for start in range(0, width, block):
         end = min(start + block, width)
-        if start % group == 0:  # a new scale group: its scales from the updated columns
+        if start % group == 0:
             q = quant.quantize(w[:, start:start + group].numpy(), spec, axis=-1)
             s = q.scales[:, :1]
             z = None if q.zero_points is None else q.zero_points[:, :1]
             scales.append(s)
             zeros.append(z)
-        err = torch.zeros(n_out, end - start, dtype=torch.float64)
-        for i in range(start, end):
-            col = w[:, i].numpy()[:, None, None]
-            code = encode_groups(col, s, z, spec)
-            value = torch.from_numpy(decode_groups(code, s, z, spec)[:, 0, 0])
-            codes[:, i] = code[:, 0, 0]
-            e = (w[:, i] - value) / hinv[i, i]
-            w[:, i:end] -= e[:, None] * hinv[i, i:end][None, :]
-            err[:, i - start] = e
+        codes[:, start:end], err = _gptq_block(w[:, start:end], hinv[start:end, start:end],
+                                               s, z, spec)
         w[:, end:] -= err @ hinv[start:end, end:]
     zero_points = None if zeros[0] is None else np.concatenate(zeros, axis=1)
-    return quant.QTensor(codes=codes, scales=np.concatenate(scales, axis=1),
-                         zero_points=zero_points, spec=spec, shape=(n_out, width), axis=1)
+    return codes, np.concatenate(scales, axis=1), zero_points
+
+
+def upper_cholesky_of_inverse(h: torch.Tensor) -> torch.Tensor:
+    """The upper triangular U with U^T U = h^-1 (h symmetric positive definite), from one
+    Cholesky factorization and one triangular solve: with J the order-reversing permutation
+    and J h J = L L^T, U = J L^-1 J (then U^T U = J L^-T L^-1 J = h^-1)."""
+    flipped = torch.linalg.cholesky(h.flip(0, 1))
+    eye = torch.eye(h.shape[0], dtype=h.dtype)
+    return torch.linalg.solve_triangular(flipped, eye, upper=False).flip(0, 1)
+
+
+def _gptq_block(w_block: torch.Tensor, hinv_block: torch.Tensor, s, z, spec):
+    """(codes [N, B], scaled errors [N, B]) of one block of columns, rounded left to right
+    with the errors fed into the block's later columns. Integer formats round in torch
+    (rint(x / s + z) clipped to the format's range, hwsim's integer encode, and its decode);
+    the block's codes are then lowbit.hwsim's encode of the same inputs, one call per block,
+    and must decode to exactly the values the errors were computed from."""
+    from lowbit.hwsim.quant.scaling import decode_groups, encode_groups
+    w_block = w_block.clone()
+    fmt = spec.element_format
+    n_out, width = w_block.shape
+    s_t = torch.from_numpy(s.astype(np.float64))[:, 0]
+    z_t = torch.zeros(n_out, dtype=torch.float64) if z is None \
+        else torch.from_numpy(z.astype(np.float64))[:, 0]
+    inputs = torch.empty(n_out, width, dtype=torch.float64)   # each column as it is rounded
+    values = torch.empty(n_out, width, dtype=torch.float64)   # ... and its rounded value
+    err = torch.empty(n_out, width, dtype=torch.float64)
+    for j in range(width):
+        column = w_block[:, j]
+        inputs[:, j] = column
+        if fmt.kind == "int":
+            level = torch.clamp(torch.round(column / s_t + z_t), fmt.lowest, fmt.max)
+            values[:, j] = (level - z_t) * s_t
+        else:
+            code = encode_groups(column.numpy()[:, None, None], s, z, spec)
+            values[:, j] = torch.from_numpy(decode_groups(code, s, z, spec)[:, 0, 0])
+        err[:, j] = (column - values[:, j]) / hinv_block[j, j]
+        w_block[:, j + 1:].addr_(err[:, j], hinv_block[j, j + 1:], alpha=-1)
+    codes = encode_groups(inputs.numpy()[:, None, :], s, z, spec)
+    if not np.array_equal(decode_groups(codes, s, z, spec)[:, 0, :], values.numpy()):
+        raise AssertionError("gptq: the torch rounding disagrees with lowbit.hwsim's encode")
+    return codes[:, 0, :], err
 
 
 def smoothquant_scale(abs_max: torch.Tensor, weights: list[torch.Tensor],

@@ -29,6 +29,10 @@ A config (built-in ones live in ``sweeps/configs/``, addressed by file stem) loo
     acc_mbits = [13, 23]                      # accumulator width and overflow policy, float
     acc_roundings = ["rne", "rtz"]            # accumulation fraction bits and rounding
 
+    [fidelity_models]      # optional: workload -> the model measuring its fidelity
+    llama2-7b = "models/my-llama"             # a model folder or .gguf file (relative to this
+                                              # file's folder), or "smollm2"; LLM workloads only
+
     [report]               # optional
     min_fidelity = 0.99                       # winners must reach this fidelity (0 < bar
                                               # <= 1), or per fidelity metric:
@@ -41,7 +45,10 @@ model) is the sweep's model of the world: an object keeping the lowbit.sweeps.ev
 contract. Its vocabulary names the schemes, PEs, workloads (and fidelity metrics, technology
 nodes, DRAM kinds, overflow policies and accumulation roundings, when it lists them) a config may use; its ``applies`` drops the pairs it cannot run (a config where
 no pair applies is refused with each pair's ``why_not``); its ``check_lanes`` says
-whether every lane count fits every PE it meets.
+whether every lane count fits every PE it meets. ``[fidelity_models]`` needs an evaluator with
+the optional ``check_fidelity_model`` (the cost model has it): each named workload must be one
+of the sweep's, and its points carry the model as their "fidelity_model" key, so the model is
+part of every result's key in the store.
 
 Every validation error is a ValueError naming the file, the offending key and value, and what
 is allowed there.
@@ -50,7 +57,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lowbit.sweeps import evaluator as evaluators
@@ -59,7 +66,7 @@ from lowbit.sweeps.evaluator import Evaluator
 CONFIG_DIR = Path(__file__).parent / "configs"
 
 _NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
-_TOP_KEYS = ("name", "description", "evaluator", "axes", "report")
+_TOP_KEYS = ("name", "description", "evaluator", "axes", "fidelity_models", "report")
 # axis key in the TOML -> key of a design point
 AXES = {
     "schemes": "scheme",
@@ -124,6 +131,7 @@ class SweepConfig:
     axes: dict
     report: ReportSettings
     source: str  # the file it came from, for messages
+    fidelity_models: dict = field(default_factory=dict)  # workload -> checked model
 
 
 def config_names() -> list[str]:
@@ -174,8 +182,60 @@ def parse(data: dict, *, source: str, default_name: str) -> SweepConfig:
     axes = _parse_axes(axes_table, source, names)
     _check_lanes(axes, source, model)
     report = _parse_report(data.get("report", {}), source, names)
+    table = data.get("fidelity_models", {})
+    if not isinstance(table, dict):
+        raise ValueError(f"{source}: fidelity_models must be a table {{workload = \"model\"}}, "
+                         f"got {table!r}")
+    check = getattr(model, "check_fidelity_model", None)
+    fidelity_models = {workload: _fidelity_model(name, workload, axes, evaluator, check,
+                                                 Path(source).parent,
+                                                 f"{source}: fidelity_models.{workload}")
+                       for workload, name in table.items()}
     return SweepConfig(name=name, description=description, evaluator=evaluator, axes=axes,
-                       report=report, source=source)
+                       report=report, source=source, fidelity_models=fidelity_models)
+
+
+def with_fidelity_models(config: SweepConfig, assignments, where: str) -> SweepConfig:
+    """``config`` with each "WORKLOAD=MODEL" of ``assignments`` (a relative path is relative to
+    the working directory) added to, or replacing in, its fidelity models; checked as the
+    config's table is, errors naming ``where``."""
+    models = dict(config.fidelity_models)
+    check = getattr(evaluators.load(config.evaluator), "check_fidelity_model", None)
+    for assignment in assignments:
+        workload, model = split_assignment(assignment, where)
+        models[workload] = _fidelity_model(model, workload, config.axes, config.evaluator, check,
+                                           Path.cwd(), f"{where} {assignment}")
+    return replace(config, fidelity_models=models)
+
+
+def split_assignment(assignment: str, where: str) -> tuple[str, str]:
+    """"WORKLOAD=MODEL" -> (workload, model); ValueError naming ``where`` otherwise."""
+    workload, sep, model = assignment.partition("=")
+    if not (sep and workload and model):
+        raise ValueError(f"{where} must be WORKLOAD=MODEL (MODEL: a model folder, a .gguf file "
+                         f"or 'smollm2'), got {assignment!r}")
+    return workload, model
+
+
+def _fidelity_model(model, workload: str, axes: dict, evaluator: str, check, base: Path,
+                    where: str) -> str:
+    """One fidelity model entry, checked: a workload of the sweep, an evaluator that takes
+    fidelity models, and the model as that evaluator's ``check_fidelity_model`` returns it
+    (a path relative to ``base`` made absolute first)."""
+    if workload not in axes["workloads"]:
+        raise ValueError(f"{where}: workload {workload!r} is not in this sweep; its workloads: "
+                         f"{', '.join(axes['workloads'])}")
+    if check is None:
+        raise ValueError(f"{where}: evaluator {evaluator!r} takes no fidelity models (it has no "
+                         f"check_fidelity_model)")
+    if not isinstance(model, str):
+        raise ValueError(f"{where} must be a string (a model folder, a .gguf file or "
+                         f"'smollm2'), got {model!r}")
+    relative = base / model
+    try:
+        return check(workload, str(relative) if relative.exists() else model)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
 
 
 def _vocabulary(evaluator: Evaluator) -> dict[str, tuple[str, ...] | None]:

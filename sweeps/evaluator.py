@@ -27,6 +27,11 @@ class Evaluator(Protocol):
                    that scheme
     evaluate(point) -> dict of metrics for one point of the grid
     pareto_front(rows, objectives) -> the rows on the front (the report's front)
+
+    Optional: check_fidelity_model(workload, model) -> the model as points carry it, or
+    ValueError; an evaluator with it takes a config's ``[fidelity_models]`` table (and
+    ``lowbit sweep --fidelity-model``), passing each workload's model in its points'
+    "fidelity_model" key.
     """
     NotApplicable: type[Exception]
 

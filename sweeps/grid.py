@@ -17,11 +17,15 @@ def expand(config: SweepConfig, applies=None) -> tuple[list[dict], int]:
     """(points, number of points dropped because ``applies(scheme, pe)`` was false).
 
     A point is a plain dict {point key: value} holding only JSON types, ready to be hashed,
-    stored and sent to a worker."""
+    stored and sent to a worker. A workload named in ``config.fidelity_models`` adds its model
+    as the point's "fidelity_model" (so the model is part of the point key); other points have
+    no such key."""
     axis_keys = [key for key in AXES if key in config.axes]
     points, dropped = [], 0
     for values in itertools.product(*(config.axes[key] for key in axis_keys)):
         point = {AXES[key]: value for key, value in zip(axis_keys, values)}
+        if point["workload"] in config.fidelity_models:
+            point["fidelity_model"] = config.fidelity_models[point["workload"]]
         if applies is not None and not applies(point["scheme"], point["pe"]):
             dropped += 1
             continue

@@ -86,13 +86,14 @@ def pending_points(config: SweepConfig, store: Store) -> tuple[list[tuple[str, d
 
 
 def run(config: SweepConfig, store: Store, executor: Executor, *, limit: int | None = None,
-        stream=sys.stderr) -> Outcome:
+        stream=None) -> Outcome:
     """Evaluate every pending point (at most ``limit``) and store each result as it lands.
 
     Points that share a scheme and a workload share the evaluator's most expensive step (the
     real-model fidelity of that scheme, cached by the evaluator), so the first pending point of
     each such group goes out first and the rest of the group only once it has finished: no two
     workers compute the same fidelity at once."""
+    stream = stream or sys.stderr   # looked up per call: a default bound at import goes stale
     todo, done = pending_points(config, store)
     if limit is not None:
         todo = todo[:limit]
@@ -304,12 +305,12 @@ class DaskExecutor(Executor):
     worker died waits forever. ``gone()`` reports each lost worker on ``stream`` and, once the
     cluster has had no worker for ``lost_worker_timeout`` seconds, returns why to give up."""
 
-    def __init__(self, client, lost_worker_timeout: float, stream=sys.stderr,
+    def __init__(self, client, lost_worker_timeout: float, stream=None,
                  clock=time.monotonic):
         # pure=False: every submission is its own task, never merged with an equal-looking one
         self.executor = client.get_executor(pure=False)
         self.client, self.timeout, self.stream, self.clock = client, lost_worker_timeout, \
-            stream, clock
+            stream or sys.stderr, clock
         self.workers = set(client.nthreads())
         self.lost: list[str] = []
         self.empty_since = None   # clock() when the cluster was first seen without a worker
@@ -352,7 +353,7 @@ def checked_seconds(seconds, argname: str) -> float:
 
 @contextlib.contextmanager
 def dask_executor(scheduler: str | None = None, workers: int | None = None, *,
-                  lost_worker_timeout: float = LOST_WORKER_TIMEOUT_S, stream=sys.stderr):
+                  lost_worker_timeout: float = LOST_WORKER_TIMEOUT_S, stream=None):
     """A DaskExecutor on a Dask cluster: the scheduler at ``scheduler`` (tcp://HOST:PORT), or
     a LocalCluster of ``workers`` single-threaded worker processes started here. The sweep
     gives up after ``lost_worker_timeout`` seconds without a worker (> 0)."""

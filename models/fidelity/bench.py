@@ -1,23 +1,29 @@
 """Timings of the LLM fidelity path (a script, not a timed test):
 
     python -P -m lowbit.models.fidelity.bench [--model smollm2] [--scheme w4a16-g128]
+                                              [--torch-threads N]
 
-Prints, in seconds: the one-time model load, the reference forward over the evaluation tokens,
-one scheme's fidelity after those (RTN: quantize every decoder linear + the quantized forward),
-the calibration forward collecting input Hessians, and GPTQ over every decoder linear layer
-(210 on SmolLM2) with those Hessians. No cache is read or written. Torch runs on
-torch.get_num_threads() threads (printed).
+Prints, in wall and process-CPU seconds (CPU: every thread of this process; on a machine
+shared with other jobs wall time mostly measures them), with the load average at the start:
+the one-time model load, the reference forward over the evaluation tokens, one scheme's
+fidelity after those (RTN: quantize every decoder linear + the quantized forward + metrics),
+the calibration forward collecting input statistics, and GPTQ over every decoder linear layer
+(210 on SmolLM2) as the fidelity path runs it (layers reading one input as one stacked weight,
+lowbit.models.ptq.quantize_linears). No cache is read or written. numba runs on one thread,
+as lowbit.models.fidelity.llm.evaluate runs it; torch on --torch-threads (default: torch's).
 """
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 
 def _timed(label: str, fn):
-    start = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     value = fn()
-    print(f"{label:<48} {time.perf_counter() - start:8.1f} s", flush=True)
+    print(f"{label:<56} {time.perf_counter() - wall:8.1f} s wall {time.process_time() - cpu:8.1f} "
+          f"s CPU", flush=True)
     return value
 
 
@@ -27,31 +33,37 @@ def main(argv=None) -> int:
     from lowbit.hwsim import quant
     from lowbit.models import ptq
     from lowbit.models.fidelity import llm
+    from lowbit.models.fidelity.quantized import one_numba_thread
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=llm.SMOLLM2)
     parser.add_argument("--scheme", default="w4a16-g128", help="an RTN preset")
+    parser.add_argument("--torch-threads", type=int, default=None)
     args = parser.parse_args(argv)
+    if args.torch_threads is not None:
+        torch.set_num_threads(args.torch_threads)
     scheme = quant.preset(args.scheme)
     print(f"model {llm.model_name(args.model)}, torch threads {torch.get_num_threads()}, "
-          f"{llm.EVAL_TOKENS} evaluation / {llm.CALIB_TOKENS} calibration tokens")
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, "
+          f"{llm.EVAL_TOKENS} evaluation / {llm.CALIB_TOKENS} calibration tokens", flush=True)
     _, tokenizer = _timed("load (once per process)", lambda: llm.load(args.model))
     eval_ids, calib_ids = llm.token_sets(tokenizer)
-    reference = _timed("reference forward (once per process)",
-                       lambda: llm.reference(args.model, eval_ids))
-    network = _timed(f"quantize every linear ({scheme.label})",
-                     lambda: llm.quantized_model(args.model, scheme, calib_ids))
-    _timed(f"quantized forward + metrics ({scheme.label})",
-           lambda: llm.compare(reference, network, eval_ids))
-    float_model, _ = llm.load(args.model)
-    stats = _timed("calibration forward (Hessians, AWQ/SmoothQuant stats)",
-                   lambda: llm.calibration_stats(args.model, float_model, calib_ids))
-    gptq_scheme = quant.preset("w4a16-g128-gptq")
-    linears = llm._decoder_linears(float_model)
-    _timed(f"GPTQ over all {len(linears)} linear layers ({gptq_scheme.label})",
-           lambda: [ptq.gptq(linear.weight.detach().float(),
-                             stats[llm._input_group(name)].hessian
-                             / stats[llm._input_group(name)].rows, gptq_scheme.weight_spec)
-                    for name, linear in linears.items()])
+    with one_numba_thread():
+        reference = _timed("reference forward (once per process)",
+                           lambda: llm.reference(args.model, eval_ids))
+        _timed(f"one scheme's fidelity ({scheme.label})",
+               lambda: llm.compare(reference, llm.quantized_model(args.model, scheme, calib_ids),
+                                   eval_ids))
+        float_model, _ = llm.load(args.model)
+        stats = _timed("calibration forward (Hessians, AWQ/SmoothQuant stats)",
+                       lambda: llm.calibration_stats(args.model, float_model, calib_ids))
+        gptq_scheme = quant.preset("w4a16-g128-gptq")
+        linears = llm._decoder_linears(float_model)
+        groups = llm._input_groups(linears)
+        _timed(f"GPTQ over all {len(linears)} linear layers ({gptq_scheme.label})",
+               lambda: [ptq.quantize_linears([linears[name] for name in names], gptq_scheme,
+                                             stats[group])
+                        for group, names in groups.items()])
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
     return 0
 
 

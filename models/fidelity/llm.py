@@ -212,15 +212,24 @@ def quantized_model(model: str, scheme, calib_ids):
     scales = _input_scales(scheme, linears, stats)
     head_dim = _head_dim(network.config)
     quantized = copy.deepcopy(network)
-    for name, linear in linears.items():
-        kv = scheme.kv is not None and name.rpartition(".")[2] in KV_LAYERS
-        layer = ptq.quantize_linear(linear, scheme, stats.get(_input_group(name)),
-                                    input_scale=scales.get(_input_group(name)),
-                                    output_spec=scheme.kv_spec if kv else None,
-                                    output_row=head_dim if kv else None)
-        parent, _, leaf = name.rpartition(".")
-        setattr(quantized.get_submodule(parent), leaf, layer)
+    for group, names in _input_groups(linears).items():
+        kv = [scheme.kv is not None and name.rpartition(".")[2] in KV_LAYERS for name in names]
+        layers = ptq.quantize_linears([linears[name] for name in names], scheme,
+                                      stats.get(group), input_scale=scales.get(group),
+                                      outputs=[(scheme.kv_spec, head_dim) if is_kv
+                                               else (None, None) for is_kv in kv])
+        for name, layer in zip(names, layers):
+            parent, _, leaf = name.rpartition(".")
+            setattr(quantized.get_submodule(parent), leaf, layer)
     return quantized
+
+
+def _input_groups(linears: dict) -> dict[str, list[str]]:
+    """input-group name -> the names of the layers reading that input, in module order."""
+    groups: dict[str, list[str]] = {}
+    for name in linears:
+        groups.setdefault(_input_group(name), []).append(name)
+    return groups
 
 
 def _input_scales(scheme, linears: dict, stats: dict) -> dict:
@@ -228,9 +237,8 @@ def _input_scales(scheme, linears: dict, stats: dict) -> dict:
     from lowbit.models import ptq
     if scheme.method not in ("awq", "smoothquant"):
         return {}
-    members: dict[str, list] = {}
-    for name, linear in linears.items():
-        members.setdefault(_input_group(name), []).append(linear)
+    members = {group: [linears[name] for name in names]
+               for group, names in _input_groups(linears).items()}
     if scheme.method == "awq":
         return {group: ptq.awq_scale(stats[group], layers, scheme)
                 for group, layers in members.items()}
@@ -290,10 +298,12 @@ def evaluate(scheme, model: str = SMOLLM2, eval_tokens: int = EVAL_TOKENS,
              calib_tokens: int = CALIB_TOKENS) -> dict:
     """Fidelity of ``scheme`` (method included) on ``model``: the metrics of ``compare`` plus
     what produced them (model, token counts, text source, the Q4_1 flag for SmolLM2)."""
+    from lowbit.models.fidelity.quantized import one_numba_thread
     _, tokenizer = load(model)
     eval_ids, calib_ids = token_sets(tokenizer, eval_tokens, calib_tokens)
-    metrics = compare(reference(model, eval_ids), quantized_model(model, scheme, calib_ids),
-                      eval_ids)
+    with one_numba_thread():
+        metrics = compare(reference(model, eval_ids), quantized_model(model, scheme, calib_ids),
+                          eval_ids)
     return {**metrics, "model": model_name(model), "eval_tokens": eval_tokens,
             "calib_tokens": calib_tokens if scheme.method in ("gptq", "awq", "smoothquant") else 0,
             "text": f"{TEXT_SOURCE} (eval: every {EVAL_EVERY}th topic; calibration: the rest)",

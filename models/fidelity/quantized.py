@@ -20,7 +20,7 @@ float32. Outside such a block (and with ``None``) the fake-quant path above runs
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
+import contextlib
 from contextvars import ContextVar
 
 import numpy as np
@@ -47,13 +47,30 @@ def pad(x: np.ndarray, width: int) -> np.ndarray:
 _TORCH_IEEE = {"float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
+@contextlib.contextmanager
+def one_numba_thread():
+    """numba's kernels (lowbit.hwsim's encoders) on one thread inside the block. Beside torch,
+    numba's OpenMP workers keep spinning after each parallel region and slowed every torch
+    op between two quantizations ~100x on 2 cores (measured); one thread loses little there."""
+    import numba
+    previous = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
+
+
 def quantize_dequantize(x: np.ndarray, spec) -> np.ndarray:
     """x[..., K] through hwsim quantize -> dequantize along K (padded; see module doc)."""
     from lowbit.hwsim import quant
     if spec.is_ieee and spec.format in _TORCH_IEEE:
         rounded = torch.from_numpy(np.asarray(x, dtype=np.float32)).to(_TORCH_IEEE[spec.format])
-        if torch.isfinite(rounded).all():  # overflow: hwsim below raises, naming the value
-            return rounded.to(torch.float32).numpy()
+        back = rounded.to(torch.float32).numpy()
+        # checked in float32: torch's float16 isfinite is not vectorized and cost more than the
+        # rounding itself (SmolLM2 profile)
+        if np.isfinite(back).all():  # overflow: hwsim below raises, naming the value
+            return back
     K = x.shape[-1]
     padded = pad(np.ascontiguousarray(x, dtype=np.float32), padded_k(spec, K))
     return np.asarray(quant.dequantize(quant.quantize(padded, spec, axis=-1)))[..., :K]
@@ -63,7 +80,7 @@ def quantize_dequantize(x: np.ndarray, spec) -> np.ndarray:
 _ARITHMETIC: ContextVar = ContextVar("pe_arithmetic", default=(None, None))
 
 
-@contextmanager
+@contextlib.contextmanager
 def pe_arithmetic(arithmetic, observe=None):
     """Quantized GEMMs run through ``arithmetic`` (a lowbit.hwsim.gemm.PEArithmetic, or None
     for fake quantization) inside the block; ``observe(qa, qweight)``, when given, sees the

@@ -5,6 +5,7 @@
                 [--batch 1] [--seq-len 128]
                 [--generated 128] [--node 45] [--dram ddr4]
                 [--schemes int8,int4-g128] [--pes lut,int_mac]
+                [--fidelity-model llama2-7b=FOLDER|FILE.gguf]
 
 Evaluates every applicable (scheme, PE) pair with lowbit.models.evaluator.evaluate_point, ranks them by the
 stated scalar score (lowbit.models.rank.RANK_WEIGHTS), marks the Pareto front, prints a table (with the
@@ -14,8 +15,9 @@ the CSV with the sweeps' writer (lowbit.sweeps.report.write_table). An LLM workl
 decode separately. --area-mm2 compares PE kinds at equal area (each array the largest that
 fits) and --throughput-gmacs at equal peak throughput (each array the smallest that meets it;
 a PE kind that would need a die beyond the reticle limit is listed as not evaluated, with the
-reason), instead of --array PEs of every kind. Every argument is checked before any point is
-evaluated. Same inputs, same table.
+reason), instead of --array PEs of every kind. --fidelity-model measures an LLM workload's
+fidelity on a local causal LM instead of SmolLM2 (lowbit.models.fidelity.proxy). Every
+argument is checked before any point is evaluated. Same inputs, same table.
 """
 from __future__ import annotations
 
@@ -51,6 +53,9 @@ def configure(parser) -> None:
     parser.add_argument("--schemes", default=None,
                         help="comma-separated lowbit.hwsim.quant presets (default: all)")
     parser.add_argument("--pes", default=None, help="comma-separated PE kinds (default: all)")
+    parser.add_argument("--fidelity-model", default=None, metavar="WORKLOAD=MODEL",
+                        help="measure the (LLM) workload's fidelity on MODEL: a local causal LM "
+                             "(model folder or .gguf file) or 'smollm2' (the default)")
 
 
 def _split(text: str | None) -> list[str] | None:
@@ -85,6 +90,19 @@ def _check_lanes(schemes: list[str], pes: list[str], lanes: int) -> list[tuple[s
     return pairs
 
 
+def _fidelity_model(assignment: str | None, workload: str) -> str | None:
+    """The checked model of ``--fidelity-model WORKLOAD=MODEL`` (WORKLOAD must be --workload)."""
+    from lowbit.models import evaluator
+    from lowbit.sweeps.config import split_assignment
+    if assignment is None:
+        return None
+    named, model = split_assignment(assignment, "--fidelity-model")
+    if named != workload:
+        raise ValueError(f"--fidelity-model names workload {named!r}, but --workload is "
+                         f"{workload!r}")
+    return evaluator.check_fidelity_model(workload, model)
+
+
 def run(args) -> int:
     from lowbit.hwsim import quant
     from lowbit.hwsim.pe import kinds
@@ -109,6 +127,7 @@ def run(args) -> int:
                          f"({', '.join(workloads.LLM_NAMES)})")
     _check_names("--node", [str(args.node)], [str(node) for node in technology.NODES_NM])
     _check_names("--dram", [args.dram], list(dram.KINDS))
+    fidelity_model = _fidelity_model(args.fidelity_model, args.workload)
     schemes, pes = _split(args.schemes), _split(args.pes)
     _check_names("--schemes", schemes, quant.preset_names())
     _check_names("--pes", pes, list(kinds.names()))
@@ -122,7 +141,7 @@ def run(args) -> int:
                                   seq_len=args.seq_len, schemes=schemes, pes=pes,
                                   area_mm2=args.area_mm2, throughput_gmacs=args.throughput_gmacs,
                                   generated=args.generated, node=args.node, dram=args.dram,
-                                  skipped=skipped)
+                                  fidelity_model=fidelity_model, skipped=skipped)
     table = rank.ranked_table(rows, args.min_fidelity)
     # a CNN's input is an image: the sequence length means nothing to it
     seq_len = f"seq_len {args.seq_len}, " if workloads.FAMILY[args.workload] != "cnn" else ""

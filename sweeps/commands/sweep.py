@@ -2,7 +2,8 @@
 
 With no arguments it runs the built-in ``default`` config on every local core and writes
 results/default/: points.jsonl (the resumable store), table.csv, pareto_*.png, gpu_vs_sim.png
-(when recorded GPU results exist) and report.md.
+(when recorded GPU results exist) and report.md. ``--fidelity-model WORKLOAD=MODEL`` names the
+causal LM that measures an LLM workload's fidelity, as the config's ``[fidelity_models]`` does.
 """
 from __future__ import annotations
 
@@ -39,6 +40,11 @@ def configure(parser) -> None:
     mode.add_argument("--fresh", dest="fresh", action="store_true",
                       help="discard the results store and evaluate every point again (after "
                            "the evaluator, its data or the synthesis results changed)")
+    parser.add_argument("--fidelity-model", action="append", default=[],
+                        metavar="WORKLOAD=MODEL",
+                        help="measure WORKLOAD's fidelity on MODEL: a local causal LM (model "
+                             "folder or .gguf file) or 'smollm2'; LLM workloads only; adds to "
+                             "or replaces the config's [fidelity_models]; repeatable")
     parser.add_argument("--limit", type=int, metavar="N",
                         help="evaluate at most N pending points (for trying a config)")
 
@@ -49,6 +55,8 @@ def run(args) -> int:
     try:
         config = sweep_config.load(args.config)
         evaluator = evaluators.load(config.evaluator)
+        config = sweep_config.with_fidelity_models(config, args.fidelity_model,
+                                                   "--fidelity-model")
     except ImportError as exc:
         print(f"lowbit sweep: cannot load the evaluator: {exc}", file=sys.stderr)
         return 1

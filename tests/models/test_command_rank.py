@@ -33,14 +33,12 @@ def test_rank_bad_input(seeded_cache, capsys):
     assert "no (scheme, pe) pair" in capsys.readouterr().err
 
 
-def test_rank_llm_shows_prefill_and_decode_at_equal_area(monkeypatch, capsys):
-    from lowbit.models import evaluator
-    # a stated LLM fidelity: this test is about the serving table, not the SmolLM2 proxy
-    monkeypatch.setattr(evaluator, "_fidelity", lambda workload, scheme: (
-        0.97, "ref_ppl/ppl", {"fidelity_model": "stated", "fidelity_samples": 0}))
+def test_rank_llm_shows_prefill_and_decode_at_equal_area(seeded_cache, tiny_llama, capsys):
     assert cli.main(["rank", "--workload", "llama2-7b", "--schemes", "int4-g128", "--pes",
-                     "int_mac,lut", "--area-mm2", "8", "--generated", "2"]) == 0
+                     "int_mac,lut", "--area-mm2", "8", "--generated", "2",
+                     "--fidelity-model", f"llama2-7b={tiny_llama}"]) == 0
     lines = capsys.readouterr().out.splitlines()
+    assert f"fidelity: ref_ppl/ppl of the proxy model {tiny_llama} over 4096 samples" in lines
     assert "equal area 8 mm² (each array the largest that fits)" in lines[0]
     at = lines.index("LLM serving: prefill of 128-token prompts, then 2 decode steps (one per "
                      "generated token)")
@@ -100,6 +98,11 @@ def test_rank_names_the_fidelity_proxy(seeded_cache, capsys):
     (["--node", "28"], "--node must name values among 45, 20, 16, 14, 10, 7"),
     (["--dram", "hbm3"], "--dram must name values among ddr4, hbm2"),
     (["--lanes", "6", "--pes", "lut"], "--lanes 6 does not suit the lut PE"),
+    (["--fidelity-model", "/no/model"], "--fidelity-model must be WORKLOAD=MODEL"),
+    (["--fidelity-model", "llama2-7b=/no/model"],
+     "--fidelity-model names workload 'llama2-7b', but --workload is 'bert-base'"),
+    (["--fidelity-model", "bert-base=/no/model"],
+     "only the decoder-only LLM workloads (llama2-7b, llama3-8b) take a fidelity model"),
 ])
 def test_rank_checks_arguments_before_evaluating(monkeypatch, capsys, argv, message):
     from lowbit.models import evaluator

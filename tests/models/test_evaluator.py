@@ -16,7 +16,7 @@ MINILM = {"scheme": "int8", "pe": "int_mac", "lanes": 16, "workload": "minilm-l6
 @pytest.fixture
 def stated_llm_fidelity(monkeypatch):
     """A stated LLM fidelity, so that serving-cost tests do not run the SmolLM2 proxy."""
-    monkeypatch.setattr(evaluator, "_fidelity", lambda workload, scheme: (
+    monkeypatch.setattr(evaluator, "_fidelity", lambda workload, scheme, *model_and_arithmetic: (
         0.97, "ref_ppl/ppl", {"fidelity_model": "stated", "fidelity_samples": 0}))
 
 
@@ -99,6 +99,7 @@ def test_hbm2_changes_dram_energy_only(seeded_cache):
     ({"area_mm2": -1.0}, "area_mm2'\\] must be a positive number"),
     ({"array": 4, "node": 28}, "node_nm must be one of 45, 20, 16, 14, 10, 7"),
     ({"array": 4, "dram": "hbm3"}, "dram must be one of ddr4, hbm2"),
+    ({"array": 4, "fidelity_model": "smollm2"}, "only the decoder-only LLM workloads"),
 ])
 def test_bad_chip_keys_are_refused(extra, message):
     with pytest.raises(ValueError, match=message):
@@ -120,7 +121,8 @@ WEIGHT_BYTES, KV_BYTES = 3_406_774_272, 524_288
 
 def test_llama2_decode_is_bytes_over_bandwidth_per_step(stated_llm_fidelity):
     row = evaluator.evaluate_point({"scheme": "int4-g128", "pe": "int_mac", "lanes": 16,
-                                    "area_mm2": 8.0, "workload": "llama2-7b", "generated": 4})
+                                    "area_mm2": 8.0, "workload": "llama2-7b", "generated": 4,
+                                    "fidelity_model": tiny_llama})
     # steps t = 0..3 read 128 + t cached tokens and write their own: sum (129 + t) = 522
     decode_bytes = 4 * WEIGHT_BYTES + 522 * KV_BYTES
     assert row["decode_memory_bound_steps"] == 4
@@ -140,7 +142,8 @@ def test_llama2_decode_is_bytes_over_bandwidth_per_step(stated_llm_fidelity):
 
 def test_llama2_prefill_attention_by_hand(stated_llm_fidelity):
     row = evaluator.evaluate_point({"scheme": "int4-g128", "pe": "int_mac", "lanes": 16,
-                                    "array": 256, "workload": "llama2-7b", "generated": 1})
+                                    "array": 256, "workload": "llama2-7b", "generated": 1,
+                                    "fidelity_model": tiny_llama})
     # QK^T and PV: 2 x 32 heads x 32 layers x 128 x 128 x 128 MACs, int8 x int8 + 32-bit add
     macs = 2 * 32 * 32 * 128 ** 3
     assert row["prefill_energy_attention_j"] == pytest.approx(macs * (0.2 + 0.1) * 1e-12)
@@ -209,3 +212,14 @@ def test_decode_moves_the_schemes_kv_format_to_the_byte(stated_llm_fidelity):
     # same weights, so the decode time differs by exactly the KV bytes over DDR4's 25.6 GB/s
     assert kv8["decode_latency_s"] - kv4["decode_latency_s"] == pytest.approx(
         522 * (KV8_BYTES - KV4_BYTES) / 25.6e9, rel=1e-9)
+
+
+def test_a_named_fidelity_model_measures_an_llm_workload(seeded_cache, tiny_llama):
+    from lowbit.models.fidelity import cache
+    point = {"scheme": "int8", "pe": "int_mac", "lanes": 16, "array": 64,
+             "workload": "llama3-8b", "generated": 1, "fidelity_model": tiny_llama}
+    row = evaluator.evaluate_point(point)
+    assert row["fidelity_model"] == tiny_llama and row["fidelity_metric"] == "ref_ppl/ppl"
+    assert row["fidelity"] == cache.fidelity(tiny_llama, preset("int8"))[0]
+    with pytest.raises(ValueError, match="the fidelity model of llama3-8b must be 'smollm2' or"):
+        evaluator.evaluate_point({**point, "fidelity_model": "/no/such/model"})

@@ -27,7 +27,8 @@ class Names:
 
 @pytest.fixture
 def no_fidelity(monkeypatch):
-    monkeypatch.setattr(evaluator, "_fidelity", lambda workload, scheme: (1.0, "none", {}))
+    monkeypatch.setattr(evaluator, "_fidelity",
+                        lambda workload, scheme, *model_and_arithmetic: (1.0, "none", {}))
 
 
 def _point(scheme, workload):

@@ -5,7 +5,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lowbit.hwsim import quant
-from lowbit.hwsim.quant.scaling import encode_groups
+from lowbit.hwsim.quant.scaling import decode_groups, encode_groups
 from lowbit.hwsim.quant.scheme import Scheme
 
 from lowbit.models import ptq
@@ -115,3 +115,73 @@ def test_gptq_refuses_a_format_it_cannot_scale():
 def test_unknown_method_is_refused_with_the_allowed_names():
     with pytest.raises(ValueError, match="method must be one of rtn, gptq, awq"):
         Scheme(weight="int4", act="int8", method="hqq")
+
+
+def _textbook_gptq(weight: torch.Tensor, hessian: torch.Tensor, spec) -> np.ndarray:
+    """Frantar et al.'s Algorithm 1 without lazy batches: hwsim rounds each column, its error
+    updates every later column at once; the inverse's Cholesky factor the direct way."""
+    w = weight.double().clone()
+    h = hessian.double() + ptq.DAMP * torch.mean(torch.diag(hessian.double())) * torch.eye(IN)
+    hinv = torch.linalg.cholesky(torch.cholesky_inverse(torch.linalg.cholesky(h)), upper=True)
+    group = spec.group_size if spec.granularity == "group" else IN
+    codes = np.empty(w.shape, dtype=np.uint8)
+    for i in range(IN):
+        if i % group == 0:
+            q = quant.quantize(w[:, i:i + group].numpy(), spec, axis=-1)
+            s, z = q.scales[:, :1], None if q.zero_points is None else q.zero_points[:, :1]
+        code = encode_groups(w[:, i].numpy()[:, None, None], s, z, spec)
+        value = torch.from_numpy(decode_groups(code, s, z, spec)[:, 0, 0])
+        codes[:, i] = code[:, 0, 0]
+        w[:, i:] -= ((w[:, i] - value) / hinv[i, i])[:, None] * hinv[i, i:][None, :]
+    return codes
+
+
+@pytest.mark.parametrize("fields", [
+    dict(weight="int3", act="float16", granularity="group", group_size=64, symmetric=False),
+    dict(weight="int4", act="float16", granularity="channel"),
+    dict(weight="float4_e2m1fn", act="float16", granularity="group", group_size=32),
+])
+def test_blocked_gptq_matches_the_textbook_algorithm_code_for_code(fields):
+    spec = Scheme(**fields, method="gptq").weight_spec
+    stats, _ = _stats(_layer(), Scheme(**fields, method="gptq"), outliers=False)
+    hessian = stats.hessian / stats.rows
+    weight = _layer().weight.detach()
+    np.testing.assert_array_equal(ptq.gptq(weight, hessian, spec).codes,
+                                  _textbook_gptq(weight, hessian, spec))
+
+
+def test_upper_cholesky_of_inverse():
+    x = _inputs(1024, seed=5)
+    h = (x.T @ x / 1024).double() + 0.1 * torch.eye(IN, dtype=torch.float64)
+    u = ptq.upper_cholesky_of_inverse(h)
+    assert torch.equal(u, torch.triu(u)) and bool((torch.diag(u) > 0).all())
+    torch.testing.assert_close(u.T @ u, torch.linalg.inv(h), rtol=1e-9, atol=1e-12)
+
+
+def test_layers_reading_one_input_share_gptq_and_its_quantization(monkeypatch):
+    """q/k/v-like layers: GPTQ over their stacked rows gives each layer its own run's codes,
+    and their input is quantized once per forward."""
+    scheme = Scheme(weight="int4", act="int8", granularity="group", group_size=64,
+                    act_granularity="channel", method="gptq")
+    torch.manual_seed(SEED)
+    layers = [nn.Linear(IN, out) for out in (64, 32, 32)]
+    stats, _ = _stats(layers[0], scheme, outliers=False)
+    together = ptq.quantize_linears(layers, scheme, stats)
+    for layer, joint in zip(layers, together):
+        alone = ptq.quantize_linear(layer, scheme, stats)
+        np.testing.assert_array_equal(joint.qweight.codes, alone.qweight.codes)
+        np.testing.assert_array_equal(joint.qweight.scales, alone.qweight.scales)
+    calls = []
+    original = ptq.quantize_dequantize
+    monkeypatch.setattr(ptq, "quantize_dequantize", lambda x, spec: calls.append(1) or
+                        original(x, spec))
+    x = _inputs(8, seed=4, outliers=False)
+    unshared = [ptq.quantize_linear(layer, scheme, stats) for layer in layers]
+    with torch.no_grad():
+        outputs = [layer(x) for layer in together]
+        assert len(calls) == 1
+        for layer, y in zip(unshared, outputs):
+            torch.testing.assert_close(layer(x), y, rtol=0, atol=0)
+        x.add_(1.0)                       # changed in place: quantized again
+        together[0](x)
+        assert len(calls) == 1 + len(unshared) + 1

@@ -263,6 +263,8 @@ def test_the_evaluator_explains_a_rejected_pair(write):
     text = GOOD.replace('schemes = ["int8", "binary"]', 'schemes = ["fp8-e4m3"]').replace(
         'pes = ["int_mac", "lut"]', 'pes = ["lut"]')
     assert "fp8-e4m3 on lut: the double runs no fp8-e4m3 on lut" in load_error(write, text)
+
+
 def test_the_accumulator_config_sweeps_pe_arithmetic_into_the_point_key():
     from lowbit.sweeps import grid
     loaded = config.load("accumulator")
@@ -284,3 +286,65 @@ def test_pe_arithmetic_axes_are_checked_against_the_cost_models_vocabulary(tmp_p
     path.write_text(text.replace('overflows = ["wrap"]', line))
     with pytest.raises(ValueError, match=message):
         config.load(str(path))
+
+
+LLM_SWEEP = """
+evaluator = "lowbit.models.evaluator:COST_MODEL"
+[axes]
+schemes = ["int8"]
+pes = ["int_mac"]
+lanes = [16]
+arrays = [64]
+workloads = ["llama2-7b", "resnet18"]
+"""
+
+
+@pytest.fixture
+def model_folder(tmp_path):
+    """A folder that passes for a local causal LM (it holds config.json)."""
+    folder = tmp_path / "my-llama"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
+    return folder
+
+
+def test_fidelity_models_are_checked_and_made_absolute(write, model_folder):
+    loaded = config.load(str(write(LLM_SWEEP + '[fidelity_models]\nllama2-7b = "my-llama"\n')))
+    assert loaded.fidelity_models == {"llama2-7b": str(model_folder)}  # relative to the file
+    assert config.load(str(write(LLM_SWEEP))).fidelity_models == {}
+    smol = config.load(str(write(LLM_SWEEP + '[fidelity_models]\nllama2-7b = "smollm2"\n')))
+    assert smol.fidelity_models == {"llama2-7b": "smollm2"}
+
+
+@pytest.mark.parametrize("table, expected", [
+    ('llama3-8b = "my-llama"', "fidelity_models.llama3-8b: workload 'llama3-8b' is not in this "
+                               "sweep; its workloads: llama2-7b, resnet18"),
+    ('resnet18 = "my-llama"', "fidelity_models.resnet18: only the decoder-only LLM workloads "
+                              "(llama2-7b, llama3-8b) take a fidelity model; 'resnet18' keeps "
+                              "digits_cnn"),
+    ('llama2-7b = "nowhere"', "fidelity_models.llama2-7b: the fidelity model of llama2-7b must be "
+                              "'smollm2' or the path of a local causal LM"),
+    ("llama2-7b = 3", "fidelity_models.llama2-7b must be a string"),
+])
+def test_bad_fidelity_models_name_the_key(write, model_folder, table, expected):
+    assert expected in load_error(write, LLM_SWEEP + f"[fidelity_models]\n{table}\n")
+
+
+def test_fidelity_models_need_a_table_and_an_evaluator_that_takes_them(write, model_folder):
+    assert "fidelity_models must be a table {workload = \"model\"}" in load_error(
+        write, 'fidelity_models = "x"\n' + LLM_SWEEP)
+    double = GOOD + '[fidelity_models]\nminilm-l6 = "my-llama"\n'
+    assert "evaluator 'sweep_double:DOUBLE' takes no fidelity models" in load_error(write, double)
+
+
+def test_command_line_fidelity_models_add_and_replace(write, model_folder, monkeypatch):
+    loaded = config.load(str(write(LLM_SWEEP + '[fidelity_models]\nllama2-7b = "smollm2"\n')))
+    monkeypatch.chdir(model_folder.parent)
+    replaced = config.with_fidelity_models(loaded, ["llama2-7b=my-llama"], "--fidelity-model")
+    assert replaced.fidelity_models == {"llama2-7b": str(model_folder)}
+    assert loaded.fidelity_models == {"llama2-7b": "smollm2"}
+    for bad, message in [("my-llama", "--fidelity-model must be WORKLOAD=MODEL"),
+                         ("llama2-7b=", "--fidelity-model must be WORKLOAD=MODEL"),
+                         ("resnet18=my-llama", "--fidelity-model resnet18=my-llama: only the")]:
+        with pytest.raises(ValueError, match=message):
+            config.with_fidelity_models(loaded, [bad], "--fidelity-model")

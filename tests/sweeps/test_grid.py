@@ -59,3 +59,16 @@ def test_key_is_the_hash_of_the_canonical_json():
 
 def test_describe():
     assert grid.describe(dict(scheme="int8", lanes=8)) == "scheme=int8 lanes=8"
+
+
+def test_a_named_fidelity_model_joins_its_workloads_points_and_their_keys():
+    config = make_config(**AXES)
+    named = SweepConfig(**{**config.__dict__, "fidelity_models": {"b": "/models/tiny"}})
+    plain, _ = grid.expand(config)
+    points, _ = grid.expand(named)
+    assert [p.get("fidelity_model") for p in points] == \
+        [None if p["workload"] == "a" else "/models/tiny" for p in plain]
+    assert [grid.point_key("m:f", p) for p in points if p["workload"] == "a"] == \
+        [grid.point_key("m:f", p) for p in plain if p["workload"] == "a"]
+    assert not {grid.point_key("m:f", p) for p in points if p["workload"] == "b"} & \
+        {grid.point_key("m:f", p) for p in plain}
