@@ -119,7 +119,7 @@ def test_untimed_lanes_and_generated_on_a_cnn_do_not_apply(seeded_cache):
 WEIGHT_BYTES, KV_BYTES = 3_406_774_272, 524_288
 
 
-def test_llama2_decode_is_bytes_over_bandwidth_per_step(stated_llm_fidelity):
+def test_llama2_decode_is_bytes_over_bandwidth_per_step(seeded_cache, tiny_llama):
     row = evaluator.evaluate_point({"scheme": "int4-g128", "pe": "int_mac", "lanes": 16,
                                     "area_mm2": 8.0, "workload": "llama2-7b", "generated": 4,
                                     "fidelity_model": tiny_llama})
@@ -140,7 +140,7 @@ def test_llama2_decode_is_bytes_over_bandwidth_per_step(stated_llm_fidelity):
     assert row["kv_bits_per_element"] == 16.0 and row["generated"] == 4
 
 
-def test_llama2_prefill_attention_by_hand(stated_llm_fidelity):
+def test_llama2_prefill_attention_by_hand(seeded_cache, tiny_llama):
     row = evaluator.evaluate_point({"scheme": "int4-g128", "pe": "int_mac", "lanes": 16,
                                     "array": 256, "workload": "llama2-7b", "generated": 1,
                                     "fidelity_model": tiny_llama})
