@@ -48,7 +48,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lowbit.models.fidelity.quantized import QuantGemm, padded_k, pad, quantize_dequantize
+from lowbit.models.fidelity.quantized import (QuantGemm, active_arithmetic, padded_k, pad,
+                                              quantize_dequantize)
 
 DAMP = 0.01
 GPTQ_BLOCK = 32
@@ -131,18 +132,28 @@ class PTQLinear(QuantGemm):
     def dequantized_weight(self) -> torch.Tensor:
         return self.weight_hat
 
-    def quantized_input(self, x: torch.Tensor) -> torch.Tensor:
-        """act_quant(transform(x)) as float32 [rows, K]."""
+    def transformed_input(self, x: torch.Tensor) -> torch.Tensor:
+        """transform(x) (AWQ/SmoothQuant input scale, rotation) as float32 [rows, K]."""
         x2d = x.reshape(-1, x.shape[-1]).to(torch.float32)
         if self.input_scale is not None:
             x2d = x2d / self.input_scale
         if self.rotation is not None:
             x2d = x2d @ self.rotation
-        x_hat = quantize_dequantize(x2d.detach().numpy(), self.scheme.act_spec)
+        return x2d
+
+    def quantized_input(self, x: torch.Tensor) -> torch.Tensor:
+        """act_quant(transform(x)) as float32 [rows, K]."""
+        x_hat = quantize_dequantize(self.transformed_input(x).detach().numpy(),
+                                    self.scheme.act_spec)
         return torch.from_numpy(np.ascontiguousarray(x_hat))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = F.linear(self.shared_input.get(x, self.quantized_input), self.weight_hat, self.bias)
+        arithmetic, observe = active_arithmetic()
+        if arithmetic is not None:   # through the PE's arithmetic (quantized.pe_arithmetic)
+            y = self.pe_gemm(self.transformed_input(x), arithmetic, observe)
+        else:
+            y = F.linear(self.shared_input.get(x, self.quantized_input), self.weight_hat,
+                         self.bias)
         if self.output_spec is not None:
             rows = y.reshape(-1, self.output_row).numpy()
             y = torch.from_numpy(quantize_dequantize(rows, self.output_spec)).reshape(y.shape)

@@ -116,13 +116,12 @@ class QuantGemm(nn.Module):
         return torch.from_numpy(np.ascontiguousarray(w))
 
     def gemm(self, x2d: torch.Tensor) -> torch.Tensor:
-        arithmetic, observe = _ARITHMETIC.get()
+        arithmetic, observe = active_arithmetic()
         if arithmetic is not None:
             return self.pe_gemm(x2d, arithmetic, observe)
         x_hat = quantize_dequantize(x2d.detach().to(torch.float32).numpy(), self.scheme.act_spec)
         return F.linear(torch.from_numpy(np.ascontiguousarray(x_hat)), self.dequantized_weight(),
                         self.bias)
-
 
     def pe_gemm(self, x2d: torch.Tensor, arithmetic, observe=None) -> torch.Tensor:
         """x2d @ W.T + b through the PE arithmetic (module doc), on the activation codes."""
@@ -134,6 +133,11 @@ class QuantGemm(nn.Module):
             observe(qa, self.qweight)
         y = torch.from_numpy(gemm.qtensor_gemm(qa, self.qweight, arithmetic))
         return y if self.bias is None else y + self.bias
+
+
+def active_arithmetic():
+    """(arithmetic, observe) of the innermost ``pe_arithmetic`` block; (None, None) outside."""
+    return _ARITHMETIC.get()
 
 
 class QuantLinear(QuantGemm):
