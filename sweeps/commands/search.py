@@ -62,13 +62,17 @@ def configure(parser) -> None:
     parser.add_argument("--sensitivity", default="measured",
                         help="search on the 'measured' (default) or the Fisher 'estimate' "
                              "sensitivities")
-    parser.add_argument("--lanes", type=int, default=16)
-    parser.add_argument("--area-mm2", type=float, default=8.0)
-    parser.add_argument("--node", type=int, default=45)
-    parser.add_argument("--dram", default="ddr4")
-    parser.add_argument("--batch", type=int, default=1)
-    parser.add_argument("--seq-len", type=int, default=128)
-    parser.add_argument("--generated", type=int, default=128)
+    parser.add_argument("--lanes", type=int, default=16, help="lanes per PE (default 16)")
+    parser.add_argument("--area-mm2", type=float, default=8.0,
+                        help="area budget the array is sized to, mm² (default 8)")
+    parser.add_argument("--node", type=int, default=45,
+                        help="technology node in nm (default 45)")
+    parser.add_argument("--dram", default="ddr4", help="DRAM kind (default ddr4)")
+    parser.add_argument("--batch", type=int, default=1, help="batch size (default 1)")
+    parser.add_argument("--seq-len", type=int, default=128,
+                        help="sequence length; an LLM's prompt length (default 128)")
+    parser.add_argument("--generated", type=int, default=128,
+                        help="generated tokens of an LLM workload (default 128)")
     parser.add_argument("--front", type=int, default=8,
                         help="front budgets besides the uniform schemes' (default 8; each is "
                              "one end-to-end measurement)")
