@@ -43,12 +43,13 @@ dequantized dot product, which is what today's fake-quant path also gives.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
-from numba import njit, prange
-from numba.cpython.unsafe.numbers import leading_zeros
+from numba import njit, prange, types
+from numba.extending import intrinsic
 
 from lowbit.hwsim import formats
 from lowbit.hwsim.formats.floats import FP8_FORMATS
@@ -195,111 +196,140 @@ def _bound(bits: int, signed: bool) -> int:
 
 
 # -- float PE -------------------------------------------------------------------------------
-# Two exact kernels. Fixed point: every FP8 value is an integer multiple of its format's
-# smallest subnormal 2^lsb, so products are integers in units of 2^(lsb_a + lsb_b) and the
-# accumulator, whose grid is never finer than that unit, is an int64 rounded by bit operations;
-# used when K * max|product| fits in 63 bits (E4M3 x E4M3 always). Otherwise (E5M2 x E5M2,
-# whose products span 2^-32 .. 2^32) TwoSum on float64 values.
-FIXED_LIMIT = 1 << 63
+# Three exact kernels, all adding in index order per output and vectorized across N (the
+# outputs of one row advance together, each its own chain; no fastmath, so nothing reorders).
+# acc_mbits=23 RNE: float32 itself. Every FP8 x FP8 product is exact in float32 (at most 8
+# significant bits, magnitudes in [2^-32, 2^32)) and a float32 addition is the exact sum
+# rounded RNE to 24 bits; no sum leaves the normal range (module docstring), so the contract's
+# accumulator is float32 arithmetic, bit for bit.
+# Other widths / rtz, when the exact sum acc + p always fits float64: add in float64 (exact),
+# then round its bit pattern to acc_mbits + 1 significant bits (float64 normal: the bits below
+# the kept fraction are dropped; RNE adds half - 1 plus the kept lsb first, which carries into
+# the exponent exactly as the value rounds up).
+# Otherwise (wide E5M2 products): TwoSum on float64 values (about a third of that speed).
+FLOAT32_MBITS = 23
 
 
-@njit(cache=True, inline="always")
-def _fixed_step(acc, p, keep, rtz):
-    """acc + p (int64, exact) rounded to ``keep`` significant bits (bit length by
-    count-leading-zeros): RNE, or toward zero."""
-    s = acc + p
-    mag = abs(s)
-    drop = 64 - np.int64(leading_zeros(mag)) - keep
-    if drop > 0:
-        low = mag & ((np.int64(1) << drop) - 1)
-        mag -= low
-        half = np.int64(1) << (drop - 1)
-        if not rtz and (low > half or (low == half and (mag >> drop) & 1)):
-            mag += np.int64(1) << drop
-    return -mag if s < 0 else mag
+@intrinsic
+def _float64_bits(typingctx, x):
+    """The int64 bit pattern of a float64 (an LLVM bitcast: vectorizes, unlike a buffer view)."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.int64))
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def _bits_float64(typingctx, x):
+    """The float64 of an int64 bit pattern."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.float64))
+    return types.float64(types.int64), codegen
 
 
 @njit(parallel=True, cache=True)
-def _fixed_partials(a, w, group, keep, rtz, out):
-    """out[g, m, n] in units of 2^(lsb_a + lsb_b): the accumulator after each exact addition,
-    rounded. Four outputs advance together (independent chains in flight); each output's own
-    additions stay in index order."""
-    N = w.shape[0]
+def _float32_partials(a, wt, group, out):
+    """out[g, m, n] = the float32 sum of a[m, k] * wt[k, n] over group g, added in k order."""
     for m in prange(a.shape[0]):
+        acc = np.empty(wt.shape[1], np.float32)
         for g in range(out.shape[0]):
-            n = 0
-            while n + 4 <= N:
-                s0 = s1 = s2 = s3 = np.int64(0)
-                for k in range(g * group, (g + 1) * group):
-                    x = a[m, k]
-                    s0 = _fixed_step(s0, x * w[n, k], keep, rtz)
-                    s1 = _fixed_step(s1, x * w[n + 1, k], keep, rtz)
-                    s2 = _fixed_step(s2, x * w[n + 2, k], keep, rtz)
-                    s3 = _fixed_step(s3, x * w[n + 3, k], keep, rtz)
-                out[g, m, n], out[g, m, n + 1], out[g, m, n + 2], out[g, m, n + 3] = s0, s1, s2, s3
-                n += 4
-            for n in range(n, N):
-                s = np.int64(0)
-                for k in range(g * group, (g + 1) * group):
-                    s = _fixed_step(s, a[m, k] * w[n, k], keep, rtz)
-                out[g, m, n] = s
+            acc[:] = 0
+            for k in range(g * group, (g + 1) * group):
+                x = a[m, k]
+                for n in range(acc.size):
+                    acc[n] += x * wt[k, n]
+            out[g, m] = acc
+
+
+@njit(parallel=True, cache=True)
+def _rounded_partials(a, wt, group, drop, rtz, out):
+    """out[g, m, n]: acc = round(acc + a[m, k] * wt[k, n]) over group g in k order, each sum
+    exact in float64 (the caller checks) and rounded to 53 - drop significant bits."""
+    mask = (np.int64(1) << drop) - 1
+    half = np.int64(0) if rtz else (np.int64(1) << (drop - 1)) - 1
+    odd = np.int64(0) if rtz else np.int64(1)
+    for m in prange(a.shape[0]):
+        acc = np.empty(wt.shape[1], np.float64)
+        for g in range(out.shape[0]):
+            acc[:] = 0
+            for k in range(g * group, (g + 1) * group):
+                x = a[m, k]
+                for n in range(acc.size):
+                    bits = _float64_bits(acc[n] + x * wt[k, n])
+                    bits += half + ((bits >> drop) & odd)
+                    acc[n] = _bits_float64(bits & ~mask)
+            out[g, m] = acc
+
+
+def _float64_exact(group: int, max_product: int, acc_mbits: int, rtz: bool) -> bool:
+    """Whether every acc + p of a group is exact in float64, all values integers in units of
+    2^(lsb_a + lsb_b) with |p| <= max_product. Each rounding to acc_mbits + 1 bits grows a
+    magnitude by at most a factor 1 + eps (eps = 2^-(acc_mbits + 1) for RNE, 0 toward zero),
+    so by induction |acc_k + p_(k+1)| <= group * max_product * (1 + eps)^group; an integer
+    below 2^53 is exact. Checked in log2 with one bit to spare for the float arithmetic."""
+    if max_product == 0:
+        return True
+    eps = 0.0 if rtz else 2.0 ** -(acc_mbits + 1)
+    return (math.log2(group) + math.log2(max_product) + group * math.log1p(eps) / math.log(2)
+            < 52)
 
 
 @njit(cache=True, inline="always")
-def _rounded_sum(acc, p, drop, rtz, fbuf, ibuf):
+def _rounded_sum(acc, p, drop, rtz):
     """acc + p (float64 values, acc already on the accumulator's grid) rounded to 53 - drop
-    significant bits, RNE or toward zero.
+    significant bits, RNE or toward zero; branch-free, so a loop of it vectorizes.
 
     s + err = acc + p exactly (Knuth's TwoSum). s's float64 bits are cut at ``drop`` bits; err,
     smaller than half an ulp of s, only decides the cases the cut bits leave open: a tie
     (err > 0 rounds away, err < 0 toward zero) and, for truncation, a cut of zero bits with
     err pointing toward zero (the result is then the next grid value below s in magnitude,
-    which is the bits of s minus one, cut)."""
+    which is the bits of s minus one, cut). An exact zero (s = +0, err = 0) stays +0."""
     s = acc + p
-    if s == 0.0:
-        return 0.0
     bb = s - acc
     err = (acc - (s - bb)) + (p - bb)
-    fbuf[0] = s
-    bits = ibuf[0]
+    bits = _float64_bits(s)
     sign = bits & np.int64(-0x8000000000000000)
     mag = bits ^ sign
-    mask = (np.int64(1) << drop) - 1
-    low = mag & mask
+    unit = np.int64(1) << drop
+    low = mag & (unit - 1)
     cut = mag ^ low
-    toward_zero = err != 0.0 and ((err < 0.0) != (sign != 0))
-    away = err != 0.0 and not toward_zero
+    toward_zero = (err != 0.0) & ((err < 0.0) != (sign != 0))
     if rtz:
-        if low == 0 and toward_zero:
-            cut = (mag - 1) & ~mask
+        cut = ((mag - 1) & -unit) if toward_zero & (low == 0) else cut
     else:
-        half = np.int64(1) << (drop - 1)
-        if low > half or (low == half and (away or (err == 0.0 and (cut >> drop) & 1))):
-            cut += np.int64(1) << drop
-    ibuf[0] = cut | sign
-    return fbuf[0]
+        half = unit >> 1
+        away = (err != 0.0) & ~toward_zero
+        tie_up = away | ((err == 0.0) & ((cut & unit) != 0))
+        cut = cut + unit if (low > half) | ((low == half) & tie_up) else cut
+    return _bits_float64(cut | sign)
 
 
 @njit(parallel=True, cache=True)
-def _twosum_partials(a, w, group, drop, rtz, out):
+def _twosum_partials(a, wt, group, drop, rtz, out):
+    """out[g, m, n]: acc = _rounded_sum(acc, a[m, k] * wt[k, n]) over group g in k order."""
     for m in prange(a.shape[0]):
-        fbuf = np.empty(1, np.float64)
-        ibuf = fbuf.view(np.int64)
-        for n in range(w.shape[0]):
-            for g in range(out.shape[0]):
-                acc = 0.0
-                for k in range(g * group, (g + 1) * group):
-                    acc = _rounded_sum(acc, np.float64(a[m, k]) * w[n, k], drop, rtz, fbuf,
-                                       ibuf)
-                out[g, m, n] = acc
+        acc = np.empty(wt.shape[1], np.float64)
+        for g in range(out.shape[0]):
+            acc[:] = 0
+            for k in range(g * group, (g + 1) * group):
+                x = a[m, k]
+                for n in range(acc.size):
+                    acc[n] = _rounded_sum(acc[n], x * wt[k, n], drop, rtz)
+            out[g, m] = acc
 
 
 def _fixed_values(codes: np.ndarray, fmt: str) -> tuple[np.ndarray, int]:
-    """(int64 values of finite codes in units of 2^lsb, lsb): lsb the exponent of the format's
-    smallest subnormal."""
+    """(int64 values of finite codes in units of 2^lsb, lsb): 2^lsb the largest power of two
+    dividing every value present (the format's smallest subnormal if all are zero). The
+    coarsest grid of the data keeps the float64 exactness bound (_float64_exact) as tight as
+    the data allow."""
     _, neg, sig, k = decode_table(format_id(fmt, "fmt", FP8_FORMATS))
     lsb = int(k[0])
     table = np.where(neg == 1, -sig, sig) << (k - lsb)
+    present = table[np.bincount(codes.ravel(), minlength=table.size) > 0]
+    present = present[present != 0]
+    if present.size:
+        shift = int(np.bitwise_and(present, -present).min()).bit_length() - 1
+        table, lsb = table >> shift, lsb + shift      # exact for every present code
     return table[codes], lsb
 
 
@@ -310,16 +340,17 @@ def _float_sums(a_codes, w_codes, fmt_a: str, fmt_w: str, group: int,
     rtz = arithmetic.acc_rounding == "rtz"
     fa, lsb_a = _fixed_values(a_codes, fmt_a)
     fw, lsb_w = _fixed_values(w_codes, fmt_w)
-    if group * int(np.abs(fa).max(initial=0)) * int(np.abs(fw).max(initial=0)) < FIXED_LIMIT:
-        out = np.empty((K // group, M, w_codes.shape[0]), np.int64)
-        _fixed_partials(fa, fw, group, arithmetic.acc_mbits + 1, rtz, out)
-        # at most 24 significant bits, within float32's range: both conversions are exact
-        return np.ldexp(out.astype(np.float64), lsb_a + lsb_w).astype(np.float32)
-    out = np.empty((K // group, M, w_codes.shape[0]), np.float64)
-    _twosum_partials(np.ldexp(fa.astype(np.float64), lsb_a),
-                     np.ldexp(fw.astype(np.float64), lsb_w), group,
-                     FLOAT_MBITS - arithmetic.acc_mbits, rtz, out)
-    return out.astype(np.float32)
+    a = np.ldexp(fa.astype(np.float64), lsb_a)              # exact: at most 4 significant bits
+    wt = np.ascontiguousarray(np.ldexp(fw.astype(np.float64), lsb_w).T)
+    out = np.empty((K // group, M, w_codes.shape[0]), np.float32)
+    if arithmetic.acc_mbits == FLOAT32_MBITS and not rtz:
+        _float32_partials(a.astype(np.float32), wt.astype(np.float32), group, out)
+    elif _float64_exact(group, int(np.abs(fa).max(initial=0)) * int(np.abs(fw).max(initial=0)),
+                        arithmetic.acc_mbits, rtz):
+        _rounded_partials(a, wt, group, FLOAT_MBITS - arithmetic.acc_mbits, rtz, out)
+    else:
+        _twosum_partials(a, wt, group, FLOAT_MBITS - arithmetic.acc_mbits, rtz, out)
+    return out
 
 
 def _fp8_codes(codes, fmt: str, argname: str) -> np.ndarray:
