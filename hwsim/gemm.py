@@ -59,7 +59,6 @@ from lowbit.hwsim.units.fp8 import decode_table, format_id
 OVERFLOW_POLICIES = ("wrap", "saturate")
 ROUNDINGS = ("rne", "rtz")
 ACC_MBITS = range(1, 24)
-SATURATE_CHUNK = 32       # products summed at once where no clamp can occur (see _group_sum)
 FLOAT_MBITS = 52          # float64 fraction bits: the float kernel rounds float64 bit patterns
 
 
@@ -128,49 +127,68 @@ def _largest_divisor(n: int, limit: int) -> int:
 
 
 @njit(parallel=True, cache=True)
-def _saturate_chunks(sums, bounds, a, w, length, per_group, lo, hi, out):
-    """out[g, m, n]: the saturating accumulator over group g's chunks in order. A chunk whose
-    sum of |product| (bounds) keeps acc inside [lo, hi] whatever its partial sums cannot clamp
-    and is added at once; any other chunk is added product by product, clamped after each."""
-    for m in prange(out.shape[1]):
-        for n in range(out.shape[2]):
-            for g in range(out.shape[0]):
-                acc = np.int64(0)
-                for c in range(g * per_group, (g + 1) * per_group):
-                    t = np.int64(bounds[c, m, n])
-                    if acc - t >= lo and acc + t <= hi:
-                        acc += np.int64(sums[c, m, n])
-                        continue
-                    for k in range(c * length, (c + 1) * length):
-                        acc = min(max(acc + np.int64(a[m, k]) * np.int64(w[n, k]), lo), hi)
-                out[g, m, n] = acc
+def _saturate_rows(a, wt, group, lo, hi, todo, out):
+    """out[g, m, :] for every (g, m) with todo[g, m]: the saturating accumulator of a[m] [K]
+    times each column of wt [K, N] over group g, products added in k order and clamped to
+    [lo, hi] after each addition. The N outputs of a row advance together (vectorized), each
+    its own chain. The accumulator has lo's type: float32 where every acc + product is an
+    integer of magnitude <= 2^24 (exact, and min/max of floats vectorize on any SIMD unit,
+    where int64 multiplies do not), int64 otherwise."""
+    for m in prange(a.shape[0]):
+        acc = np.full(wt.shape[1], lo)
+        for g in range(out.shape[0]):
+            if todo[g, m]:
+                acc[:] = 0
+                for k in range(g * group, (g + 1) * group):
+                    x = a[m, k]
+                    for n in range(acc.size):
+                        acc[n] = min(max(acc[n] + x * wt[k, n], lo), hi)
+                for n in range(acc.size):
+                    out[g, m, n] = np.int64(acc[n])
+
+
+def _exact_sums(a: np.ndarray, w_chunks: np.ndarray, length: int, group: int) -> np.ndarray:
+    """int64 [K / group, M, N]: exact sums of a[m] * w[n] over each group, from the chunk sums
+    (_chunk_sums) of ``length`` elements."""
+    sums = _chunk_sums(a, w_chunks, length).astype(np.int64)
+    if length == group:
+        return sums
+    return sums.reshape(-1, group // length, *sums.shape[1:]).sum(axis=1)
 
 
 def _group_sums(a: np.ndarray, w: np.ndarray, group: int, max_product: int,
                 arithmetic: PEArithmetic) -> np.ndarray:
-    """int64 [K / group, M, N]: the PE accumulator of every group (module contract)."""
+    """int64 [K / group, M, N]: the PE accumulator of every group (module contract).
+
+    Wrap: the exact sum modulo 2^acc_bits (two's complement addition is associative, so the
+    wrapped sum in index order is the exact sum wrapped once). Saturate: every partial sum of a
+    group is at most sum |a_k w_k| (its bound, one more exact matrix product) in magnitude; where
+    the bound is <= hi (so >= lo = -hi - 1 too) nothing clamps and the exact sum is the answer;
+    any (group, row) with an output beyond that is accumulated in order, clamped after each
+    addition (_saturate_rows)."""
     M, K = a.shape
-    out = np.empty((K // group, M, w.shape[0]), np.int64)
-    saturate = arithmetic.overflow == "saturate"
-    length = _largest_divisor(group, SATURATE_CHUNK if saturate
-                              else max(EXACT_FLOAT32 // max(max_product, 1), 1))
+    length = _largest_divisor(group, max(EXACT_FLOAT32 // max(max_product, 1), 1))
     w_chunks = _chunked(w, length).transpose(0, 2, 1)
-    if saturate:   # int8 -128 has no int8 magnitude: widen first
+    out = np.empty((K // group, M, w.shape[0]), np.int64)
+    if arithmetic.overflow == "saturate":
+        lo, hi = integer.acc_limits(arithmetic.acc_bits)
+        acc_type = np.float32 if hi + 1 + max_product <= EXACT_FLOAT32 else np.int64
+        wt = np.ascontiguousarray(w.T, dtype=acc_type)
+        # int8 -128 has no int8 magnitude: widen first
         abs_chunks = _chunked(np.abs(w.astype(np.int32)), length).transpose(0, 2, 1)
     for start in range(0, M, ROW_BLOCK):
         rows = a[start:start + ROW_BLOCK]
         block = out[:, start:start + len(rows)]
-        sums = _chunk_sums(rows, w_chunks, length)
-        if saturate:
-            bounds = _chunk_sums(np.abs(rows.astype(np.int32)), abs_chunks, length)
-            _saturate_chunks(sums, bounds, rows, w, length, group // length,
-                             *integer.acc_limits(arithmetic.acc_bits), block)
+        block[...] = _exact_sums(rows, w_chunks, length, group)
+        if arithmetic.overflow == "wrap":
+            shift = 64 - arithmetic.acc_bits     # keep the low acc_bits, sign-extended
+            block[...] = (block << shift) >> shift
             continue
-        exact = sums.astype(np.int64)
-        if length < group:
-            exact = exact.reshape(K // group, group // length, len(rows), -1).sum(axis=1)
-        shift = 64 - arithmetic.acc_bits     # keep the low acc_bits, sign-extended
-        block[...] = (exact << shift) >> shift
+        bounds = _exact_sums(np.abs(rows.astype(np.int32)), abs_chunks, length, group)
+        todo = (bounds > hi).any(axis=2)
+        if todo.any():
+            _saturate_rows(rows.astype(acc_type), wt, group, acc_type(lo), acc_type(hi), todo,
+                           block)
     return out
 
 
@@ -402,18 +420,21 @@ def pe_family(weight_spec, act_spec) -> str:
 
 
 def _int_values(q) -> np.ndarray:
-    """Integer values of a QTensor's codes: intN values, the uintN codes of an asymmetric
-    tensor (its zero point is subtracted outside the PE), or the integer levels of binary and
-    ternary formats."""
-    fmt = q.spec.element_format
-    if fmt.kind == "int":
-        return integer.decode_int_codes(q.codes, fmt.bits, fmt.lowest < 0)
-    return fmt.values()[q.codes].astype(np.int64)
+    """Integer values of a QTensor's codes by table lookup: intN values, the uintN codes of an
+    asymmetric tensor (its zero point is subtracted outside the PE), or the integer levels of
+    binary and ternary formats; int8 where every value of the format fits, int16 otherwise
+    (formats here have at most 8 bits). A NaN code (ternary's unused one) never occurs in a
+    quantized tensor; its table entry is 0."""
+    values = q.spec.element_format.values()
+    dtype = np.int8 if np.nanmin(values) >= -128 and np.nanmax(values) <= 127 else np.int16
+    return np.nan_to_num(values).astype(dtype)[q.codes]
 
 
-def _operand(values: np.ndarray) -> np.ndarray:
-    dtype = np.int8 if values.min() >= -128 and values.max() <= 127 else np.int16
-    return np.ascontiguousarray(values, dtype=dtype)
+def _max_product(a: np.ndarray, w: np.ndarray) -> int:
+    """max |a_i| * max |w_j| as a Python int (np.abs of int8 -128 would wrap)."""
+    def largest(x):
+        return max(-int(x.min(initial=0)), int(x.max(initial=0)))
+    return largest(a) * largest(w)
 
 
 def _scales(q, rows: int) -> np.ndarray:
@@ -443,19 +464,19 @@ def qtensor_gemm(qa, qw, arithmetic: PEArithmetic) -> np.ndarray:
                         w_scales, a_scales)
     a, w = _int_values(qa), _int_values(qw)
     groups = w_scales.shape[1]
-    max_product = int(np.abs(a).max(initial=0)) * int(np.abs(w).max(initial=0))
+    max_product = _max_product(a, w)
     if qw.zero_points is None and group * max_product < min(EXACT_FLOAT32, 1 << (
             arithmetic.acc_bits - 1)):
         # No partial sum can leave the accumulator or float32's exact integers: neither
         # policy changes a sum, and each group's float32 BLAS sum is S_g itself.
-        w_chunks = _chunked(_operand(w), group).transpose(0, 2, 1)
-        return _rescale(_chunk_sums(_operand(a), w_chunks, group), w_scales, a_scales)
-    sums = _group_sums(_operand(a), _operand(w), group, max_product, arithmetic)
+        w_chunks = _chunked(w, group).transpose(0, 2, 1)
+        return _rescale(_chunk_sums(a, w_chunks, group), w_scales, a_scales)
+    sums = _group_sums(a, w, group, max_product, arithmetic)
     if qw.zero_points is not None:       # z * sum of the group's activations, exact
         zeros = np.broadcast_to(qw.zero_points, (N, groups)).astype(np.int64)
         a_sums = a.reshape(M, groups, group).sum(axis=-1)
         sums -= zeros.T[:, None, :] * a_sums.T[:, :, None]
-    return _rescale(sums.astype(np.float32), w_scales, a_scales)
+    return _rescale(sums, w_scales, a_scales)
 
 
 def required_acc_bits(qa, qw) -> int:
@@ -467,20 +488,31 @@ def required_acc_bits(qa, qw) -> int:
                          f"{qa.spec.format} runs on a float PE")
     a, w = _int_values(qa), _int_values(qw)
     group = qw.shape[1] // qw.scales.shape[-1]
-    sums = _group_sums(_operand(a), _operand(w), group,
-                       int(np.abs(a).max(initial=0)) * int(np.abs(w).max(initial=0)),
-                       PEArithmetic(acc_bits=64))
+    sums = _group_sums(a, w, group, _max_product(a, w), PEArithmetic(acc_bits=64))
     largest, smallest = int(sums.max(initial=0)), int(sums.min(initial=0))
     return max(largest.bit_length(), (-smallest - 1).bit_length()) + 1
 
 
+@njit(parallel=True, cache=True)
+def _rescale_rows(sums, w_scales, a_scales, out):
+    """out[m, n] = f32(r * a_scales[m]), r = f32(r + f32(f32(sums[g, m, n]) * w_scales[g, n]))
+    over g in order from +0: each a float32 operation (no fastmath), the conversion of an
+    integer sum to float32 RNE."""
+    for m in prange(out.shape[0]):
+        r = np.zeros(out.shape[1], np.float32)
+        for g in range(sums.shape[0]):
+            for n in range(r.size):
+                r[n] += np.float32(sums[g, m, n]) * w_scales[g, n]
+        for n in range(r.size):
+            out[m, n] = r[n] * a_scales[m]
+
+
 def _rescale(sums: np.ndarray, w_scales: np.ndarray, a_scales: np.ndarray) -> np.ndarray:
-    """The scale contract on float32 group sums [G, M, N] (numpy float32 operations are IEEE
-    single, one rounding each)."""
-    r = np.zeros(sums.shape[1:], np.float32)
-    for g in range(sums.shape[0]):
-        r = r + sums[g] * w_scales[None, :, g]
-    return r * a_scales[:, None]
+    """The scale contract on group sums [G, M, N] (float32, or int64 converted to float32 RNE)
+    with w_scales float32 [N, G] and a_scales float32 [M]."""
+    out = np.empty(sums.shape[1:], np.float32)
+    _rescale_rows(sums, np.ascontiguousarray(w_scales.T), a_scales, out)
+    return out
 
 
 # -- plain-Python references --------------------------------------------------------------------
