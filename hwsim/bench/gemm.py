@@ -10,7 +10,7 @@ products span too many binades for exact float64 sums: the TwoSum kernel). Each 
 ``qtensor_gemm`` on codes already quantized (the PE's work: sums, overflow, rounding, scales)
 and numpy's float32 ``x @ w.T`` on the same shapes (the integer path's exact sums are float32
 BLAS products too), median of ``--repeats`` after a warm-up call; prints G MAC/s of both, their
-ratio, and the bit-exact call's CPU seconds (all threads: on a loaded machine wall time
+ratio, and the bit-exact call's CPU seconds (mean, all threads: on a loaded machine wall time
 inflates, CPU time much less) beside its wall seconds, with the load average.
 Threads: numba's ``--threads``; numpy's BLAS its own default (set OPENBLAS_NUM_THREADS before
 the run to pin it; on the 2-core CI machine both use 2). Goals (issue 20): >= 5 G MAC/s int8 x int4, >= 1 G MAC/s FP8 x FP8 on 2
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import time
 
 import numba
 import numpy as np
@@ -57,8 +58,10 @@ def run(m: int, repeats: int, seed: int = 0) -> list[dict]:
             macs = m * K * N
             def bit_exact():
                 return gemm.qtensor_gemm(qa, qw, arithmetic)
-            exact = median_seconds(bit_exact, repeats)
-            exact_cpu = median_seconds(bit_exact, repeats, warmups=0, clock="process")
+            bit_exact()                      # warm-up: Numba's cache load, page faults
+            cpu_start = time.process_time()
+            exact = median_seconds(bit_exact, repeats, warmups=0)
+            exact_cpu = (time.process_time() - cpu_start) / repeats
             numpy = median_seconds(lambda: x_hat @ w_hat.T, repeats)
             rows.append({"scheme": name, "arithmetic": arithmetic.label, "M x K x N":
                          f"{m} x {K} x {N}", "bit-exact G MAC/s": macs / exact / 1e9,
