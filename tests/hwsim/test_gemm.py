@@ -107,6 +107,21 @@ def test_saturate_rows_split_by_the_bound(rng, acc_bits):
                                                           acc_bits=acc_bits, overflow="saturate"))
 
 
+@pytest.mark.parametrize("row,expected", [
+    ([100, 27, 0], 127),          # bound 127 = hi: the exact sum, no clamp possible
+    ([127, 1, -1], 126),          # bound 129: 127 + 1 clamps at 127, then 126 (exact: 127)
+    ([-128, 0, 0], -128),         # bound 128 > hi but lo = -128 holds it: in order, unchanged
+    ([-128, -1, 1], -127),        # clamps at lo, then -127 (exact: -128)
+])
+def test_saturate_at_the_bound(row, expected):
+    """8-bit accumulator, hi = 127, lo = -128, weights 1: bounds on both sides of hi."""
+    a = np.array([row])
+    w = np.ones((1, 3), np.int64)
+    out = gemm.int_gemm(a, w, a_bits=8, w_bits=2, acc_bits=8, overflow="saturate")
+    assert out[0, 0, 0] == expected == integer.int_dot_reference(row, [1, 1, 1], acc_bits=8,
+                                                                   overflow="saturate")
+
+
 @pytest.mark.parametrize("overflow", ["wrap", "saturate"])
 @pytest.mark.parametrize("acc_bits", [24, 26, 27, 40])
 def test_long_groups_past_float32_exact_integers(rng, overflow, acc_bits):
