@@ -21,9 +21,12 @@ Contract of :func:`mx_gemm`: entry [m, n] is exactly
 
 How the exact sums are computed: every value is an integer in units of 2^lsb, so a block sum is
 an integer; a float64 matrix product of integers is exact, in any order, while every partial sum
-stays below 2^53. The weights are cut into 16-bit halves (w = hi * 2^16 + lo) so that each
-half's 32 products stay below 2^53 for every format pair (|value| < 2^32 in units of 2^lsb), and
-the two exact halves are recombined into the magnitude hi * 2^32 + lo that mx_dot rounds.
+stays below 2^53. Where 32 * max|a| * max|w| < 2^53 (every format pair but those with
+float8_e5m2, whose values reach 2^32 units) the block sum D is one float64 product, D * 2^e is
+exact in float64 (e >= -272: no float64 underflow) and its conversion to float32 is the one RNE
+rounding (subnormals, overflow to inf). Otherwise the weights are cut into 16-bit halves
+(w = hi * 2^16 + lo) so that each half's 32 products stay below 2^53, and the two exact halves
+are recombined into the magnitude hi * 2^32 + lo that mx_dot's own rounding function takes.
 
 :func:`qtensor_mx_gemm` computes a quantized layer on mx_mac: an MX scheme's codes and E8M0
 block scales as above (no scale applied outside the PE); an FP8 scheme with per-tensor,
@@ -41,6 +44,7 @@ from lowbit.hwsim.units.mx import BLOCK, E8M0_NAN
 
 UNIT_SCALE = 127          # E8M0 code of 2^0
 HALF_BITS = 16            # the weight halves (module docstring)
+EXACT_FLOAT64 = 1 << 53   # integers below it, and their sums below it, are exact in float64
 ROW_BLOCK = 256           # rows of a per pass: bounds the [blocks, rows, N] float64 scratch
 
 
@@ -86,13 +90,18 @@ def _magnitudes(high: np.ndarray, low: np.ndarray) -> tuple:
     return neg, h, l
 
 
-def _rounded_blocks(fa, sa, lsb_a, w_hi, w_lo, sw, lsb_w) -> np.ndarray:
-    """float32 [K / 32, M, N]: every block's B (module contract) for rows fa [M, K]."""
+def _rounded_blocks(fa, sa, lsb_a, w_parts, sw, lsb_w) -> np.ndarray:
+    """float32 [K / 32, M, N]: every block's B (module contract) for rows fa [M, K]; w_parts
+    the weights' blocks, whole (one array) or in halves (hi, lo)."""
     a = _blocks(fa)
-    high = np.matmul(a, w_hi).astype(np.int64)      # exact: |partial sums| < 2^53
-    low = np.matmul(a, w_lo).astype(np.int64)
-    neg, hi, lo = _magnitudes(high, low)
     exponent = lsb_a + lsb_w - 254 + sa.T[:, :, None] + sw.T[:, None, :]
+    if len(w_parts) == 1:
+        exact = np.matmul(a, w_parts[0]) + 0.0        # + 0.0: an exact zero is +0.0
+        with np.errstate(over="ignore"):              # overflow: +-inf, as the contract says
+            return np.ldexp(exact, exponent).astype(np.float32)
+    high = np.matmul(a, w_parts[0]).astype(np.int64)  # exact: |partial sums| < 2^53
+    low = np.matmul(a, w_parts[1]).astype(np.int64)
+    neg, hi, lo = _magnitudes(high, low)
     return dyadic_to_float32(neg.ravel(), hi.ravel(), lo.ravel(),
                              exponent.ravel()).reshape(high.shape)
 
@@ -111,12 +120,16 @@ def _accumulate(blocks: np.ndarray) -> np.ndarray:
 def block_sums(fa, sa, lsb_a, fw, sw, lsb_w) -> np.ndarray:
     """float32 [K / 32, M, N]: B of every block (module contract) of the fixed-point values fa
     [M, K] and fw [N, K] with E8M0 codes sa [M, K / 32], sw [N, K / 32] (int64)."""
-    w_hi = _blocks(fw >> HALF_BITS).transpose(0, 2, 1)
-    w_lo = _blocks(fw & 0xFFFF).transpose(0, 2, 1)
+    largest = BLOCK * int(np.abs(fa).max(initial=0)) * int(np.abs(fw).max(initial=0))
+    if largest < EXACT_FLOAT64:
+        w_parts = (_blocks(fw).transpose(0, 2, 1),)
+    else:
+        w_parts = (_blocks(fw >> HALF_BITS).transpose(0, 2, 1),
+                   _blocks(fw & 0xFFFF).transpose(0, 2, 1))
     out = np.empty((fa.shape[1] // BLOCK, fa.shape[0], fw.shape[0]), np.float32)
     for start in range(0, fa.shape[0], ROW_BLOCK):
         rows = slice(start, start + ROW_BLOCK)
-        out[:, rows] = _rounded_blocks(fa[rows], sa[rows], lsb_a, w_hi, w_lo, sw, lsb_w)
+        out[:, rows] = _rounded_blocks(fa[rows], sa[rows], lsb_a, w_parts, sw, lsb_w)
     return out
 
 
