@@ -34,6 +34,10 @@ Float PE (``float_gemm``; FP8 x FP8 as fp8_mac)
                subnormal or overflow rule applies. An exact zero sum is +0. acc_mbits=23 with "rne" is
                :func:`lowbit.hwsim.units.fp8.fp8_mac` bit for bit.
 
+MX PE (``float_pe="mx_mac"``; lowbit.hwsim.gemm_mx) and LUT PE with stored table entries of
+``lut_table_bits`` (lowbit.hwsim.gemm_lut): their contracts are in those modules;
+``qtensor_gemm`` routes a layer there when the PEArithmetic names them.
+
 Scales (``qtensor_gemm``): the PE's per-group sum S_g (the integer minus z * sum of the group's
 activations, or the float accumulator) goes to a float32 unit: r = +0; for each group g in order
 r = f32(r + f32(f32(S_g) * s_w[n, g])); y = f32(r * s_a[m]), each f32() one IEEE float32 RNE
@@ -59,6 +63,7 @@ from lowbit.hwsim.units.fp8 import decode_table, format_id
 OVERFLOW_POLICIES = ("wrap", "saturate")
 ROUNDINGS = ("rne", "rtz")
 ACC_MBITS = range(1, 24)
+FLOAT_PES = ("fp8_mac", "mx_mac")   # whose arithmetic an FP8 or MX layer runs through
 FLOAT_MBITS = 52          # float64 fraction bits: the float kernel rounds float64 bit patterns
 
 
@@ -66,11 +71,17 @@ FLOAT_MBITS = 52          # float64 fraction bits: the float kernel rounds float
 class PEArithmetic:
     """A PE's accumulator: ``acc_bits`` and ``overflow`` for integer PEs, ``acc_mbits`` and
     ``acc_rounding`` for float PEs (module docstring). The defaults (32-bit wrapping integer,
-    float32 RNE) are the PEs as lowbit.hwsim.pe models them."""
+    float32 RNE) are the PEs as lowbit.hwsim.pe models them. ``float_pe``: the PE an FP8 or MX
+    layer runs on, "fp8_mac" (one rounding per product; MX refused) or "mx_mac" (exact block
+    sums of 32, float32 accumulation; lowbit.hwsim.gemm_mx; acc_mbits 23 with "rne" only).
+    ``lut_table_bits``: None (exact tables, the integer path above), or the stored entry width
+    of the LUT PE's tables (lowbit.hwsim.gemm_lut; "wrap" only)."""
     acc_bits: int = 32
     overflow: str = "wrap"
     acc_mbits: int = 23
     acc_rounding: str = "rne"
+    float_pe: str = "fp8_mac"
+    lut_table_bits: int | None = None
 
     def __post_init__(self):
         integer.check_acc_bits(self.acc_bits)
@@ -81,11 +92,31 @@ class PEArithmetic:
         if self.acc_rounding not in ROUNDINGS:
             raise ValueError(f"acc_rounding must be one of {ROUNDINGS}, "
                              f"got {self.acc_rounding!r}")
+        self._check_pe_variants()
+
+    def _check_pe_variants(self):
+        if self.float_pe not in FLOAT_PES:
+            raise ValueError(f"float_pe must be one of {FLOAT_PES}, got {self.float_pe!r}")
+        if self.float_pe == "mx_mac" and (self.acc_mbits, self.acc_rounding) != (23, "rne"):
+            raise ValueError(f"float_pe='mx_mac' accumulates its blocks in float32 RNE: "
+                             f"acc_mbits must be 23 and acc_rounding 'rne', got "
+                             f"{self.acc_mbits} and {self.acc_rounding!r}")
+        if self.lut_table_bits is not None:
+            from lowbit.hwsim.units.lut import table_limits
+            table_limits(self.lut_table_bits)       # ValueError naming table_bits
+            if self.overflow != "wrap":
+                raise ValueError(f"lut_table_bits models the LUT PE, whose accumulator wraps: "
+                                 f"overflow must be 'wrap', got {self.overflow!r}")
 
     @property
     def label(self) -> str:
-        """e.g. "acc32-wrap/m23-rne"."""
-        return f"acc{self.acc_bits}-{self.overflow}/m{self.acc_mbits}-{self.acc_rounding}"
+        """e.g. "acc32-wrap/m23-rne", with "/mx_mac" and "/lut9" where those are chosen."""
+        label = f"acc{self.acc_bits}-{self.overflow}/m{self.acc_mbits}-{self.acc_rounding}"
+        if self.float_pe != "fp8_mac":
+            label += f"/{self.float_pe}"
+        if self.lut_table_bits is not None:
+            label += f"/lut{self.lut_table_bits}"
+        return label
 
 
 def _check_group(group, K: int) -> int:
@@ -396,14 +427,19 @@ def float_gemm(a_codes, w_codes, fmt_a: str, fmt_w: str, *, group: int | None = 
 
 # -- a quantized layer ------------------------------------------------------------------------
 def pe_family(weight_spec, act_spec) -> str:
-    """"int" or "float": which PE computes a layer of these specs; ValueError naming what no
-    PE here computes (IEEE activations, MX, non-integer weight values, asymmetric activations)."""
+    """"int", "float" or "mx": which PE computes a layer of these specs; ValueError naming what
+    no PE here computes (IEEE activations, MX on one side only, non-integer weight values,
+    asymmetric activations)."""
     if act_spec.is_ieee or weight_spec.is_ieee:
         raise ValueError(f"PE arithmetic needs quantized weights and activations; got weights "
                          f"{weight_spec.format}, activations {act_spec.format} (an IEEE format "
                          f"runs on no integer or FP8 PE here)")
     if "mx" in (weight_spec.granularity, act_spec.granularity):
-        raise ValueError("PE arithmetic does not model MX block scales yet (granularity 'mx')")
+        if weight_spec.granularity != act_spec.granularity:
+            raise ValueError(f"PE arithmetic models MX block scales on both operands only, got "
+                             f"weight granularity {weight_spec.granularity!r}, activation "
+                             f"granularity {act_spec.granularity!r}")
+        return "mx"
     if act_spec.granularity not in ("tensor", "channel") or not act_spec.symmetric:
         raise ValueError(f"PE arithmetic needs symmetric activations with one scale per tensor "
                          f"or per row, got act_granularity {act_spec.granularity!r}, "
@@ -450,6 +486,9 @@ def qtensor_gemm(qa, qw, arithmetic: PEArithmetic) -> np.ndarray:
     if not isinstance(arithmetic, PEArithmetic):
         raise ValueError(f"arithmetic must be a PEArithmetic, got {type(arithmetic).__name__}")
     family = pe_family(qw.spec, qa.spec)
+    routed = _routed_gemm(qa, qw, arithmetic, family)
+    if routed is not None:
+        return routed
     (M, K), (N, Kw) = qa.shape, qw.shape
     if K != Kw or len(qa.shape) != 2 or qa.axis != 1 or qw.axis != 1:
         raise ValueError(f"qa [M, K] and qw [N, K] must be 2-D, quantized along K, with one K; "
@@ -477,6 +516,21 @@ def qtensor_gemm(qa, qw, arithmetic: PEArithmetic) -> np.ndarray:
         a_sums = a.reshape(M, groups, group).sum(axis=-1)
         sums -= zeros.T[:, None, :] * a_sums.T[:, :, None]
     return _rescale(sums, w_scales, a_scales)
+
+
+def _routed_gemm(qa, qw, arithmetic: PEArithmetic, family: str):
+    """y of the layer on mx_mac or on a LUT PE with stored-width tables when ``arithmetic``
+    names them (module docstring), else None; ValueError for MX on fp8_mac."""
+    if family == "mx" and arithmetic.float_pe != "mx_mac":
+        raise ValueError(f"MX block scales are modeled on mx_mac only: float_pe must be "
+                         f"'mx_mac' for an MX layer, got {arithmetic.float_pe!r}")
+    if family != "int" and arithmetic.float_pe == "mx_mac":
+        from lowbit.hwsim import gemm_mx
+        return gemm_mx.qtensor_mx_gemm(qa, qw)
+    if family == "int" and arithmetic.lut_table_bits is not None:
+        from lowbit.hwsim import gemm_lut
+        return gemm_lut.qtensor_lut_gemm(qa, qw, arithmetic)
+    return None
 
 
 def required_acc_bits(qa, qw) -> int:

@@ -33,16 +33,21 @@ ref_ppl/ppl, for the other transformers all-MiniLM-L6-v2 sentence-embedding mean
 shipped sentences, for the convolutional ones (ResNets) the digits CNN top-1 accuracy on its test
 images; cached by (model, scheme label).
 
-PE arithmetic (optional point keys ``acc_bits``, ``overflow``, ``acc_mbits``, ``acc_rounding``):
-when any is given, fidelity is measured through the PE's own arithmetic (lowbit.hwsim.gemm:
-integer accumulator width and overflow policy for the integer PEs, float accumulation mantissa
-bits and rounding for fp8_mac) instead of fake quantization, and an integer PE is costed at that
+PE arithmetic (optional point keys ``acc_bits``, ``overflow``, ``acc_mbits``, ``acc_rounding``,
+``lut_table_bits``): when any is given, fidelity is measured through the PE's own arithmetic
+(lowbit.hwsim.gemm: integer accumulator width and overflow policy for the integer PEs, float
+accumulation mantissa bits and rounding for fp8_mac; on mx_mac, FP8 and MX schemes through its
+exact block sums and float32 block accumulation, lowbit.hwsim.gemm_mx, whose accumulator has no
+other width; on lut and shared_lut, ``lut_table_bits``-bit saturated table entries,
+lowbit.hwsim.gemm_lut) instead of fake quantization, and an integer PE is costed at that
 accumulator width (synthesis area and clock of that config, an acc_bits-wide add per MAC). Keys
 of the other PE family must stay at their defaults (acc_bits 32, wrap; acc_mbits 23, rne), else
-the point is NotApplicable; so is a scheme no PE arithmetic computes (float16 activations, MX).
-Such a row also carries ``fake_quant_fidelity``, the scheme's fidelity under fake quantization.
-fp8_mac's area, clock and energy stay those of its fp32 adder: no reduced-mantissa adder is
-synthesized (``arithmetic_note`` says so).
+the point is NotApplicable; so is a scheme no PE arithmetic computes (float16 activations, MX
+off mx_mac), lut_table_bits off the LUT PEs or with "saturate", and acc_mbits / acc_rounding
+other than 23 / rne on mx_mac. Such a row also carries ``fake_quant_fidelity``, the scheme's
+fidelity under fake quantization. fp8_mac's area, clock and energy stay those of its fp32 adder:
+no reduced-mantissa adder is synthesized; the cost model has no table-width term, so
+lut_table_bits changes fidelity only (``arithmetic_note`` says so).
 
 ``COST_MODEL`` is this module as a sweep evaluator (the lowbit.sweeps.evaluator.Evaluator
 contract: vocabulary, applicability, lane checks, evaluation and the Pareto front).
@@ -60,7 +65,7 @@ from lowbit.models.cost.cycles import NotApplicable
 
 
 _REQUIRED = ("scheme", "pe", "lanes", "workload")
-_ARITHMETIC_KEYS = ("acc_bits", "overflow", "acc_mbits", "acc_rounding")
+_ARITHMETIC_KEYS = ("acc_bits", "overflow", "acc_mbits", "acc_rounding", "lut_table_bits")
 _OPTIONAL = ("array", "area_mm2", "throughput_gmacs", "batch", "seq_len", "group_size",
              "generated", "node", "dram", "fidelity_model") + _ARITHMETIC_KEYS
 _DEFAULTS = {"batch": 1, "seq_len": 128, "group_size": None, "generated": None, "node": 45,
@@ -69,8 +74,10 @@ _DEFAULTS = {"batch": 1, "seq_len": 128, "group_size": None, "generated": None, 
 # the point keys that size the array: exactly one is given
 _SIZES = ("array", "area_mm2", "throughput_gmacs")
 # the keys of each PE family's accumulator, and their defaults (lowbit.hwsim.gemm.PEArithmetic)
-_FAMILY_KEYS = {"int": {"acc_bits": 32, "overflow": "wrap"},
+_FAMILY_KEYS = {"int": {"acc_bits": 32, "overflow": "wrap", "lut_table_bits": None},
                 "float": {"acc_mbits": 23, "acc_rounding": "rne"}}
+# the PE kinds whose tables lut_table_bits sizes (lowbit.hwsim.gemm_lut)
+LUT_PES = ("lut", "shared_lut")
 GENERATED_TOKENS = 128
 
 
@@ -145,7 +152,7 @@ def _check_point(point: dict) -> dict:
         raise ValueError(f"point must have keys {', '.join(_REQUIRED)} (optional: "
                          f"{', '.join(_OPTIONAL)}); missing {missing}, unknown {unknown}")
     for key in ("lanes", "array", "batch", "seq_len", "group_size", "generated", "acc_bits",
-                "acc_mbits"):
+                "acc_mbits", "lut_table_bits"):
         value = point.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                                   or value < 1):
@@ -170,6 +177,8 @@ def _check_point(point: dict) -> dict:
     arithmetic = {key: point[key] for key in _ARITHMETIC_KEYS if point.get(key) is not None}
     if arithmetic:
         from lowbit.hwsim import gemm
+        from lowbit.hwsim.units.lut import table_limits
+        table_limits(arithmetic.pop("lut_table_bits", None))   # ValueError naming table_bits
         gemm.PEArithmetic(**arithmetic)   # ValueError naming the field and its allowed values
     if point.get("fidelity_model") is not None:
         check_fidelity_model(point["workload"], point["fidelity_model"])
@@ -179,8 +188,10 @@ def _check_point(point: dict) -> dict:
 
 def _arithmetic(point: dict, scheme):
     """The point's lowbit.hwsim.gemm.PEArithmetic, or None (fake quantization) when it gives
-    no arithmetic key; NotApplicable for a scheme no PE arithmetic computes or a key of the
-    other PE family away from its default."""
+    no arithmetic key; NotApplicable for a scheme no PE arithmetic computes, a key of the
+    other PE family away from its default, lut_table_bits on a PE without tables, or a float
+    accumulator mx_mac does not have. An FP8 or MX scheme on a PE that applies MX block scales
+    (mx_mac) runs through that PE's arithmetic (float_pe="mx_mac")."""
     from lowbit.hwsim import gemm
     given = {key: point[key] for key in _ARITHMETIC_KEYS if point[key] is not None}
     if not given:
@@ -189,13 +200,26 @@ def _arithmetic(point: dict, scheme):
         family = gemm.pe_family(scheme.weight_spec, scheme.act_spec)
     except ValueError as exc:
         raise NotApplicable(str(exc)) from None
+    on_mx_mac = kinds.get(point["pe"]).block_scales
+    if family == "mx" and not on_mx_mac:
+        raise NotApplicable(f"MX block scales run through the PE arithmetic on mx_mac only, "
+                            f"not on {point['pe']}")
+    family = "float" if family == "mx" else family
     for other, defaults in _FAMILY_KEYS.items():
         stray = [f"{key}={given[key]!r}" for key, default in defaults.items()
                  if other != family and given.get(key, default) != default]
         if stray:
             raise NotApplicable(f"{', '.join(stray)} applies to {other} PEs; scheme "
                                 f"{scheme.label} runs on a {family} PE")
-    return gemm.PEArithmetic(**given)
+    if given.get("lut_table_bits") is not None and point["pe"] not in LUT_PES:
+        raise NotApplicable(f"lut_table_bits applies to the {' and '.join(LUT_PES)} PEs, not "
+                            f"{point['pe']}")
+    if family == "float" and on_mx_mac:
+        given["float_pe"] = "mx_mac"
+    try:
+        return gemm.PEArithmetic(**given)
+    except ValueError as exc:   # e.g. acc_mbits=13 on mx_mac, whose accumulator is float32
+        raise NotApplicable(f"{point['pe']}: {exc}") from None
 
 
 def _arithmetic_mapping(mapping, arithmetic):
@@ -203,12 +227,17 @@ def _arithmetic_mapping(mapping, arithmetic):
     the PE is costed."""
     if arithmetic is None:
         return mapping, "fake quantization (dequantize, float32 matmul)"
-    if mapping.pe == "fp8_mac":
+    if mapping.pe in ("fp8_mac", "mx_mac"):
         return mapping, (f"{arithmetic.label}: fidelity through the PE arithmetic; area, clock "
                          f"and energy of the synthesized fp32 accumulator")
-    return (dataclasses.replace(mapping, acc_bits=arithmetic.acc_bits),
-            f"{arithmetic.label}: fidelity through the PE arithmetic, costed at acc_bits="
+    note = (f"{arithmetic.label}: fidelity through the PE arithmetic, costed at acc_bits="
             f"{arithmetic.acc_bits}")
+    if arithmetic.lut_table_bits is not None:
+        # the cost model has no table-width term: energy prices the table adds at
+        # act_bits + g bits and no registers; area is the synthesized exact-width tables
+        note += (f"; lut_table_bits={arithmetic.lut_table_bits} changes fidelity only (the "
+                 f"cost model has no table-width term)")
+    return dataclasses.replace(mapping, acc_bits=arithmetic.acc_bits), note
 
 
 def _hardware(mapping, lanes: int, point: dict) -> tuple[dataflow.Hardware, str]:

@@ -28,6 +28,8 @@ A config (built-in ones live in ``sweeps/configs/``, addressed by file stem) loo
     overflows = ["wrap", "saturate"]          # PE's own accumulator, lowbit.hwsim.gemm): integer
     acc_mbits = [13, 23]                      # accumulator width and overflow policy, float
     acc_roundings = ["rne", "rtz"]            # accumulation fraction bits and rounding
+    lut_table_bits = [9, 12]                  # optional: stored LUT table entry width (lut,
+                                              # shared_lut; lowbit.hwsim.gemm_lut)
 
     [fidelity_models]      # optional: workload -> the model measuring its fidelity
     llama2-7b = "models/my-llama"             # a model folder or .gguf file (relative to this
@@ -86,6 +88,7 @@ AXES = {
     "overflows": "overflow",
     "acc_mbits": "acc_mbits",
     "acc_roundings": "acc_rounding",
+    "lut_table_bits": "lut_table_bits",
 }
 _REQUIRED_AXES = ("schemes", "pes", "lanes", "workloads")
 # exactly one of these sizes the array

@@ -97,7 +97,8 @@ def design_label(row: dict) -> str:
     """The design within its context: scheme on PE (lanes, PEs in the array, group size, and
     the PE arithmetic's accumulator keys when the sweep sets them)."""
     extras = [f"{key}={row[key]}" for key in ("lanes", "array", "group_size", "acc_bits",
-                                              "overflow", "acc_mbits", "acc_rounding")
+                                              "overflow", "acc_mbits", "acc_rounding",
+                                              "lut_table_bits")
               if row.get(key) is not None]
     return f"{row['scheme']} on {row['pe']}" + (f" ({', '.join(extras)})" if extras else "")
 

@@ -13,12 +13,18 @@ Contract (``lut_dot``)
                             (2^(g-1) entries); an index with bit g-1 set reads
                             -H_k[idx XOR (2^g - 1)], and the plane sum is (H + A_k) / 2 with
                             A_k = sum_j a_kj (H + A_k is always even, so the halving is exact).
+  table width  ``table_bits`` (None: exact, the default) stores every "full" table entry in
+               table_bits-bit two's complement: the entry is the exact subset sum above,
+               saturated once to [-2^(table_bits-1), 2^(table_bits-1) - 1] (a wide table adder
+               whose result is clamped when written). An entry of at most g activations of
+               act_bits bits needs act_bits + ceil(log2 g) bits, so that width or more is
+               exact. "symmetric" tables are exact only (table_bits must be None).
   planes       bit-plane p of group k indexes the table with idx = sum_j bit_p(w_kj) << j, giving
                P_p = sum over k of the looked-up partial sums.
   result       sum_{p < w_bits-1} P_p << p  -  P_{w_bits-1} << (w_bits-1): the two's-complement
-               sign plane is subtracted. Every step is exact integer arithmetic (table entries,
-               |entry| <= 8 * 128, in int16; sums in int64), so the result equals the exact
-               integer dot product (|result| < 2^63 for n < 2^47).
+               sign plane is subtracted. Every other step is exact integer arithmetic (table
+               entries, |entry| <= 8 * 128, in int16; sums in int64), so with exact tables the
+               result equals the exact integer dot product (|result| < 2^63 for n < 2^47).
   shapes       a Python int for 1-D weights, an int64 array of the weights' batch shape otherwise.
 """
 from __future__ import annotations
@@ -33,6 +39,7 @@ from lowbit.hwsim.units.integer import (check_bits, check_int_codes, check_int_v
 
 TABLES = ("full", "symmetric")
 GROUP_SIZES = range(1, 9)
+TABLE_BITS = range(2, 33)    # stored entry widths; 12 bits already hold every entry exactly
 
 
 # -- the fast path ------------------------------------------------------------------------------
@@ -145,8 +152,15 @@ def lookup_symmetric(flat, act_total, words, w_bits, g, indices, signs):
     return total
 
 
+@njit(cache=True)
+def saturate_tables(flat, lo, hi):
+    """Every entry clamped to [lo, hi] (the table_bits store; a no-op for exact tables)."""
+    for i in range(flat.shape[0]):
+        flat[i] = min(max(flat[i], lo), hi)
+
+
 @njit(cache=True, inline="always")
-def lut_rows(act, words, w_bits, g, symmetric, indices, out):
+def lut_rows(act, words, w_bits, g, symmetric, saturate, lo, hi, indices, out):
     """act has one row per weight row, or a single row shared by every weight row (its tables
     are then built once and reused, as T-MAC reuses them across the rows of a matrix);
     ``words``: one word per weight group (lut_words); ``indices``: scratch of one entry offset
@@ -166,6 +180,8 @@ def lut_rows(act, words, w_bits, g, symmetric, indices, out):
                 act_total = build_symmetric_tables(act[row], g, columns, tables)
             else:
                 build_full_tables(act[row], g, columns, tables)
+                if saturate:
+                    saturate_tables(flat, lo, hi)
         if symmetric:
             out[r] = lookup_symmetric(flat, act_total, words[r], w_bits, g, indices, signs)
         else:
@@ -177,8 +193,8 @@ def _kernel(g: int):
     """lut_rows compiled for group size ``g`` as a constant, so that the compiler unrolls and
     specializes every loop over a group (about twice as fast as a run-time ``g``)."""
     @njit
-    def kernel(act, words, w_bits, symmetric, indices, out):
-        lut_rows(act, words, w_bits, g, symmetric, indices, out)
+    def kernel(act, words, w_bits, symmetric, saturate, lo, hi, indices, out):
+        lut_rows(act, words, w_bits, g, symmetric, saturate, lo, hi, indices, out)
     return kernel
 
 
@@ -201,11 +217,24 @@ def check_lut_args(w_bits, act_bits, group_size, table) -> tuple[int, int, int, 
     return w_bits, act_bits, group_size, table == "symmetric"
 
 
+def table_limits(table_bits, table: str = "full") -> tuple[int, int]:
+    """(lo, hi) every stored entry is clamped to: the table_bits two's complement range, or
+    one wider than any entry when table_bits is None (exact); ValueError naming table_bits."""
+    if table_bits is None:
+        return -(1 << 62), (1 << 62) - 1
+    check_bits(table_bits, "table_bits", TABLE_BITS)
+    if table != "full":
+        raise ValueError(f"table_bits applies to table='full' only (symmetric tables are exact "
+                         f"here), got table={table!r}, table_bits={table_bits}")
+    return -(1 << (table_bits - 1)), (1 << (table_bits - 1)) - 1
+
+
 def lut_dot(act, w_codes, *, w_bits: int, act_bits: int = 8, group_size: int = 4,
-            table: str = "full"):
-    """Exact dot product of activations and two's complement weight codes by table lookup
-    (see the module contract)."""
+            table: str = "full", table_bits: int | None = None):
+    """Dot product of activations and two's complement weight codes by table lookup, exact
+    unless ``table_bits`` saturates table entries (see the module contract)."""
     w_bits, act_bits, group_size, symmetric = check_lut_args(w_bits, act_bits, group_size, table)
+    lo, hi = table_limits(table_bits, table)
     act = check_int_values(act, act_bits, True, "act")
     w_codes = check_int_codes(w_codes, w_bits, "w_codes")
     if act.ndim != 1 or w_codes.ndim == 1:
@@ -221,19 +250,27 @@ def lut_dot(act, w_codes, *, w_bits: int, act_bits: int = 8, group_size: int = 4
     words = lut_words(w2, group_size)
     offsets = words.shape[1] << group_size
     indices = np.empty(words.shape[1], dtype=np.int32 if offsets < 2**31 else np.int64)
-    _kernel(group_size)(rows(act), words, w_bits, symmetric, indices, out)
+    # int16 entries: clamp bounds beyond int16 clamp nothing
+    lo, hi = max(lo, np.iinfo(np.int16).min), min(hi, np.iinfo(np.int16).max)
+    _kernel(group_size)(rows(act), words, w_bits, symmetric, table_bits is not None,
+                        np.int16(lo), np.int16(hi), indices, out)
     return unrows(out, w_codes.shape[:-1])
 
 
 # -- plain-Python reference ---------------------------------------------------------------------
 def lut_dot_reference(act, w_codes, *, w_bits: int, group_size: int = 4,
-                      table: str = "full") -> int:
+                      table: str = "full", table_bits: int | None = None) -> int:
     """The same tables, plane indices and shift-and-add, written with Python integers."""
     g = group_size
     planes = [0] * w_bits
+    top = None if table_bits is None else 1 << (table_bits - 1)
+
+    def stored(entry: int) -> int:
+        return entry if top is None else min(max(entry, -top), top - 1)
+
     for start in range(0, len(act), g):
         a = [int(x) for x in act[start:start + g]]
-        full = [sum(a[j] for j in range(g) if idx >> j & 1) for idx in range(1 << g)]
+        full = [stored(sum(a[j] for j in range(g) if idx >> j & 1)) for idx in range(1 << g)]
         half = [sum(a[j] if idx >> j & 1 else -a[j] for j in range(g))
                 for idx in range(1 << (g - 1))]
         for p in range(w_bits):

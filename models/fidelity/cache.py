@@ -42,7 +42,9 @@ _ROOT = Path(__file__).resolve().parents[2]
 # the PTQ methods.
 FINGERPRINT_SOURCES = ("hwsim/quant", "hwsim/formats", "models/fidelity", "models/ptq.py")
 # and, for results through a PE's arithmetic, the bit-exact GEMM and the units it follows
-ARITHMETIC_SOURCES = ("hwsim/gemm.py", "hwsim/units/integer.py", "hwsim/units/fp8.py")
+ARITHMETIC_SOURCES = ("hwsim/gemm.py", "hwsim/gemm_mx.py", "hwsim/gemm_lut.py",
+                      "hwsim/units/integer.py", "hwsim/units/fp8.py", "hwsim/units/mx.py",
+                      "hwsim/units/lut.py")
 
 
 def default_path() -> Path:

@@ -362,8 +362,11 @@ def test_wide_exact_accumulator_equals_fake_quant_bit_for_bit(rng):
 def test_pe_family_refuses_what_no_pe_computes():
     with pytest.raises(ValueError, match="IEEE"):
         gemm.pe_family(quant.preset("w4a16-g128").weight_spec, quant.preset("w4a16-g128").act_spec)
-    with pytest.raises(ValueError, match="MX"):
-        gemm.pe_family(quant.preset("mxfp8").weight_spec, quant.preset("mxfp8").act_spec)
+    half_mx = quant.Scheme(weight=E4M3, act=E4M3, granularity="mx", act_granularity="tensor")
+    with pytest.raises(ValueError, match="MX block scales on both operands only"):
+        gemm.pe_family(half_mx.weight_spec, half_mx.act_spec)
+    assert gemm.pe_family(quant.preset("mxfp8").weight_spec, quant.preset("mxfp8").act_spec) \
+        == "mx"
     with pytest.raises(ValueError, match="integer x integer"):
         gemm.pe_family(quant.preset("log2_4").weight_spec, quant.preset("log2_4").act_spec)
 

@@ -109,3 +109,23 @@ def test_bad_input_raises_naming_the_argument(kwargs, match):
     args = dict(act=np.zeros(8, int), w_codes=np.zeros(8, int), w_bits=4) | kwargs
     with pytest.raises(ValueError, match=match):
         lut_dot(**args)
+
+
+@pytest.mark.parametrize("table_bits", [2, 7, 9, 10])
+@pytest.mark.parametrize("group_size", [2, 4, 8])
+def test_narrow_tables_saturate_every_entry_once(table_bits, group_size):
+    """Stored entries clamped to table_bits two's complement (the reference clamps each exact
+    subset sum with Python ints): 1,000 random dots per case, rows of all +127 and all -128
+    (every entry at its extreme) included; at act_bits + ceil(log2 g) bits nothing clamps."""
+    rng = np.random.default_rng([SEED, table_bits, group_size])
+    act = rng.integers(-128, 128, (1000, 32))
+    act[0], act[1] = 127, -128
+    codes = rng.integers(0, 16, (1000, 32))
+    got = lut_dot(act, codes, w_bits=4, group_size=group_size, table_bits=table_bits)
+    for r in range(1000):
+        assert got[r] == lut_dot_reference(act[r], codes[r], w_bits=4, group_size=group_size,
+                                           table_bits=table_bits), f"seed {SEED} row {r}"
+    if table_bits >= 8 + (group_size - 1).bit_length():
+        assert np.array_equal(got, exact_dot(act, codes, 4))
+    else:
+        assert not np.array_equal(got, exact_dot(act, codes, 4))

@@ -179,10 +179,42 @@ def test_pe_arithmetic_keys_measure_fidelity_through_the_pe_and_cost_its_width(m
     assert narrow["energy_mac_j"] < wide["energy_mac_j"] == fake["energy_mac_j"]
 
 
+def test_mx_on_mx_mac_runs_through_its_block_arithmetic(monkeypatch, tmp_path):
+    """An MX scheme on mx_mac with a PE-arithmetic key is measured through mx_mac's exact block
+    sums (float_pe="mx_mac"); on the digits CNN top-1 is fake quantization's within one image."""
+    monkeypatch.setenv("LOWBIT_CACHE_DIR", str(tmp_path))
+    row = evaluator.evaluate_point({**RESNET, "scheme": "mxfp8", "pe": "mx_mac", "acc_mbits": 23})
+    assert row["pe_arithmetic"] == "acc32-wrap/m23-rne/mx_mac"
+    assert abs(row["fidelity"] - row["fake_quant_fidelity"]) <= 1 / row["fidelity_samples"]
+    assert "fp32 accumulator" in row["arithmetic_note"]
+
+
+def test_lut_table_bits_loses_fidelity_when_narrow_and_is_not_costed(monkeypatch, tmp_path):
+    """int4-g128 on the lut PE: 10-bit table entries hold every sum of 4 int8 activations (top-1
+    within one image of fake quantization), 7-bit ones saturate and top-1 falls; the PE's cost
+    is unchanged (the cost model has no table-width term, and the note says so)."""
+    monkeypatch.setenv("LOWBIT_CACHE_DIR", str(tmp_path))
+    point = {**RESNET, "scheme": "int4-g128", "pe": "lut"}
+    wide = evaluator.evaluate_point({**point, "lut_table_bits": 10})
+    narrow = evaluator.evaluate_point({**point, "lut_table_bits": 7})
+    assert wide["pe_arithmetic"] == "acc32-wrap/m23-rne/lut10" and narrow["lut_table_bits"] == 7
+    assert abs(wide["fidelity"] - wide["fake_quant_fidelity"]) <= 1 / wide["fidelity_samples"]
+    assert narrow["fidelity"] < wide["fidelity"] - 0.05
+    assert narrow["pe_area_m2"] == wide["pe_area_m2"] and "no table-width term" in \
+        narrow["arithmetic_note"]
+
+
 @pytest.mark.parametrize("extra,message", [
     ({"acc_mbits": 13}, "acc_mbits=13 applies to float PEs"),
     ({"scheme": "int4-g128-a16", "acc_bits": 16}, "IEEE"),
     ({"scheme": "fp8-e4m3", "pe": "fp8_mac", "acc_bits": 16}, "acc_bits=16 applies to int PEs"),
+    ({"lut_table_bits": 9}, "lut_table_bits applies to the lut and shared_lut PEs, not int_mac"),
+    ({"scheme": "int4-g128", "pe": "lut", "lut_table_bits": 9, "overflow": "saturate",
+      "acc_bits": 20}, "overflow must be 'wrap'"),
+    ({"scheme": "mxfp8", "pe": "fp8_mac", "acc_mbits": 23}, "on mx_mac only, not on fp8_mac"),
+    ({"scheme": "mxfp8", "pe": "mx_mac", "acc_mbits": 13}, "acc_mbits must be 23"),
+    ({"scheme": "fp8-e4m3", "pe": "mx_mac", "lut_table_bits": 9},
+     "lut_table_bits=9 applies to int PEs"),
 ])
 def test_pe_arithmetic_that_does_not_fit_the_scheme_does_not_apply(extra, message):
     with pytest.raises(NotApplicable, match=message):
@@ -193,6 +225,7 @@ def test_pe_arithmetic_that_does_not_fit_the_scheme_does_not_apply(extra, messag
     ({"overflow": "clamp"}, "overflow must be one of"),
     ({"acc_rounding": "rtn"}, "acc_rounding must be one of"),
     ({"acc_bits": 0}, "acc_bits"),
+    ({"lut_table_bits": 1}, "table_bits must be an integer in 2..32"),
 ])
 def test_bad_pe_arithmetic_keys_are_refused(extra, message):
     with pytest.raises(ValueError, match=message):

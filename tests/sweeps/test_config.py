@@ -274,6 +274,15 @@ def test_the_accumulator_config_sweeps_pe_arithmetic_into_the_point_key():
     assert len({grid.point_key(loaded.evaluator, point) for point in points}) == len(points)
 
 
+def test_the_lut_table_config_sweeps_table_widths_into_the_point_key():
+    from lowbit.sweeps import grid
+    loaded = config.load("lut_table")
+    assert loaded.axes["lut_table_bits"] == (10, 8, 6)
+    points, _ = grid.expand(loaded)
+    assert {point["lut_table_bits"] for point in points} == {10, 8, 6}
+    assert len({grid.point_key(loaded.evaluator, point) for point in points}) == len(points)
+
+
 @pytest.mark.parametrize("line,message", [
     ('overflows = ["clamp"]', "unknown overflow policy 'clamp'; allowed: wrap, saturate"),
     ('acc_roundings = ["rtn"]', "unknown accumulation rounding 'rtn'; allowed: rne, rtz"),
