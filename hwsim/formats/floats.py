@@ -160,27 +160,43 @@ def _float32_binade(typingctx, x):
     return types.float32(types.float32), codegen
 
 
+@intrinsic
+def _magic_sum_code(typingctx, total, magic, shift, offset):
+    """bits(total) - bits(magic) + (bits(magic) >> shift) - offset, in 32-bit integers (Numba
+    would widen each step to 64 bits): the code of a minifloat rounded by ``total`` = |x| +
+    ``magic`` (see _encode_minifloat_f32_one)."""
+    def codegen(context, builder, signature, args):
+        i32 = ir.IntType(32)
+        total_bits = builder.bitcast(args[0], i32)
+        magic_bits = builder.bitcast(args[1], i32)
+        binade_code = builder.sub(builder.lshr(magic_bits, builder.trunc(args[2], i32)),
+                                  builder.trunc(args[3], i32))
+        return builder.add(builder.sub(total_bits, magic_bits), binade_code)
+    return types.int32(types.float32, types.float32, shift, offset), codegen
+
+
 @njit(cache=True, inline="always")
-def _encode_minifloat_f32_one(x, cap, magic_scale, magic_min, code_scale, shift, max_code,
+def _encode_minifloat_f32_one(x, cap, magic_scale, magic_min, shift, binade_offset, max_code,
                               overflow_code, nan_code, sign_bit):
     """One sign-magnitude minifloat code of a float32 ``x``: the FPU does the rounding.
 
-    ``magic`` = 2^(23 - mbits) times |x|'s binade (at least 2^(emin + 23 - mbits): subnormal
-    targets share emin's spacing) is a power of two whose float32 ulp is the target's spacing
-    there, so (|x| + magic) - magic is |x| rounded to nearest, ties to even, in hardware, exact.
-    |x| is capped at ``cap`` = 2^(emax + 2), beyond every overflow, so magic stays finite.
-    Times ``code_scale`` = 2^(bias - 127) (exact: a power of two, never below float32's
-    subnormal spacing) the rounded value's float32 bits, shifted right by ``shift`` =
-    23 - mbits, are the magnitude code, for target normals and subnormals alike (these are
-    float32 subnormals). A code above ``max_code`` is an overflow; NaN and the sign come last.
-    The integer arguments are int32 (``_encode_float32``): compared and selected in 32 bits.
-    It relies on the FPU's defaults, round to nearest even and float32 subnormal results kept
-    (no flush-to-zero), which neither numpy nor Numba change.
+    ``magic`` = 2^(e + 23 - mbits), for |x|'s binade 2^e (e at least emin: subnormal targets
+    share emin's spacing), is a power of two whose float32 ulp is the target's spacing there,
+    so ``total`` = |x| + magic is magic plus |x| rounded to nearest, ties to even, in hardware:
+    bits(total) - bits(magic) = rounded / 2^(e - mbits), which is 2^mbits + the mantissa field
+    for a target normal (2^(mbits+1) when it rounds up into the next binade) and the mantissa
+    field itself for a target subnormal (e = emin). The code is that plus (e + bias - 1) <<
+    mbits, which is bits(magic) >> ``shift`` (= 23 - mbits) less ``binade_offset`` = (150 -
+    mbits + 1 - bias) << mbits: zero for e = emin = 1 - bias, so target normals and subnormals
+    take the same integer arithmetic, and no float32 subnormal (slow on x86) is ever formed.
+    |x| is capped at ``cap`` = 2^(emax + 2), beyond every overflow, so magic stays finite. A
+    code above ``max_code`` is an overflow; NaN and the sign come last. The integer arguments
+    are int32 (``_encode_float32``): compared and selected in 32 bits. It relies on the FPU's
+    default rounding, to nearest even, which neither numpy nor Numba change.
     """
     magnitude = min(abs(x), cap)
     magic = max(_float32_binade(magnitude) * magic_scale, magic_min)
-    rounded = (magnitude + magic) - magic
-    mag = _float32_bits_above(rounded * code_scale, shift)
+    mag = _magic_sum_code(magnitude + magic, magic, shift, binade_offset)
     mag = overflow_code if mag > max_code else mag
     mag = nan_code if x != x else mag
     sign = sign_bit if _float32_bits(x) < np.int32(0) else np.int32(0)
@@ -191,20 +207,23 @@ _F32_CHUNK = 1 << 16   # elements per parallel task of the float32 minifloat enc
 
 
 @njit(cache=True)
-def _encode_minifloat_f32_serial(x, out, cap, magic_scale, magic_min, code_scale, shift,
+def _encode_minifloat_f32_serial(x, out, cap, magic_scale, magic_min, shift, binade_offset,
                                  max_code, overflow_code, nan_code, sign_bit):
-    """Encode every element; return whether one is NaN (formats without NaN refuse them).
-    An OR of flags, not a count: the sum's widening to int64 halves the loop's speed."""
-    nan_seen = False
+    """Encode every element; return whether one is NaN (formats without NaN refuse them):
+    the largest |x| bit pattern is above +inf's exactly then. A 32-bit max, one vector
+    instruction per lane group (an OR of NaN flags costs a compare and a narrowing; a count
+    widens to int64 and halves the loop's speed)."""
+    largest = np.int32(0)
     for i in range(x.size):
-        out[i] = _encode_minifloat_f32_one(x[i], cap, magic_scale, magic_min, code_scale, shift,
-                                           max_code, overflow_code, nan_code, sign_bit)
-        nan_seen |= x[i] != x[i]
-    return nan_seen
+        out[i] = _encode_minifloat_f32_one(x[i], cap, magic_scale, magic_min, shift,
+                                           binade_offset, max_code, overflow_code, nan_code,
+                                           sign_bit)
+        largest = max(largest, _float32_bits(abs(x[i])))
+    return largest > np.int32(_FLOAT32_INF)
 
 
 @njit(cache=True, parallel=True)
-def _encode_minifloat_f32_parallel(x, out, cap, magic_scale, magic_min, code_scale, shift,
+def _encode_minifloat_f32_parallel(x, out, cap, magic_scale, magic_min, shift, binade_offset,
                                    max_code, overflow_code, nan_code, sign_bit):
     """The serial kernel on chunks of ``_F32_CHUNK`` elements in parallel: prange has no OR
     reduction, and a per-element count or max would not vectorize."""
@@ -212,7 +231,7 @@ def _encode_minifloat_f32_parallel(x, out, cap, magic_scale, magic_min, code_sca
     for c in prange(-(-x.size // _F32_CHUNK)):
         lo, hi = c * _F32_CHUNK, min((c + 1) * _F32_CHUNK, x.size)
         nan_chunks += _encode_minifloat_f32_serial(x[lo:hi], out[lo:hi], cap, magic_scale,
-                                                   magic_min, code_scale, shift, max_code,
+                                                   magic_min, shift, binade_offset, max_code,
                                                    overflow_code, nan_code, sign_bit)
     return nan_chunks > 0
 
@@ -415,8 +434,8 @@ class Minifloat(_TableDecoded):
         # float32 and int32 constants, so that the kernel works in 32-bit lanes throughout
         f32, i32 = np.float32, np.int32
         nan_seen = kernel(flat, out, f32(2.0 ** (self.emax + 2)), f32(2.0 ** (23 - self.mbits)),
-                          f32(2.0 ** (self.emin + 23 - self.mbits)),
-                          f32(2.0 ** (self.bias - 127)), i32(23 - self.mbits),
+                          f32(2.0 ** (self.emin + 23 - self.mbits)), i32(23 - self.mbits),
+                          i32((150 - self.mbits + 1 - self.bias) << self.mbits),
                           i32(self._max_code), i32(self._overflow_code(saturate)),
                           i32(self._nan_code()), i32(1 << self._sign_shift))
         if nan_seen and not self.has_nan:
