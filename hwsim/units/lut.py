@@ -20,6 +20,13 @@ Contract (``lut_dot``)
                |entry| <= 8 * 128, in int16; sums in int64), so the result equals the exact
                integer dot product (|result| < 2^63 for n < 2^47).
   shapes       a Python int for 1-D weights, an int64 array of the weights' batch shape otherwise.
+  limits       a row's tables hold at most 2^32 entries (n / g * table size; 8 GiB of int16):
+               a longer row raises ValueError naming act's length.
+
+The fast path builds every table and reads it entry by entry, as above: it only chooses how
+the work is laid out (tables of many rows' groups built at once, indices of every plane
+computed before the lookups; see the comment there). ``lut_dot_reference`` is the same
+algorithm on Python integers.
 """
 from __future__ import annotations
 
@@ -36,149 +43,246 @@ GROUP_SIZES = range(1, 9)
 
 
 # -- the fast path ------------------------------------------------------------------------------
-# Tables are entry-major, tables[idx, k] for group k, and built for every group of a row at once:
-# each entry of every group is one vector addition across the groups. Entries hold at most g
-# activations of at most 8 bits (|entry| <= 8 * 128), so int16 holds them exactly; the plane
-# sums are int64. Each weight group is one unsigned word with code j in byte j (a view of the
-# codes when g is 1, 2, 4 or 8); a plane's table indices are computed for every group first
-# (one vectorizable pass), then looked up.
+# Tables are entry-major, tables[idx, i] for group i, built for a chunk of groups at once (every
+# group of several rows, or of the one shared activation row): each entry of every group is one
+# vector addition across the groups, so the passes are long and vectorize. Entries hold at most g
+# activations of at most 8 bits (|entry| <= 8 * 128), so int16 holds them exactly; the plane sums
+# are int64. Each weight group is one unsigned word with code j in byte j (a view of the codes
+# when g is 1, 2, 4 or 8). The table offsets of every plane of every group of the chunk are
+# computed first (one vectorizable pass), then each row's planes are looked up and summed.
+# g and w_bits are compile-time constants of each kernel (see _kernel).
 
-@njit(cache=True)
-def build_full_tables(act, g, columns, tables):
-    """tables[idx, k] = sum of act[k*g + j] over the set bits j of idx: entry step + idx is
-    entry idx plus act[k*g + j] for step = 2^j, for all groups k at once. ``columns``:
-    (g, groups) scratch for the activations by position in the group."""
-    for k in range(tables.shape[1]):
-        tables[0, k] = 0
+CHUNK_ENTRIES = 1 << 13     # table entries per chunk of rows: 16 KiB of int16, in L1 with the rest
+
+
+def chunk_groups(entries: int) -> int:
+    """Groups per chunk of rows whose tables have ``entries`` entries: the tables' row length
+    (a compile-time constant of each kernel, so that building every entry of a group in one
+    loop vectorizes: the compiler sees that the rows never overlap)."""
+    return max(16, CHUNK_ENTRIES // entries)
+
+
+@njit(cache=True, inline="always")
+def build_full_tables(act, count, g, tables):
+    """tables[idx, i] = sum of act[i*g + j] over the set bits j of idx, for the groups i <
+    count of the flat activations ``act``: row 2^j holds activation j of every group, and entry
+    step + idx = entry idx + entry step for step = 2^j. Row 0 is zero from allocation on."""
+    for i in range(count):
         for j in range(g):
-            columns[j, k] = act[k * g + j]
-    for j in range(g):
+            tables[1 << j, i] = act[i * g + j]
+    for j in range(1, g):
         step = 1 << j
-        for idx in range(step):
-            for k in range(tables.shape[1]):
-                tables[step + idx, k] = tables[idx, k] + columns[j, k]
+        for idx in range(1, step):
+            for i in range(count):
+                tables[step + idx, i] = tables[idx, i] + tables[step, i]
 
 
-@njit(cache=True)
-def build_symmetric_tables(act, g, columns, tables):
-    """tables[idx, k] = sum_j (2*bit_j(idx) - 1) * act[k*g + j] for idx < 2^(g-1): entry 0 is
-    -A_k, setting bit j adds 2 * act[k*g + j]. Returns sum_k A_k (A_k = sum_j act[k*g + j])."""
-    total = np.int64(0)
-    for k in range(tables.shape[1]):
-        group_sum = 0
+@njit(cache=True, inline="always")
+def build_full_tables_fixed(act, g, row_length, flat):
+    """build_full_tables for all ``row_length`` (a constant) groups of ``act``, every entry of
+    a group in one pass: with the trip count a constant too, the compiler proves that no entry
+    overlaps another and vectorizes the loop."""
+    for i in range(row_length):
         for j in range(g):
-            columns[j, k] = act[k * g + j]
-            group_sum += act[k * g + j]
-        tables[0, k] = -group_sum
-        total += group_sum
+            a = np.int16(act[i * g + j])
+            step = 1 << j
+            flat[step * row_length + i] = a
+            for idx in range(1, step):
+                flat[(step + idx) * row_length + i] = flat[idx * row_length + i] + a
+
+
+@njit(cache=True, inline="always")
+def build_symmetric_tables_fixed(act, g, row_length, group_sums, flat):
+    """build_symmetric_tables for all ``row_length`` (a constant) groups of ``act``, every
+    entry of a group in one pass (see build_full_tables_fixed)."""
+    for i in range(row_length):
+        group_sum = np.int16(0)
+        for j in range(g):
+            group_sum += np.int16(act[i * g + j])
+        group_sums[i] = group_sum
+        flat[i] = -group_sum
+        for j in range(g - 1):
+            a2 = 2 * np.int16(act[i * g + j])
+            step = 1 << j
+            for idx in range(step):
+                flat[(step + idx) * row_length + i] = flat[idx * row_length + i] + a2
+
+
+@njit(cache=True, inline="always")
+def build_symmetric_tables(act, count, g, columns, group_sums, tables):
+    """tables[idx, i] = sum_j (2*bit_j(idx) - 1) * act[i*g + j] for idx < 2^(g-1): entry 0 is
+    -A_i, setting bit j adds 2 * act[i*g + j]; group_sums[i] = A_i = sum_j act[i*g + j].
+    ``columns``: (g, chunk) scratch for the activations by position in the group."""
+    for i in range(count):
+        for j in range(g):
+            columns[j, i] = act[i * g + j]
+    for i in range(count):
+        group_sum = np.int16(0)
+        for j in range(g):
+            group_sum += columns[j, i]
+        group_sums[i] = group_sum
+        tables[0, i] = -group_sum
     for j in range(g - 1):
         step = 1 << j
         for idx in range(step):
-            for k in range(tables.shape[1]):
-                tables[step + idx, k] = tables[idx, k] + 2 * columns[j, k]
-    return total
+            for i in range(count):
+                tables[step + idx, i] = tables[idx, i] + 2 * columns[j, i]
 
 
 # Bit-plane indices by multiplication: with the group's g <= 8 codes as the bytes of one word,
 # bit p of every byte is masked out (BYTE_LSBS after a shift by p) and the multiply by
 # GATHER_BITS moves byte j's bit to bit 56 + j. No two partial products share a bit position
 # and the top byte receives nothing else, so word >> 56 is the plane's table index. For g <= 4
-# the same with 32-bit constants (GATHER_BITS_4 moves byte j's bit to bit 24 + j), which the
-# vector units multiply in one instruction.
+# the same in 32 bits (GATHER_BITS_4 moves byte j's bit to bit 24 + j; only the low 32 bits of
+# the product are kept), which the vector units multiply in one instruction.
 BYTE_LSBS = 0x0101010101010101
 GATHER_BITS = 0x0102040810204080
 BYTE_LSBS_4 = 0x01010101
 GATHER_BITS_4 = 0x01020408
 
 
-@njit(cache=True)
-def plane_indices(words, p, g, indices):
-    """indices[k] = the plane-p table index of group k, read off word k as above."""
+@njit(cache=True, inline="always")
+def plane_index(word, p, g):
+    """The plane-p table index of a group, read off its word as above."""
     if g <= 4:
-        for k in range(indices.shape[0]):
-            bits = (np.int64(words[k]) >> p) & BYTE_LSBS_4
-            indices[k] = ((bits * GATHER_BITS_4) >> 24) & 0xF
-    else:
-        for k in range(indices.shape[0]):
-            bits = (np.uint64(words[k]) >> np.uint64(p)) & np.uint64(BYTE_LSBS)
-            indices[k] = np.int64((bits * np.uint64(GATHER_BITS)) >> np.uint64(56))
+        bits = (np.uint32(word) >> np.uint32(p)) & np.uint32(BYTE_LSBS_4)
+        return np.uint32(bits * np.uint32(GATHER_BITS_4)) >> np.uint32(24)
+    bits = (np.uint64(word) >> np.uint64(p)) & np.uint64(BYTE_LSBS)
+    return (bits * np.uint64(GATHER_BITS)) >> np.uint64(56)
 
 
-@njit(cache=True)
-def lookup_full(flat, words, w_bits, g, indices):
-    """Sum over groups of every bit-plane's entry, planes combined by shift-and-add with the
-    sign plane subtracted."""
-    n_groups = indices.shape[0]
+@njit(cache=True, inline="always")
+def table_offsets(words, count, w_bits, g, row_length, columns_of, offsets):
+    """offsets[p, i] = the flat table offset that plane p of group i reads: index * row_length
+    plus the group's column columns_of[i], in uint32 (32-bit vector lanes)."""
+    for p in range(w_bits):
+        for i in range(count):
+            offsets[p, i] = np.uint32(np.uint32(plane_index(words[i], p, g)) * row_length) \
+                + columns_of[i]
+
+
+@njit(cache=True, inline="always")
+def symmetric_offsets(words, count, w_bits, g, row_length, columns_of, offsets, signs):
+    """As table_offsets for the half table: an index with bit g-1 set reads the mirrored entry
+    idx XOR (2^g - 1), negated (signs[p, i] = -1), selected by arithmetic, not a branch."""
+    full_mask = np.uint32((1 << g) - 1)
+    for p in range(w_bits):
+        for i in range(count):
+            idx = np.uint32(plane_index(words[i], p, g))
+            mirrored = idx >> np.uint32(g - 1)
+            signs[p, i] = 1 - 2 * np.int16(mirrored)
+            offsets[p, i] = np.uint32(np.uint32(idx ^ np.uint32(full_mask * mirrored))
+                                      * row_length) + columns_of[i]
+
+
+@njit(cache=True, inline="always")
+def lookup_full(flat, offsets, start, stop, w_bits):
+    """The result of the row whose groups are start .. stop-1 of the chunk: every plane's
+    entries summed, planes combined by shift-and-add with the sign plane subtracted."""
     total = np.int64(0)
     for p in range(w_bits):
-        plane_indices(words, p, g, indices)
-        for k in range(n_groups):   # entry-major: the flat offset of entry idx of group k
-            indices[k] = indices[k] * n_groups + k
+        row = offsets[p, start:stop]
         plane = np.int64(0)
-        for k in range(n_groups):
-            plane += flat[indices[k]]
+        for k in range(row.shape[0]):
+            plane += flat[row[k]]
         # The sign plane weighs -2^(w_bits-1), every other plane +2^p.
         total += -(plane << p) if p == w_bits - 1 else plane << p
     return total
 
 
-@njit(cache=True)
-def lookup_symmetric(flat, act_total, words, w_bits, g, indices, signs):
-    """As lookup_full, but an index with the top bit set reads the mirrored entry negated,
-    H(~idx) = -H(idx), and a plane is (sum_k H + sum_k A_k) / 2, exact because every term
-    H + A_k is even."""
-    n_groups = indices.shape[0]
-    full_mask = (1 << g) - 1
+@njit(cache=True, inline="always")
+def lookup_symmetric(flat, offsets, signs, act_total, start, stop, w_bits):
+    """As lookup_full with mirrored entries negated; a plane is (sum_k ±H + sum_k A_k) / 2,
+    exact because every term H + A_k is even."""
     total = np.int64(0)
     for p in range(w_bits):
-        plane_indices(words, p, g, indices)
-        for k in range(n_groups):
-            # selected by arithmetic, not a branch: random weights would mispredict half
-            mirrored = indices[k] >> (g - 1)
-            signs[k] = 1 - 2 * mirrored
-            indices[k] = (indices[k] ^ (full_mask * mirrored)) * n_groups + k
+        row, row_signs = offsets[p, start:stop], signs[p, start:stop]
         plane = act_total
-        for k in range(n_groups):
-            plane += flat[indices[k]] * signs[k]
+        for k in range(row.shape[0]):
+            plane += flat[row[k]] * row_signs[k]
         plane >>= 1
         total += -(plane << p) if p == w_bits - 1 else plane << p
     return total
 
 
 @njit(cache=True, inline="always")
-def lut_rows(act, words, w_bits, g, symmetric, indices, out):
+def lut_rows(act, words, w_bits, g, symmetric, fixed_length, out):
     """act has one row per weight row, or a single row shared by every weight row (its tables
     are then built once and reused, as T-MAC reuses them across the rows of a matrix);
-    ``words``: one word per weight group (lut_words); ``indices``: scratch of one entry offset
-    per group, int32 where every offset fits (twice the elements per vector), else int64."""
-    n_groups = words.shape[1]
-    entries = 1 << (g - 1) if symmetric else 1 << g
-    tables = np.empty((entries, n_groups), dtype=np.int16)
-    flat = tables.reshape(-1)
-    columns = np.empty((g, n_groups), dtype=np.int16)
-    signs = np.empty(n_groups, dtype=np.int16)
+    ``words``: one word per weight group (lut_words). Rows are processed in chunks of whole
+    rows whose tables fill about CHUNK_ENTRIES entries (or one row), every flat table offset
+    below 2^32 (checked by lut_dot). ``fixed_length``: chunk_groups(entries), a constant."""
+    n_rows, n_groups = words.shape
+    if n_groups == 0:
+        out[:] = 0
+        return
     shared = act.shape[0] == 1
-    act_total = np.int64(0)
-    for r in range(words.shape[0]):
-        if r == 0 or not shared:
-            row = 0 if shared else r
-            if symmetric:
-                act_total = build_symmetric_tables(act[row], g, columns, tables)
-            else:
-                build_full_tables(act[row], g, columns, tables)
+    entries = 1 << (g - 1) if symmetric else 1 << g
+    fixed = n_groups <= fixed_length   # else a chunk is one row, as long as the row
+    rows_per_chunk = fixed_length // n_groups if fixed else 1
+    chunk = rows_per_chunk * n_groups
+    row_length = np.uint32(fixed_length if fixed else n_groups)
+    tables = np.zeros((entries, row_length), dtype=np.int16)
+    flat = tables.reshape(-1)
+    columns = np.empty((g, chunk), dtype=np.int16)
+    group_sums = np.empty(max(chunk, fixed_length), dtype=np.int16)
+    offsets = np.empty((w_bits, chunk), dtype=np.uint32)
+    signs = np.empty((w_bits, chunk), dtype=np.int16)
+    columns_of = np.empty(chunk, dtype=np.uint32)   # a chunk group's column in the tables
+    padded_act = np.zeros(fixed_length * g, dtype=act.dtype)  # a chunk's act, zero-padded
+    for i in range(chunk):
+        columns_of[i] = i % n_groups if shared else i
+    act_flat, words_flat = act.reshape(-1), words.reshape(-1)
+    if shared:
+        build = n_groups
         if symmetric:
-            out[r] = lookup_symmetric(flat, act_total, words[r], w_bits, g, indices, signs)
+            build_symmetric_tables(act_flat, build, g, columns, group_sums, tables)
         else:
-            out[r] = lookup_full(flat, words[r], w_bits, g, indices)
+            build_full_tables(act_flat, build, g, tables)
+    for r0 in range(0, n_rows, rows_per_chunk):
+        count = min(rows_per_chunk, n_rows - r0) * n_groups
+        if not shared:
+            chunk_act = act_flat[r0 * n_groups * g:(r0 * n_groups + count) * g]
+            if fixed and count < fixed_length:
+                padded_act[:count * g] = chunk_act
+                chunk_act = padded_act
+            if symmetric and fixed:
+                build_symmetric_tables_fixed(chunk_act, g, fixed_length, group_sums, flat)
+            elif symmetric:
+                build_symmetric_tables(chunk_act, count, g, columns, group_sums, tables)
+            elif fixed:
+                build_full_tables_fixed(chunk_act, g, fixed_length, flat)
+            else:
+                build_full_tables(chunk_act, count, g, tables)
+        chunk_words = words_flat[r0 * n_groups:r0 * n_groups + count]
+        if symmetric:
+            symmetric_offsets(chunk_words, count, w_bits, g, row_length, columns_of, offsets,
+                              signs)
+        else:
+            table_offsets(chunk_words, count, w_bits, g, row_length, columns_of, offsets)
+        for r in range(count // n_groups):
+            start, stop = r * n_groups, (r + 1) * n_groups
+            if symmetric:
+                sums = group_sums[:n_groups] if shared else group_sums[start:stop]
+                act_total = np.int64(0)
+                for k in range(n_groups):
+                    act_total += sums[k]
+                out[r0 + r] = lookup_symmetric(flat, offsets, signs, act_total, start, stop,
+                                               w_bits)
+            else:
+                out[r0 + r] = lookup_full(flat, offsets, start, stop, w_bits)
 
 
 @functools.lru_cache(maxsize=None)
-def _kernel(g: int):
-    """lut_rows compiled for group size ``g`` as a constant, so that the compiler unrolls and
-    specializes every loop over a group (about twice as fast as a run-time ``g``)."""
-    @njit
-    def kernel(act, words, w_bits, symmetric, indices, out):
-        lut_rows(act, words, w_bits, g, symmetric, indices, out)
+def _kernel(g: int, w_bits: int, symmetric: bool):
+    """lut_rows compiled with the group size, weight width and table kind as constants, so that
+    the compiler unrolls and specializes every loop over a group and over the planes (about
+    twice as fast as run-time values; each kernel is cached on disk)."""
+    fixed_length = chunk_groups(1 << (g - 1) if symmetric else 1 << g)
+
+    @njit(cache=True)
+    def kernel(act, words, out):
+        lut_rows(act, words, w_bits, g, symmetric, fixed_length, out)
     return kernel
 
 
@@ -189,6 +293,16 @@ def lut_words(w2: np.ndarray, g: int) -> np.ndarray:
         return w2.view(np.dtype(f"<u{g}"))
     grouped = w2.reshape(w2.shape[0], -1, g).astype(np.uint64)
     return np.bitwise_or.reduce(grouped << (8 * np.arange(g, dtype=np.uint64)), axis=-1)
+
+
+def check_table_offsets(n_groups: int, g: int, symmetric: bool) -> None:
+    """ValueError unless every table offset of a row of ``n_groups`` groups fits the kernel's
+    uint32 offsets: a row's tables would then take over 8 GiB."""
+    entries = 1 << (g - 1) if symmetric else 1 << g
+    if entries * max(n_groups, chunk_groups(entries)) > 2**32:
+        raise ValueError(f"act length {n_groups * g} is too long for group_size {g}: its "
+                         f"tables would hold over 2^32 entries; at most {2**32 // entries} "
+                         f"groups per dot product")
 
 
 def check_lut_args(w_bits, act_bits, group_size, table) -> tuple[int, int, int, bool]:
@@ -216,12 +330,11 @@ def lut_dot(act, w_codes, *, w_bits: int, act_bits: int = 8, group_size: int = 4
     if act.shape[-1] % group_size:
         raise ValueError(f"act length {act.shape[-1]} must be a multiple of group_size "
                          f"{group_size}")
+    check_table_offsets(act.shape[-1] // group_size, group_size, symmetric)
     w2 = rows(w_codes)
     out = np.empty(w2.shape[0], dtype=np.int64)
     words = lut_words(w2, group_size)
-    offsets = words.shape[1] << group_size
-    indices = np.empty(words.shape[1], dtype=np.int32 if offsets < 2**31 else np.int64)
-    _kernel(group_size)(rows(act), words, w_bits, symmetric, indices, out)
+    _kernel(group_size, w_bits, symmetric)(rows(act), words, out)
     return unrows(out, w_codes.shape[:-1])
 
 
