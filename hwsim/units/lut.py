@@ -20,12 +20,13 @@ Contract (``lut_dot``)
                |entry| <= 8 * 128, in int16; sums in int64), so the result equals the exact
                integer dot product (|result| < 2^63 for n < 2^47).
   shapes       a Python int for 1-D weights, an int64 array of the weights' batch shape otherwise.
-  limits       a row's tables hold at most 2^32 entries (n / g * table size; 8 GiB of int16):
-               a longer row raises ValueError naming act's length.
+  limits       a row's tables hold at most 2^32 entries (n / g groups, rounded up to a whole
+               table block, times the table size; 8 GiB of int16): a longer row raises
+               ValueError naming act's length.
 
 The fast path builds every table and reads it entry by entry, as above: it only chooses how
-the work is laid out (tables of many rows' groups built at once, indices of every plane
-computed before the lookups; see the comment there). ``lut_dot_reference`` is the same
+the work is laid out (the tables of several rows' groups built in one vectorized loop, the
+table offsets of every plane computed before the lookups; see the comment there). ``lut_dot_reference`` is the same
 algorithm on Python integers.
 """
 from __future__ import annotations
@@ -43,59 +44,44 @@ GROUP_SIZES = range(1, 9)
 
 
 # -- the fast path ------------------------------------------------------------------------------
-# Tables are entry-major, tables[idx, i] for group i, built for a chunk of groups at once (every
-# group of several rows, or of the one shared activation row): each entry of every group is one
-# vector addition across the groups, so the passes are long and vectorize. Entries hold at most g
-# activations of at most 8 bits (|entry| <= 8 * 128), so int16 holds them exactly; the plane sums
-# are int64. Each weight group is one unsigned word with code j in byte j (a view of the codes
-# when g is 1, 2, 4 or 8). The table offsets of every plane of every group of the chunk are
-# computed first (one vectorizable pass), then each row's planes are looked up and summed.
-# g and w_bits are compile-time constants of each kernel (see _kernel).
+# Tables live in blocks of BLOCK groups (a compile-time constant of each kernel): block b holds
+# entry idx of its group i at flat offset (b * entries + idx) * BLOCK + i, entry-major, so that
+# building every entry of BLOCK groups is one loop whose stores the compiler proves disjoint and
+# vectorizes across the groups. A chunk of rows (several short rows, or one long row) or the one
+# shared activation row gets its tables built at once. Entries hold at most g activations of at
+# most 8 bits (|entry| <= 8 * 128), so int16 holds them exactly; the plane sums are int64. Each
+# weight group is one unsigned word with code j in byte j (a view of the codes when g is 1, 2,
+# 4 or 8). The table offsets of every plane of every group of the chunk are computed first (one
+# vectorizable pass), then each row's planes are looked up and summed. g and w_bits are
+# compile-time constants of each kernel too (see _kernel).
 
-CHUNK_ENTRIES = 1 << 13     # table entries per chunk of rows: 16 KiB of int16, in L1 with the rest
-
-
-def chunk_groups(entries: int) -> int:
-    """Groups per chunk of rows whose tables have ``entries`` entries: the tables' row length
-    (a compile-time constant of each kernel, so that building every entry of a group in one
-    loop vectorizes: the compiler sees that the rows never overlap)."""
-    return max(16, CHUNK_ENTRIES // entries)
+BLOCK_ENTRIES = 1 << 13     # table entries per block: 16 KiB of int16, in L1 with the rest
 
 
-@njit(cache=True, inline="always")
-def build_full_tables(act, count, g, tables):
-    """tables[idx, i] = sum of act[i*g + j] over the set bits j of idx, for the groups i <
-    count of the flat activations ``act``: row 2^j holds activation j of every group, and entry
-    step + idx = entry idx + entry step for step = 2^j. Row 0 is zero from allocation on."""
-    for i in range(count):
-        for j in range(g):
-            tables[1 << j, i] = act[i * g + j]
-    for j in range(1, g):
-        step = 1 << j
-        for idx in range(1, step):
-            for i in range(count):
-                tables[step + idx, i] = tables[idx, i] + tables[step, i]
+def block_groups(entries: int) -> int:
+    """Groups per table block, for tables of ``entries`` entries."""
+    return max(16, BLOCK_ENTRIES // entries)
 
 
 @njit(cache=True, inline="always")
-def build_full_tables_fixed(act, g, row_length, flat):
-    """build_full_tables for all ``row_length`` (a constant) groups of ``act``, every entry of
-    a group in one pass: with the trip count a constant too, the compiler proves that no entry
-    overlaps another and vectorizes the loop."""
-    for i in range(row_length):
+def build_full_block(act, g, block, flat):
+    """Full tables of the ``block`` groups of ``act``: row 2^j holds activation j of every
+    group, and entry step + idx = entry idx + entry step for step = 2^j (row 0 is zero from
+    allocation on)."""
+    for i in range(block):
         for j in range(g):
             a = np.int16(act[i * g + j])
             step = 1 << j
-            flat[step * row_length + i] = a
+            flat[step * block + i] = a
             for idx in range(1, step):
-                flat[(step + idx) * row_length + i] = flat[idx * row_length + i] + a
+                flat[(step + idx) * block + i] = flat[idx * block + i] + a
 
 
 @njit(cache=True, inline="always")
-def build_symmetric_tables_fixed(act, g, row_length, group_sums, flat):
-    """build_symmetric_tables for all ``row_length`` (a constant) groups of ``act``, every
-    entry of a group in one pass (see build_full_tables_fixed)."""
-    for i in range(row_length):
+def build_symmetric_block(act, g, block, group_sums, flat):
+    """Symmetric tables of the ``block`` groups of ``act``: entry 0 is -A_i, setting bit j adds
+    2 * act[i*g + j]; group_sums[i] = A_i = sum_j act[i*g + j]."""
+    for i in range(block):
         group_sum = np.int16(0)
         for j in range(g):
             group_sum += np.int16(act[i * g + j])
@@ -105,28 +91,26 @@ def build_symmetric_tables_fixed(act, g, row_length, group_sums, flat):
             a2 = 2 * np.int16(act[i * g + j])
             step = 1 << j
             for idx in range(step):
-                flat[(step + idx) * row_length + i] = flat[idx * row_length + i] + a2
+                flat[(step + idx) * block + i] = flat[idx * block + i] + a2
 
 
 @njit(cache=True, inline="always")
-def build_symmetric_tables(act, count, g, columns, group_sums, tables):
-    """tables[idx, i] = sum_j (2*bit_j(idx) - 1) * act[i*g + j] for idx < 2^(g-1): entry 0 is
-    -A_i, setting bit j adds 2 * act[i*g + j]; group_sums[i] = A_i = sum_j act[i*g + j].
-    ``columns``: (g, chunk) scratch for the activations by position in the group."""
-    for i in range(count):
-        for j in range(g):
-            columns[j, i] = act[i * g + j]
-    for i in range(count):
-        group_sum = np.int16(0)
-        for j in range(g):
-            group_sum += columns[j, i]
-        group_sums[i] = group_sum
-        tables[0, i] = -group_sum
-    for j in range(g - 1):
-        step = 1 << j
-        for idx in range(step):
-            for i in range(count):
-                tables[step + idx, i] = tables[idx, i] + 2 * columns[j, i]
+def build_tables(act, n, g, symmetric, block, padded, group_sums, flat):
+    """The tables of the first ``n`` groups of ``act``, block by block (the last one from the
+    zero-padded copy ``padded``: a block's loop always runs over all of its groups)."""
+    entries = 1 << (g - 1) if symmetric else 1 << g
+    for b in range((n + block - 1) // block):
+        groups = min(block, n - b * block)
+        source = act[b * block * g:(b * block + groups) * g]
+        if groups < block:
+            padded[:groups * g] = source
+            source = padded
+        tables = flat[b * entries * block:(b + 1) * entries * block]
+        if symmetric:
+            build_symmetric_block(source, g, block, group_sums[b * block:(b + 1) * block],
+                                  tables)
+        else:
+            build_full_block(source, g, block, tables)
 
 
 # Bit-plane indices by multiplication: with the group's g <= 8 codes as the bytes of one word,
@@ -152,17 +136,17 @@ def plane_index(word, p, g):
 
 
 @njit(cache=True, inline="always")
-def table_offsets(words, count, w_bits, g, row_length, columns_of, offsets):
-    """offsets[p, i] = the flat table offset that plane p of group i reads: index * row_length
-    plus the group's column columns_of[i], in uint32 (32-bit vector lanes)."""
+def table_offsets(words, count, w_bits, g, block, places, offsets):
+    """offsets[p, i] = the flat table offset that plane p of group i reads: index * block
+    plus the group's place places[i] in entry 0, in uint32 (32-bit vector lanes)."""
     for p in range(w_bits):
         for i in range(count):
-            offsets[p, i] = np.uint32(np.uint32(plane_index(words[i], p, g)) * row_length) \
-                + columns_of[i]
+            offsets[p, i] = np.uint32(np.uint32(plane_index(words[i], p, g)) * block) \
+                + places[i]
 
 
 @njit(cache=True, inline="always")
-def symmetric_offsets(words, count, w_bits, g, row_length, columns_of, offsets, signs):
+def symmetric_offsets(words, count, w_bits, g, block, places, offsets, signs):
     """As table_offsets for the half table: an index with bit g-1 set reads the mirrored entry
     idx XOR (2^g - 1), negated (signs[p, i] = -1), selected by arithmetic, not a branch."""
     full_mask = np.uint32((1 << g) - 1)
@@ -172,7 +156,7 @@ def symmetric_offsets(words, count, w_bits, g, row_length, columns_of, offsets, 
             mirrored = idx >> np.uint32(g - 1)
             signs[p, i] = 1 - 2 * np.int16(mirrored)
             offsets[p, i] = np.uint32(np.uint32(idx ^ np.uint32(full_mask * mirrored))
-                                      * row_length) + columns_of[i]
+                                      * block) + places[i]
 
 
 @njit(cache=True, inline="always")
@@ -206,60 +190,44 @@ def lookup_symmetric(flat, offsets, signs, act_total, start, stop, w_bits):
 
 
 @njit(cache=True, inline="always")
-def lut_rows(act, words, w_bits, g, symmetric, fixed_length, out):
+def lut_rows(act, words, w_bits, g, symmetric, block, out):
     """act has one row per weight row, or a single row shared by every weight row (its tables
     are then built once and reused, as T-MAC reuses them across the rows of a matrix);
     ``words``: one word per weight group (lut_words). Rows are processed in chunks of whole
-    rows whose tables fill about CHUNK_ENTRIES entries (or one row), every flat table offset
-    below 2^32 (checked by lut_dot). ``fixed_length``: chunk_groups(entries), a constant."""
+    rows that fill a table block (or of one row, as many blocks as it takes); every flat table
+    offset is below 2^32 (checked by lut_dot). ``block``: block_groups(entries), a constant."""
     n_rows, n_groups = words.shape
     if n_groups == 0:
         out[:] = 0
         return
     shared = act.shape[0] == 1
     entries = 1 << (g - 1) if symmetric else 1 << g
-    fixed = n_groups <= fixed_length   # else a chunk is one row, as long as the row
-    rows_per_chunk = fixed_length // n_groups if fixed else 1
+    rows_per_chunk = max(1, block // n_groups)
     chunk = rows_per_chunk * n_groups
-    row_length = np.uint32(fixed_length if fixed else n_groups)
-    tables = np.zeros((entries, row_length), dtype=np.int16)
-    flat = tables.reshape(-1)
-    columns = np.empty((g, chunk), dtype=np.int16)
-    group_sums = np.empty(max(chunk, fixed_length), dtype=np.int16)
+    blocks = (max(chunk, n_groups) + block - 1) // block
+    flat = np.zeros(blocks * entries * block, dtype=np.int16)
+    group_sums = np.empty(blocks * block, dtype=np.int16)
+    padded = np.zeros(block * g, dtype=act.dtype)
     offsets = np.empty((w_bits, chunk), dtype=np.uint32)
     signs = np.empty((w_bits, chunk), dtype=np.int16)
-    columns_of = np.empty(chunk, dtype=np.uint32)   # a chunk group's column in the tables
-    padded_act = np.zeros(fixed_length * g, dtype=act.dtype)  # a chunk's act, zero-padded
+    places = np.empty(chunk, dtype=np.uint32)   # a chunk group's flat offset in entry 0
     for i in range(chunk):
-        columns_of[i] = i % n_groups if shared else i
+        k = i % n_groups if shared else i
+        places[i] = (k // block) * (entries * block) + k % block
     act_flat, words_flat = act.reshape(-1), words.reshape(-1)
     if shared:
-        build = n_groups
-        if symmetric:
-            build_symmetric_tables(act_flat, build, g, columns, group_sums, tables)
-        else:
-            build_full_tables(act_flat, build, g, tables)
+        build_tables(act_flat, n_groups, g, symmetric, block, padded, group_sums, flat)
     for r0 in range(0, n_rows, rows_per_chunk):
         count = min(rows_per_chunk, n_rows - r0) * n_groups
         if not shared:
-            chunk_act = act_flat[r0 * n_groups * g:(r0 * n_groups + count) * g]
-            if fixed and count < fixed_length:
-                padded_act[:count * g] = chunk_act
-                chunk_act = padded_act
-            if symmetric and fixed:
-                build_symmetric_tables_fixed(chunk_act, g, fixed_length, group_sums, flat)
-            elif symmetric:
-                build_symmetric_tables(chunk_act, count, g, columns, group_sums, tables)
-            elif fixed:
-                build_full_tables_fixed(chunk_act, g, fixed_length, flat)
-            else:
-                build_full_tables(chunk_act, count, g, tables)
+            build_tables(act_flat[r0 * n_groups * g:], count, g, symmetric, block, padded,
+                         group_sums, flat)
         chunk_words = words_flat[r0 * n_groups:r0 * n_groups + count]
         if symmetric:
-            symmetric_offsets(chunk_words, count, w_bits, g, row_length, columns_of, offsets,
+            symmetric_offsets(chunk_words, count, w_bits, g, np.uint32(block), places, offsets,
                               signs)
         else:
-            table_offsets(chunk_words, count, w_bits, g, row_length, columns_of, offsets)
+            table_offsets(chunk_words, count, w_bits, g, np.uint32(block), places, offsets)
         for r in range(count // n_groups):
             start, stop = r * n_groups, (r + 1) * n_groups
             if symmetric:
@@ -276,13 +244,14 @@ def lut_rows(act, words, w_bits, g, symmetric, fixed_length, out):
 @functools.lru_cache(maxsize=None)
 def _kernel(g: int, w_bits: int, symmetric: bool):
     """lut_rows compiled with the group size, weight width and table kind as constants, so that
-    the compiler unrolls and specializes every loop over a group and over the planes (about
-    twice as fast as run-time values; each kernel is cached on disk)."""
-    fixed_length = chunk_groups(1 << (g - 1) if symmetric else 1 << g)
+    the compiler unrolls and specializes every loop over a group and over the planes (a
+    constant g doubles the speed, a constant w_bits adds 15-20 %). Each kernel takes a few
+    seconds to compile once and is then cached on disk."""
+    block = block_groups(1 << (g - 1) if symmetric else 1 << g)
 
     @njit(cache=True)
     def kernel(act, words, out):
-        lut_rows(act, words, w_bits, g, symmetric, fixed_length, out)
+        lut_rows(act, words, w_bits, g, symmetric, block, out)
     return kernel
 
 
@@ -299,7 +268,8 @@ def check_table_offsets(n_groups: int, g: int, symmetric: bool) -> None:
     """ValueError unless every table offset of a row of ``n_groups`` groups fits the kernel's
     uint32 offsets: a row's tables would then take over 8 GiB."""
     entries = 1 << (g - 1) if symmetric else 1 << g
-    if entries * max(n_groups, chunk_groups(entries)) > 2**32:
+    block = block_groups(entries)
+    if entries * block * -(-max(n_groups, 1) // block) > 2**32:
         raise ValueError(f"act length {n_groups * g} is too long for group_size {g}: its "
                          f"tables would hold over 2^32 entries; at most {2**32 // entries} "
                          f"groups per dot product")
