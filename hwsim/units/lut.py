@@ -148,15 +148,17 @@ def table_offsets(words, count, w_bits, g, block, places, offsets):
 @njit(cache=True, inline="always")
 def symmetric_offsets(words, count, w_bits, g, block, places, offsets, signs):
     """As table_offsets for the half table: an index with bit g-1 set reads the mirrored entry
-    idx XOR (2^g - 1), negated (signs[p, i] = -1), selected by arithmetic, not a branch."""
+    idx XOR (2^g - 1), negated (signs[p, i] = -1): selects, which vectorize (the XOR with a
+    mask made of the top bit did not)."""
     full_mask = np.uint32((1 << g) - 1)
+    half = np.uint32(1 << (g - 1))
     for p in range(w_bits):
         for i in range(count):
             idx = np.uint32(plane_index(words[i], p, g))
-            mirrored = idx >> np.uint32(g - 1)
-            signs[p, i] = 1 - 2 * np.int16(mirrored)
-            offsets[p, i] = np.uint32(np.uint32(idx ^ np.uint32(full_mask * mirrored))
-                                      * block) + places[i]
+            mirrored = idx >= half   # then idx XOR full_mask = full_mask - idx
+            signs[p, i] = -1 if mirrored else 1
+            read = np.uint32(full_mask - idx) if mirrored else idx
+            offsets[p, i] = np.uint32(read * block) + places[i]
 
 
 @njit(cache=True, inline="always")
