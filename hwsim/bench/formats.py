@@ -1,7 +1,7 @@
 """float32 -> every float format, encode and decode: lowbit.hwsim.formats against ml_dtypes and
 against a plain cast, same run.
 
-    python -m lowbit.hwsim.bench.formats [--n 16777216] [--repeats 7] [--seed 0]
+    python -m lowbit.hwsim.bench.formats [--n 16777216] [--repeats 7] [--seed 0] [--clock wall|cpu]
 
 Times are the median of ``--repeats`` runs after one warm-up (which also compiles the Numba
 kernels), on seeded normal float32 data with σ = 64: E4M3's normal range, about 2e-4 of the
@@ -27,7 +27,7 @@ import numba
 import numpy as np
 
 from lowbit.hwsim import formats
-from lowbit.hwsim.bench.timing import median_seconds
+from lowbit.hwsim.bench.timing import CLOCKS, median_seconds
 
 
 def mismatch(fmt, x: np.ndarray, codes_ml: np.ndarray) -> str | None:
@@ -51,9 +51,10 @@ def float_format_names() -> list[str]:
     return [name for name in formats.names() if formats.get(name).kind in ("float", "scale")]
 
 
-def run(n: int, repeats: int, seed: int, out=None) -> int:
+def run(n: int, repeats: int, seed: int, out=None, clock: str = "wall") -> int:
     """Print the timing table to ``out`` (default stdout); return 1, timing nothing, if any
-    format's result differs from ml_dtypes'."""
+    format's result differs from ml_dtypes'. ``clock``: see lowbit.hwsim.bench.timing (the
+    CPU clock times the calling thread only: meaningful for the one-thread lines)."""
     out = out or sys.stdout
     x = bench_input(n, seed)
     names = float_format_names()
@@ -64,34 +65,36 @@ def run(n: int, repeats: int, seed: int, out=None) -> int:
                   f"wrong result", file=sys.stderr)
             return 1
     codes = x.astype(np.uint8)
-    casts = {"encode": median_seconds(lambda: x.astype(np.uint8), repeats),
-             "decode": median_seconds(lambda: codes.astype(np.float32), repeats)}
+    casts = {"encode": median_seconds(lambda: x.astype(np.uint8), repeats, clock=clock),
+             "decode": median_seconds(lambda: codes.astype(np.float32), repeats, clock=clock)}
     all_threads = numba.config.NUMBA_NUM_THREADS
     print(f"float32 -> float formats, n = {n}, median of {repeats}; numpy {np.__version__}, "
           f"numba {numba.__version__}, ml_dtypes {ml_dtypes.__version__}, "
           f"python {platform.python_version()}, {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} CPUs", file=out)
+          f"{os.cpu_count()} CPUs, {clock} clock", file=out)
     print(f"{'':34}{'ml_dtypes':>12}{'hwsim':>12}{'ratio':>8}{'cast':>12}{'of cast':>9}",
           file=out)
     for name in names:
-        for line in _format_lines(formats.get(name), x, repeats, casts, all_threads):
+        for line in _format_lines(formats.get(name), x, repeats, casts, all_threads, clock):
             print(line, file=out)
     numba.set_num_threads(all_threads)
     return 0
 
 
-def _format_lines(fmt, x: np.ndarray, repeats: int, casts: dict, all_threads: int) -> list[str]:
+def _format_lines(fmt, x: np.ndarray, repeats: int, casts: dict, all_threads: int,
+                  clock: str) -> list[str]:
     """One line per operation and thread count for ``fmt``."""
     ml_dtype = getattr(ml_dtypes, fmt.name)
     codes_ml = x.astype(ml_dtype)
     codes = fmt.encode(x)
-    ml_times = {"encode": median_seconds(lambda: x.astype(ml_dtype), repeats),
-                "decode": median_seconds(lambda: codes_ml.astype(np.float32), repeats)}
+    ml_times = {"encode": median_seconds(lambda: x.astype(ml_dtype), repeats, clock=clock),
+                "decode": median_seconds(lambda: codes_ml.astype(np.float32), repeats,
+                                         clock=clock)}
     lines = []
     for threads in sorted({1, all_threads}):
         numba.set_num_threads(threads)
-        ours = {"encode": median_seconds(lambda: fmt.encode(x), repeats),
-                "decode": median_seconds(lambda: fmt.decode(codes), repeats)}
+        ours = {"encode": median_seconds(lambda: fmt.encode(x), repeats, clock=clock),
+                "decode": median_seconds(lambda: fmt.decode(codes), repeats, clock=clock)}
         label = "1 thread" if threads == 1 else f"{threads} threads"
         for op in ("encode", "decode"):
             lines.append(f"{fmt.name + ' ' + op + ' ' + label:34}{ml_times[op] * 1e3:10.3f}ms"
@@ -106,12 +109,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=1 << 24, help="elements (default 16777216)")
     parser.add_argument("--repeats", type=int, default=7, help="timed runs per case (default 7)")
     parser.add_argument("--seed", type=int, default=0, help="data seed (default 0)")
+    parser.add_argument("--clock", choices=CLOCKS, default="wall",
+                        help="wall time, or the calling thread's CPU time (on a loaded machine; "
+                             "run with NUMBA_NUM_THREADS=1 so that every line is one thread) "
+                             "(default: wall)")
     args = parser.parse_args(argv)
     if args.n < 1:
         parser.error(f"--n must be >= 1, got {args.n}")
     if args.repeats < 1:
         parser.error(f"--repeats must be >= 1, got {args.repeats}")
-    return run(args.n, args.repeats, args.seed)
+    return run(args.n, args.repeats, args.seed, clock=args.clock)
 
 
 if __name__ == "__main__":

@@ -160,29 +160,45 @@ def _float32_binade(typingctx, x):
     return types.float32(types.float32), codegen
 
 
+@intrinsic
+def _magic_sum_code(typingctx, total, magic, shift, offset):
+    """bits(total) - bits(magic) + (bits(magic) >> shift) - offset, in 32-bit integers (Numba
+    would widen each step to 64 bits): the code of a minifloat rounded by ``total`` = |x| +
+    ``magic`` (see _encode_minifloat_f32_one)."""
+    def codegen(context, builder, signature, args):
+        i32 = ir.IntType(32)
+        total_bits = builder.bitcast(args[0], i32)
+        magic_bits = builder.bitcast(args[1], i32)
+        binade_code = builder.sub(builder.lshr(magic_bits, builder.trunc(args[2], i32)),
+                                  builder.trunc(args[3], i32))
+        return builder.add(builder.sub(total_bits, magic_bits), binade_code)
+    return types.int32(types.float32, types.float32, shift, offset), codegen
+
+
 @njit(cache=True, inline="always")
-def _encode_minifloat_f32_one(x, cap, magic_scale, magic_min, code_scale, shift, max_code,
-                              overflow_code, nan_code, sign_bit):
+def _encode_minifloat_f32_one(x, cap, magic_scale, magic_min, shift, binade_offset, max_code,
+                              overflow_code, sign_bit):
     """One sign-magnitude minifloat code of a float32 ``x``: the FPU does the rounding.
 
-    ``magic`` = 2^(23 - mbits) times |x|'s binade (at least 2^(emin + 23 - mbits): subnormal
-    targets share emin's spacing) is a power of two whose float32 ulp is the target's spacing
-    there, so (|x| + magic) - magic is |x| rounded to nearest, ties to even, in hardware, exact.
-    |x| is capped at ``cap`` = 2^(emax + 2), beyond every overflow, so magic stays finite.
-    Times ``code_scale`` = 2^(bias - 127) (exact: a power of two, never below float32's
-    subnormal spacing) the rounded value's float32 bits, shifted right by ``shift`` =
-    23 - mbits, are the magnitude code, for target normals and subnormals alike (these are
-    float32 subnormals). A code above ``max_code`` is an overflow; NaN and the sign come last.
-    The integer arguments are int32 (``_encode_float32``): compared and selected in 32 bits.
-    It relies on the FPU's defaults, round to nearest even and float32 subnormal results kept
-    (no flush-to-zero), which neither numpy nor Numba change.
+    ``magic`` = 2^(e + 23 - mbits), for |x|'s binade 2^e (e at least emin: subnormal targets
+    share emin's spacing), is a power of two whose float32 ulp is the target's spacing there,
+    so ``total`` = |x| + magic is magic plus |x| rounded to nearest, ties to even, in hardware:
+    bits(total) - bits(magic) = rounded / 2^(e - mbits), which is 2^mbits + the mantissa field
+    for a target normal (2^(mbits+1) when it rounds up into the next binade) and the mantissa
+    field itself for a target subnormal (e = emin). The code is that plus (e + bias - 1) <<
+    mbits, which is bits(magic) >> ``shift`` (= 23 - mbits) less ``binade_offset`` = (150 -
+    mbits + 1 - bias) << mbits: zero for e = emin = 1 - bias, so target normals and subnormals
+    take the same integer arithmetic, and no float32 subnormal (slow on x86) is ever formed.
+    |x| is capped at ``cap`` = 2^(emax + 2), beyond every overflow, so magic stays finite. A
+    code above ``max_code`` is an overflow; the sign comes last. A NaN x gives some code that
+    the caller replaces (NaN is rare, so a select per element would be wasted). The arguments
+    are int32 (``_encode_float32``): compared and selected in 32 bits. It relies on the FPU's
+    default rounding, to nearest even, which neither numpy nor Numba change.
     """
     magnitude = min(abs(x), cap)
     magic = max(_float32_binade(magnitude) * magic_scale, magic_min)
-    rounded = (magnitude + magic) - magic
-    mag = _float32_bits_above(rounded * code_scale, shift)
+    mag = _magic_sum_code(magnitude + magic, magic, shift, binade_offset)
     mag = overflow_code if mag > max_code else mag
-    mag = nan_code if x != x else mag
     sign = sign_bit if _float32_bits(x) < np.int32(0) else np.int32(0)
     return sign | mag
 
@@ -191,58 +207,74 @@ _F32_CHUNK = 1 << 16   # elements per parallel task of the float32 minifloat enc
 
 
 @njit(cache=True)
-def _encode_minifloat_f32_serial(x, out, cap, magic_scale, magic_min, code_scale, shift,
-                                 max_code, overflow_code, nan_code, sign_bit):
-    """Encode every element; return whether one is NaN (formats without NaN refuse them).
-    An OR of flags, not a count: the sum's widening to int64 halves the loop's speed."""
-    nan_seen = False
+def _encode_minifloat_f32_serial(x, out, cap, magic_scale, magic_min, shift, binade_offset,
+                                 max_code, overflow_code, sign_bit):
+    """Encode every element but NaN; return whether one is NaN (the caller then writes their
+    codes, or refuses them for a format without NaN):
+    the largest |x| bit pattern is above +inf's exactly then. A 32-bit max, one vector
+    instruction per lane group (an OR of NaN flags costs a compare and a narrowing; a count
+    widens to int64 and halves the loop's speed)."""
+    largest = np.int32(0)
     for i in range(x.size):
-        out[i] = _encode_minifloat_f32_one(x[i], cap, magic_scale, magic_min, code_scale, shift,
-                                           max_code, overflow_code, nan_code, sign_bit)
-        nan_seen |= x[i] != x[i]
-    return nan_seen
+        value = x[i]  # read once: the store to ``out`` may alias x as far as the compiler knows
+        out[i] = _encode_minifloat_f32_one(value, cap, magic_scale, magic_min, shift,
+                                           binade_offset, max_code, overflow_code, sign_bit)
+        largest = max(largest, _float32_bits(abs(value)))
+    return largest > np.int32(_FLOAT32_INF)
 
 
 @njit(cache=True, parallel=True)
-def _encode_minifloat_f32_parallel(x, out, cap, magic_scale, magic_min, code_scale, shift,
-                                   max_code, overflow_code, nan_code, sign_bit):
+def _encode_minifloat_f32_parallel(x, out, cap, magic_scale, magic_min, shift, binade_offset,
+                                   max_code, overflow_code, sign_bit):
     """The serial kernel on chunks of ``_F32_CHUNK`` elements in parallel: prange has no OR
     reduction, and a per-element count or max would not vectorize."""
     nan_chunks = 0
     for c in prange(-(-x.size // _F32_CHUNK)):
         lo, hi = c * _F32_CHUNK, min((c + 1) * _F32_CHUNK, x.size)
         nan_chunks += _encode_minifloat_f32_serial(x[lo:hi], out[lo:hi], cap, magic_scale,
-                                                   magic_min, code_scale, shift, max_code,
-                                                   overflow_code, nan_code, sign_bit)
+                                                   magic_min, shift, binade_offset, max_code,
+                                                   overflow_code, sign_bit)
     return nan_chunks > 0
 
 
-@njit(cache=True, inline="always")
-def _encode_e8m0_f32_one(x, overflow_code):
-    """One float8_e8m0fnu code of a float32 ``x``, the rules of ``_encode_e8m0_one`` without a
-    branch: a normal x rounds its exponent up when the mantissa is >= 1/2 (adding half a binade
-    carries into the exponent field); a subnormal x is 2^-127 (0x00) below 1.5 * 2^-127 and
-    2^-126 (0x01) from there."""
-    v = _float32_bits(x)
-    a = _float32_bits(abs(x))
-    subnormal_code = np.int32(1) if a >= np.int32(0x600000) else np.int32(0)
-    code = (a + np.int32(0x400000)) >> np.int32(23) if a >= np.int32(0x800000) \
-        else subnormal_code
-    code = overflow_code if code > np.int32(0xFE) else code
-    no_code = v < np.int32(0) or a == np.int32(0) or a > np.int32(0x7F800000)
-    return np.int32(0xFF) if no_code else code
+@intrinsic
+def _e8m0_code_bits(typingctx, x, overflow_code):
+    """The E8M0 code of float32 ``x`` (the rules of ``_encode_e8m0_one``) without a branch,
+    from its bits v, a = |v|, in 32-bit vector lanes:
+    (a + half) >> 23 rounds a normal x's exponent up when the mantissa is >= 1/2 (half =
+    2^22: adding half a binade carries into the exponent field), and sends a subnormal x to
+    0x00 below 1.5 * 2^-127 and to 0x01 from there (half = 2^21: a >= 3 * 2^21 carries into
+    bit 23). Every finite code is <= 0xFE, and a positive x beyond them (overflow, +inf) gives
+    >= 0xFF, so min(code, overflow_code) writes the overflow. v - 1 read as unsigned is at
+    least 0x7F800000 exactly for zero, negatives and NaN (v + 0x7FFFFFFF is that number with
+    its top bit flipped, so a signed compare decides it), which have no code: all-ones, 0xFF
+    in the low byte. (Numba would widen each step to 64 bits.)"""
+    def codegen(context, builder, signature, args):
+        i32 = ir.IntType(32)
+        const = lambda value: ir.Constant(i32, value)  # noqa: E731
+        v = builder.bitcast(args[0], i32)
+        a = builder.and_(v, const(0x7FFFFFFF))
+        half = builder.select(builder.icmp_signed("<", a, const(0x800000)), const(1 << 21),
+                              const(1 << 22))
+        code = builder.lshr(builder.add(a, half), const(23))
+        overflow = builder.trunc(args[1], i32)
+        code = builder.select(builder.icmp_signed(">", code, overflow), overflow, code)
+        no_code = builder.icmp_signed(">", builder.add(v, const(0x7FFFFFFF)),
+                                      const(0x7F7FFFFF - (1 << 31)))
+        return builder.or_(code, builder.sext(no_code, i32))
+    return types.int32(types.float32, overflow_code), codegen
 
 
 @njit(cache=True)
 def _encode_e8m0_f32_serial(x, out, overflow_code):
     for i in range(x.size):
-        out[i] = _encode_e8m0_f32_one(x[i], overflow_code)
+        out[i] = _e8m0_code_bits(x[i], overflow_code)
 
 
 @njit(cache=True, parallel=True)
 def _encode_e8m0_f32_parallel(x, out, overflow_code):
     for i in prange(x.size):
-        out[i] = _encode_e8m0_f32_one(x[i], overflow_code)
+        out[i] = _e8m0_code_bits(x[i], overflow_code)
 
 
 @njit(cache=True, inline="always")
@@ -415,12 +447,16 @@ class Minifloat(_TableDecoded):
         # float32 and int32 constants, so that the kernel works in 32-bit lanes throughout
         f32, i32 = np.float32, np.int32
         nan_seen = kernel(flat, out, f32(2.0 ** (self.emax + 2)), f32(2.0 ** (23 - self.mbits)),
-                          f32(2.0 ** (self.emin + 23 - self.mbits)),
-                          f32(2.0 ** (self.bias - 127)), i32(23 - self.mbits),
+                          f32(2.0 ** (self.emin + 23 - self.mbits)), i32(23 - self.mbits),
+                          i32((150 - self.mbits + 1 - self.bias) << self.mbits),
                           i32(self._max_code), i32(self._overflow_code(saturate)),
-                          i32(self._nan_code()), i32(1 << self._sign_shift))
-        if nan_seen and not self.has_nan:
-            raise self._nan_refused()
+                          i32(1 << self._sign_shift))
+        if nan_seen:
+            if not self.has_nan:
+                raise self._nan_refused()
+            nan = np.isnan(flat)   # NaN keeps its sign
+            out[nan] = self._nan_code() | (np.signbit(flat[nan]).astype(np.uint8)
+                                           << self._sign_shift)
         return out.reshape(x.shape)
 
     def _encode_finds_nan(self, x: np.ndarray) -> bool:

@@ -69,7 +69,9 @@ def check_int_values(x, bits: int, signed: bool, argname: str) -> np.ndarray:
     if x.ndim == 0:
         raise ValueError(f"{argname} must have at least one dimension, got a scalar")
     lo, hi = int_range(bits, signed)
-    if x.size and (x.min() < lo or x.max() > hi):
+    dtype_range = np.iinfo(x.dtype)   # a dtype that holds only allowed values needs no scan
+    if x.size and (dtype_range.min < lo or dtype_range.max > hi) and \
+            (x.min() < lo or x.max() > hi):
         kind = "int" if signed else "uint"
         raise ValueError(f"{argname} must hold {kind}{bits} values in {lo}..{hi}, "
                          f"got values in {x.min()}..{x.max()}")
@@ -87,7 +89,8 @@ def check_int_codes(codes, bits: int, argname: str, format_name: str | None = No
                          f"got dtype {codes.dtype}")
     if codes.ndim == 0:
         raise ValueError(f"{argname} must have at least one dimension, got a scalar")
-    if codes.size and (codes.min() < 0 or codes.max() >= 1 << bits):
+    if codes.size and ((codes.dtype.kind == "i" and codes.min() < 0)
+                       or (np.iinfo(codes.dtype).max >= 1 << bits and codes.max() >= 1 << bits)):
         raise ValueError(f"{argname} must hold {name} codes in 0..{(1 << bits) - 1}, "
                          f"got values in {codes.min()}..{codes.max()}")
     dtype = np.uint8 if bits <= 8 else np.uint16 if bits <= 16 else np.uint32

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from lowbit.hwsim.units.integer import decode_int_codes
-from lowbit.hwsim.units.lut import lut_dot, lut_dot_reference
+from lowbit.hwsim.units.lut import check_table_offsets, lut_dot, lut_dot_reference
 
 SEED = 9090
 # (w_bits, group_size, table, rows, n): 133,000 random dot products in all.
@@ -129,3 +129,33 @@ def test_narrow_tables_saturate_every_entry_once(table_bits, group_size):
         assert np.array_equal(got, exact_dot(act, codes, 4))
     else:
         assert not np.array_equal(got, exact_dot(act, codes, 4))
+    shared = lut_dot(act[0], codes[:50], w_bits=4, group_size=group_size, table_bits=table_bits)
+    for r in range(50):             # tables built once for all rows, clamped the same way
+        assert shared[r] == lut_dot_reference(act[0], codes[r], w_bits=4, group_size=group_size,
+                                              table_bits=table_bits), f"seed {SEED} row {r}"
+
+
+@pytest.mark.parametrize("table", TABLES)
+@pytest.mark.parametrize("n_groups,rows", [(48, 25), (600, 3), (1100, 2)])
+def test_chunk_layouts_equal_the_exact_dot_and_the_reference(table, n_groups, rows):
+    """The kernel builds the tables of several rows at once, in chunks of a fixed number of
+    groups (512 for a full g=4 table, 1024 for a symmetric one): 48 groups do not divide a
+    chunk (zero-padded chunks, a partial last chunk); 600 and 1100 groups are rows longer than
+    a chunk for one or both table kinds (a chunk is then one row). Shared activations too."""
+    rng = np.random.default_rng([SEED, n_groups, len(table)])
+    act = rng.integers(-128, 128, (rows, 4 * n_groups))
+    codes = rng.integers(0, 16, (rows, 4 * n_groups))
+    got = lut_dot(act, codes, w_bits=4, table=table)
+    assert np.array_equal(got, exact_dot(act, codes, 4))
+    assert got[-1] == lut_dot_reference(act[-1], codes[-1], w_bits=4, table=table)
+    shared = lut_dot(act[0], codes, w_bits=4, table=table)
+    assert np.array_equal(shared, exact_dot(np.broadcast_to(act[0], codes.shape), codes, 4))
+
+
+def test_rows_whose_tables_pass_2_to_the_32_entries_are_refused():
+    check_table_offsets(2**28, 4, False)          # 2^32 entries of a full g=4 table: fits
+    with pytest.raises(ValueError, match="act length 1073741828 is too long for group_size 4"):
+        check_table_offsets(2**28 + 1, 4, False)
+    check_table_offsets(2**25, 8, True)           # 128 entries a group, symmetric g=8
+    with pytest.raises(ValueError, match="at most 33554432 groups per dot product"):
+        check_table_offsets(2**25 + 1, 8, True)
