@@ -30,7 +30,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from lowbit.models.mixed import subjects as subjects_mod
 
@@ -147,21 +146,24 @@ def measured(subject, schemes, *, compute: bool = True, progress=None,
     values = content.get("values", {})
     whole = compute or layers is None    # then ``layers`` is the subject's whole list
     layers = subject.layer_names() if layers is None else list(layers)
-    table = {}
-    for layer in layers:
-        stored = values.setdefault(layer, {})
-        missing = [s for s in schemes if scheme_key(s) not in stored]
-        if missing and not compute:
-            raise ValueError(f"no cached sensitivity of layer {layer} under "
-                             f"{', '.join(s.label for s in missing)} for {subject.identity()}; "
-                             f"measure it first (lowbit search --measure)")
-        for scheme in missing:
-            stored[scheme_key(scheme)] = subject.degradation({layer: scheme})
-        if missing:
-            _save(subject, values, layers=layers)
-            if progress is not None:
-                progress(layer)
-        table[layer] = {s.label: stored[scheme_key(s)] for s in schemes}
+    missing = [(layer, scheme) for layer in layers for scheme in schemes
+               if scheme_key(scheme) not in values.get(layer, {})]
+    if missing and not compute:
+        layer = missing[0][0]
+        raise ValueError(f"no cached sensitivity of layer {layer} under "
+                         f"{', '.join(s.label for name, s in missing if name == layer)} for "
+                         f"{subject.identity()}; measure it first (lowbit search --measure)")
+    groups: dict = {}
+    for layer, scheme in missing:
+        groups.setdefault(subject.batch_group(layer), []).append((layer, scheme))
+    for pairs in groups.values():        # one subject.degradations call per group
+        for (layer, scheme), value in zip(pairs, subject.degradations(pairs)):
+            values.setdefault(layer, {})[scheme_key(scheme)] = value
+        _save(subject, values, layers=layers)
+        if progress is not None:
+            for name in dict.fromkeys(layer for layer, _ in pairs):
+                progress(name)
+    table = {layer: {s.label: values[layer][scheme_key(s)] for s in schemes} for layer in layers}
     if whole and content.get("layers") != layers:   # every layer is in: record the list
         _save(subject, values, layers=layers)           # for cached_layers
     return table
@@ -169,6 +171,7 @@ def measured(subject, schemes, *, compute: bool = True, progress=None,
 
 def fisher_estimate(subject, schemes, draws: int = FISHER_DRAWS, seed: int = FISHER_SEED) -> dict:
     """{layer: {scheme label: estimated degradation}} (module docstring)."""
+    import torch
     network, layers = subject.network(), subject.layers()
     inputs, outputs, squared = {}, {}, {}
 

@@ -182,3 +182,15 @@ def test_layer_costs_stand_in_for_the_workload_layers():
     assert table.energy.shape == (6, 3)
     assert (table.energy[:, 0] > table.energy[:, 1]).all()
     assert table.fixed_energy == pytest.approx(0.0, abs=1e-12 * table.energy.sum())
+
+
+def test_the_llm_subject_measures_a_block_s_variants_in_one_batch(tiny_llama, monkeypatch):
+    subject = subjects.get(tiny_llama, 64)
+    names = subject.layer_names()
+    pairs = [(name, quant.preset(scheme)) for name in (names[0], names[3], names[9], names[13])
+             for scheme in ("int8", "int2-g64")]
+    alone = [subject.degradation({layer: scheme}) for layer, scheme in pairs]
+    monkeypatch.setattr(subjects, "VARIANT_TOKENS", 64 * 3)  # forwards of 3, 1 variants
+    batched = subject.degradations(pairs)
+    assert batched == pytest.approx(alone, rel=1e-5) and min(alone) > 0
+    assert [subject.batch_group(name) for name in names] == [0] * 7 + [1] * 7
