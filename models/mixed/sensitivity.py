@@ -6,12 +6,13 @@ and a diagonal-Fisher estimate of it, compared by rank correlation.
     spearman(table, guess)                      # scipy.stats.spearmanr over (layer, scheme) pairs
 
 Measured: lowbit.models.mixed.subjects.Subject.degradation({layer: scheme}) for every layer and
-scheme, one forward pass over the subject's evaluation data each. Cached in
+scheme, through Subject.degradations once per Subject.batch_group (an LLM: every layer and
+scheme of one decoder block in batched forwards that start at that block). Cached in
 ``$LOWBIT_CACHE_DIR/sensitivity-<subject slug>.json`` (else ``~/.cache/lowbit/``): a fingerprint
-(VERSION, the fidelity cache's fingerprint of the model: hwsim quantizer and formats, the fidelity
-code, the data; the subject's identity: its token count) and {layer: {scheme key: value}};
-written after every layer, so a long run (SmolLM2: 210 layers) resumes where it stopped. One
-writer at a time per file (a stated limit: the measuring run is one process).
+(VERSION, the digest of the MEASURED_BY sources, the model's data and files as the fidelity
+cache fingerprints them, the subject's identity: its token count) and {layer: {scheme key:
+value}}; written after every group, so a long run (SmolLM2: 210 layers) resumes where it
+stopped. One writer at a time per file (a stated limit: the measuring run is one process).
 
 Estimate (HAWQ/Fisher-style, second order around the float32 model): for layer l with float
 output y and quantized output y_q on the probe's calibration inputs,
@@ -23,6 +24,7 @@ pass per draw for every layer at once, then one layer forward per (layer, scheme
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -34,10 +36,18 @@ import numpy as np
 from lowbit.models.mixed import subjects as subjects_mod
 
 VERSION = 1
+# The sources a measured sensitivity runs through (the quantizer, the PTQ methods, the models'
+# forward passes): narrower than the fidelity cache's, so that hours of SmolLM2 measurements
+# survive edits elsewhere in lowbit.models.fidelity. lowbit.models.mixed itself is covered by
+# VERSION (bump it when a change there changes measured values).
+MEASURED_BY = ("hwsim/quant", "hwsim/formats", "models/ptq.py", "models/fidelity/llm.py",
+               "models/fidelity/quantized.py", "models/fidelity/digits_cnn.py",
+               "models/fidelity/minilm.py")
 FISHER_DRAWS = 4
 FISHER_SEED = 0
 
 
+@functools.cache      # repr of a Scheme is slow, and a search asks once per layer and scheme
 def scheme_key(scheme) -> str:
     from lowbit.models.fidelity import cache
     return cache.key("layer", scheme).split("|", 1)[1]
@@ -51,7 +61,8 @@ def cache_path(subject, kind: str = "sensitivity") -> Path:
 
 def fingerprint(subject) -> str:
     from lowbit.models.fidelity import cache
-    return f"v{VERSION}|{cache.fingerprint(subject.model)}|{subject.identity()}"
+    return (f"v{VERSION}|{cache.fingerprint(subject.model, sources=MEASURED_BY)}|"
+            f"{subject.identity()}")
 
 
 def _stored(subject, kind: str) -> dict:
@@ -163,7 +174,8 @@ def measured(subject, schemes, *, compute: bool = True, progress=None,
         if progress is not None:
             for name in dict.fromkeys(layer for layer, _ in pairs):
                 progress(name)
-    table = {layer: {s.label: values[layer][scheme_key(s)] for s in schemes} for layer in layers}
+    columns = [(s.label, scheme_key(s)) for s in schemes]    # a label costs a spec's checks
+    table = {layer: {label: values[layer][key] for label, key in columns} for layer in layers}
     if whole and content.get("layers") != layers:   # every layer is in: record the list
         _save(subject, values, layers=layers)           # for cached_layers
     return table

@@ -120,7 +120,8 @@ def test_a_whole_model_choice_is_refused_per_layer():
 def test_the_study_finds_the_enumerated_optimum_and_predicts_exactly(cache_dir):
     subject = Independent()
     measured = sensitivity.measured(subject, _presets())
-    budget = sum(row[quant.preset("int4-g128").label] for row in measured.values())
+    # uniform int4-g128 just fits: float32 sums vary run to run in their last digits
+    budget = (1 + 1e-6) * sum(row[quant.preset("int4-g128").label] for row in measured.values())
     request = study.Request(workload="minilm-l6", pe="bit_serial", max_loss=budget,
                             schemes=SCHEMES, measure=True, validate=True)
     result = study.run(request, subject=subject)
