@@ -236,12 +236,14 @@ def cached_estimate(subject, schemes) -> dict:
     return {layer: {s.label: values[layer][scheme_key(s)] for s in schemes} for layer in layers}
 
 
-def spearman(measured_table: dict, estimated_table: dict) -> float:
+def spearman(measured_table: dict, estimated_table: dict, scheme: str | None = None) -> float:
     """Spearman rank correlation between two {layer: {scheme: value}} tables over every
-    (layer, scheme) pair they share (scipy.stats.spearmanr, ties averaged)."""
+    (layer, scheme) pair they share, or only those of scheme label ``scheme`` (the ranking of
+    the layers under one scheme; scipy.stats.spearmanr, ties averaged)."""
     from scipy.stats import spearmanr
     pairs = [(value, estimated_table[layer][label])
-             for layer, row in measured_table.items() for label, value in row.items()]
+             for layer, row in measured_table.items() for label, value in row.items()
+             if scheme is None or label == scheme]
     if len(pairs) < 3:
         raise ValueError(f"spearman needs at least 3 (layer, scheme) pairs, got {len(pairs)}")
     first, second = np.array(pairs).T

@@ -46,9 +46,9 @@ _BERT_KINDS = {"attention.self.query": "q", "attention.self.key": "k",
                "attention.self.value": "v", "attention.output.dense": "o",
                "intermediate.dense": "intermediate", "output.dense": "output"}
 DIGITS_PROBE_IMAGES = 512
-# Evaluation tokens of an LLM subject: 64, because one SmolLM2 forward per layer and scheme
-# (630 for 210 layers x 3 schemes) must fit a background run on two shared cores.
-DEFAULT_LLM_TOKENS = 64
+# Evaluation tokens of an LLM subject: 256, the most for which SmolLM2's 210 layers x 3 schemes
+# (batched per block, CausalLM.degradations) fit about an hour on two shared cores.
+DEFAULT_LLM_TOKENS = 256
 # Token rows one batched sensitivity forward may hold (CausalLM.degradations): bounds its
 # [rows, vocab] float32 logits and log-probabilities (SmolLM2: 2 x 400 MB at 2048).
 VARIANT_TOKENS = 2048

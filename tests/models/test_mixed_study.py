@@ -83,6 +83,8 @@ def test_the_fisher_estimate_equals_the_measured_sensitivity_where_it_is_exact(c
         for label, value in measured[layer].items():
             assert estimate[layer][label] == pytest.approx(value, rel=1e-5)
     assert sensitivity.spearman(measured, estimate) == pytest.approx(1.0)
+    for preset in _presets():
+        assert sensitivity.spearman(measured, estimate, preset.label) == pytest.approx(1.0)
 
 
 def test_sensitivities_are_cached_and_a_missing_one_is_named(cache_dir):
@@ -153,6 +155,13 @@ def test_the_command_writes_the_table_plot_and_report(cache_dir, tmp_path):
     assert {row["bits"] for row in rows} <= {8, 4, 3}   # int2-g64's uint2 codes run as int3
     shares = sum(row["cost_share"] for row in rows)
     assert 0 < shares <= 1
+    kinds = command.kind_rows(result)
+    assert [row["kind"] for row in kinds] == [*KINDS, "fixed"]
+    for end in ("share_widest", "share_narrowest"):   # the kinds and the fixed part: the whole
+        assert sum(row[end] for row in kinds) == pytest.approx(1.0)
+    assert all(sum(row[f"chosen:{name}"] for name in SCHEMES) == 1 for row in kinds[:-1])
+    assert kinds[0]["sens:int2-g64"] == pytest.approx(
+        result.sensitivity[0, SCHEMES.index("int2-g64")])
     command.pareto_plot(result, tmp_path / "pareto.png")
     assert (tmp_path / "pareto.png").stat().st_size > 10_000
     text = command.report(result, ["pareto.png"])
