@@ -5,6 +5,7 @@ probe whose gradient gives a diagonal-Fisher estimate of that degradation.
     subject = subjects.get("minilm")                  # "digits_cnn", "minilm", "smollm2", an LLM path
     subject.layer_names()                             # the quantizable layers, in module order
     subject.degradation({name: scheme})               # measured; the other layers stay float32
+    subject.degradations([(name, scheme), ...])       # each alone (an LLM: batched per block)
 
 Degradation (lower is better; 0 for the float32 model) of each subject, on its evaluation data:
   digits_cnn  float32 top-1 - quantized top-1 on the 540 test images (lowbit.models.fidelity.digits_cnn)
