@@ -88,10 +88,10 @@ def source_digest(sources=FINGERPRINT_SOURCES) -> str:
     return digest.hexdigest()[:16]
 
 
-def fingerprint(model: str, arithmetic=None) -> str:
-    """What produced a cached result of ``model``: version, source digest, MiniLM sentences,
-    an LLM's text and files, the PE arithmetic's sources."""
-    text = f"v{VERSION}|{source_digest()}"
+def fingerprint(model: str, arithmetic=None, sources=FINGERPRINT_SOURCES) -> str:
+    """What produced a cached result of ``model``: version, the digest of ``sources``, MiniLM
+    sentences, an LLM's text and files, the PE arithmetic's sources."""
+    text = f"v{VERSION}|{source_digest(sources)}"
     if arithmetic is not None:
         text += f"|{source_digest(ARITHMETIC_SOURCES)}"
     if model == "minilm":

@@ -6,12 +6,13 @@ and a diagonal-Fisher estimate of it, compared by rank correlation.
     spearman(table, guess)                      # scipy.stats.spearmanr over (layer, scheme) pairs
 
 Measured: lowbit.models.mixed.subjects.Subject.degradation({layer: scheme}) for every layer and
-scheme, one forward pass over the subject's evaluation data each. Cached in
+scheme, through Subject.degradations once per Subject.batch_group (an LLM: every layer and
+scheme of one decoder block in batched forwards that start at that block). Cached in
 ``$LOWBIT_CACHE_DIR/sensitivity-<subject slug>.json`` (else ``~/.cache/lowbit/``): a fingerprint
-(VERSION, the fidelity cache's fingerprint of the model: hwsim quantizer and formats, the fidelity
-code, the data; the subject's identity: its token count) and {layer: {scheme key: value}};
-written after every layer, so a long run (SmolLM2: 210 layers) resumes where it stopped. One
-writer at a time per file (a stated limit: the measuring run is one process).
+(VERSION, the digest of the MEASURED_BY sources, the model's data and files as the fidelity
+cache fingerprints them, the subject's identity: its token count) and {layer: {scheme key:
+value}}; written after every group, so a long run (SmolLM2: 210 layers) resumes where it
+stopped. One writer at a time per file (a stated limit: the measuring run is one process).
 
 Estimate (HAWQ/Fisher-style, second order around the float32 model): for layer l with float
 output y and quantized output y_q on the probe's calibration inputs,
@@ -23,6 +24,7 @@ pass per draw for every layer at once, then one layer forward per (layer, scheme
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -30,15 +32,22 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from lowbit.models.mixed import subjects as subjects_mod
 
 VERSION = 1
+# The sources a measured sensitivity runs through (the quantizer, the PTQ methods, the models'
+# forward passes): narrower than the fidelity cache's, so that hours of SmolLM2 measurements
+# survive edits elsewhere in lowbit.models.fidelity. lowbit.models.mixed itself is covered by
+# VERSION (bump it when a change there changes measured values).
+MEASURED_BY = ("hwsim/quant", "hwsim/formats", "models/ptq.py", "models/fidelity/llm.py",
+               "models/fidelity/quantized.py", "models/fidelity/digits_cnn.py",
+               "models/fidelity/minilm.py")
 FISHER_DRAWS = 4
 FISHER_SEED = 0
 
 
+@functools.cache      # repr of a Scheme is slow, and a search asks once per layer and scheme
 def scheme_key(scheme) -> str:
     from lowbit.models.fidelity import cache
     return cache.key("layer", scheme).split("|", 1)[1]
@@ -52,7 +61,8 @@ def cache_path(subject, kind: str = "sensitivity") -> Path:
 
 def fingerprint(subject) -> str:
     from lowbit.models.fidelity import cache
-    return f"v{VERSION}|{cache.fingerprint(subject.model)}|{subject.identity()}"
+    return (f"v{VERSION}|{cache.fingerprint(subject.model, sources=MEASURED_BY)}|"
+            f"{subject.identity()}")
 
 
 def _stored(subject, kind: str) -> dict:
@@ -147,21 +157,25 @@ def measured(subject, schemes, *, compute: bool = True, progress=None,
     values = content.get("values", {})
     whole = compute or layers is None    # then ``layers`` is the subject's whole list
     layers = subject.layer_names() if layers is None else list(layers)
-    table = {}
-    for layer in layers:
-        stored = values.setdefault(layer, {})
-        missing = [s for s in schemes if scheme_key(s) not in stored]
-        if missing and not compute:
-            raise ValueError(f"no cached sensitivity of layer {layer} under "
-                             f"{', '.join(s.label for s in missing)} for {subject.identity()}; "
-                             f"measure it first (lowbit search --measure)")
-        for scheme in missing:
-            stored[scheme_key(scheme)] = subject.degradation({layer: scheme})
-        if missing:
-            _save(subject, values, layers=layers)
-            if progress is not None:
-                progress(layer)
-        table[layer] = {s.label: stored[scheme_key(s)] for s in schemes}
+    missing = [(layer, scheme) for layer in layers for scheme in schemes
+               if scheme_key(scheme) not in values.get(layer, {})]
+    if missing and not compute:
+        layer = missing[0][0]
+        raise ValueError(f"no cached sensitivity of layer {layer} under "
+                         f"{', '.join(s.label for name, s in missing if name == layer)} for "
+                         f"{subject.identity()}; measure it first (lowbit search --measure)")
+    groups: dict = {}
+    for layer, scheme in missing:
+        groups.setdefault(subject.batch_group(layer), []).append((layer, scheme))
+    for pairs in groups.values():        # one subject.degradations call per group
+        for (layer, scheme), value in zip(pairs, subject.degradations(pairs)):
+            values.setdefault(layer, {})[scheme_key(scheme)] = value
+        _save(subject, values, layers=layers)
+        if progress is not None:
+            for name in dict.fromkeys(layer for layer, _ in pairs):
+                progress(name)
+    columns = [(s.label, scheme_key(s)) for s in schemes]    # a label costs a spec's checks
+    table = {layer: {label: values[layer][key] for label, key in columns} for layer in layers}
     if whole and content.get("layers") != layers:   # every layer is in: record the list
         _save(subject, values, layers=layers)           # for cached_layers
     return table
@@ -169,6 +183,7 @@ def measured(subject, schemes, *, compute: bool = True, progress=None,
 
 def fisher_estimate(subject, schemes, draws: int = FISHER_DRAWS, seed: int = FISHER_SEED) -> dict:
     """{layer: {scheme label: estimated degradation}} (module docstring)."""
+    import torch
     network, layers = subject.network(), subject.layers()
     inputs, outputs, squared = {}, {}, {}
 
@@ -221,12 +236,14 @@ def cached_estimate(subject, schemes) -> dict:
     return {layer: {s.label: values[layer][scheme_key(s)] for s in schemes} for layer in layers}
 
 
-def spearman(measured_table: dict, estimated_table: dict) -> float:
+def spearman(measured_table: dict, estimated_table: dict, scheme: str | None = None) -> float:
     """Spearman rank correlation between two {layer: {scheme: value}} tables over every
-    (layer, scheme) pair they share (scipy.stats.spearmanr, ties averaged)."""
+    (layer, scheme) pair they share, or only those of scheme label ``scheme`` (the ranking of
+    the layers under one scheme; scipy.stats.spearmanr, ties averaged)."""
     from scipy.stats import spearmanr
     pairs = [(value, estimated_table[layer][label])
-             for layer, row in measured_table.items() for label, value in row.items()]
+             for layer, row in measured_table.items() for label, value in row.items()
+             if scheme is None or label == scheme]
     if len(pairs) < 3:
         raise ValueError(f"spearman needs at least 3 (layer, scheme) pairs, got {len(pairs)}")
     first, second = np.array(pairs).T

@@ -91,7 +91,7 @@ class Study:
     uniform: list
     front: list
     search_seconds: float
-    spearman: tuple | None = None     # (rank correlation, layers compared)
+    spearman: tuple | None = None     # (rank correlation, layers compared, {preset: within it})
     estimate: dict | None = field(default=None)
 
 
@@ -185,14 +185,16 @@ def run(request: Request, subject=None) -> Study:
     return study
 
 
-def _spearman_where_measured(subject, presets, estimate) -> tuple[float, int] | None:
-    """(Spearman of estimate vs measured, layers compared) over the layers whose measured
+def _spearman_where_measured(subject, presets, estimate) -> tuple[float, int, dict] | None:
+    """(Spearman of estimate vs measured over every (layer, scheme) pair, layers compared,
+    {preset label: Spearman over the layers under that preset}) over the layers whose measured
     sensitivities are cached (all of them, or the part a background run has measured)."""
     layers = sensitivity.measured_layers(subject, presets)
     if len(layers) < 3:
         return None
     measured = sensitivity.measured(subject, presets, compute=False, layers=layers)
-    return sensitivity.spearman(measured, estimate), len(layers)
+    return (sensitivity.spearman(measured, estimate), len(layers),
+            {p.label: sensitivity.spearman(measured, estimate, p.label) for p in presets})
 
 
 def _presets(names):

@@ -5,6 +5,7 @@ probe whose gradient gives a diagonal-Fisher estimate of that degradation.
     subject = subjects.get("minilm")                  # "digits_cnn", "minilm", "smollm2", an LLM path
     subject.layer_names()                             # the quantizable layers, in module order
     subject.degradation({name: scheme})               # measured; the other layers stay float32
+    subject.degradations([(name, scheme), ...])       # each alone (an LLM: batched per block)
 
 Degradation (lower is better; 0 for the float32 model) of each subject, on its evaluation data:
   digits_cnn  float32 top-1 - quantized top-1 on the 540 test images (lowbit.models.fidelity.digits_cnn)
@@ -33,9 +34,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+from typing import TYPE_CHECKING
 
-import torch
-from torch import nn
+if TYPE_CHECKING:      # torch is imported where it runs: reading cached sensitivities needs none
+    import torch
+    from torch import nn
 
 # Cost-model stand-in kinds of each subject's layers (lowbit.models.mixed.layer_costs).
 _LLM_KINDS = {"q_proj": "q", "k_proj": "k", "v_proj": "v", "o_proj": "o", "gate_proj": "gate",
@@ -44,9 +47,12 @@ _BERT_KINDS = {"attention.self.query": "q", "attention.self.key": "k",
                "attention.self.value": "v", "attention.output.dense": "o",
                "intermediate.dense": "intermediate", "output.dense": "output"}
 DIGITS_PROBE_IMAGES = 512
-# Evaluation tokens of an LLM subject: 64, because one SmolLM2 forward per layer and scheme
-# (630 for 210 layers x 3 schemes) must fit a background run on two shared cores.
-DEFAULT_LLM_TOKENS = 64
+# Evaluation tokens of an LLM subject: 256, the most for which SmolLM2's 210 layers x 3 schemes
+# (batched per block, CausalLM.degradations) fit about an hour on two shared cores.
+DEFAULT_LLM_TOKENS = 256
+# Token rows one batched sensitivity forward may hold (CausalLM.degradations): bounds its
+# [rows, vocab] float32 logits and log-probabilities (SmolLM2: 2 x 400 MB at 2048).
+VARIANT_TOKENS = 2048
 # PTQ methods whose codes are one layer's own choice: AWQ and SmoothQuant share one input scale
 # among the layers that read one input, so a layer cannot take them alone.
 PER_LAYER_METHODS = ("rtn", "gptq", "rotation")
@@ -145,6 +151,16 @@ class Subject:
         and the others float32."""
         return self.measure(assignment, self.evaluate)
 
+    def degradations(self, pairs: list[tuple[str, object]]) -> list[float]:
+        """degradation({layer: scheme}) of each (layer, scheme) of ``pairs``, in order (a
+        subject may compute them together: see ``batch_group``)."""
+        return [self.degradation({layer: scheme}) for layer, scheme in pairs]
+
+    def batch_group(self, name: str):
+        """Layers of one group are measured by one ``degradations`` call (default: each
+        alone)."""
+        return name
+
     def sweep_fidelity(self, assignment: dict) -> tuple[float, str]:
         """``fidelity`` of the network with ``assignment`` quantized (a sweep design point)."""
         return self.measure(assignment, self.fidelity)
@@ -158,6 +174,7 @@ class Subject:
                              f"not have")
         for scheme in set(assignment.values()):
             check_scheme(scheme)
+        import torch
         modules = {name: self.quantize_layer(name, scheme) for name, scheme in assignment.items()}
         self.prepare()
         with torch.no_grad(), swapped(self.network(), modules) as network:
@@ -178,10 +195,13 @@ class DigitsCNN(Subject):
         return self._digits.trained_model()
 
     def layers(self):
+        from torch import nn
         return {name: module for name, module in self.network().named_modules()
                 if isinstance(module, (nn.Linear, nn.Conv2d))}
 
     def quantize_layer(self, name, scheme):
+        from torch import nn
+
         from lowbit.models.fidelity.quantized import QuantConv2d, QuantLinear
         module = self.layers()[name]
         return (QuantConv2d if isinstance(module, nn.Conv2d) else QuantLinear)(module, scheme)
@@ -206,8 +226,11 @@ class DigitsCNN(Subject):
     def gemm_shapes(self) -> list[tuple[int, int, int]]:
         """(rows per image, K, N) of each layer's GEMM (a convolution's im2col rows are its
         output pixels), read off one test image's forward pass."""
+        from torch import nn
+
+        from lowbit.models.mixed.replay import record_outputs
         _, _, x_test, _ = self._digits.dataset()
-        outputs = _record_outputs(self.network(), self.layers(),
+        outputs = record_outputs(self.network(), self.layers(),
                                   lambda: self.network()(x_test[:1]))
         shapes = []
         for (name, module), (out,) in zip(self.layers().items(), outputs.values()):
@@ -239,6 +262,7 @@ class MiniLM(Subject):
 
     def layers(self):
         # the BERT pooler is never called under mean pooling: quantizing it changes nothing
+        from torch import nn
         return {name: module for name, module in self.network().named_modules()
                 if isinstance(module, nn.Linear) and ".pooler." not in name}
 
@@ -258,6 +282,8 @@ class MiniLM(Subject):
         return 1.0 - self.evaluate(network), "cosine"
 
     def probe(self, network, generator):
+        import torch
+        from torch import nn
         features = network.tokenize(self.texts)
         embedding = nn.functional.normalize(network(features)["sentence_embedding"], dim=-1)
         signs = torch.randint(0, 2, embedding.shape, generator=generator) * 2.0 - 1.0
@@ -321,8 +347,9 @@ class CausalLM(Subject):
     def prepare(self):
         self._llm.reference(self.model, self.eval_ids)
         if self._block_outputs is None:
-            self._block_outputs = _record_outputs(self.network(), self._blocks(),
-                                                  lambda: self.evaluate(self.network()))
+            from lowbit.models.mixed.replay import record_outputs
+            self._block_outputs = record_outputs(self.network(), self._blocks(),
+                                                 lambda: self.evaluate(self.network()))
 
     def fidelity(self, network):
         reference = self._llm.reference(self.model, self.eval_ids)
@@ -332,12 +359,67 @@ class CausalLM(Subject):
     def measure(self, assignment, metric):
         """As Subject.measure, each decoder block before the first quantized layer replaying
         its recorded float32 output (the same values, without recomputing them)."""
+        from lowbit.models.mixed.replay import Replay
         blocks = self._blocks()
         first = min((_block_index(name, blocks) for name in assignment), default=0)
         self.prepare()
-        replays = {name: _Replay(self._block_outputs[name]) for name in list(blocks)[:first]}
+        replays = {name: Replay(self._block_outputs[name]) for name in list(blocks)[:first]}
         with swapped(self.network(), replays):
             return super().measure(assignment, metric)
+
+    def batch_group(self, name):
+        return _block_index(name, self._blocks())
+
+    def degradations(self, pairs):
+        """As Subject.degradations, computed per decoder block: each (layer, scheme) in block b
+        is one variant (lowbit.models.mixed.replay.Variants) of a batch of up to
+        VARIANT_TOKENS // (tokens per evaluation batch) variants; the blocks before b return
+        the recorded float32 input of block b, and the blocks after b, the norm and the head run
+        once for the whole batch. The mean next-token KL of each variant is compare's. Equal to
+        ``degradation`` of each pair up to float32 rounding of the batched products (tested)."""
+        for scheme in {scheme for _, scheme in pairs}:
+            check_scheme(scheme)
+        self.prepare()
+        blocks = self._blocks()
+        by_block: dict[int, list[int]] = {}
+        for position, (layer, _) in enumerate(pairs):
+            by_block.setdefault(_block_index(layer, blocks), []).append(position)
+        per_forward = max(1, VARIANT_TOKENS // min(self.eval_ids.numel(),
+                                                   self._llm.BATCH * self.eval_ids.shape[1]))
+        kl_sums = [0.0] * len(pairs)
+        for index, positions in sorted(by_block.items()):
+            block = list(blocks)[index]
+            for start in range(0, len(positions), per_forward):
+                chunk = positions[start:start + per_forward]
+                swaps = [{pairs[p][0].removeprefix(block + "."): self.quantize_layer(*pairs[p])}
+                         for p in chunk]
+                for p, kl_sum in zip(chunk, self._variant_kl_sums(index, swaps)):
+                    kl_sums[p] = kl_sum
+        positions = self.eval_ids.numel() - self.eval_ids.shape[0]
+        return [kl_sum / positions for kl_sum in kl_sums]
+
+    def _variant_kl_sums(self, index: int, swaps: list[dict]) -> list[float]:
+        """Summed next-token KL over the evaluation positions of each variant of block
+        ``index`` (``degradations``)."""
+        import torch
+
+        from lowbit.models.mixed.replay import Replay, Variants
+        names, network, count = list(self._blocks()), self.network(), len(swaps)
+        reference = self._llm.reference(self.model, self.eval_ids)
+        sums = [0.0] * count
+        for call, (batch, (ref, _, _)) in enumerate(zip(self.eval_ids.split(self._llm.BATCH),
+                                                          reference)):
+            stand_ins = {names[index]: Variants(self._blocks()[names[index]], swaps)}
+            if index:
+                block_input = self._block_outputs[names[index - 1]][call].repeat(count, 1, 1)
+                stand_ins.update({name: Replay([block_input]) for name in names[:index]})
+            with torch.no_grad(), swapped(network, stand_ins):
+                logits = network(batch.repeat(count, 1), use_cache=False).logits[:, :-1]
+                logp = torch.log_softmax(logits.float(), -1)
+            ref = ref.float()
+            for variant, part in enumerate(logp.split(batch.shape[0])):
+                sums[variant] += float((ref.exp() * (ref - part)).sum())
+        return sums
 
     def _blocks(self) -> dict[str, nn.Module]:
         """name -> decoder block, in order (LLaMA-style models: ``model.layers``)."""
@@ -356,34 +438,6 @@ class CausalLM(Subject):
 
     def identity(self):
         return f"{self.model}|{self.tokens} tokens"
-
-
-class _Replay(nn.Module):
-    """Stands in for a module: returns its recorded outputs, one per call, in recorded order."""
-
-    def __init__(self, outputs: list):
-        super().__init__()
-        self.outputs, self.calls = outputs, 0
-
-    def forward(self, *args, **kwargs):
-        output = self.outputs[self.calls % len(self.outputs)]
-        self.calls += 1
-        return output
-
-
-def _record_outputs(network: nn.Module, modules: dict[str, nn.Module], run) -> dict[str, list]:
-    """name -> the outputs of each module in ``modules``, one per call, while ``run()`` runs."""
-    outputs = {name: [] for name in modules}
-    hooks = [module.register_forward_hook(
-        lambda mod, args, out, store=outputs[name]: store.append(out))
-        for name, module in modules.items()]
-    try:
-        with torch.no_grad():
-            run()
-    finally:
-        for hook in hooks:
-            hook.remove()
-    return outputs
 
 
 def _block_index(layer: str, blocks: dict) -> int:
@@ -405,6 +459,7 @@ def _first_tokens(ids: torch.Tensor, tokens: int) -> torch.Tensor:
 
 def _sampled_log_likelihood(logits: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """sum of log p(y) over every row of ``logits``, y drawn from the model's own softmax."""
+    import torch
     logp = torch.log_softmax(logits.reshape(-1, logits.shape[-1]).float(), -1)
     drawn = torch.multinomial(logp.detach().exp(), 1, generator=generator)
     return logp.gather(-1, drawn).sum()

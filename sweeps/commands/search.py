@@ -14,7 +14,8 @@ BERT/MiniLM, the digits CNN for workload digits-cnn) by an integer linear progra
 layers' measured sensitivities) is at most --max-kl (LLM proxies: mean next-token KL in nats)
 or --max-loss (the proxy's own metric), or the least predicted degradation whose cost is at most
 --max-cost-ratio times the widest uniform scheme's. Sensitivities come from the cache; --measure
-measures the missing ones (SmolLM2: one forward per layer and scheme; run it once, in the
+measures the missing ones (SmolLM2: each block's layers and schemes batched from that block on;
+about an hour for 210 layers x 3 schemes on two shared cores; run it once, in the
 background). Then every uniform scheme, the chosen assignment and the front are measured end to
 end (--no-validate skips it) and --estimate adds the Fisher estimate and its Spearman
 correlation with the measured sensitivities.
@@ -31,6 +32,8 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+
+import numpy as np
 
 HELP = "choose a scheme per layer under a fidelity or cost budget on one PE (ILP)"
 _UNITS = {"energy_j": "J", "latency_s": "s", "edp_js": "J s"}
@@ -51,7 +54,7 @@ def configure(parser) -> None:
                         help="energy_j (default), latency_s or edp_js")
     parser.add_argument("--schemes", default=None, help="comma-separated candidate presets")
     parser.add_argument("--samples", type=int, default=None,
-                        help="evaluation samples: LLM tokens (default 64) or MiniLM sentences "
+                        help="evaluation samples: LLM tokens (default 256) or MiniLM sentences "
                              "(default all)")
     parser.add_argument("--measure", action="store_true",
                         help="measure sensitivities missing from the cache")
@@ -123,6 +126,8 @@ def run(args) -> int:
     print()
     print(format_table(designs, ("design", "energy_j", "latency_s", "edp_js", "predicted",
                                  "measured", "schemes")))
+    print()
+    print(format_table(kind_rows(study), kind_columns(study)))
     print(f"\nsearch (costs, ILP, front of {len(study.front)}): {study.search_seconds:.2f} s")
     from lowbit.sweeps.report import write_table
     write_table(layers, out / "layers.csv")
@@ -156,6 +161,36 @@ def layer_rows(study) -> list[dict]:
                      "bits": costs.w_bits[scheme],
                      "cost_share": round(float(table[index, col]) / total, 6),
                      "sensitivity": float(study.sensitivity[index, col])})
+    return rows
+
+
+def kind_rows(study) -> list[dict]:
+    """Where the cost and the sensitivity lie, one row per layer kind (q, k, ..., down): its
+    layers, its share of the widest and the narrowest uniform design's objective cost (the fixed
+    part included in the whole; row "fixed" is that part), the sum of its layers' measured
+    sensitivities under each candidate (sens:SCHEME) and how many of its layers the chosen
+    assignment gives each candidate (chosen:SCHEME)."""
+    costs, key = study.layer_costs, study.request.objective
+    table, fixed = (costs.latency, costs.fixed_latency) if key == "latency_s" \
+        else (costs.energy, costs.fixed_energy)
+    ends = {"widest": max(range(len(study.schemes)), key=lambda col: table[:, col].sum()),
+            "narrowest": min(range(len(study.schemes)), key=lambda col: table[:, col].sum())}
+    whole = {end: fixed + table[:, col].sum() for end, col in ends.items()}
+    kinds = np.array(costs.kinds)
+    chosen = np.array(study.chosen.assignment)
+    rows = []
+    for kind in dict.fromkeys(costs.kinds):
+        mask = kinds == kind
+        row = {"kind": kind, "layers": int(mask.sum())}
+        row.update({f"share_{end}": float(table[mask, col].sum() / whole[end])
+                    for end, col in ends.items()})
+        row.update({f"sens:{name}": float(study.sensitivity[mask, col].sum())
+                    for col, name in enumerate(study.schemes)})
+        row.update({f"chosen:{name}": int((chosen[mask] == name).sum())
+                    for name in study.schemes})
+        rows.append(row)
+    rows.append({"kind": "fixed", "layers": 0,
+                 **{f"share_{end}": float(fixed / whole[end]) for end in ends}})
     return rows
 
 
@@ -224,6 +259,23 @@ def pareto_plot(study, path: Path) -> None:
     plt.close(figure)
 
 
+def kind_columns(study) -> tuple:
+    return ("kind", "layers", "share_widest", "share_narrowest",
+            *[f"sens:{name}" for name in study.schemes],
+            *[f"chosen:{name}" for name in study.schemes])
+
+
+def _label(name: str) -> str:
+    from lowbit.hwsim import quant
+    return quant.preset(name).label
+
+
+def _markdown_table(records: list[dict], columns) -> str:
+    from tabulate import tabulate
+    return tabulate([[record.get(column) for column in columns] for record in records],
+                    headers=list(columns), tablefmt="github", floatfmt=".4g", missingval="")
+
+
 def report(study, plots: list[str]) -> str:
     from lowbit.models.mixed.study import verdict
     request, costs = study.request, study.layer_costs
@@ -287,9 +339,16 @@ def report(study, plots: list[str]) -> str:
             ratio = f" (x{design.measured / design.predicted:.2f})" if design.predicted > 0 else ""
             lines.append(f"- {design.name}: predicted {design.predicted:.4g}, measured "
                          f"{design.measured:.4g}{ratio}")
+    lines += ["", f"Where the cost and the sensitivity lie (per layer kind; share of the widest "
+              f"and the narrowest uniform design's {key}, summed measured sensitivity under "
+              f"each candidate, the chosen assignment's candidates):", "",
+              _markdown_table(kind_rows(study), kind_columns(study))]
     if study.spearman is not None:
-        value, compared = study.spearman
+        value, compared, per_scheme = study.spearman
+        within = ", ".join(f"{name} {per_scheme[label]:.3f}" for name, label in
+                           zip(study.schemes, [_label(name) for name in study.schemes]))
         lines += ["", f"Fisher estimate vs measured sensitivity: Spearman {value:.3f} over "
-                  f"{compared} of {len(study.layers)} layers x {len(study.schemes)} schemes."]
+                  f"{compared} of {len(study.layers)} layers x {len(study.schemes)} schemes; "
+                  f"ranking the layers within one scheme: {within}."]
     lines += ["", *[f"![{plot}]({plot})" for plot in plots], ""]
     return "\n".join(lines)
