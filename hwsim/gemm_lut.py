@@ -122,7 +122,8 @@ def qtensor_lut_gemm(qa, qw, arithmetic) -> np.ndarray:
         raise ValueError(f"the LUT PE's accumulator wraps; overflow must be 'wrap' with "
                          f"lut_table_bits, got {arithmetic.overflow!r}")
     (M, K), N = qa.shape, qw.shape[0]
-    a, w = gemm._int_values(qa), gemm._int_values(qw)
+    # int64: the integer values may come in a narrower dtype, and 2^w_bits - 1 not fit it
+    a, w = (gemm._int_values(q).astype(np.int64) for q in (qa, qw))
     fmt = qa.spec.element_format
     w_scales = gemm._scales(qw, N)
     groups = w_scales.shape[1]
