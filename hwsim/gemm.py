@@ -47,12 +47,13 @@ dequantized dot product, which is what today's fake-quant path also gives.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
-from numba import njit, prange
-from numba.cpython.unsafe.numbers import leading_zeros
+from numba import njit, prange, types
+from numba.extending import intrinsic
 
 from lowbit.hwsim import formats
 from lowbit.hwsim.formats.floats import FP8_FORMATS
@@ -63,7 +64,6 @@ OVERFLOW_POLICIES = ("wrap", "saturate")
 FLOAT_PES = ("fp8_mac", "mx_mac")   # whose arithmetic an FP8 or MX layer runs through
 ROUNDINGS = ("rne", "rtz")
 ACC_MBITS = range(1, 24)
-SATURATE_CHUNK = 32       # products summed at once where no clamp can occur (see _group_sum)
 FLOAT_MBITS = 52          # float64 fraction bits: the float kernel rounds float64 bit patterns
 
 
@@ -158,49 +158,68 @@ def _largest_divisor(n: int, limit: int) -> int:
 
 
 @njit(parallel=True, cache=True)
-def _saturate_chunks(sums, bounds, a, w, length, per_group, lo, hi, out):
-    """out[g, m, n]: the saturating accumulator over group g's chunks in order. A chunk whose
-    sum of |product| (bounds) keeps acc inside [lo, hi] whatever its partial sums cannot clamp
-    and is added at once; any other chunk is added product by product, clamped after each."""
-    for m in prange(out.shape[1]):
-        for n in range(out.shape[2]):
-            for g in range(out.shape[0]):
-                acc = np.int64(0)
-                for c in range(g * per_group, (g + 1) * per_group):
-                    t = np.int64(bounds[c, m, n])
-                    if acc - t >= lo and acc + t <= hi:
-                        acc += np.int64(sums[c, m, n])
-                        continue
-                    for k in range(c * length, (c + 1) * length):
-                        acc = min(max(acc + np.int64(a[m, k]) * np.int64(w[n, k]), lo), hi)
-                out[g, m, n] = acc
+def _saturate_rows(a, wt, group, lo, hi, todo, out):
+    """out[g, m, :] for every (g, m) with todo[g, m]: the saturating accumulator of a[m] [K]
+    times each column of wt [K, N] over group g, products added in k order and clamped to
+    [lo, hi] after each addition. The N outputs of a row advance together (vectorized), each
+    its own chain. The accumulator has lo's type: float32 where every acc + product is an
+    integer of magnitude <= 2^24 (exact, and min/max of floats vectorize on any SIMD unit,
+    where int64 multiplies do not), int64 otherwise."""
+    for m in prange(a.shape[0]):
+        acc = np.full(wt.shape[1], lo)
+        for g in range(out.shape[0]):
+            if todo[g, m]:
+                acc[:] = 0
+                for k in range(g * group, (g + 1) * group):
+                    x = a[m, k]
+                    for n in range(acc.size):
+                        acc[n] = min(max(acc[n] + x * wt[k, n], lo), hi)
+                for n in range(acc.size):
+                    out[g, m, n] = np.int64(acc[n])
+
+
+def _exact_sums(a: np.ndarray, w_chunks: np.ndarray, length: int, group: int) -> np.ndarray:
+    """int64 [K / group, M, N]: exact sums of a[m] * w[n] over each group, from the chunk sums
+    (_chunk_sums) of ``length`` elements."""
+    sums = _chunk_sums(a, w_chunks, length).astype(np.int64)
+    if length == group:
+        return sums
+    return sums.reshape(-1, group // length, *sums.shape[1:]).sum(axis=1)
 
 
 def _group_sums(a: np.ndarray, w: np.ndarray, group: int, max_product: int,
                 arithmetic: PEArithmetic) -> np.ndarray:
-    """int64 [K / group, M, N]: the PE accumulator of every group (module contract)."""
+    """int64 [K / group, M, N]: the PE accumulator of every group (module contract).
+
+    Wrap: the exact sum modulo 2^acc_bits (two's complement addition is associative, so the
+    wrapped sum in index order is the exact sum wrapped once). Saturate: every partial sum of a
+    group is at most sum |a_k w_k| (its bound, one more exact matrix product) in magnitude; where
+    the bound is <= hi (so >= lo = -hi - 1 too) nothing clamps and the exact sum is the answer;
+    any (group, row) with an output beyond that is accumulated in order, clamped after each
+    addition (_saturate_rows)."""
     M, K = a.shape
-    out = np.empty((K // group, M, w.shape[0]), np.int64)
-    saturate = arithmetic.overflow == "saturate"
-    length = _largest_divisor(group, SATURATE_CHUNK if saturate
-                              else max(EXACT_FLOAT32 // max(max_product, 1), 1))
+    length = _largest_divisor(group, max(EXACT_FLOAT32 // max(max_product, 1), 1))
     w_chunks = _chunked(w, length).transpose(0, 2, 1)
-    if saturate:   # int8 -128 has no int8 magnitude: widen first
+    out = np.empty((K // group, M, w.shape[0]), np.int64)
+    if arithmetic.overflow == "saturate":
+        lo, hi = integer.acc_limits(arithmetic.acc_bits)
+        acc_type = np.float32 if hi + 1 + max_product <= EXACT_FLOAT32 else np.int64
+        wt = np.ascontiguousarray(w.T, dtype=acc_type)
+        # int8 -128 has no int8 magnitude: widen first
         abs_chunks = _chunked(np.abs(w.astype(np.int32)), length).transpose(0, 2, 1)
     for start in range(0, M, ROW_BLOCK):
         rows = a[start:start + ROW_BLOCK]
         block = out[:, start:start + len(rows)]
-        sums = _chunk_sums(rows, w_chunks, length)
-        if saturate:
-            bounds = _chunk_sums(np.abs(rows.astype(np.int32)), abs_chunks, length)
-            _saturate_chunks(sums, bounds, rows, w, length, group // length,
-                             *integer.acc_limits(arithmetic.acc_bits), block)
+        block[...] = _exact_sums(rows, w_chunks, length, group)
+        if arithmetic.overflow == "wrap":
+            shift = 64 - arithmetic.acc_bits     # keep the low acc_bits, sign-extended
+            block[...] = (block << shift) >> shift
             continue
-        exact = sums.astype(np.int64)
-        if length < group:
-            exact = exact.reshape(K // group, group // length, len(rows), -1).sum(axis=1)
-        shift = 64 - arithmetic.acc_bits     # keep the low acc_bits, sign-extended
-        block[...] = (exact << shift) >> shift
+        bounds = _exact_sums(np.abs(rows.astype(np.int32)), abs_chunks, length, group)
+        todo = (bounds > hi).any(axis=2)
+        if todo.any():
+            _saturate_rows(rows.astype(acc_type), wt, group, acc_type(lo), acc_type(hi), todo,
+                           block)
     return out
 
 
@@ -226,111 +245,140 @@ def _bound(bits: int, signed: bool) -> int:
 
 
 # -- float PE -------------------------------------------------------------------------------
-# Two exact kernels. Fixed point: every FP8 value is an integer multiple of its format's
-# smallest subnormal 2^lsb, so products are integers in units of 2^(lsb_a + lsb_b) and the
-# accumulator, whose grid is never finer than that unit, is an int64 rounded by bit operations;
-# used when K * max|product| fits in 63 bits (E4M3 x E4M3 always). Otherwise (E5M2 x E5M2,
-# whose products span 2^-32 .. 2^32) TwoSum on float64 values.
-FIXED_LIMIT = 1 << 63
+# Three exact kernels, all adding in index order per output and vectorized across N (the
+# outputs of one row advance together, each its own chain; no fastmath, so nothing reorders).
+# acc_mbits=23 RNE: float32 itself. Every FP8 x FP8 product is exact in float32 (at most 8
+# significant bits, magnitudes in [2^-32, 2^32)) and a float32 addition is the exact sum
+# rounded RNE to 24 bits; no sum leaves the normal range (module docstring), so the contract's
+# accumulator is float32 arithmetic, bit for bit.
+# Other widths / rtz, when the exact sum acc + p always fits float64: add in float64 (exact),
+# then round its bit pattern to acc_mbits + 1 significant bits (float64 normal: the bits below
+# the kept fraction are dropped; RNE adds half - 1 plus the kept lsb first, which carries into
+# the exponent exactly as the value rounds up).
+# Otherwise (wide E5M2 products): TwoSum on float64 values (about a third of that speed).
+FLOAT32_MBITS = 23
 
 
-@njit(cache=True, inline="always")
-def _fixed_step(acc, p, keep, rtz):
-    """acc + p (int64, exact) rounded to ``keep`` significant bits (bit length by
-    count-leading-zeros): RNE, or toward zero."""
-    s = acc + p
-    mag = abs(s)
-    drop = 64 - np.int64(leading_zeros(mag)) - keep
-    if drop > 0:
-        low = mag & ((np.int64(1) << drop) - 1)
-        mag -= low
-        half = np.int64(1) << (drop - 1)
-        if not rtz and (low > half or (low == half and (mag >> drop) & 1)):
-            mag += np.int64(1) << drop
-    return -mag if s < 0 else mag
+@intrinsic
+def _float64_bits(typingctx, x):
+    """The int64 bit pattern of a float64 (an LLVM bitcast: vectorizes, unlike a buffer view)."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.int64))
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def _bits_float64(typingctx, x):
+    """The float64 of an int64 bit pattern."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.float64))
+    return types.float64(types.int64), codegen
 
 
 @njit(parallel=True, cache=True)
-def _fixed_partials(a, w, group, keep, rtz, out):
-    """out[g, m, n] in units of 2^(lsb_a + lsb_b): the accumulator after each exact addition,
-    rounded. Four outputs advance together (independent chains in flight); each output's own
-    additions stay in index order."""
-    N = w.shape[0]
+def _float32_partials(a, wt, group, out):
+    """out[g, m, n] = the float32 sum of a[m, k] * wt[k, n] over group g, added in k order."""
     for m in prange(a.shape[0]):
+        acc = np.empty(wt.shape[1], np.float32)
         for g in range(out.shape[0]):
-            n = 0
-            while n + 4 <= N:
-                s0 = s1 = s2 = s3 = np.int64(0)
-                for k in range(g * group, (g + 1) * group):
-                    x = a[m, k]
-                    s0 = _fixed_step(s0, x * w[n, k], keep, rtz)
-                    s1 = _fixed_step(s1, x * w[n + 1, k], keep, rtz)
-                    s2 = _fixed_step(s2, x * w[n + 2, k], keep, rtz)
-                    s3 = _fixed_step(s3, x * w[n + 3, k], keep, rtz)
-                out[g, m, n], out[g, m, n + 1], out[g, m, n + 2], out[g, m, n + 3] = s0, s1, s2, s3
-                n += 4
-            for n in range(n, N):
-                s = np.int64(0)
-                for k in range(g * group, (g + 1) * group):
-                    s = _fixed_step(s, a[m, k] * w[n, k], keep, rtz)
-                out[g, m, n] = s
+            acc[:] = 0
+            for k in range(g * group, (g + 1) * group):
+                x = a[m, k]
+                for n in range(acc.size):
+                    acc[n] += x * wt[k, n]
+            out[g, m] = acc
+
+
+@njit(parallel=True, cache=True)
+def _rounded_partials(a, wt, group, drop, rtz, out):
+    """out[g, m, n]: acc = round(acc + a[m, k] * wt[k, n]) over group g in k order, each sum
+    exact in float64 (the caller checks) and rounded to 53 - drop significant bits."""
+    mask = (np.int64(1) << drop) - 1
+    half = np.int64(0) if rtz else (np.int64(1) << (drop - 1)) - 1
+    odd = np.int64(0) if rtz else np.int64(1)
+    for m in prange(a.shape[0]):
+        acc = np.empty(wt.shape[1], np.float64)
+        for g in range(out.shape[0]):
+            acc[:] = 0
+            for k in range(g * group, (g + 1) * group):
+                x = a[m, k]
+                for n in range(acc.size):
+                    bits = _float64_bits(acc[n] + x * wt[k, n])
+                    bits += half + ((bits >> drop) & odd)
+                    acc[n] = _bits_float64(bits & ~mask)
+            out[g, m] = acc
+
+
+def _float64_exact(group: int, max_product: int, acc_mbits: int, rtz: bool) -> bool:
+    """Whether every acc + p of a group is exact in float64, all values integers in units of
+    2^(lsb_a + lsb_b) with |p| <= max_product. Each rounding to acc_mbits + 1 bits grows a
+    magnitude by at most a factor 1 + eps (eps = 2^-(acc_mbits + 1) for RNE, 0 toward zero),
+    so by induction |acc_k + p_(k+1)| <= group * max_product * (1 + eps)^group; an integer
+    below 2^53 is exact. Checked in log2 with one bit to spare for the float arithmetic."""
+    if max_product == 0:
+        return True
+    eps = 0.0 if rtz else 2.0 ** -(acc_mbits + 1)
+    return (math.log2(group) + math.log2(max_product) + group * math.log1p(eps) / math.log(2)
+            < 52)
 
 
 @njit(cache=True, inline="always")
-def _rounded_sum(acc, p, drop, rtz, fbuf, ibuf):
+def _rounded_sum(acc, p, drop, rtz):
     """acc + p (float64 values, acc already on the accumulator's grid) rounded to 53 - drop
-    significant bits, RNE or toward zero.
+    significant bits, RNE or toward zero; branch-free, so a loop of it vectorizes.
 
     s + err = acc + p exactly (Knuth's TwoSum). s's float64 bits are cut at ``drop`` bits; err,
     smaller than half an ulp of s, only decides the cases the cut bits leave open: a tie
     (err > 0 rounds away, err < 0 toward zero) and, for truncation, a cut of zero bits with
     err pointing toward zero (the result is then the next grid value below s in magnitude,
-    which is the bits of s minus one, cut)."""
+    which is the bits of s minus one, cut). An exact zero (s = +0, err = 0) stays +0."""
     s = acc + p
-    if s == 0.0:
-        return 0.0
     bb = s - acc
     err = (acc - (s - bb)) + (p - bb)
-    fbuf[0] = s
-    bits = ibuf[0]
+    bits = _float64_bits(s)
     sign = bits & np.int64(-0x8000000000000000)
     mag = bits ^ sign
-    mask = (np.int64(1) << drop) - 1
-    low = mag & mask
+    unit = np.int64(1) << drop
+    low = mag & (unit - 1)
     cut = mag ^ low
-    toward_zero = err != 0.0 and ((err < 0.0) != (sign != 0))
-    away = err != 0.0 and not toward_zero
+    toward_zero = (err != 0.0) & ((err < 0.0) != (sign != 0))
     if rtz:
-        if low == 0 and toward_zero:
-            cut = (mag - 1) & ~mask
+        cut = ((mag - 1) & -unit) if toward_zero & (low == 0) else cut
     else:
-        half = np.int64(1) << (drop - 1)
-        if low > half or (low == half and (away or (err == 0.0 and (cut >> drop) & 1))):
-            cut += np.int64(1) << drop
-    ibuf[0] = cut | sign
-    return fbuf[0]
+        half = unit >> 1
+        away = (err != 0.0) & ~toward_zero
+        tie_up = away | ((err == 0.0) & ((cut & unit) != 0))
+        cut = cut + unit if (low > half) | ((low == half) & tie_up) else cut
+    return _bits_float64(cut | sign)
 
 
 @njit(parallel=True, cache=True)
-def _twosum_partials(a, w, group, drop, rtz, out):
+def _twosum_partials(a, wt, group, drop, rtz, out):
+    """out[g, m, n]: acc = _rounded_sum(acc, a[m, k] * wt[k, n]) over group g in k order."""
     for m in prange(a.shape[0]):
-        fbuf = np.empty(1, np.float64)
-        ibuf = fbuf.view(np.int64)
-        for n in range(w.shape[0]):
-            for g in range(out.shape[0]):
-                acc = 0.0
-                for k in range(g * group, (g + 1) * group):
-                    acc = _rounded_sum(acc, np.float64(a[m, k]) * w[n, k], drop, rtz, fbuf,
-                                       ibuf)
-                out[g, m, n] = acc
+        acc = np.empty(wt.shape[1], np.float64)
+        for g in range(out.shape[0]):
+            acc[:] = 0
+            for k in range(g * group, (g + 1) * group):
+                x = a[m, k]
+                for n in range(acc.size):
+                    acc[n] = _rounded_sum(acc[n], x * wt[k, n], drop, rtz)
+            out[g, m] = acc
 
 
 def _fixed_values(codes: np.ndarray, fmt: str) -> tuple[np.ndarray, int]:
-    """(int64 values of finite codes in units of 2^lsb, lsb): lsb the exponent of the format's
-    smallest subnormal."""
+    """(int64 values of finite codes in units of 2^lsb, lsb): 2^lsb the largest power of two
+    dividing every value present (the format's smallest subnormal if all are zero). The
+    coarsest grid of the data keeps the float64 exactness bound (_float64_exact) as tight as
+    the data allow."""
     _, neg, sig, k = decode_table(format_id(fmt, "fmt", FP8_FORMATS))
     lsb = int(k[0])
     table = np.where(neg == 1, -sig, sig) << (k - lsb)
+    present = table[np.bincount(codes.ravel(), minlength=table.size) > 0]
+    present = present[present != 0]
+    if present.size:
+        shift = int(np.bitwise_and(present, -present).min()).bit_length() - 1
+        table, lsb = table >> shift, lsb + shift      # exact for every present code
     return table[codes], lsb
 
 
@@ -341,16 +389,17 @@ def _float_sums(a_codes, w_codes, fmt_a: str, fmt_w: str, group: int,
     rtz = arithmetic.acc_rounding == "rtz"
     fa, lsb_a = _fixed_values(a_codes, fmt_a)
     fw, lsb_w = _fixed_values(w_codes, fmt_w)
-    if group * int(np.abs(fa).max(initial=0)) * int(np.abs(fw).max(initial=0)) < FIXED_LIMIT:
-        out = np.empty((K // group, M, w_codes.shape[0]), np.int64)
-        _fixed_partials(fa, fw, group, arithmetic.acc_mbits + 1, rtz, out)
-        # at most 24 significant bits, within float32's range: both conversions are exact
-        return np.ldexp(out.astype(np.float64), lsb_a + lsb_w).astype(np.float32)
-    out = np.empty((K // group, M, w_codes.shape[0]), np.float64)
-    _twosum_partials(np.ldexp(fa.astype(np.float64), lsb_a),
-                     np.ldexp(fw.astype(np.float64), lsb_w), group,
-                     FLOAT_MBITS - arithmetic.acc_mbits, rtz, out)
-    return out.astype(np.float32)
+    a = np.ldexp(fa.astype(np.float64), lsb_a)              # exact: at most 4 significant bits
+    wt = np.ascontiguousarray(np.ldexp(fw.astype(np.float64), lsb_w).T)
+    out = np.empty((K // group, M, w_codes.shape[0]), np.float32)
+    if arithmetic.acc_mbits == FLOAT32_MBITS and not rtz:
+        _float32_partials(a.astype(np.float32), wt.astype(np.float32), group, out)
+    elif _float64_exact(group, int(np.abs(fa).max(initial=0)) * int(np.abs(fw).max(initial=0)),
+                        arithmetic.acc_mbits, rtz):
+        _rounded_partials(a, wt, group, FLOAT_MBITS - arithmetic.acc_mbits, rtz, out)
+    else:
+        _twosum_partials(a, wt, group, FLOAT_MBITS - arithmetic.acc_mbits, rtz, out)
+    return out
 
 
 def _fp8_codes(codes, fmt: str, argname: str) -> np.ndarray:
@@ -407,18 +456,21 @@ def pe_family(weight_spec, act_spec) -> str:
 
 
 def _int_values(q) -> np.ndarray:
-    """Integer values of a QTensor's codes: intN values, the uintN codes of an asymmetric
-    tensor (its zero point is subtracted outside the PE), or the integer levels of binary and
-    ternary formats."""
-    fmt = q.spec.element_format
-    if fmt.kind == "int":
-        return integer.decode_int_codes(q.codes, fmt.bits, fmt.lowest < 0)
-    return fmt.values()[q.codes].astype(np.int64)
+    """Integer values of a QTensor's codes by table lookup: intN values, the uintN codes of an
+    asymmetric tensor (its zero point is subtracted outside the PE), or the integer levels of
+    binary and ternary formats; int8 where every value of the format fits, int16 otherwise
+    (formats here have at most 8 bits). A NaN code (ternary's unused one) never occurs in a
+    quantized tensor; its table entry is 0."""
+    values = q.spec.element_format.values()
+    dtype = np.int8 if np.nanmin(values) >= -128 and np.nanmax(values) <= 127 else np.int16
+    return np.nan_to_num(values).astype(dtype)[q.codes]
 
 
-def _operand(values: np.ndarray) -> np.ndarray:
-    dtype = np.int8 if values.min() >= -128 and values.max() <= 127 else np.int16
-    return np.ascontiguousarray(values, dtype=dtype)
+def _max_product(a: np.ndarray, w: np.ndarray) -> int:
+    """max |a_i| * max |w_j| as a Python int (np.abs of int8 -128 would wrap)."""
+    def largest(x):
+        return max(-int(x.min(initial=0)), int(x.max(initial=0)))
+    return largest(a) * largest(w)
 
 
 def _scales(q, rows: int) -> np.ndarray:
@@ -451,19 +503,19 @@ def qtensor_gemm(qa, qw, arithmetic: PEArithmetic) -> np.ndarray:
                         w_scales, a_scales)
     a, w = _int_values(qa), _int_values(qw)
     groups = w_scales.shape[1]
-    max_product = int(np.abs(a).max(initial=0)) * int(np.abs(w).max(initial=0))
+    max_product = _max_product(a, w)
     if qw.zero_points is None and group * max_product < min(EXACT_FLOAT32, 1 << (
             arithmetic.acc_bits - 1)):
         # No partial sum can leave the accumulator or float32's exact integers: neither
         # policy changes a sum, and each group's float32 BLAS sum is S_g itself.
-        w_chunks = _chunked(_operand(w), group).transpose(0, 2, 1)
-        return _rescale(_chunk_sums(_operand(a), w_chunks, group), w_scales, a_scales)
-    sums = _group_sums(_operand(a), _operand(w), group, max_product, arithmetic)
+        w_chunks = _chunked(w, group).transpose(0, 2, 1)
+        return _rescale(_chunk_sums(a, w_chunks, group), w_scales, a_scales)
+    sums = _group_sums(a, w, group, max_product, arithmetic)
     if qw.zero_points is not None:       # z * sum of the group's activations, exact
         zeros = np.broadcast_to(qw.zero_points, (N, groups)).astype(np.int64)
         a_sums = a.reshape(M, groups, group).sum(axis=-1)
         sums -= zeros.T[:, None, :] * a_sums.T[:, :, None]
-    return _rescale(sums.astype(np.float32), w_scales, a_scales)
+    return _rescale(sums, w_scales, a_scales)
 
 
 def _routed_gemm(qa, qw, arithmetic: PEArithmetic, family: str):
@@ -490,20 +542,31 @@ def required_acc_bits(qa, qw) -> int:
                          f"{qa.spec.format} runs on a float PE")
     a, w = _int_values(qa), _int_values(qw)
     group = qw.shape[1] // qw.scales.shape[-1]
-    sums = _group_sums(_operand(a), _operand(w), group,
-                       int(np.abs(a).max(initial=0)) * int(np.abs(w).max(initial=0)),
-                       PEArithmetic(acc_bits=64))
+    sums = _group_sums(a, w, group, _max_product(a, w), PEArithmetic(acc_bits=64))
     largest, smallest = int(sums.max(initial=0)), int(sums.min(initial=0))
     return max(largest.bit_length(), (-smallest - 1).bit_length()) + 1
 
 
+@njit(parallel=True, cache=True)
+def _rescale_rows(sums, w_scales, a_scales, out):
+    """out[m, n] = f32(r * a_scales[m]), r = f32(r + f32(f32(sums[g, m, n]) * w_scales[g, n]))
+    over g in order from +0: each a float32 operation (no fastmath), the conversion of an
+    integer sum to float32 RNE."""
+    for m in prange(out.shape[0]):
+        r = np.zeros(out.shape[1], np.float32)
+        for g in range(sums.shape[0]):
+            for n in range(r.size):
+                r[n] += np.float32(sums[g, m, n]) * w_scales[g, n]
+        for n in range(r.size):
+            out[m, n] = r[n] * a_scales[m]
+
+
 def _rescale(sums: np.ndarray, w_scales: np.ndarray, a_scales: np.ndarray) -> np.ndarray:
-    """The scale contract on float32 group sums [G, M, N] (numpy float32 operations are IEEE
-    single, one rounding each)."""
-    r = np.zeros(sums.shape[1:], np.float32)
-    for g in range(sums.shape[0]):
-        r = r + sums[g] * w_scales[None, :, g]
-    return r * a_scales[:, None]
+    """The scale contract on group sums [G, M, N] (float32, or int64 converted to float32 RNE)
+    with w_scales float32 [N, G] and a_scales float32 [M]."""
+    out = np.empty(sums.shape[1:], np.float32)
+    _rescale_rows(sums, np.ascontiguousarray(w_scales.T), a_scales, out)
+    return out
 
 
 # -- plain-Python references --------------------------------------------------------------------

@@ -122,8 +122,8 @@ def qtensor_lut_gemm(qa, qw, arithmetic) -> np.ndarray:
         raise ValueError(f"the LUT PE's accumulator wraps; overflow must be 'wrap' with "
                          f"lut_table_bits, got {arithmetic.overflow!r}")
     (M, K), N = qa.shape, qw.shape[0]
-    # int64: the integer values may come in a narrower dtype, and 2^w_bits - 1 not fit it
-    a, w = (gemm._int_values(q).astype(np.int64) for q in (qa, qw))
+    # int64: _int_values gives int8/int16, too narrow for the code masks and group sums below
+    a, w = gemm._int_values(qa).astype(np.int64), gemm._int_values(qw).astype(np.int64)
     fmt = qa.spec.element_format
     w_scales = gemm._scales(qw, N)
     groups = w_scales.shape[1]
@@ -135,4 +135,4 @@ def qtensor_lut_gemm(qa, qw, arithmetic) -> np.ndarray:
     if qw.zero_points is not None:       # z * sum of the group's activations, exact
         zeros = np.broadcast_to(qw.zero_points, (N, groups)).astype(np.int64)
         sums = sums - zeros.T[:, None, :] * a.reshape(M, groups, -1).sum(axis=-1).T[:, :, None]
-    return gemm._rescale(sums.astype(np.float32), w_scales, gemm._scales(qa, M)[:, 0].copy())
+    return gemm._rescale(sums, w_scales, gemm._scales(qa, M)[:, 0].copy())

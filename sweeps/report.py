@@ -36,7 +36,9 @@ _WINNER_METRICS = (("edp_js", "energy-delay product", "J·s"), ("energy_j", "ene
 # rest on published per-operation figures and a synthesis library, not on silicon, so a few
 # percent is within their error.
 NOISE = 0.05
-_CONTEXT_AXES = ("workloads", "batches", "seq_lens")
+# the chip's node and DRAM kind are context too: a design is compared with others on the same
+# memory and node, and its section says which
+_CONTEXT_AXES = ("workloads", "batches", "seq_lens", "nodes", "drams")
 _HARDWARE_AXES = ("lanes", "arrays", "areas_mm2", "throughputs_gmacs", "group_sizes", "nodes",
                   "drams", "generated")
 # energy breakdown columns (lowbit.models.evaluator) -> what the energy is spent on, in plain words
@@ -80,8 +82,9 @@ def write_table(rows: list[dict], path: Path) -> None:
 
 
 def contexts(config: SweepConfig, rows: list[dict]) -> dict[str, list[dict]]:
-    """Rows grouped by workload context (the workload, and batch / seq_len where those are
-    swept), keyed by a label such as "llama2-7b, batch=8", in first-seen order."""
+    """Rows grouped by workload context (the workload, and batch / seq_len / node / DRAM kind
+    where those are swept), keyed by a label such as "llama2-7b, batch=8" or
+    "llama2-7b, dram=hbm2e", in first-seen order."""
     keys = [AXES[axis] for axis in _CONTEXT_AXES if axis in config.axes]
     groups: dict[str, list[dict]] = {}
     for row in rows:

@@ -13,13 +13,24 @@ Raw numbers and sources:
                            DRAM", MICRO 2017 (HBM2 access                   2.0 Gb/s per pin x 1024 pins
                            energy; also Accelergy                           per stack
                            hwcomponents' DRAM table)
+  hbm2e  6.0 pJ/bit        Micron, "Ultra-Bandwidth          409.6 GB/s     JEDEC JESD235C HBM2E:
+                           Solutions" memory comparison                     3.2 Gb/s per pin x 1024 pins
+                           table (micron.com/products/                      per stack
+                           ultra-bandwidth-solutions):
+                           HBM2E "Average Device Power
+                           (pJ/bit) 6.0" (GDDR6 7.5,
+                           GDDR6X 7.25 in the same table)
 The energy is per bit read or written (the model counts bits, not bursts or row activations);
-the bandwidth is the peak of one channel (DDR4) or one stack (HBM2): ``channels`` multiplies it.
+the bandwidth is the peak of one channel (DDR4) or one stack (HBM2, HBM2E): ``channels``
+multiplies it. The two HBM energies come from different sources that count differently (O'Connor:
+the access energy of an HBM2 die and its I/O; Micron: the device's average power over its bit
+rate), so hbm2e costing more per bit than hbm2 reflects the sources, not the generations.
 
 Not offered, for want of a sourced access energy: LPDDR5 (JESD209-5, 6400 MT/s x 16-bit channel
-= 12.8 GB/s), HBM2e (JESD235C, 3.2 Gb/s x 1024 = 409.6 GB/s per stack), HBM3 (JESD238, 6.4 Gb/s x
-1024 = 819.2 GB/s per stack): their bandwidths are standard, their pJ/bit was not found in a
-primary source, and a kind with a guessed energy would rank designs on the guess.
+= 12.8 GB/s) and HBM3 (JESD238, 6.4 Gb/s x 1024 = 819.2 GB/s per stack): their bandwidths are
+standard, but no vendor datasheet, vendor table, ISSCC/JSSC paper or tool table with a cited
+source gave their pJ/bit, and a kind with a guessed energy would rank designs on the guess.
+Nor LPDDR4: Accelergy's DRAM table gives 8 pJ/bit but cites only "Public data".
 """
 from __future__ import annotations
 
@@ -29,6 +40,7 @@ from lowbit.models.cost.energy import DRAM_64BIT_PJ, PJ
 _KINDS = {
     "ddr4": (DRAM_64BIT_PJ / 64, 3200e6 * 64 / 8),
     "hbm2": (3.9, 2.0e9 * 1024 / 8),
+    "hbm2e": (6.0, 3.2e9 * 1024 / 8),
 }
 KINDS = tuple(_KINDS)
 

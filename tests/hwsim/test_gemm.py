@@ -82,6 +82,68 @@ def test_saturation_order_matters_inside_a_chunk():
                                                              overflow="saturate")
 
 
+def _int_dot_per_group(a, w, group, **kwargs):
+    """The int_dot unit (sequential, one output at a time) on every (row, column, group)."""
+    M, K = a.shape
+    a4 = np.broadcast_to(a.reshape(M, 1, K // group, group), (M, len(w), K // group, group))
+    w4 = np.broadcast_to(w.reshape(1, len(w), K // group, group), a4.shape)
+    return integer.int_dot(a4, w4, **kwargs)
+
+
+@pytest.mark.parametrize("acc_bits", [10, 12, 13, 14])
+def test_saturate_rows_split_by_the_bound(rng, acc_bits):
+    """Rows scaled from tiny to full range: at each width some (group, row) pairs have a
+    sum |a||w| bound inside the accumulator (their exact BLAS sum is taken) and others beyond it
+    (accumulated in order, clamped); every output equals the sequential int_dot unit."""
+    a = rng.integers(-128, 128, (48, 256)) >> rng.integers(0, 8, (48, 1))
+    w = rng.integers(-8, 8, (24, 256))
+    out = gemm.int_gemm(a, w, a_bits=8, w_bits=4, group=64, acc_bits=acc_bits,
+                        overflow="saturate")
+    bounds = np.einsum("mgk,ngk->mng", np.abs(a).reshape(48, 4, 64),
+                       np.abs(w).reshape(24, 4, 64))
+    hi = (1 << (acc_bits - 1)) - 1
+    assert (bounds > hi).any() and (bounds <= hi).any()        # both sides of the split occur
+    np.testing.assert_array_equal(out, _int_dot_per_group(a, w, 64, a_bits=8, b_bits=4,
+                                                          acc_bits=acc_bits, overflow="saturate"))
+
+
+@pytest.mark.parametrize("row,expected", [
+    ([100, 27, 0], 127),          # bound 127 = hi: the exact sum, no clamp possible
+    ([127, 1, -1], 126),          # bound 129: 127 + 1 clamps at 127, then 126 (exact: 127)
+    ([-128, 0, 0], -128),         # bound 128 > hi but lo = -128 holds it: in order, unchanged
+    ([-128, -1, 1], -127),        # clamps at lo, then -127 (exact: -128)
+])
+def test_saturate_at_the_bound(row, expected):
+    """8-bit accumulator, hi = 127, lo = -128, weights 1: bounds on both sides of hi."""
+    a = np.array([row])
+    w = np.ones((1, 3), np.int64)
+    out = gemm.int_gemm(a, w, a_bits=8, w_bits=2, acc_bits=8, overflow="saturate")
+    assert out[0, 0, 0] == expected == integer.int_dot_reference(row, [1, 1, 1], acc_bits=8,
+                                                                   overflow="saturate")
+
+
+@pytest.mark.parametrize("overflow", ["wrap", "saturate"])
+@pytest.mark.parametrize("acc_bits", [24, 26, 27, 40])
+def test_long_groups_past_float32_exact_integers(rng, overflow, acc_bits):
+    """int8 x uint8 over groups of 2048: group * max|product| > 2^24, so the exact sums come in
+    chunks of 512 and the saturating rows run on an int64 accumulator (hi + max|product| passes
+    2^24 from 26 bits on); rows of all-maximum products overflow every width below 27 bits."""
+    a = rng.integers(-128, 128, (6, 4096))
+    w = rng.integers(0, 256, (5, 4096))
+    a[0], w[0] = 127, 255
+    a[1], w[1] = -128, 255
+    out = gemm.int_gemm(a, w, a_bits=8, w_bits=8, w_signed=False, group=2048,
+                        acc_bits=acc_bits, overflow=overflow)
+    expected = _int_dot_per_group(a, w, 2048, a_bits=8, b_bits=8, b_signed=False,
+                                  acc_bits=acc_bits, overflow=overflow)
+    np.testing.assert_array_equal(out, expected)
+    for m, n in [(0, 0), (1, 0), (2, 3)]:
+        assert out[m, n, 1] == integer.int_dot_reference(
+            a[m, 2048:].tolist(), w[n, 2048:].tolist(), acc_bits=acc_bits, overflow=overflow)
+    exact = 2048 * 127 * 255
+    assert (out[0, 0] != exact).all() == (acc_bits < 27)
+
+
 def test_int_gemm_rejects_bad_arguments():
     a, w = np.zeros((2, 8), np.int64), np.zeros((3, 8), np.int64)
     with pytest.raises(ValueError, match="overflow"):
@@ -142,6 +204,65 @@ def test_float_accumulation_corners(pairs, rounding):
     expected = gemm.float_dot_reference(values[a[0]], values[w[0]], 3, rounding)
     assert Fraction(float(out)) == expected
     assert not np.signbit(out) or expected < 0
+
+
+@pytest.mark.parametrize("acc_mbits,rounding", [(1, "rne"), (4, "rtz"), (13, "rne"),
+                                                (13, "rtz"), (23, "rne"), (23, "rtz")])
+def test_float_kernels_agree_where_each_applies(rng, acc_mbits, rounding):
+    """E4M3 x E4M3 (every sum exact in float64 at these sizes): the float64-rounding kernel,
+    the TwoSum kernel and, at 23 RNE, the float32 kernel give the same bits, equal to the
+    Fraction reference on a sample."""
+    a = _finite_codes(rng, E4M3, (20, 64))
+    w = _finite_codes(rng, E4M3, (16, 64))
+    fa, lsb_a = gemm._fixed_values(a, E4M3)
+    fw, lsb_w = gemm._fixed_values(w, E4M3)
+    assert gemm._float64_exact(32, int(np.abs(fa).max()) * int(np.abs(fw).max()), acc_mbits,
+                               rounding == "rtz")
+    av, wt = np.ldexp(fa.astype(np.float64), lsb_a), np.ldexp(fw.astype(np.float64), lsb_w).T
+    wt = np.ascontiguousarray(wt)
+    drop, rtz = gemm.FLOAT_MBITS - acc_mbits, rounding == "rtz"
+    results = [np.empty((2, 20, 16), np.float32) for _ in range(3)]
+    gemm._rounded_partials(av, wt, 32, drop, rtz, results[0])
+    gemm._twosum_partials(av, wt, 32, drop, rtz, results[1])
+    gemm._float32_partials(av.astype(np.float32), wt.astype(np.float32), 32, results[2])
+    np.testing.assert_array_equal(results[0].view(np.uint32), results[1].view(np.uint32))
+    if (acc_mbits, rounding) == (23, "rne"):
+        np.testing.assert_array_equal(results[0].view(np.uint32), results[2].view(np.uint32))
+    values = formats.get(E4M3).values()
+    for m, n, g in [(0, 0, 0), (7, 3, 1), (19, 15, 1)]:
+        part = slice(32 * g, 32 * g + 32)
+        assert Fraction(float(results[0][g, m, n])) == gemm.float_dot_reference(
+            values[a[m, part]], values[w[n, part]], acc_mbits, rounding)
+
+
+def test_float64_exact_bound_and_fallback():
+    """The bound refuses what float64 cannot hold exactly: E4M3's largest products (2^35.6 in
+    units of 2^-18) over 2^16 elements at float32's width pass; 1 fraction bit (a growth factor
+    1.25 per addition, bounded) over 512 elements does not, and that case runs the TwoSum kernel,
+    still equal to the Fraction reference."""
+    largest = (448 << 9) ** 2
+    assert gemm._float64_exact(1 << 16, largest, 23, False)
+    assert not gemm._float64_exact(1 << 17, largest, 23, True)
+    assert not gemm._float64_exact(512, largest, 1, False)
+    assert gemm._float64_exact(512, largest, 1, True)
+    big, small = _code(E4M3, 448.0), _code(E4M3, 2.0 ** -9)
+    a = np.array([[big, small] * 256], np.uint8)
+    w = np.array([[big, small] * 256, [small, big] * 256], np.uint8)
+    out = gemm.float_gemm(a, w, E4M3, E4M3, acc_mbits=1)
+    values = formats.get(E4M3).values()
+    for n in range(2):
+        assert Fraction(float(out[0, n, 0])) == gemm.float_dot_reference(
+            values[a[0]], values[w[n]], 1, "rne")
+
+
+def test_fixed_values_use_the_coarsest_grid_of_the_data():
+    """Values of the codes present are multiples of 2^lsb with lsb as large as they allow, and
+    ldexp(values, lsb) are the format's values exactly."""
+    values = formats.get(E5M2).values()
+    codes = np.array([_code(E5M2, v) for v in (0.0, -0.25, 0.75, 57344.0)], np.uint8)
+    fixed, lsb = gemm._fixed_values(codes, E5M2)
+    assert lsb == -2 and fixed.tolist() == [0, -1, 3, 57344 * 4]
+    np.testing.assert_array_equal(np.ldexp(fixed.astype(np.float64), lsb), values[codes])
 
 
 def test_reduced_mantissa_loses_small_products():
@@ -208,6 +329,17 @@ def test_qtensor_gemm_follows_the_scale_contract(rng, preset):
     np.testing.assert_array_equal(out.view(np.uint32),
                                   _scale_contract_reference(sums, w_scales, a_scales)
                                   .view(np.uint32))
+
+
+def test_rescale_rounds_wide_integer_sums_once(rng):
+    """int64 group sums beyond 2^24 are converted to float32 RNE, then scaled, as the scale
+    contract's float32 scalar steps do."""
+    sums = rng.integers(-(1 << 40), 1 << 40, (4, 3, 5, 6)).sum(axis=0).transpose(2, 0, 1)
+    w_scales = rng.standard_normal((5, 6)).astype(np.float32)
+    a_scales = rng.standard_normal(3).astype(np.float32)
+    out = gemm._rescale(sums, w_scales, a_scales)
+    np.testing.assert_array_equal(out.view(np.uint32), _scale_contract_reference(
+        sums.transpose(1, 2, 0), w_scales, a_scales).view(np.uint32))
 
 
 def test_wide_exact_accumulator_equals_fake_quant_bit_for_bit(rng):

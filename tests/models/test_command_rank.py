@@ -96,7 +96,7 @@ def test_rank_names_the_fidelity_proxy(seeded_cache, capsys):
     (["--area-mm2", "0"], "--area-mm2 must be a positive number"),
     (["--throughput-gmacs", "-5"], "--throughput-gmacs must be a positive number"),
     (["--node", "28"], "--node must name values among 45, 20, 16, 14, 10, 7"),
-    (["--dram", "hbm3"], "--dram must name values among ddr4, hbm2"),
+    (["--dram", "hbm3"], "--dram must name values among ddr4, hbm2, hbm2e"),
     (["--lanes", "6", "--pes", "lut"], "--lanes 6 does not suit the lut PE"),
     (["--fidelity-model", "/no/model"], "--fidelity-model must be WORKLOAD=MODEL"),
     (["--fidelity-model", "llama2-7b=/no/model"],

@@ -14,13 +14,19 @@ def test_hbm2_is_oconnor_and_jesd235a():
     assert dram.bandwidth_bytes_per_s("hbm2") == 256e9
 
 
+def test_hbm2e_is_micron_and_jesd235c():
+    # Micron's memory comparison table: HBM2E 6.0 pJ/bit; JESD235C: 3.2 Gb/s x 1024 pins / 8
+    assert dram.energy_per_bit("hbm2e") == pytest.approx(6.0e-12)
+    assert dram.bandwidth_bytes_per_s("hbm2e") == 409.6e9
+
+
 def test_channels_multiply_bandwidth():
     assert dram.bandwidth_bytes_per_s("hbm2", channels=4) == 4 * 256e9
 
 
-@pytest.mark.parametrize("kind", ["hbm3", "lpddr5", "hbm2e", "DDR4", None])
+@pytest.mark.parametrize("kind", ["hbm3", "lpddr5", "lpddr4", "HBM2E", "DDR4", None])
 def test_unknown_kind_refused_naming_the_allowed(kind):
-    with pytest.raises(ValueError, match=r"dram must be one of ddr4, hbm2"):
+    with pytest.raises(ValueError, match=r"dram must be one of ddr4, hbm2, hbm2e \("):
         dram.energy_per_bit(kind)
 
 

@@ -46,8 +46,17 @@ def _step_cycles(step, mapping, spec, lanes, array):
     return total
 
 
+# peak bandwidth by hand: DDR4-3200 x 64 bits; HBM2 2.0 and HBM2E 3.2 Gb/s per pin x 1024 pins
+HAND_BANDWIDTH = {"ddr4": 3200e6 * 8, "hbm2": 2.0e9 * 128, "hbm2e": 3.2e9 * 128}
+
+
+def test_hand_bandwidths():
+    assert HAND_BANDWIDTH == {"ddr4": 25.6e9, "hbm2": 256e9, "hbm2e": 409.6e9}
+
+
+@pytest.mark.parametrize("kind", ["ddr4", "hbm2e"])
 @pytest.mark.parametrize("step_index", [0, 127])
-def test_batch1_decode_llama2_int4_g128_is_memory_bound_to_the_byte(step_index):
+def test_batch1_decode_llama2_int4_g128_is_memory_bound_to_the_byte(step_index, kind):
     scheme = preset("int4-g128")
     _, decode = workloads.llm_phases("llama2-7b", batch=1, prompt_len=128, generated=128)
     step = decode.steps[step_index]
@@ -60,10 +69,10 @@ def test_batch1_decode_llama2_int4_g128_is_memory_bound_to_the_byte(step_index):
     assert bits["weight"] / 8 == LLAMA2_INT4_G128_BYTES
     mapping = cycles.map_scheme("int_mac", scheme)
     compute = _step_cycles(step, mapping, scheme.weight_spec, lanes=16, array=256)
-    bandwidth = dram.bandwidth_bytes_per_s("ddr4")
-    seconds, bound = llm.roofline_seconds(compute, 1e9, sum(bits.values()), bandwidth)
+    seconds, bound = llm.roofline_seconds(compute, 1e9, sum(bits.values()),
+                                          dram.bandwidth_bytes_per_s(kind))
     assert bound == "memory"
-    assert seconds == expected_bytes / bandwidth
+    assert seconds == expected_bytes / HAND_BANDWIDTH[kind]
 
 
 def test_activations_that_do_not_fit_are_refused():
@@ -95,9 +104,10 @@ def test_decode_step_kv_bytes_follow_the_schemes_kv_format(name, kv_bytes_per_to
     assert bits["kv_write"] / 8 == kv_bytes_per_token
 
 
+@pytest.mark.parametrize("kind", ["hbm2", "hbm2e"])
 @pytest.mark.parametrize("name, weight_bytes", [("int4-g128", LLAMA2_INT4_G128_BYTES),
                                                 ("fp16", 2 * LLAMA2_WEIGHTS)])
-def test_batch1_decode_tokens_per_s_is_bandwidth_over_bytes_per_token(name, weight_bytes):
+def test_batch1_decode_tokens_per_s_is_bandwidth_over_bytes_per_token(name, weight_bytes, kind):
     # the roofline check of docs/cost_model.md: a memory-bound step of the first generated token
     # moves weights + 129 tokens' FP16 K and V; tokens/s = bandwidth / those bytes
     scheme = preset(name)
@@ -106,9 +116,10 @@ def test_batch1_decode_tokens_per_s_is_bandwidth_over_bytes_per_token(name, weig
     step_bytes = weight_bytes + 129 * KV_BYTES_PER_TOKEN
     assert step_bytes == {"int4-g128": 3_474_407_424, "fp16": 13_281_787_904}[name]
     assert sum(bits.values()) / 8 == step_bytes
-    bandwidth = dram.bandwidth_bytes_per_s("hbm2")
+    bandwidth = dram.bandwidth_bytes_per_s(kind)
     seconds, bound = llm.roofline_seconds(1, 1e9, sum(bits.values()), bandwidth)
-    assert bound == "memory" and 1 / seconds == pytest.approx(256e9 / step_bytes, rel=1e-15)
+    assert bound == "memory"
+    assert 1 / seconds == pytest.approx(HAND_BANDWIDTH[kind] / step_bytes, rel=1e-15)
 
 
 def test_attention_mac_energy_per_operand_format():

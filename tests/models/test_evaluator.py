@@ -83,11 +83,12 @@ def test_node_scales_energy_area_and_clock(seeded_cache):
     assert small["energy_dram_j"] == pytest.approx(base["energy_dram_j"])   # off-chip
 
 
-def test_hbm2_changes_dram_energy_only(seeded_cache):
+@pytest.mark.parametrize("kind, pj_per_bit", [("hbm2", 3.9), ("hbm2e", 6.0)])
+def test_hbm_changes_dram_energy_only(seeded_cache, kind, pj_per_bit):
     seeded_cache("minilm", "int8", 0.98)
     base = evaluator.evaluate_point({**MINILM, "array": 4})
-    hbm = evaluator.evaluate_point({**MINILM, "array": 4, "dram": "hbm2"})
-    assert hbm["energy_dram_j"] == pytest.approx(base["energy_dram_j"] * 3.9 / (1950 / 64))
+    hbm = evaluator.evaluate_point({**MINILM, "array": 4, "dram": kind})
+    assert hbm["energy_dram_j"] == pytest.approx(base["energy_dram_j"] * pj_per_bit / (1950 / 64))
     assert hbm["energy_mac_j"] == base["energy_mac_j"]
 
 
@@ -98,7 +99,7 @@ def test_hbm2_changes_dram_energy_only(seeded_cache):
     ({"throughput_gmacs": 0}, "throughput_gmacs'\\] must be a positive number"),
     ({"area_mm2": -1.0}, "area_mm2'\\] must be a positive number"),
     ({"array": 4, "node": 28}, "node_nm must be one of 45, 20, 16, 14, 10, 7"),
-    ({"array": 4, "dram": "hbm3"}, "dram must be one of ddr4, hbm2"),
+    ({"array": 4, "dram": "hbm3"}, "dram must be one of ddr4, hbm2, hbm2e"),
     ({"array": 4, "fidelity_model": "smollm2"}, "only the decoder-only LLM workloads"),
 ])
 def test_bad_chip_keys_are_refused(extra, message):
@@ -119,18 +120,25 @@ def test_untimed_lanes_and_generated_on_a_cnn_do_not_apply(seeded_cache):
 WEIGHT_BYTES, KV_BYTES = 3_406_774_272, 524_288
 
 
-def test_llama2_decode_is_bytes_over_bandwidth_per_step(seeded_cache, tiny_llama):
+# DRAM kind -> (peak bytes/s by hand, pJ per bit): DDR4-3200 x 64 bits at Horowitz's 1950/64;
+# HBM2E 3.2 Gb/s x 1024 pins at Micron's 6.0
+DRAM_BY_HAND = {"ddr4": (3200e6 * 8, 1950 / 64), "hbm2e": (3.2e9 * 128, 6.0)}
+
+
+@pytest.mark.parametrize("kind", ["ddr4", "hbm2e"])
+def test_llama2_decode_is_bytes_over_bandwidth_per_step(seeded_cache, tiny_llama, kind):
     row = evaluator.evaluate_point({"scheme": "int4-g128", "pe": "int_mac", "lanes": 16,
                                     "area_mm2": 8.0, "workload": "llama2-7b", "generated": 4,
-                                    "fidelity_model": tiny_llama})
+                                    "dram": kind, "fidelity_model": tiny_llama})
+    bandwidth, pj_per_bit = DRAM_BY_HAND[kind]
     # steps t = 0..3 read 128 + t cached tokens and write their own: sum (129 + t) = 522
     decode_bytes = 4 * WEIGHT_BYTES + 522 * KV_BYTES
     assert row["decode_memory_bound_steps"] == 4
-    assert row["decode_latency_s"] == pytest.approx(decode_bytes / 25.6e9, rel=1e-12)
+    assert row["decode_latency_s"] == pytest.approx(decode_bytes / bandwidth, rel=1e-12)
     assert row["decode_tokens_per_s"] == pytest.approx(4 / row["decode_latency_s"], rel=1e-12)
     assert row["tokens_per_s"] == row["decode_tokens_per_s"]
-    # decode KV traffic at DDR4's 1950/64 pJ per bit
-    assert row["decode_energy_kv_j"] == pytest.approx(522 * KV_BYTES * 8 * 1950 / 64e12, rel=1e-12)
+    assert row["decode_energy_kv_j"] == pytest.approx(522 * KV_BYTES * 8 * pj_per_bit * 1e-12,
+                                                      rel=1e-12)
     # the request: prefill + decode, per generated token
     assert row["energy_j"] == pytest.approx(row["prefill_energy_j"] + row["decode_energy_j"])
     assert row["latency_s"] == pytest.approx(row["prefill_latency_s"] + row["decode_latency_s"])

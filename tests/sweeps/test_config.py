@@ -196,7 +196,7 @@ def test_report_settings_are_checked_against_the_evaluator(write, report_table, 
 
 @pytest.mark.parametrize("axis, expected", [
     ("nodes = [28]", "axes.nodes[0]: unknown technology node 28; allowed: 45, 20, 16, 14, 10, 7"),
-    ('drams = ["hbm3"]', "axes.drams[0]: unknown DRAM kind 'hbm3'; allowed: ddr4, hbm2"),
+    ('drams = ["hbm3"]', "axes.drams[0]: unknown DRAM kind 'hbm3'; allowed: ddr4, hbm2, hbm2e"),
 ])
 def test_nodes_and_drams_are_checked_against_the_evaluator(write, axis, expected):
     assert expected in load_error(write, REAL.replace("[axes]", f"[axes]\n{axis}"))

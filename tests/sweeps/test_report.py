@@ -77,6 +77,16 @@ def test_contexts_split_by_swept_batch_only():
     assert list(report.contexts(make_config(batches=(1, 8)), rows)) == ["w, batch=1", "w, batch=8"]
 
 
+def test_contexts_split_by_swept_node_and_dram():
+    rows = [dict(ROWS[0], node=45, dram="ddr4"), dict(ROWS[1], node=45, dram="hbm2e"),
+            dict(ROWS[2], node=7, dram="ddr4")]
+    assert list(report.contexts(make_config(), rows)) == ["w"]
+    assert list(report.contexts(make_config(drams=("ddr4", "hbm2e")), rows)) == [
+        "w, dram=ddr4", "w, dram=hbm2e"]
+    assert list(report.contexts(make_config(nodes=(45, 7), drams=("ddr4", "hbm2e")), rows)) == [
+        "w, node=45, dram=ddr4", "w, node=45, dram=hbm2e", "w, node=7, dram=ddr4"]
+
+
 def test_winners_numbers_and_reasons(tmp_path):
     path = tmp_path / "r.md"
     report.write_report(make_config(), ROWS, front_of_all, path, skipped=3,
@@ -363,6 +373,22 @@ def test_llm_serving_table_per_phase_at_equal_area(tmp_path):
                                "7.3 | memory in 128 of 128 steps | 200 ms | 14 mJ |")
     assert lines[head + 3].startswith("| int8 on int_mac")
     assert "LLMCompass" in text
+
+
+def test_llm_serving_table_per_dram_kind(tmp_path):
+    # the same design on two DRAM kinds: one section, and one serving table, per kind
+    config = make_config(areas_mm2=(8.0,), drams=("ddr4", "hbm2e"))
+    rows = [llm_row("int8", "int_mac", 0.9995, 1.7, area_mm2=8.0, dram="ddr4"),
+            llm_row("int8", "int_mac", 0.9995, 0.4, area_mm2=8.0, dram="hbm2e")]
+    lines = report_text(tmp_path, rows, config=config).splitlines()
+    assert [line for line in lines if line.startswith("## w")] == ["## w, dram=ddr4",
+                                                                   "## w, dram=hbm2e"]
+    serving = [i for i, line in enumerate(lines) if line.startswith("LLM serving (")]
+    assert len(serving) == 2 and serving[0] > lines.index("## w, dram=ddr4")
+    design = "| int8 on int_mac (lanes=16, array=64) | 600 MHz |"
+    assert lines[serving[0] + 4].startswith(f"{design} 1.7 J |")
+    assert serving[1] > lines.index("## w, dram=hbm2e")
+    assert lines[serving[1] + 4].startswith(f"{design} 400 mJ |")
 
 
 def test_equal_throughput_is_stated(tmp_path):
