@@ -61,9 +61,9 @@ from lowbit.hwsim.units import integer
 from lowbit.hwsim.units.fp8 import decode_table, format_id
 
 OVERFLOW_POLICIES = ("wrap", "saturate")
-FLOAT_PES = ("fp8_mac", "mx_mac")   # whose arithmetic an FP8 or MX layer runs through
 ROUNDINGS = ("rne", "rtz")
 ACC_MBITS = range(1, 24)
+FLOAT_PES = ("fp8_mac", "mx_mac")   # whose arithmetic an FP8 or MX layer runs through
 FLOAT_MBITS = 52          # float64 fraction bits: the float kernel rounds float64 bit patterns
 
 
