@@ -45,7 +45,7 @@ from lowbit.hwsim.units.mx import BLOCK, E8M0_NAN
 UNIT_SCALE = 127          # E8M0 code of 2^0
 HALF_BITS = 16            # the weight halves (module docstring)
 EXACT_FLOAT64 = 1 << 53   # integers below it, and their sums below it, are exact in float64
-ROW_BLOCK = 256           # rows of a per pass: bounds the [blocks, rows, N] float64 scratch
+ROW_BLOCK = 64            # rows of a per pass: bounds the [blocks, rows, N] 64-bit scratch
 
 
 def _fixed(codes: np.ndarray, fmt: str, argname: str) -> tuple[np.ndarray, int]:
