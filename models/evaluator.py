@@ -407,5 +407,9 @@ class CostModelEvaluator:
     def check_fidelity_model(self, workload: str, model) -> str:
         return check_fidelity_model(workload, model)
 
+    def environment_fidelity_model(self, workload: str) -> str | None:
+        from lowbit.models.fidelity import proxy
+        return proxy.environment_model(workload)
+
 
 COST_MODEL = CostModelEvaluator()
