@@ -186,6 +186,17 @@ def _check_point(point: dict) -> dict:
     return {**_DEFAULTS, **{key: value for key, value in point.items() if value is not None}}
 
 
+def _check_method(scheme, workload: str) -> None:
+    """NotApplicable for a PTQ method other than rtn on a workload whose proxy model is not a
+    causal LM: only the LLM fidelity path applies the methods (lowbit.models.ptq); the MiniLM
+    and digits-CNN proxies quantize by round to nearest, and would report RTN's fidelity under
+    the method's name."""
+    if scheme.method != "rtn" and workload not in workloads.CAUSAL_LM:
+        raise NotApplicable(f"method {scheme.method!r} applies only to the causal-LM workloads "
+                            f"({', '.join(workloads.CAUSAL_LM)}); {workload}'s fidelity proxy "
+                            f"quantizes by round to nearest")
+
+
 def _arithmetic(point: dict, scheme):
     """The point's lowbit.hwsim.gemm.PEArithmetic, or None (fake quantization) when it gives
     no arithmetic key; NotApplicable for a scheme no PE arithmetic computes, a key of the
@@ -294,6 +305,7 @@ def evaluate_point(point: dict) -> dict:
         raise NotApplicable(f"generated applies only to LLM workloads "
                             f"({', '.join(workloads.LLM_NAMES)}), not {point['workload']!r}")
     scheme = scheme_for(point["scheme"], point["group_size"])
+    _check_method(scheme, point["workload"])
     arithmetic = _arithmetic(point, scheme)
     mapping, arithmetic_note = _arithmetic_mapping(cycles.map_scheme(point["pe"], scheme),
                                                    arithmetic)
@@ -435,6 +447,10 @@ class CostModelEvaluator:
 
     def check_fidelity_model(self, workload: str, model) -> str:
         return check_fidelity_model(workload, model)
+
+    def environment_fidelity_model(self, workload: str) -> str | None:
+        from lowbit.models.fidelity import proxy
+        return proxy.environment_model(workload)
 
 
 COST_MODEL = CostModelEvaluator()

@@ -105,6 +105,7 @@ _DESIGNS = [
         *(IntMacPEConfig(lanes=16, w_bits=w_bits) for w_bits in (1, 2, 3, 4)),
         IntMacPEConfig(lanes=4, w_bits=4, acc_bits=12, signed=False),
         IntMacPEConfig(lanes=16, act_bits=2, w_bits=2),   # W1A1 (binary-a1) as int2 x int2
+        IntMacPEConfig(lanes=16, act_bits=4, w_bits=4),   # W4A4 (w4a4, w4a4-rotation)
         # the accumulator widths of sweeps/configs/accumulator.toml (int8 and int4 weights)
         *(IntMacPEConfig(lanes=16, w_bits=w_bits, acc_bits=acc_bits)
           for w_bits in (8, 4) for acc_bits in (21, 16)),
@@ -123,6 +124,7 @@ _DESIGNS = [
         BitSerialPEConfig(lanes=4, act_bits=4),
         BitSerialPEConfig(lanes=4, max_weight_bits=4),
         BitSerialPEConfig(lanes=16, act_bits=2),   # W1A1 (binary-a1) with int2 activations
+        BitSerialPEConfig(lanes=16, act_bits=4),   # W4A4 (w4a4, w4a4-rotation)
     ), "pe"),
     Design("lut_pe", LutPE, LutPEConfig, (
         *(LutPEConfig(lanes=lanes) for lanes in (4, 8, 16)),
@@ -132,6 +134,7 @@ _DESIGNS = [
         LutPEConfig(lanes=8, act_bits=4),
         LutPEConfig(lanes=8, max_weight_bits=2),
         LutPEConfig(lanes=16, act_bits=2),   # W1A1 (binary-a1) with int2 activations
+        LutPEConfig(lanes=16, act_bits=4),   # W4A4 (w4a4, w4a4-rotation)
     ), "pe"),
     # shared_lut: a lanes sweep 4/8/16 at the costed columns=4 (lowbit.hwsim.pe.kinds), more
     # columns at 8 lanes (area growth per column), and symmetric tables with acc_bits=12 (the
@@ -141,6 +144,7 @@ _DESIGNS = [
         SharedLutPEConfig(lanes=8, columns=8),
         SharedLutPEConfig(lanes=8, columns=2, group_size=2, acc_bits=12, table="symmetric"),
         SharedLutPEConfig(lanes=16, act_bits=2),   # W1A1 (binary-a1) with int2 activations
+        SharedLutPEConfig(lanes=16, act_bits=4),   # W4A4 (w4a4, w4a4-rotation)
     ), "pe"),
     # xnor: lanes=4 takes every (act, wgt) beat, its acc_bits=4 accumulator wraps; 16 is what
     # the cost model builds, 64 a wide one (more lanes than one 64-bit word of hwsim's packing).

@@ -50,7 +50,9 @@ no pair applies is refused with each pair's ``why_not``); its ``check_lanes`` sa
 whether every lane count fits every PE it meets. ``[fidelity_models]`` needs an evaluator with
 the optional ``check_fidelity_model`` (the cost model has it): each named workload must be one
 of the sweep's, and its points carry the model as their "fidelity_model" key, so the model is
-part of every result's key in the store.
+part of every result's key in the store. So does a model the evaluator's optional
+``environment_fidelity_model`` reports for a workload the table does not name (the cost model:
+LOWBIT_LLM_FIDELITY_MODEL), so a change of the environment never reuses a stored result.
 
 Every validation error is a ValueError naming the file, the offending key and value, and what
 is allowed there.
@@ -190,12 +192,23 @@ def parse(data: dict, *, source: str, default_name: str) -> SweepConfig:
         raise ValueError(f"{source}: fidelity_models must be a table {{workload = \"model\"}}, "
                          f"got {table!r}")
     check = getattr(model, "check_fidelity_model", None)
-    fidelity_models = {workload: _fidelity_model(name, workload, axes, evaluator, check,
-                                                 Path(source).parent,
-                                                 f"{source}: fidelity_models.{workload}")
-                       for workload, name in table.items()}
+    fidelity_models = {**_environment_models(model, axes),
+                       **{workload: _fidelity_model(name, workload, axes, evaluator, check,
+                                                    Path(source).parent,
+                                                    f"{source}: fidelity_models.{workload}")
+                          for workload, name in table.items()}}
     return SweepConfig(name=name, description=description, evaluator=evaluator, axes=axes,
                        report=report, source=source, fidelity_models=fidelity_models)
+
+
+def _environment_models(model, axes: dict) -> dict:
+    """{workload: model} the evaluator's optional ``environment_fidelity_model`` sets for the
+    sweep's workloads (a config's table and --fidelity-model override them)."""
+    environment = getattr(model, "environment_fidelity_model", None)
+    if environment is None:
+        return {}
+    models = {workload: environment(workload) for workload in axes["workloads"]}
+    return {workload: name for workload, name in models.items() if name is not None}
 
 
 def with_fidelity_models(config: SweepConfig, assignments, where: str) -> SweepConfig:

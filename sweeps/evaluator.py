@@ -32,6 +32,10 @@ class Evaluator(Protocol):
     ValueError; an evaluator with it takes a config's ``[fidelity_models]`` table (and
     ``lowbit sweep --fidelity-model``), passing each workload's model in its points'
     "fidelity_model" key.
+    Optional: environment_fidelity_model(workload) -> the model the environment sets for the
+    workload's points that name none (as check_fidelity_model returns it), or None; a sweep
+    puts it in those points' "fidelity_model" key, so a result never outlives a change of the
+    environment.
     """
     NotApplicable: type[Exception]
 

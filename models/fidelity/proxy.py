@@ -5,8 +5,10 @@ LM, SmolLM2-135M-Instruct unless one is named — per workload by a sweep config
 ``[fidelity_models]`` table or ``--fidelity-model WORKLOAD=PATH`` (which reach the evaluator as
 the design point's ``fidelity_model``), else for every LLM workload by the environment variable
 LOWBIT_LLM_FIDELITY_MODEL ("smollm2", or the path of a local model folder or GGUF file that
-transformers loads). Other transformers (BERT, MiniLM): all-MiniLM-L6-v2. CNNs: the digits CNN;
-neither takes another model.
+transformers loads). A sweep puts the environment's model into each LLM point as its
+``fidelity_model`` (``environment_model``), so it is part of the point key like a named one.
+Other transformers (BERT, MiniLM): all-MiniLM-L6-v2. CNNs: the digits CNN; neither takes
+another model.
 """
 from __future__ import annotations
 
@@ -24,14 +26,26 @@ def workload_model(workload: str, model: str | None = None) -> str:
     if model is not None:
         return check_model(workload, model)
     from lowbit.models import workloads
-    from lowbit.models.fidelity import cache, llm
+    from lowbit.models.fidelity import llm
     if workload not in workloads.CAUSAL_LM:
         return FAMILY_MODEL[workloads.FAMILY[workload]]
-    model = os.environ.get(LLM_MODEL_ENV) or llm.SMOLLM2
+    return environment_model(workload) or llm.SMOLLM2
+
+
+def environment_model(workload: str) -> str | None:
+    """The model LOWBIT_LLM_FIDELITY_MODEL names for ``workload``, as ``check_model`` returns
+    it (a path made absolute); None when the variable is unset or empty or the workload is not
+    a decoder-only LLM workload. ValueError naming the variable when it names no causal LM."""
+    from lowbit.models import workloads
+    from lowbit.models.fidelity import cache
+    _check_workload(workload)
+    model = os.environ.get(LLM_MODEL_ENV)
+    if not model or workload not in workloads.CAUSAL_LM:
+        return None
     if not cache.is_llm(model):
         raise ValueError(f"{LLM_MODEL_ENV} must be 'smollm2' or the path of a local causal LM "
                          f"(model folder or .gguf file); got {model!r}")
-    return model
+    return check_model(workload, model)
 
 
 def check_model(workload: str, model) -> str:

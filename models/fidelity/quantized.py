@@ -51,9 +51,14 @@ _TORCH_IEEE = {"float16": torch.float16, "bfloat16": torch.bfloat16}
 def one_numba_thread():
     """numba's kernels (lowbit.hwsim's encoders) on one thread inside the block. Beside torch,
     numba's OpenMP workers keep spinning after each parallel region and slowed every torch
-    op between two quantizations ~100x on 2 cores (measured); one thread loses little there."""
+    op between two quantizations ~100x on 2 cores (measured); one thread loses little there.
+    torch keeps its thread count: numba's first launch of its OpenMP pool (inside the first
+    numba.get_num_threads) resets the OpenMP thread count that torch shares to numba's, once
+    torch's own pool has started."""
     import numba
+    torch_threads = torch.get_num_threads()
     previous = numba.get_num_threads()
+    torch.set_num_threads(torch_threads)
     numba.set_num_threads(1)
     try:
         yield

@@ -264,3 +264,12 @@ def test_a_named_fidelity_model_measures_an_llm_workload(seeded_cache, tiny_llam
     assert row["fidelity"] == cache.fidelity(tiny_llama, preset("int8"))[0]
     with pytest.raises(ValueError, match="the fidelity model of llama3-8b must be 'smollm2' or"):
         evaluator.evaluate_point({**point, "fidelity_model": "/no/such/model"})
+
+
+def test_a_ptq_method_applies_only_to_causal_lm_workloads():
+    # the digits CNN and MiniLM quantize by round to nearest: a rotation row would be RTN's
+    for scheme in ("w4a4-rotation", "w8a8-smoothquant", "w4a16-g128-gptq"):
+        with pytest.raises(NotApplicable, match=f"method '{scheme.rpartition('-')[2]}' applies "
+                                                f"only to the causal-LM workloads"):
+            evaluator.evaluate_point({"scheme": scheme, "pe": "int_mac", "lanes": 16,
+                                      "array": 4, "workload": "resnet18"})

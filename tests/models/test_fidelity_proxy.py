@@ -1,3 +1,11 @@
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from lowbit.models import workloads
@@ -27,30 +35,35 @@ def test_unknown_workload_lists_the_names():
         proxy.workload_model("gpt9")
 
 
-def test_a_sweep_measures_an_llm_workload_on_the_model_its_config_names(tiny_llama, tmp_path):
-    """End to end in a subprocess (the runner binds sys.stderr when first imported)."""
-    import csv
-    import json
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
+_ONE_LLM_POINT = ('evaluator = "lowbit.models.evaluator:COST_MODEL"\n[axes]\n'
+                  'schemes = ["int8"]\npes = ["int_mac"]\nlanes = [16]\narrays = [16]\n'
+                  'workloads = ["llama2-7b"]\ngenerated = [1]\n')
 
+
+def _sweep(config: Path, out: Path, cwd, *args, **environ) -> subprocess.CompletedProcess:
+    """``lowbit sweep`` in a subprocess (the runner binds sys.stderr when first imported), its
+    caches under ``out``'s parent; ``environ``: variables to set (None: unset)."""
+    env = dict(os.environ, LOWBIT_CACHE_DIR=str(out.parent / "cache"))
+    env.pop(proxy.LLM_MODEL_ENV, None)
+    env.update({name: value for name, value in environ.items() if value is not None})
+    return subprocess.run([sys.executable, "-m", "lowbit.sweeps.cli", "sweep", "--config",
+                           str(config), "--out", str(out), *args], env=env, cwd=cwd,
+                          capture_output=True, text=True, timeout=600)
+
+
+def _records(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "points.jsonl").read_text().splitlines()]
+
+
+def test_a_sweep_measures_an_llm_workload_on_the_model_its_config_names(tiny_llama, tmp_path):
     def sweep(*args):
-        env = dict(os.environ, LOWBIT_CACHE_DIR=str(tmp_path / "cache"))
-        return subprocess.run([sys.executable, "-m", "lowbit.sweeps.cli", "sweep", "--config",
-                               str(config), "--out", str(out), *args], env=env,
-                              cwd=Path(tiny_llama).parent, capture_output=True, text=True,
-                              timeout=600)
+        return _sweep(config, out, Path(tiny_llama).parent, *args)
     config = tmp_path / "llm.toml"
-    config.write_text('evaluator = "lowbit.models.evaluator:COST_MODEL"\n[axes]\n'
-                      'schemes = ["int8"]\npes = ["int_mac"]\nlanes = [16]\narrays = [16]\n'
-                      'workloads = ["llama2-7b"]\ngenerated = [1]\n'
-                      f'[fidelity_models]\nllama2-7b = "{tiny_llama}"\n')
+    config.write_text(_ONE_LLM_POINT + f'[fidelity_models]\nllama2-7b = "{tiny_llama}"\n')
     out = tmp_path / "out"
     result = sweep()
     assert result.returncode == 0, result.stderr
-    (record,) = [json.loads(line) for line in (out / "points.jsonl").read_text().splitlines()]
+    (record,) = _records(out)
     assert record["point"]["fidelity_model"] == tiny_llama
     with open(out / "table.csv", newline="") as handle:
         (row,) = csv.DictReader(handle)
@@ -62,3 +75,28 @@ def test_a_sweep_measures_an_llm_workload_on_the_model_its_config_names(tiny_lla
     result = sweep("--fidelity-model", "resnet18=x")
     assert result.returncode == 2
     assert "--fidelity-model resnet18=x: workload 'resnet18' is not in this sweep" in result.stderr
+
+
+def test_the_environment_model_is_part_of_the_point_key(tiny_llama, tmp_path):
+    """Two models named by LOWBIT_LLM_FIDELITY_MODEL into one results store: the second run
+    measures its own model instead of reusing the first one's result."""
+    other = shutil.copytree(tiny_llama, tmp_path / "other-llama")
+    config = tmp_path / "llm.toml"
+    config.write_text(_ONE_LLM_POINT)
+    out = tmp_path / "out"
+    for model in (tiny_llama, str(other)):
+        result = _sweep(config, out, tmp_path, **{proxy.LLM_MODEL_ENV: model})
+        assert result.returncode == 0, result.stderr
+        assert f"0 points already in {out / 'points.jsonl'}, 1 to evaluate" in result.stderr
+    assert [record["point"]["fidelity_model"] for record in _records(out)] == [tiny_llama,
+                                                                               str(other)]
+
+
+def test_a_sweep_refuses_an_environment_model_that_is_no_causal_lm(tmp_path, monkeypatch,
+                                                                   capsys):
+    from lowbit.sweeps import cli
+    config = tmp_path / "llm.toml"
+    config.write_text(_ONE_LLM_POINT)
+    monkeypatch.setenv(proxy.LLM_MODEL_ENV, str(tmp_path / "nowhere"))
+    assert cli.main(["sweep", "--config", str(config), "--out", str(tmp_path / "out")]) == 2
+    assert "LOWBIT_LLM_FIDELITY_MODEL must be 'smollm2' or" in capsys.readouterr().err

@@ -1,3 +1,7 @@
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -138,3 +142,24 @@ def test_pe_gemm_adds_the_bias_after_the_pe_sum():
     with pytest.raises(ValueError, match="PEArithmetic"):
         with quantized.pe_arithmetic("acc16"):
             pass
+
+
+def test_one_numba_thread_keeps_torchs_thread_count():
+    """numba's first pool launch resets the OpenMP thread count torch shares (fresh process)."""
+    code = ("import numpy as np\n"
+            "import torch\n"
+            "from lowbit.hwsim import quant\n"
+            "from lowbit.models.fidelity.quantized import one_numba_thread\n"
+            "torch.set_num_threads(1)\n"
+            "assert torch.get_num_threads() == 1\n"   # torch's pool starts before numba's
+            "with one_numba_thread():\n"
+            "    quant.quantize(np.random.default_rng(0).random((64, 128), np.float32),\n"
+            "                   quant.preset('w4a4').act_spec, axis=-1)\n"
+            "    print(torch.get_num_threads())\n"
+            "print(torch.get_num_threads())\n")
+    env = {**os.environ, "NUMBA_NUM_THREADS": "2"}
+    env.pop("OMP_NUM_THREADS", None)
+    result = subprocess.run([sys.executable, "-P", "-c", code], env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["1", "1"]
