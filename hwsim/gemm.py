@@ -55,9 +55,10 @@ import numpy as np
 from numba import njit, prange, types
 from numba.extending import intrinsic
 
-from lowbit.hwsim import formats
+from lowbit.hwsim import formats, gemm_lut, gemm_mx
 from lowbit.hwsim.formats.floats import FP8_FORMATS
 from lowbit.hwsim.units import integer
+from lowbit.hwsim.gemm_scales import int_values, rescale, scales
 from lowbit.hwsim.units.fp8 import decode_table, format_id
 
 OVERFLOW_POLICIES = ("wrap", "saturate")
@@ -455,28 +456,11 @@ def pe_family(weight_spec, act_spec) -> str:
                      f"{weight_spec.format}, activations {act_spec.format}")
 
 
-def _int_values(q) -> np.ndarray:
-    """Integer values of a QTensor's codes by table lookup: intN values, the uintN codes of an
-    asymmetric tensor (its zero point is subtracted outside the PE), or the integer levels of
-    binary and ternary formats; int8 where every value of the format fits, int16 otherwise
-    (formats here have at most 8 bits). A NaN code (ternary's unused one) never occurs in a
-    quantized tensor; its table entry is 0."""
-    values = q.spec.element_format.values()
-    dtype = np.int8 if np.nanmin(values) >= -128 and np.nanmax(values) <= 127 else np.int16
-    return np.nan_to_num(values).astype(dtype)[q.codes]
-
-
 def _max_product(a: np.ndarray, w: np.ndarray) -> int:
     """max |a_i| * max |w_j| as a Python int (np.abs of int8 -128 would wrap)."""
     def largest(x):
         return max(-int(x.min(initial=0)), int(x.max(initial=0)))
     return largest(a) * largest(w)
-
-
-def _scales(q, rows: int) -> np.ndarray:
-    """A QTensor's scales as float32 [rows, groups] (a per-tensor scale repeated)."""
-    return np.ascontiguousarray(np.broadcast_to(q.scales, (rows, q.scales.shape[-1])),
-                                dtype=np.float32)
 
 
 def qtensor_gemm(qa, qw, arithmetic: PEArithmetic) -> np.ndarray:
@@ -493,15 +477,15 @@ def qtensor_gemm(qa, qw, arithmetic: PEArithmetic) -> np.ndarray:
     if K != Kw or len(qa.shape) != 2 or qa.axis != 1 or qw.axis != 1:
         raise ValueError(f"qa [M, K] and qw [N, K] must be 2-D, quantized along K, with one K; "
                          f"got shapes {qa.shape} and {qw.shape}")
-    w_scales = _scales(qw, N)
+    w_scales = scales(qw, N)
     group = K // w_scales.shape[1]
-    a_scales = _scales(qa, M)[:, 0].copy()
+    a_scales = scales(qa, M)[:, 0].copy()
     if family == "float":
         a = _fp8_codes(qa.codes, qa.spec.format, "qa.codes")
         w = _fp8_codes(qw.codes, qw.spec.format, "qw.codes")
-        return _rescale(_float_sums(a, w, qa.spec.format, qw.spec.format, group, arithmetic),
+        return rescale(_float_sums(a, w, qa.spec.format, qw.spec.format, group, arithmetic),
                         w_scales, a_scales)
-    a, w = _int_values(qa), _int_values(qw)
+    a, w = int_values(qa), int_values(qw)
     groups = w_scales.shape[1]
     max_product = _max_product(a, w)
     if qw.zero_points is None and group * max_product < min(EXACT_FLOAT32, 1 << (
@@ -509,13 +493,13 @@ def qtensor_gemm(qa, qw, arithmetic: PEArithmetic) -> np.ndarray:
         # No partial sum can leave the accumulator or float32's exact integers: neither
         # policy changes a sum, and each group's float32 BLAS sum is S_g itself.
         w_chunks = _chunked(w, group).transpose(0, 2, 1)
-        return _rescale(_chunk_sums(a, w_chunks, group), w_scales, a_scales)
+        return rescale(_chunk_sums(a, w_chunks, group), w_scales, a_scales)
     sums = _group_sums(a, w, group, max_product, arithmetic)
     if qw.zero_points is not None:       # z * sum of the group's activations, exact
         zeros = np.broadcast_to(qw.zero_points, (N, groups)).astype(np.int64)
         a_sums = a.reshape(M, groups, group).sum(axis=-1)
         sums -= zeros.T[:, None, :] * a_sums.T[:, :, None]
-    return _rescale(sums, w_scales, a_scales)
+    return rescale(sums, w_scales, a_scales)
 
 
 def _routed_gemm(qa, qw, arithmetic: PEArithmetic, family: str):
@@ -525,10 +509,8 @@ def _routed_gemm(qa, qw, arithmetic: PEArithmetic, family: str):
         raise ValueError(f"MX block scales are modeled on mx_mac only: float_pe must be "
                          f"'mx_mac' for an MX layer, got {arithmetic.float_pe!r}")
     if family != "int" and arithmetic.float_pe == "mx_mac":
-        from lowbit.hwsim import gemm_mx
         return gemm_mx.qtensor_mx_gemm(qa, qw)
     if family == "int" and arithmetic.lut_table_bits is not None:
-        from lowbit.hwsim import gemm_lut
         return gemm_lut.qtensor_lut_gemm(qa, qw, arithmetic)
     return None
 
@@ -540,33 +522,11 @@ def required_acc_bits(qa, qw) -> int:
     if pe_family(qw.spec, qa.spec) != "int":
         raise ValueError(f"required_acc_bits applies to integer PEs; {qw.spec.format} x "
                          f"{qa.spec.format} runs on a float PE")
-    a, w = _int_values(qa), _int_values(qw)
+    a, w = int_values(qa), int_values(qw)
     group = qw.shape[1] // qw.scales.shape[-1]
     sums = _group_sums(a, w, group, _max_product(a, w), PEArithmetic(acc_bits=64))
     largest, smallest = int(sums.max(initial=0)), int(sums.min(initial=0))
     return max(largest.bit_length(), (-smallest - 1).bit_length()) + 1
-
-
-@njit(parallel=True, cache=True)
-def _rescale_rows(sums, w_scales, a_scales, out):
-    """out[m, n] = f32(r * a_scales[m]), r = f32(r + f32(f32(sums[g, m, n]) * w_scales[g, n]))
-    over g in order from +0: each a float32 operation (no fastmath), the conversion of an
-    integer sum to float32 RNE."""
-    for m in prange(out.shape[0]):
-        r = np.zeros(out.shape[1], np.float32)
-        for g in range(sums.shape[0]):
-            for n in range(r.size):
-                r[n] += np.float32(sums[g, m, n]) * w_scales[g, n]
-        for n in range(r.size):
-            out[m, n] = r[n] * a_scales[m]
-
-
-def _rescale(sums: np.ndarray, w_scales: np.ndarray, a_scales: np.ndarray) -> np.ndarray:
-    """The scale contract on group sums [G, M, N] (float32, or int64 converted to float32 RNE)
-    with w_scales float32 [N, G] and a_scales float32 [M]."""
-    out = np.empty(sums.shape[1:], np.float32)
-    _rescale_rows(sums, np.ascontiguousarray(w_scales.T), a_scales, out)
-    return out
 
 
 # -- plain-Python references --------------------------------------------------------------------

@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from lowbit.hwsim import gemm_scales
 from lowbit.hwsim.units import integer
 from lowbit.hwsim.units.lut import GROUP_SIZES, table_limits
 
@@ -117,15 +118,15 @@ def qtensor_lut_gemm(qa, qw, arithmetic) -> np.ndarray:
     """float32 y[M, N] = a @ w.T on the LUT PE with ``arithmetic.lut_table_bits``-bit table
     entries and an ``arithmetic.acc_bits`` wrapping accumulator (module docstring); qa and qw
     as lowbit.hwsim.gemm.qtensor_gemm takes them, on an integer PE."""
-    from lowbit.hwsim import gemm
     if arithmetic.overflow != "wrap":
         raise ValueError(f"the LUT PE's accumulator wraps; overflow must be 'wrap' with "
                          f"lut_table_bits, got {arithmetic.overflow!r}")
     (M, K), N = qa.shape, qw.shape[0]
     # int64: _int_values gives int8/int16, too narrow for the code masks and group sums below
-    a, w = gemm._int_values(qa).astype(np.int64), gemm._int_values(qw).astype(np.int64)
+    a = gemm_scales.int_values(qa).astype(np.int64)
+    w = gemm_scales.int_values(qw).astype(np.int64)
     fmt = qa.spec.element_format
-    w_scales = gemm._scales(qw, N)
+    w_scales = gemm_scales.scales(qw, N)
     groups = w_scales.shape[1]
     w_bits = _weight_bits(qw.spec.element_format.values())
     w_codes = w & ((1 << w_bits) - 1)
@@ -135,4 +136,4 @@ def qtensor_lut_gemm(qa, qw, arithmetic) -> np.ndarray:
     if qw.zero_points is not None:       # z * sum of the group's activations, exact
         zeros = np.broadcast_to(qw.zero_points, (N, groups)).astype(np.int64)
         sums = sums - zeros.T[:, None, :] * a.reshape(M, groups, -1).sum(axis=-1).T[:, :, None]
-    return gemm._rescale(sums, w_scales, gemm._scales(qa, M)[:, 0].copy())
+    return gemm_scales.rescale(sums, w_scales, gemm_scales.scales(qa, M)[:, 0].copy())

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lowbit.hwsim import formats
+from lowbit.hwsim import formats, gemm_scales
 from lowbit.hwsim.units.fp8 import ELEMENT_FORMATS, decode_table, dyadic_to_float32, format_id
 from lowbit.hwsim.units.mx import BLOCK, E8M0_NAN
 
@@ -166,7 +166,6 @@ def qtensor_mx_gemm(qa, qw) -> np.ndarray:
     [M, K], qw of weights [N, K], both quantized along K; an MX scheme (both sides "mx"), or FP8
     codes with activation scales per tensor or per row and weight scales per tensor, channel or
     group (scales applied outside the PE, lowbit.hwsim.gemm's rescale contract)."""
-    from lowbit.hwsim import gemm
     (M, K), (N, Kw) = qa.shape, qw.shape
     if K != Kw or len(qa.shape) != 2 or qa.axis != 1 or qw.axis != 1:
         raise ValueError(f"qa [M, K] and qw [N, K] must be 2-D, quantized along K, with one K; "
@@ -176,7 +175,7 @@ def qtensor_mx_gemm(qa, qw) -> np.ndarray:
         return mx_gemm(qa.codes, _e8m0(qa.scales), qw.codes, _e8m0(qw.scales), fmt_a, fmt_w)
     fa, lsb_a = _fixed(qa.codes, fmt_a, "qa.codes")
     fw, lsb_w = _fixed(qw.codes, fmt_w, "qw.codes")
-    w_scales = gemm._scales(qw, N)
+    w_scales = gemm_scales.scales(qw, N)
     group = K // w_scales.shape[1]
     fa, fw = _grouped(fa, group), _grouped(fw, group)
     blocks = block_sums(fa, np.full((M, fa.shape[1] // BLOCK), UNIT_SCALE), lsb_a,
@@ -184,4 +183,4 @@ def qtensor_mx_gemm(qa, qw) -> np.ndarray:
     per_group = blocks.shape[0] // w_scales.shape[1]
     sums = np.stack([_accumulate(blocks[g * per_group:(g + 1) * per_group])
                      for g in range(w_scales.shape[1])])
-    return gemm._rescale(sums, w_scales, gemm._scales(qa, M)[:, 0].copy())
+    return gemm_scales.rescale(sums, w_scales, gemm_scales.scales(qa, M)[:, 0].copy())

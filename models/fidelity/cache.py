@@ -18,8 +18,8 @@ an entry.
 
 A result computed through a PE's arithmetic (``arithmetic``, a lowbit.hwsim.gemm.PEArithmetic;
 see lowbit.models.fidelity.quantized.pe_arithmetic) is its own entry: the key ends in
-``|pe:<arithmetic label>`` and the fingerprint adds the digest of hwsim/gemm.py and
-hwsim/units/integer.py, the code that result also depends on.
+``|pe:<arithmetic label>`` and the fingerprint adds the digest of the bit-exact GEMMs and the
+units they follow (ARITHMETIC_SOURCES), the code that result also depends on.
 """
 from __future__ import annotations
 
@@ -42,7 +42,8 @@ _ROOT = Path(__file__).resolve().parents[2]
 # the PTQ methods.
 FINGERPRINT_SOURCES = ("hwsim/quant", "hwsim/formats", "models/fidelity", "models/ptq.py")
 # and, for results through a PE's arithmetic, the bit-exact GEMM and the units it follows
-ARITHMETIC_SOURCES = ("hwsim/gemm.py", "hwsim/gemm_mx.py", "hwsim/gemm_lut.py",
+ARITHMETIC_SOURCES = ("hwsim/gemm.py", "hwsim/gemm_scales.py", "hwsim/gemm_mx.py",
+                      "hwsim/gemm_lut.py",
                       "hwsim/units/integer.py", "hwsim/units/fp8.py", "hwsim/units/mx.py",
                       "hwsim/units/lut.py")
 

@@ -4,16 +4,34 @@ replayed instead of recomputed, and one block computed once per variant of it.
     outputs = record_outputs(network, blocks, run)       # name -> [output of each call]
     Replay(outputs["model.layers.3"])                    # returns them again, no compute
     Variants(block, [{"mlp.up_proj": quantized}, ...])   # rows of variant v: block with v's swap
+    with swapped(network, {"model.layers.3": stand_in}): ...   # restored on exit
 
 Kept apart from lowbit.models.mixed.subjects so that reading cached sensitivities (the search)
 never imports torch.
 """
 from __future__ import annotations
 
+import contextlib
+
 import torch
 from torch import nn
 
-from lowbit.models.mixed.subjects import swapped
+@contextlib.contextmanager
+def swapped(network: nn.Module, modules: dict[str, nn.Module]):
+    """``network`` with the submodules named in ``modules`` replaced, restored on exit."""
+    originals = {name: network.get_submodule(name) for name in modules}
+    try:
+        for name, module in modules.items():
+            _set(network, name, module)
+        yield network
+    finally:
+        for name, module in originals.items():
+            _set(network, name, module)
+
+
+def _set(network: nn.Module, name: str, module: nn.Module) -> None:
+    parent, _, leaf = name.rpartition(".")
+    setattr(network.get_submodule(parent) if parent else network, leaf, module)
 
 
 class Replay(nn.Module):

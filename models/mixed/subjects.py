@@ -32,7 +32,6 @@ from the evaluation tokens).
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from typing import TYPE_CHECKING
 
@@ -56,24 +55,6 @@ VARIANT_TOKENS = 2048
 # PTQ methods whose codes are one layer's own choice: AWQ and SmoothQuant share one input scale
 # among the layers that read one input, so a layer cannot take them alone.
 PER_LAYER_METHODS = ("rtn", "gptq", "rotation")
-
-
-@contextlib.contextmanager
-def swapped(network: nn.Module, modules: dict[str, nn.Module]):
-    """``network`` with the submodules named in ``modules`` replaced, restored on exit."""
-    originals = {name: network.get_submodule(name) for name in modules}
-    try:
-        for name, module in modules.items():
-            _set(network, name, module)
-        yield network
-    finally:
-        for name, module in originals.items():
-            _set(network, name, module)
-
-
-def _set(network: nn.Module, name: str, module: nn.Module) -> None:
-    parent, _, leaf = name.rpartition(".")
-    setattr(network.get_submodule(parent) if parent else network, leaf, module)
 
 
 def check_scheme(scheme) -> None:
@@ -177,6 +158,7 @@ class Subject:
         import torch
         modules = {name: self.quantize_layer(name, scheme) for name, scheme in assignment.items()}
         self.prepare()
+        from lowbit.models.mixed.replay import swapped
         with torch.no_grad(), swapped(self.network(), modules) as network:
             return metric(network)
 
@@ -359,7 +341,7 @@ class CausalLM(Subject):
     def measure(self, assignment, metric):
         """As Subject.measure, each decoder block before the first quantized layer replaying
         its recorded float32 output (the same values, without recomputing them)."""
-        from lowbit.models.mixed.replay import Replay
+        from lowbit.models.mixed.replay import Replay, swapped
         blocks = self._blocks()
         first = min((_block_index(name, blocks) for name in assignment), default=0)
         self.prepare()
@@ -403,7 +385,7 @@ class CausalLM(Subject):
         ``index`` (``degradations``)."""
         import torch
 
-        from lowbit.models.mixed.replay import Replay, Variants
+        from lowbit.models.mixed.replay import Replay, Variants, swapped
         names, network, count = list(self._blocks()), self.network(), len(swaps)
         reference = self._llm.reference(self.model, self.eval_ids)
         sums = [0.0] * count
