@@ -2,7 +2,7 @@
 tolerance of the wide-accumulator result, and what it saves in PE area and MAC energy:
 
     python -P -m lowbit.models.fidelity.accumulator [--schemes int8,int4-g128]
-        [--overflows wrap] [--eval-tokens 512] [--tolerance 0.01] [--model smollm2]
+        [--overflows wrap] [--eval-tokens 4096] [--tolerance 0.01] [--model smollm2]
         [--record measurements.jsonl]
 
 For each scheme and overflow policy: the wide result (a 32-bit wrapping accumulator), whose pass
@@ -14,9 +14,9 @@ partial sum even where the final sum fits, so W0 is measured, not assumed). Ever
 is printed (with its wall and CPU seconds), so a non-monotone step shows; ``--record PATH``
 also appends each one to PATH as a JSON line as soon as it is measured. Fidelity runs through
 lowbit.hwsim.gemm (lowbit.models.fidelity.quantized.pe_arithmetic) on
-lowbit.models.fidelity.llm's text, ``--eval-tokens`` evaluation tokens (the llm module's
-standard evaluation is 4,096; every evaluation through bit-exact GEMMs costs about
-eval_tokens x 106 M MACs on SmolLM2).
+lowbit.models.fidelity.llm's text, ``--eval-tokens`` evaluation tokens (default: the llm module's
+standard 4,096; every evaluation through bit-exact GEMMs costs about eval_tokens x 106 M MACs on
+SmolLM2, some 200 CPU seconds at 4,096).
 
 Cost of the 16-lane int_mac PE running the scheme (lowbit.models.cost.cycles.map_scheme), wide
 and at the narrowest width: yosys CMOS transistors from rtl/data/synth.json (the rtl/synth flow;
@@ -88,7 +88,7 @@ def main(argv=None) -> int:
     parser.add_argument("--model", default=llm.SMOLLM2)
     parser.add_argument("--schemes", default="int8,int4-g128")
     parser.add_argument("--overflows", default="wrap", help="comma-separated: wrap, saturate")
-    parser.add_argument("--eval-tokens", type=int, default=512)
+    parser.add_argument("--eval-tokens", type=int, default=llm.EVAL_TOKENS)
     parser.add_argument("--tolerance", type=float, default=0.01)
     parser.add_argument("--lowest", type=int, default=8)
     parser.add_argument("--record", default=None,
