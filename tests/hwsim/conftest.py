@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from fractions import Fraction
 
+import numpy as np
 import pytest
 
 # (mantissa bits, smallest normal exponent, largest finite value) per rounding target, from
@@ -40,3 +41,14 @@ def round_fraction():
     """``round_fraction(mag, fmt)``: see :func:`_round_fraction`; fmt is one of
     ``ROUNDING_TARGETS`` (float8_e4m3fn, float8_e5m2, float32)."""
     return _round_fraction
+
+
+GEMM_SEED = 20261207
+
+
+@pytest.fixture
+def rng(request):
+    """A generator seeded with GEMM_SEED for each test (the bit-exact GEMM tests); the seed is
+    printed, so a failure shows it. A test module may define its own ``rng``."""
+    print(f"{request.node.nodeid}: seed {GEMM_SEED}")
+    return np.random.default_rng(GEMM_SEED)

@@ -10,14 +10,6 @@ from lowbit.hwsim import formats, gemm, gemm_scales, quant
 from lowbit.hwsim.units import fp8, integer
 
 E4M3, E5M2 = "float8_e4m3fn", "float8_e5m2"
-SEED = 20261207
-
-
-@pytest.fixture
-def rng(request):
-    """Seeded per test; the seed is printed (shown on failure)."""
-    print(f"{request.node.nodeid}: seed {SEED}")
-    return np.random.default_rng(SEED)
 
 
 def _finite_codes(rng, fmt, shape):

@@ -10,15 +10,6 @@ from lowbit.hwsim import gemm, gemm_lut, quant
 from lowbit.hwsim.units.integer import decode_int_codes
 from lowbit.hwsim.units.lut import lut_dot, lut_dot_reference
 
-SEED = 20261207
-
-
-@pytest.fixture
-def rng(request):
-    """Seeded per test; the seed is printed (shown on failure)."""
-    print(f"{request.node.nodeid}: seed {SEED}")
-    return np.random.default_rng(SEED)
-
 
 def _reference(a, w, *, w_bits, group_size, table_bits, group, acc_bits):
     """[M, N, K / group] by lut_dot_reference per scale group (zero-padded to a multiple of

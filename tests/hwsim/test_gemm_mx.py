@@ -12,15 +12,6 @@ from lowbit.hwsim.pe import Beat, MxMacPE, MxMacPEConfig
 from lowbit.hwsim.units.fp8 import ELEMENT_FORMATS
 from lowbit.hwsim.units.mx import mx_dot
 
-SEED = 20261207
-
-
-@pytest.fixture
-def rng(request):
-    """Seeded per test; the seed is printed (shown on failure)."""
-    print(f"{request.node.nodeid}: seed {SEED}")
-    return np.random.default_rng(SEED)
-
 
 def _finite_codes(rng, fmt, shape):
     values = formats.get(fmt).values()
