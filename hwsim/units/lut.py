@@ -155,15 +155,16 @@ def table_offsets(words, count, w_bits, g, block, places, offsets):
 @njit(cache=True, inline="always")
 def symmetric_offsets(words, count, w_bits, g, block, places, offsets, signs):
     """As table_offsets for the half table: an index with bit g-1 set reads the mirrored entry
-    idx XOR (2^g - 1), negated (signs[p, i] = -1): selects, which vectorize (the XOR with a
-    mask made of the top bit did not)."""
+    idx XOR (2^g - 1), negated: signs[p, i] is then the mask -1, else 0, so that the lookup
+    negates by (x ^ mask) - mask (this CPU class has no vector 64-bit multiply for x * +-1).
+    Selects, which vectorize (the XOR with a mask made of the top bit did not)."""
     full_mask = np.uint32((1 << g) - 1)
     half = np.uint32(1 << (g - 1))
     for p in range(w_bits):
         for i in range(count):
             idx = np.uint32(plane_index(words[i], p, g))
             mirrored = idx >= half   # then idx XOR full_mask = full_mask - idx
-            signs[p, i] = -1 if mirrored else 1
+            signs[p, i] = -1 if mirrored else 0
             read = np.uint32(full_mask - idx) if mirrored else idx
             offsets[p, i] = np.uint32(read * block) + places[i]
 
@@ -185,14 +186,15 @@ def lookup_full(flat, offsets, start, stop, w_bits):
 
 @njit(cache=True, inline="always")
 def lookup_symmetric(flat, offsets, signs, act_total, start, stop, w_bits):
-    """As lookup_full with mirrored entries negated; a plane is (sum_k ±H + sum_k A_k) / 2,
-    exact because every term H + A_k is even."""
+    """As lookup_full with mirrored entries negated (sign masks from symmetric_offsets); a
+    plane is (sum_k ±H + sum_k A_k) / 2, exact because every term H + A_k is even."""
     total = np.int64(0)
     for p in range(w_bits):
         row, row_signs = offsets[p, start:stop], signs[p, start:stop]
         plane = act_total
         for k in range(row.shape[0]):
-            plane += flat[row[k]] * row_signs[k]
+            mask = np.int64(row_signs[k])
+            plane += (np.int64(flat[row[k]]) ^ mask) - mask
         plane >>= 1
         total += -(plane << p) if p == w_bits - 1 else plane << p
     return total
