@@ -57,8 +57,8 @@ from numba.extending import intrinsic
 
 from lowbit.hwsim import formats, gemm_lut, gemm_mx
 from lowbit.hwsim.formats.floats import FP8_FORMATS
+from lowbit.hwsim.gemm_scales import finite_codes, int_values, rescale, scales
 from lowbit.hwsim.units import integer
-from lowbit.hwsim.gemm_scales import int_values, rescale, scales
 from lowbit.hwsim.units.fp8 import decode_table, format_id
 
 OVERFLOW_POLICIES = ("wrap", "saturate")
@@ -405,13 +405,7 @@ def _float_sums(a_codes, w_codes, fmt_a: str, fmt_w: str, group: int,
 
 def _fp8_codes(codes, fmt: str, argname: str) -> np.ndarray:
     """Finite FP8 codes of ``fmt`` as uint8; ValueError for a NaN or inf code."""
-    format_id(fmt, f"the format of {argname}", FP8_FORMATS)
-    fmt_obj = formats.get(fmt)
-    codes = fmt_obj.check_codes(codes, argname)
-    if not np.isfinite(fmt_obj.values()[codes]).all():
-        raise ValueError(f"{argname} must hold finite {fmt} codes (no NaN or inf): the float "
-                         f"PE contract here covers quantized tensors only")
-    return codes
+    return finite_codes(codes, fmt, argname, FP8_FORMATS, "float PE contract here")
 
 
 def float_gemm(a_codes, w_codes, fmt_a: str, fmt_w: str, *, group: int | None = None,

@@ -50,12 +50,7 @@ ROW_BLOCK = 64            # rows of a per pass: bounds the [blocks, rows, N] 64-
 
 def _fixed(codes: np.ndarray, fmt: str, argname: str) -> tuple[np.ndarray, int]:
     """(int64 values of ``codes`` in units of 2^lsb, lsb); ValueError for NaN or inf codes."""
-    format_id(fmt, f"the format of {argname}", ELEMENT_FORMATS)
-    fmt_obj = formats.get(fmt)
-    codes = fmt_obj.check_codes(codes, argname)
-    if not np.isfinite(fmt_obj.values()[codes]).all():
-        raise ValueError(f"{argname} must hold finite {fmt} codes (no NaN or inf): the MX GEMM "
-                         f"covers quantized tensors only")
+    codes = gemm_scales.finite_codes(codes, fmt, argname, ELEMENT_FORMATS, "MX GEMM")
     _, neg, sig, k = decode_table(format_id(fmt, argname, ELEMENT_FORMATS))
     lsb = int(k[0])
     return (np.where(neg == 1, -sig, sig) << (k - lsb))[codes], lsb

@@ -1,11 +1,27 @@
 """What every bit-exact GEMM (lowbit.hwsim.gemm, gemm_lut, gemm_mx) shares: a QTensor's integer
-values and scales, and the float32 scale rule applied after a PE's group sums (the contract is in
-lowbit.hwsim.gemm's module docstring). A module of its own so that the PE-specific GEMMs need not
-import lowbit.hwsim.gemm, which routes to them."""
+values, checked finite float codes and scales, and the float32 scale rule applied after a PE's
+group sums (the contract is in lowbit.hwsim.gemm's module docstring). A module of its own so
+that the PE-specific GEMMs need not import lowbit.hwsim.gemm, which routes to them."""
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
+
+from lowbit.hwsim import formats
+from lowbit.hwsim.units.fp8 import format_id
+
+
+def finite_codes(codes, fmt: str, argname: str, allowed, pe: str) -> np.ndarray:
+    """``codes`` checked as codes of ``fmt`` (one of ``allowed``); ValueError naming ``argname``
+    for another format, a bad code, or a NaN or inf code, which the ``pe`` contract excludes
+    (it covers quantized tensors only)."""
+    format_id(fmt, f"the format of {argname}", allowed)
+    fmt_obj = formats.get(fmt)
+    codes = fmt_obj.check_codes(codes, argname)
+    if not np.isfinite(fmt_obj.values()[codes]).all():
+        raise ValueError(f"{argname} must hold finite {fmt} codes (no NaN or inf): the {pe} "
+                         f"covers quantized tensors only")
+    return codes
 
 
 def int_values(q) -> np.ndarray:
